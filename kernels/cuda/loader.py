@@ -1,0 +1,30 @@
+"""Compiles each kernels/cuda/*.cu once per process through cupy.RawModule.
+
+CuPy keeps the compiled binaries in its on-disk kernel cache, so later
+processes skip the compiler.
+"""
+import functools
+from pathlib import Path
+
+SOURCE_DIR = Path(__file__).parent
+THREADS = 256
+
+
+@functools.lru_cache(maxsize=None)
+def module(name):
+    import cupy
+
+    return cupy.RawModule(code=(SOURCE_DIR / f"{name}.cu").read_text(),
+                          options=("--std=c++14",))
+
+
+def function(module_name, kernel_name, dtype):
+    suffix = {"float32": "f32", "float64": "f64"}[str(dtype)]
+    return module(module_name).get_function(f"{kernel_name}_{suffix}")
+
+
+def launch_1d(kernel, n, args):
+    """Run `kernel` with one thread per element of an n-element problem."""
+    blocks = (n + THREADS - 1) // THREADS
+    if blocks:
+        kernel((blocks,), (THREADS,), args)

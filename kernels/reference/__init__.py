@@ -1,0 +1,4 @@
+"""The readable NumPy form of every kernel."""
+from .elementwise import erf
+
+__all__ = ["erf"]

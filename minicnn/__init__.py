@@ -1,0 +1,29 @@
+"""minicnn: a from-scratch autograd tensor library on NumPy/CuPy with hand-written kernels.
+
+    import minicnn as mc
+    x = mc.randn(4, 3, requires_grad=True)
+    (x * x).sum().backward()
+"""
+from . import cuda, functional, kernels, nn, utils
+from .backend import Device as device
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+                       randperm, tensor, zeros, zeros_like)
+from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, half, int8,
+                     int16, int32, int64, long, set_default_dtype, short, uint8)
+from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, chunk, clamp, clip,
+                         clone, concat, div, eq, equal, exp, expand, flatten, ge, gt, isfinite,
+                         le, log, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul,
+                         ne, neg, permute, pow, relu, repeat, reshape, rsqrt, sigmoid, softmax,
+                         split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
+                         unsqueeze, var, where)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .kernels import set_kernels
+from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .tensor import Tensor
+
+float = float32
+int = int32
+bool = bool_
+
+__version__ = "0.1.0"

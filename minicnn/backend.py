@@ -1,0 +1,120 @@
+"""Which array module, which device.
+
+minicnn keeps every tensor's data in a NumPy array (device "cpu") or a CuPy
+array (device "cuda"). Importing minicnn never imports CuPy; it is imported
+the first time a CUDA device is asked for.
+"""
+import sys
+
+import numpy as np
+
+_cupy = None
+_cuda_available = None
+
+
+def cupy_module():
+    """The cupy module, imported on first use; ImportError with advice if absent."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as exc:
+            raise ImportError(
+                "CUDA tensors need CuPy: pip install 'minicnn[gpu]' (see README)"
+            ) from exc
+        _cupy = cupy
+    return _cupy
+
+
+def is_cupy_array(array):
+    cupy = sys.modules.get("cupy")
+    return cupy is not None and isinstance(array, cupy.ndarray)
+
+
+def xp_of(array):
+    """numpy or cupy, whichever owns `array`."""
+    if is_cupy_array(array):
+        return sys.modules["cupy"]
+    return np
+
+
+def cuda_is_available():
+    """True when CuPy imports and at least one GPU answers."""
+    global _cuda_available
+    if _cuda_available is None:
+        try:
+            cupy = cupy_module()
+            _cuda_available = cupy.cuda.runtime.getDeviceCount() > 0
+        except Exception:
+            _cuda_available = False
+    return _cuda_available
+
+
+class Device:
+    """A place for tensor data: `device("cpu")`, `device("cuda")`, `device("cuda:1")`."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec, index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index
+        if not isinstance(spec, str):
+            raise TypeError(f"device: expected a string such as 'cpu' or 'cuda', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"device: unknown device type {kind!r}; expected 'cpu' or 'cuda'")
+        if idx:
+            index = int(idx)
+        if kind == "cuda" and index is None:
+            index = 0
+        if kind == "cpu" and index not in (None, 0):
+            raise ValueError(f"device: cpu has no index {index}")
+        self.type = kind
+        self.index = index if kind == "cuda" else None
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = Device(other)
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+CPU = Device("cpu")
+
+
+def device_of(array):
+    if is_cupy_array(array):
+        return Device("cuda", array.device.id)
+    return CPU
+
+
+def xp_for(device):
+    return cupy_module() if Device(device).type == "cuda" else np
+
+
+def to_device(array, device):
+    """`array` moved (copied only when needed) to `device`."""
+    device = Device(device)
+    if device.type == "cpu":
+        return array.get() if is_cupy_array(array) else array
+    cupy = cupy_module()
+    with cupy.cuda.Device(device.index):
+        return cupy.asarray(array)
+
+
+def scatter_add(target, index, values):
+    """target[index] += values, adding repeated indices (NumPy add.at / cupyx.scatter_add)."""
+    if is_cupy_array(target):
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)

@@ -1,0 +1,180 @@
+"""Functions that make new tensors: from data, filled, ranges and random."""
+import numpy as np
+
+from . import backend
+from .dtypes import get_default_dtype
+from .random import generator
+from .tensor import Tensor
+
+
+def _infer_dtype(data):
+    """PyTorch's rule for Python data: floats → default dtype, ints → int64, bools → bool;
+    arrays keep their dtype."""
+    if isinstance(data, (np.ndarray, np.generic)) or backend.is_cupy_array(data):
+        return data.dtype
+    array = np.asarray(data)
+    if array.dtype.kind == "f":
+        return get_default_dtype()
+    if array.dtype.kind in "iu":
+        return np.dtype(np.int64)
+    if array.dtype.kind == "b":
+        return np.dtype(np.bool_)
+    raise TypeError(f"tensor: cannot make a tensor from data of type {type(data).__name__}")
+
+
+def as_array(data, dtype=None, device=None):
+    """`data` (Python numbers and lists, arrays, Tensors) as an array of `dtype` on `device`."""
+    if isinstance(data, Tensor):
+        data = data.data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
+    dtype = np.dtype(dtype) if dtype is not None else _infer_dtype(data)
+    if device is None:
+        device = backend.device_of(data)
+    if backend.Device(device).type == "cpu":
+        return np.array(backend.to_device(data, "cpu"), dtype=dtype)
+    xp = backend.xp_for(device)
+    with xp.cuda.Device(backend.Device(device).index):
+        return xp.array(data, dtype=dtype)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of `data`."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(array)
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"size must be a sequence of non-negative integers, got {size}")
+    return tuple(int(s) for s in size)
+
+
+def _new(fill, size, dtype, device, requires_grad):
+    dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+    xp = backend.xp_for(device or "cpu")
+    t = Tensor._make(fill(xp, _shape(size), dtype))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = _infer_dtype(fill_value)
+    return _new(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device,
+                requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = get_default_dtype() if is_float else np.int64
+    return _new(lambda xp, s, d: xp.arange(start, end, step, dtype=d), (), dtype, device,
+                requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device,
+                requires_grad)
+
+
+def _random(sample, size, dtype, device, requires_grad):
+    dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+    rng = generator(device)
+    return _new(lambda xp, s, d: sample(rng, s, d), size, dtype, device, requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1)."""
+    return _random(lambda rng, s, d: rng.random(s, dtype=d if d.itemsize >= 4 else np.float32)
+                   .astype(d, copy=False), size, dtype, device, requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False):
+    """Standard normal."""
+    return _random(lambda rng, s, d: rng.standard_normal(s, dtype=d if d.itemsize >= 4
+                                                         else np.float32).astype(d, copy=False),
+                   size, dtype, device, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    """Integers uniform on [low, high); `randint(high, size=...)` starts at 0."""
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: missing the `size` argument")
+    dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    rng = generator(device)
+    return _new(lambda xp, s, d: rng.integers(low, high, s).astype(d, copy=False), (size,),
+                dtype, device, False)
+
+
+def randperm(n, dtype=None, device=None):
+    dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    rng = generator(device)
+    return _new(lambda xp, s, d: rng.permutation(n).astype(d, copy=False), (), dtype, device,
+                False)
+
+
+def _like(input, dtype, device, requires_grad):
+    """The keyword arguments that make a new tensor shaped, typed and placed like `input`."""
+    return dict(dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    return zeros(input.shape, **_like(input, dtype, device, requires_grad))
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    return ones(input.shape, **_like(input, dtype, device, requires_grad))
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return empty(input.shape, **_like(input, dtype, device, requires_grad))
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, **_like(input, dtype, device, requires_grad))
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    return rand(input.shape, **_like(input, dtype, device, requires_grad))
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    return randn(input.shape, **_like(input, dtype, device, requires_grad))
+
+
+def randint_like(input, low, high=None, dtype=None, device=None):
+    kwargs = _like(input, dtype, device, False)
+    del kwargs["requires_grad"]
+    return randint(low, high, input.shape, **kwargs)

@@ -1,0 +1,18 @@
+"""Differentiable ops (torch.nn.functional's names and arguments); also `mc.nn.functional`."""
+from . import tensor_methods
+from .activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid,
+                         silu, softmax, tanh)
+from .arithmetic import (add, astype, clone, div, maximum, minimum, mul, neg, pow, sub,
+                         to_device, where)
+from .comparison import allclose, eq, equal, ge, gt, isfinite, le, lt, ne
+from .dropout import dropout
+from .indexing import getitem, index_select
+from .linalg import linear, matmul
+from .loss import (binary_cross_entropy_with_logits, cross_entropy, kl_div, l1_loss, mse_loss,
+                   nll_loss, one_hot)
+from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var)
+from .shape import (cat, chunk, concat, concatenate, contiguous, expand, flatten, pad, permute,
+                    repeat, reshape, split, squeeze, stack, t, transpose, unbind, unsqueeze, view)
+from .unary import abs, clamp, clip, exp, log, rsqrt, sqrt
+
+tensor_methods.bind()

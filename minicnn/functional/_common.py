@@ -1,0 +1,104 @@
+"""Helpers shared by the ops: operand conversion, broadcasting, dims, messages."""
+import numpy as np
+
+from .. import backend
+from ..dtypes import promote, scalar_dtype
+from ..tensor import Tensor
+
+
+def shape_str(shape):
+    return str(tuple(int(s) for s in shape))
+
+
+def xp(array):
+    return backend.xp_of(array)
+
+
+def as_tensor_pair(op, a, b):
+    """Two operands as Tensors of one dtype: Python scalars take the tensor's dtype
+    (PyTorch's rule), mixed float precisions promote through a differentiable cast."""
+    from .arithmetic import astype
+
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op}: expected at least one Tensor operand, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    if not isinstance(a, Tensor):
+        a = _scalar_tensor(op, a, b)
+    elif not isinstance(b, Tensor):
+        b = _scalar_tensor(op, b, a)
+    if a.dtype != b.dtype:
+        dtype = promote(a.dtype, b.dtype)
+        a = a if a.dtype == dtype else astype(a, dtype)
+        b = b if b.dtype == dtype else astype(b, dtype)
+    return a, b
+
+
+def _scalar_tensor(op, value, like):
+    if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) > 0:
+        return Tensor._make(backend.to_device(np.asarray(value), like.device))
+    if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+        raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
+    dtype = scalar_dtype(value, like.dtype)
+    return Tensor._make(xp(like.data).asarray(value, dtype=dtype))
+
+
+def broadcast_shape(op, *shapes):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{op}: shapes " + " and ".join(shape_str(s) for s in shapes)
+                         + " cannot be broadcast together") from None
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`, undoing the broadcasting that produced it."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, s in enumerate(shape)
+                                       if s == 1 and grad.shape[i + extra] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def normalize_dim(op, dim, ndim, arg="dim"):
+    """`dim` as a non-negative axis (negative counts from the end); clear error if out of range."""
+    if isinstance(dim, Tensor):
+        dim = dim.item()
+    lo, hi = -max(ndim, 1), max(ndim, 1) - 1
+    if not isinstance(dim, (int, np.integer)) or not lo <= dim <= hi:
+        raise ValueError(f"{op}: {arg}={dim} is out of range for a tensor of {ndim} "
+                         f"dimension(s) (expected {lo}..{hi})")
+    return int(dim) % max(ndim, 1)
+
+
+def normalize_dims(op, dim, ndim):
+    """`dim` (None, int or sequence) as a sorted tuple of axes; None means all."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (list, tuple)):
+        axes = tuple(sorted(normalize_dim(op, d, ndim) for d in dim))
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{op}: dim {tuple(dim)} repeats a dimension")
+        return axes
+    return (normalize_dim(op, dim, ndim),)
+
+
+def expand_reduced(grad, shape, axes, keepdim):
+    """Reshape the gradient of a reduction so it broadcasts against the input `shape`."""
+    if keepdim or grad.ndim == len(shape):
+        return grad
+    kept = [1 if i in axes else s for i, s in enumerate(shape)]
+    return grad.reshape(kept)
+
+
+def require_tensor(op, arg, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: argument '{arg}' must be a Tensor, got {type(value).__name__}")
+
+
+def require_floating(op, arg, t):
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: argument '{arg}' must be a floating tensor, got dtype {t.dtype} "
+                        f"(shape {shape_str(t.shape)})")

@@ -1,0 +1,278 @@
+"""Elementwise arithmetic with broadcasting, casts and device moves."""
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._common import as_tensor_pair, broadcast_shape, unbroadcast, xp
+
+
+def _binary(function, op, a, b):
+    a, b = as_tensor_pair(op, a, b)
+    if a.shape != b.shape:
+        broadcast_shape(op, a.shape, b.shape)
+    return function.apply(a, b)
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = db = g, each summed back to its input's shape."""
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g, db = −g."""
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(-g, sb) if ctx.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·b, db = g·a."""
+        a, b = ctx.saved_arrays
+        da = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g / b, db = −g·a / b²."""
+        a, b = ctx.saved_arrays
+        da = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return da, db
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = a ** b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·b·a^(b−1), db = g·a^b·ln a (taken as 0 where a = 0)."""
+        a, b, out = ctx.saved_arrays
+        m = xp(a)
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = unbroadcast(g * b * a ** (b - 1), a.shape)
+        if ctx.needs_input_grad[1]:
+            safe_log = m.log(m.where(a > 0, a, 1))
+            db = unbroadcast(g * out * safe_log, b.shape)
+        return da, db
+
+
+class PowScalar(Function):
+    @staticmethod
+    def forward(ctx, a, exponent):
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return a ** exponent
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·p·a^(p−1)."""
+        (a,) = ctx.saved_arrays
+        p = ctx.exponent
+        if p == 2:
+            return g * 2 * a
+        return g * (p * a ** (p - 1))
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        """The gradient goes to the larger input; ties split it in half (as PyTorch)."""
+        return _select_backward(ctx, g, lambda a, b: a > b)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        """The gradient goes to the smaller input; ties split it in half (as PyTorch)."""
+        return _select_backward(ctx, g, lambda a, b: a < b)
+
+
+def _select_backward(ctx, g, wins):
+    a, b = ctx.saved_arrays
+    share_a = wins(a, b) + 0.5 * (a == b)  # 1 where a wins, ½ on ties, 0 where b wins
+    share_a = share_a.astype(g.dtype, copy=False)
+    da = unbroadcast(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
+    db = unbroadcast(g * (1 - share_a), b.shape) if ctx.needs_input_grad[1] else None
+    return da, db
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = −g."""
+        return -g
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, a, b, condition):
+        ctx.save_for_backward(condition)
+        ctx.shapes = a.shape, b.shape
+        return xp(a).where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g where condition, db = g elsewhere."""
+        (condition,) = ctx.saved_arrays
+        sa, sb = ctx.shapes
+        m = xp(g)
+        da = unbroadcast(m.where(condition, g, 0), sa) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(m.where(condition, 0, g), sb) if ctx.needs_input_grad[1] else None
+        return da, db, None
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g, cast back to the input's dtype."""
+        return g.astype(ctx.dtype) if ctx.dtype.kind == "f" else None
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.device = backend.device_of(a)
+        return backend.to_device(a, device)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g, moved back to the input's device."""
+        return backend.to_device(g, ctx.device)
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g."""
+        return g
+
+
+def add(input, other, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Add, "add", input, other)
+
+
+def sub(input, other, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary(Sub, "sub", input, other)
+
+
+def mul(input, other):
+    return _binary(Mul, "mul", input, other)
+
+
+def div(input, other):
+    return _binary(Div, "div", input, other)
+
+
+def pow(input, exponent):
+    """input ** exponent; a Python-number exponent takes the fast scalar path."""
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) \
+            and not isinstance(exponent, bool):
+        return PowScalar.apply(input, exponent=exponent)
+    return _binary(Pow, "pow", input, exponent)
+
+
+def maximum(input, other):
+    return _binary(Maximum, "maximum", input, other)
+
+
+def minimum(input, other):
+    return _binary(Minimum, "minimum", input, other)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def where(condition, input, other):
+    """Elements of `input` where `condition` holds, else of `other` (broadcast together)."""
+    input, other = as_tensor_pair("where", input, other)
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    if type(cond) is not type(input.data):
+        raise ValueError(f"where: condition is on {backend.device_of(cond)} but the inputs are "
+                         f"on {input.device}")
+    shape = broadcast_shape("where", cond.shape, input.shape, other.shape)
+    # the output shape may come from the condition alone: give the branches that shape
+    m = xp(input.data)
+    if input.shape != shape and other.shape != shape:
+        input = add(input, Tensor._make(m.zeros(shape, dtype=input.dtype)))
+    return Where.apply(input, other, condition=cond)
+
+
+def astype(input, dtype):
+    """`input` converted to `dtype` (differentiable between floating dtypes)."""
+    dtype = np.dtype(dtype)
+    if input.dtype == dtype:
+        return input
+    return Cast.apply(input, dtype=dtype)
+
+
+def to_device(input, device):
+    return ToDevice.apply(input, device=backend.Device(device))
+
+
+def clone(input):
+    return Clone.apply(input)

@@ -1,0 +1,89 @@
+"""Indexing with `tensor[index]`: basic (ints, slices, None, ...) and advanced (integer
+arrays, bool masks), differentiable by scatter-add."""
+import numpy as np
+
+from .. import backend
+from ..autograd import Function
+from ..tensor import Tensor
+from ._common import shape_str, xp
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, index, advanced):
+        ctx.shape, ctx.index, ctx.advanced = a.shape, index, advanced
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = zeros with g added at the indexed positions (repeated indices add up)."""
+        da = xp(g).zeros(ctx.shape, dtype=g.dtype)
+        if ctx.advanced:
+            backend.scatter_add(da, ctx.index, g)
+        else:
+            da[ctx.index] = g
+        return da
+
+
+def _convert(item, like):
+    """One index item as NumPy/CuPy understands it; True if it is advanced indexing."""
+    if isinstance(item, Tensor):
+        item = item.data
+    elif isinstance(item, list):
+        item = np.asarray(item)
+    if isinstance(item, (np.ndarray,)) or backend.is_cupy_array(item):
+        if item.dtype.kind not in "iub":
+            raise TypeError(f"getitem: index arrays must be integer or bool, got dtype "
+                            f"{item.dtype}")
+        return backend.to_device(item, backend.device_of(like)), True
+    if item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer, bool)):
+        return item, False
+    raise TypeError(f"getitem: unsupported index of type {type(item).__name__}")
+
+
+def _dims_used(item):
+    """How many input dimensions an index item consumes."""
+    if item is None or item is Ellipsis or isinstance(item, bool):
+        return 0
+    if hasattr(item, "dtype") and item.dtype == np.bool_:
+        return item.ndim
+    return 1
+
+
+def _check_bounds(a, items):
+    """Clear error for an integer index outside its dimension (before any work)."""
+    if sum(_dims_used(i) for i in items) > a.ndim:
+        raise IndexError(f"getitem: too many indices for a tensor of shape {shape_str(a.shape)}")
+    axis = 0
+    for position, item in enumerate(items):
+        if item is Ellipsis:
+            axis = a.ndim - sum(_dims_used(i) for i in items[position + 1:])
+            continue
+        if _dims_used(item) == 1 and not isinstance(item, slice):
+            size = a.shape[axis]
+            if hasattr(item, "dtype"):
+                lo, hi = (int(item.min()), int(item.max())) if item.size else (0, 0)
+            else:
+                lo = hi = int(item)
+            if lo < -size or hi >= size:
+                raise IndexError(f"getitem: index {hi if hi >= size else lo} is out of bounds "
+                                 f"for dimension {axis} with size {size} "
+                                 f"(shape {shape_str(a.shape)})")
+        axis += _dims_used(item)
+
+
+def getitem(input, index):
+    items = index if isinstance(index, tuple) else (index,)
+    converted = [_convert(item, input.data) for item in items]
+    items = tuple(c for c, _ in converted)
+    advanced = any(adv for _, adv in converted)
+    _check_bounds(input.data, items)
+    return GetItem.apply(input, index=items if len(items) != 1 else items[0],
+                         advanced=advanced)
+
+
+def index_select(input, dim, index):
+    from ._common import normalize_dim
+
+    axis = normalize_dim("index_select", dim, input.ndim)
+    return getitem(input, (slice(None),) * axis + (index,))

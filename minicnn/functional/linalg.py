@@ -1,0 +1,86 @@
+"""Matrix products: matmul (batched, broadcasting) and linear."""
+from ..autograd import Function
+from ._common import as_tensor_pair, broadcast_shape, shape_str, unbroadcast, xp
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g · bᵀ, db = aᵀ · g (1-D operands as a row / a column; batch dims summed
+        back to each operand's shape)."""
+        a, b = ctx.saved_arrays
+        m = xp(g)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            g = m.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = m.expand_dims(g, -1)
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = g @ m.swapaxes(b2, -1, -2)
+            da = unbroadcast(da, a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            db = m.swapaxes(a2, -1, -2) @ g
+            db = unbroadcast(db, b2.shape).reshape(b.shape)
+        return da, db
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors, leading
+    dimensions broadcast as a batch."""
+    a, b = as_tensor_pair("matmul", input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
+                         f"{shape_str(a.shape)} and {shape_str(b.shape)}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be "
+                         f"multiplied ({k_a} != {k_b})")
+    if a.ndim > 2 or b.ndim > 2:
+        broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+    return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
+        x, weight = ctx.saved_arrays
+        dx = g @ weight if ctx.needs_input_grad[0] else None
+        g2 = g.reshape(-1, g.shape[-1])
+        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
+        return dx, dw, db
+
+
+def linear(input, weight, bias=None):
+    """y = x · Wᵀ + b, with x of shape (*, in_features) and W of shape (out, in)."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                         f"{shape_str(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features in "
+                         f"its last dimension but weight expects {weight.shape[1]} (input shape "
+                         f"{shape_str(input.shape)}, weight shape {shape_str(weight.shape)})")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got "
+                         f"{shape_str(bias.shape)}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype "
+                        f"{weight.dtype}")
+    return Linear.apply(input, weight, bias)

@@ -1,0 +1,289 @@
+"""Loss functions, with torch.nn.functional's signatures and reductions."""
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from ._common import require_floating, require_tensor, shape_str, unbroadcast, xp
+from .activation import _sigmoid, log_softmax
+
+REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(op, reduction, allowed=REDUCTIONS):
+    if reduction not in allowed:
+        raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor with a trailing dimension of size num_classes (max + 1 when -1)."""
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype "
+                        f"{tensor.dtype}")
+    data = tensor.data
+    m = xp(data)
+    if num_classes == -1:
+        num_classes = int(data.max()) + 1 if data.size else 0
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                         f"[{int(data.min())}, {int(data.max())}]")
+    return Tensor._make((data[..., None] == m.arange(num_classes)).astype(np.int64))
+
+
+class NLLLoss(Function):
+    @staticmethod
+    def forward(ctx, logp, weight, target, ignore_index, reduction):
+        """logp (N, C, *) log-probabilities, target (N, *) class indices."""
+        m = xp(logp)
+        valid = target != ignore_index
+        safe = m.where(valid, target, 0)
+        picked = m.take_along_axis(logp, safe[:, None], axis=1)[:, 0]  # (N, *)
+        w = (weight[safe] if weight is not None else m.ones(safe.shape, logp.dtype)) * valid
+        losses = -picked * w
+        ctx.save_for_backward(safe, w)
+        ctx.shape, ctx.reduction = logp.shape, reduction
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return total
+        ctx.denominator = w.sum()
+        return total / ctx.denominator
+
+    @staticmethod
+    def backward(ctx, g):
+        """dlogp[n, target_n] = −w_target · g (divided by Σ w for the mean), 0 elsewhere."""
+        safe, w = ctx.saved_arrays
+        m = xp(g)
+        scale = -w * g  # g broadcasts: a scalar for mean/sum, (N, *) for none
+        if ctx.reduction == "mean":
+            scale = scale / ctx.denominator
+        dlogp = m.zeros(ctx.shape, dtype=g.dtype)
+        m.put_along_axis(dlogp, safe[:, None], scale[:, None].astype(g.dtype), axis=1)
+        return dlogp, None
+
+
+def _class_layout(op, input, target):
+    """Check input (N, C, *) / (C,) against class-index targets (N, *) / (); return the
+    batched forms."""
+    if input.ndim == 1:
+        input, target = input.unsqueeze(0), target.reshape(1)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must be (N, C) or (N, C, d1, ...), got shape "
+                         f"{shape_str(input.shape)}")
+    expected = (input.shape[0],) + input.shape[2:]
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{op}: target shape {shape_str(target.shape)} does not match input "
+                         f"shape {shape_str(input.shape)} (expected target shape "
+                         f"{shape_str(expected)})")
+    return input, target
+
+
+def _check_labels(op, target, num_classes, ignore_index, input_shape):
+    data = target.data
+    valid = data[data != ignore_index]
+    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
+        bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
+        raise ValueError(f"{op}: target contains class {bad} but input has {num_classes} "
+                         f"classes (input shape {shape_str(input_shape)})")
+
+
+def _check_weight(op, weight, num_classes):
+    if weight is not None and tuple(weight.shape) != (num_classes,):
+        raise ValueError(f"{op}: weight must have shape ({num_classes},), got "
+                         f"{shape_str(weight.shape)}")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of class indices under log-probabilities `input`."""
+    require_tensor("nll_loss", "input", input)
+    require_tensor("nll_loss", "target", target)
+    _check_reduction("nll_loss", reduction)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold int64 class indices, got dtype "
+                        f"{target.dtype} (shape {shape_str(target.shape)})")
+    unbatched = input.ndim == 1
+    input, target = _class_layout("nll_loss", input, target)
+    _check_weight("nll_loss", weight, input.shape[1])
+    _check_labels("nll_loss", target, input.shape[1], ignore_index, input.shape)
+    out = NLLLoss.apply(input, weight, ignore_index=ignore_index, reduction=reduction,
+                        target=target.data.astype(np.int64, copy=False))
+    return out.reshape(()) if unbatched and reduction == "none" else out
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross-entropy of logits `input` (N, C, *) against class indices (N, *) or class
+    probabilities (N, C, *): log_softmax over dim 1, then NLL (with optional smoothing)."""
+    require_tensor("cross_entropy", "input", input)
+    require_tensor("cross_entropy", "target", target)
+    _check_reduction("cross_entropy", reduction)
+    require_floating("cross_entropy", "input", input)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    if target.dtype.kind == "f" and target.shape == input.shape:
+        return _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must be int64 class indices of shape (N, *) "
+                        f"or float probabilities shaped like the input {shape_str(input.shape)}; "
+                        f"got {target.dtype} of shape {shape_str(target.shape)}")
+    unbatched = input.ndim == 1
+    input, target = _class_layout("cross_entropy", input, target)
+    num_classes = input.shape[1]
+    _check_weight("cross_entropy", weight, num_classes)
+    _check_labels("cross_entropy", target, num_classes, ignore_index, input.shape)
+    logp = log_softmax(input, dim=1)
+    labels = target.data.astype(np.int64, copy=False)
+    loss = NLLLoss.apply(logp, weight, target=labels, ignore_index=ignore_index,
+                         reduction=reduction)
+    if label_smoothing > 0:
+        loss = (1 - label_smoothing) * loss + (label_smoothing / num_classes) * \
+            _smoothing_term(logp, labels, weight, ignore_index, reduction)
+    return loss.reshape(()) if unbatched and reduction == "none" else loss
+
+
+def _smoothing_term(logp, labels, weight, ignore_index, reduction):
+    """−Σ_c w_c·logp_c per sample (ignored samples 0), reduced like the NLL term."""
+    m = xp(logp.data)
+    valid = Tensor._make((labels != ignore_index).astype(logp.dtype))
+    weighted = logp if weight is None else logp * weight.reshape((1, -1) + (1,) * (logp.ndim - 2))
+    per_sample = -weighted.sum(dim=1) * valid
+    if reduction == "none":
+        return per_sample
+    if reduction == "sum":
+        return per_sample.sum()
+    if weight is None:
+        return per_sample.sum() / valid.data.sum()
+    safe = m.where(labels != ignore_index, labels, 0)
+    return per_sample.sum() / (weight.data[safe] * valid.data).sum()
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
+    num_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    axis = 1 if input.ndim > 1 else 0
+    _check_weight("cross_entropy", weight, num_classes)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / num_classes
+    logp = log_softmax(input, dim=axis)
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[axis] = num_classes
+        logp = logp * weight.reshape(shape)
+    per_sample = -(logp * target).sum(dim=axis)
+    if reduction == "mean" and input.ndim > 1:
+        return per_sample.sum() / (input.numel() // num_classes)
+    return _reduce(per_sample, reduction)
+
+
+def _check_same_shape(op, input, target):
+    require_tensor(op, "input", input)
+    require_tensor(op, "target", target)
+    if input.shape != target.shape:
+        raise ValueError(f"{op}: input shape {shape_str(input.shape)} and target shape "
+                         f"{shape_str(target.shape)} differ")
+    require_floating(op, "input", input)
+    require_floating(op, "target", target)
+
+
+def mse_loss(input, target, reduction="mean"):
+    _check_same_shape("mse_loss", input, target)
+    _check_reduction("mse_loss", reduction)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    _check_same_shape("l1_loss", input, target)
+    _check_reduction("l1_loss", reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+class BCEWithLogits(Function):
+    @staticmethod
+    def forward(ctx, x, y, pos_weight):
+        m = xp(x)
+        softplus_neg = m.log1p(m.exp(-m.abs(x))) + m.maximum(-x, 0)  # log(1 + e^(−x)), stable
+        coef = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        ctx.save_for_backward(x, y, pos_weight, softplus_neg)
+        return (1 - y) * x + coef * softplus_neg
+
+    @staticmethod
+    def backward(ctx, g):
+        """dx = g·((1 − y) − c·σ(−x)) with c = 1 + (pw − 1)·y;
+        dy = g·(−x + (pw − 1)·log(1 + e^(−x))); dpw = g·y·log(1 + e^(−x))."""
+        x, y, pos_weight, softplus_neg = ctx.saved_arrays
+        coef = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        dx = dy = dpw = None
+        if ctx.needs_input_grad[0]:
+            dx = unbroadcast(g * ((1 - y) - coef * _sigmoid(-x)), x.shape)
+        if ctx.needs_input_grad[1]:
+            extra = 0 if pos_weight is None else (pos_weight - 1) * softplus_neg
+            dy = unbroadcast(g * (-x + extra), y.shape)
+        if pos_weight is not None and ctx.needs_input_grad[2]:
+            dpw = unbroadcast(g * y * softplus_neg, pos_weight.shape)
+        return dx, dy, dpw
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """−[pw·y·log σ(x) + (1 − y)·log(1 − σ(x))], computed stably from the logits x."""
+    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    if pos_weight is not None:
+        from ._common import broadcast_shape
+
+        broadcast_shape("binary_cross_entropy_with_logits", pos_weight.shape, input.shape)
+    loss = BCEWithLogits.apply(input, target, pos_weight)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class KLDiv(Function):
+    @staticmethod
+    def forward(ctx, input, target, log_target):
+        m = xp(input)
+        if log_target:
+            out = m.exp(target) * (target - input)
+        else:
+            safe_log = m.log(m.where(target > 0, target, 1))
+            out = m.where(target > 0, target * safe_log, 0) - target * input
+        ctx.save_for_backward(input, target)
+        ctx.log_target = log_target
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dinput = −g·p; dtarget = g·(log p + 1 − input) with p the target probability
+        (log_target: dtarget = g·eᵗ·(t + 1 − input))."""
+        input, target = ctx.saved_arrays
+        m = xp(g)
+        p = m.exp(target) if ctx.log_target else target
+        dinput = -g * p if ctx.needs_input_grad[0] else None
+        dtarget = None
+        if ctx.needs_input_grad[1]:
+            if ctx.log_target:
+                dtarget = g * p * (target + 1 - input)
+            else:
+                safe_log = m.log(m.where(target > 0, target, 1))
+                dtarget = m.where(target > 0, g * (safe_log + 1 - input), -g * input)
+        return dinput, dtarget
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL(target ‖ exp(input)) with `input` log-probabilities; 'batchmean' divides the sum
+    by the batch size (the mathematically right mean)."""
+    _check_same_shape("kl_div", input, target)
+    _check_reduction("kl_div", reduction, REDUCTIONS + ("batchmean",))
+    loss = KLDiv.apply(input, target, log_target=log_target)
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)

@@ -1,0 +1,214 @@
+"""Reductions: sum, mean, var, std, max/min (values and indices), amax/amin, logsumexp, argmax."""
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from ._common import expand_reduced, normalize_dim, normalize_dims, xp
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return a.sum(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g broadcast back over the summed axes."""
+        g = expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim)
+        return xp(g).broadcast_to(g, ctx.shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
+        return a.mean(axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g / n broadcast back over the n averaged elements."""
+        count = int(np.prod([ctx.shape[i] for i in ctx.axes]))
+        g = expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim) / count
+        return xp(g).broadcast_to(g, ctx.shape)
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        mean = a.mean(axis=axes, keepdims=True)
+        centered = a - mean  # two-pass variance: no E[x²]−E[x]² cancellation
+        count = int(np.prod([a.shape[i] for i in axes]))
+        divisor = count - correction if count > correction else 0
+        ctx.save_for_backward(centered)
+        ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, divisor
+        m = xp(a)
+        return (m.square(centered).sum(axis=axes, keepdims=keepdim)
+                / (divisor if divisor > 0 else m.nan)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g · 2(a − mean) / (n − correction)."""
+        (centered,) = ctx.saved_arrays
+        g = expand_reduced(g, centered.shape, ctx.axes, ctx.keepdim)
+        return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.nan)
+
+
+class AMax(Function):
+    """Largest value over axes; the gradient is shared evenly among tied maxima."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, largest):
+        out = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else out.reshape([s for i, s in enumerate(a.shape)
+                                                if i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g · 1[a = max] / (number of maxima)."""
+        a, out = ctx.saved_arrays
+        hit = (a == out).astype(g.dtype)
+        hit /= hit.sum(axis=ctx.axes, keepdims=True)
+        return expand_reduced(g, a.shape, ctx.axes, ctx.keepdim) * hit
+
+
+class MaxDim(Function):
+    """Largest (or smallest) value along one axis, with its index."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, largest):
+        m = xp(a)
+        index = (m.argmax if largest else m.argmin)(a, axis=axis)
+        index = m.expand_dims(index, axis)
+        values = m.take_along_axis(a, index, axis=axis)
+        ctx.save_for_backward(index)
+        ctx.shape, ctx.axis = a.shape, axis
+        if not keepdim:
+            values, index = values.squeeze(axis), index.squeeze(axis)
+        index = index.astype(np.int64, copy=False)
+        ctx.mark_non_differentiable(index)
+        return values, index
+
+    @staticmethod
+    def backward(ctx, g, _g_index):
+        """da = g placed at the index of the extreme value, 0 elsewhere."""
+        (index,) = ctx.saved_arrays
+        m = xp(g)
+        da = m.zeros(ctx.shape, dtype=g.dtype)
+        if g.ndim < len(ctx.shape):
+            g = m.expand_dims(g, ctx.axis)
+        m.put_along_axis(da, index, g, axis=ctx.axis)
+        return da
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        m = xp(a)
+        shift = a.max(axis=axes, keepdims=True)
+        shift = m.where(m.isfinite(shift), shift, 0)
+        out = m.log(m.exp(a - shift).sum(axis=axes, keepdims=True)) + shift
+        ctx.save_for_backward(a, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else out.squeeze(axis=axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g · softmax(a) over the reduced axes."""
+        a, out = ctx.saved_arrays
+        return expand_reduced(g, a.shape, ctx.axes, ctx.keepdim) * xp(a).exp(a - out)
+
+
+def _reduce(function, op, input, dim, keepdim, **params):
+    axes = normalize_dims(op, dim, input.ndim)
+    return function.apply(input, axes=axes, keepdim=keepdim, **params)
+
+
+def sum(input, dim=None, keepdim=False):
+    return _reduce(Sum, "sum", input, dim, keepdim)
+
+
+def mean(input, dim=None, keepdim=False):
+    if input.dtype.kind != "f":
+        raise TypeError(f"mean: needs a floating tensor, got dtype {input.dtype}")
+    return _reduce(Mean, "mean", input, dim, keepdim)
+
+
+def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
+    """Variance over `dim`, dividing by n − correction (1: unbiased, as PyTorch's default)."""
+    if unbiased is not None:
+        correction = int(unbiased)
+    return _reduce(Var, "var", input, dim, keepdim, correction=correction)
+
+
+def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
+    from .unary import sqrt
+
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+
+
+def _extreme(op, input, dim, keepdim, largest):
+    if input.numel() == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {tuple(input.shape)}")
+    if dim is None:
+        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest)
+    if isinstance(dim, Tensor):
+        return _binary_extreme(op, input, dim)
+    axis = normalize_dim(op, dim, input.ndim)
+    return ValuesIndices(*MaxDim.apply(input, axis=axis, keepdim=keepdim, largest=largest))
+
+
+def _binary_extreme(op, input, other):
+    from .arithmetic import maximum, minimum
+
+    return maximum(input, other) if op == "max" else minimum(input, other)
+
+
+def max(input, dim=None, keepdim=False):
+    """max(x) → the largest value; max(x, dim) → (values, indices); max(x, other) → maximum."""
+    return _extreme("max", input, dim, keepdim, largest=True)
+
+
+def min(input, dim=None, keepdim=False):
+    """min(x) → the smallest value; min(x, dim) → (values, indices); min(x, other) → minimum."""
+    return _extreme("min", input, dim, keepdim, largest=False)
+
+
+def amax(input, dim=(), keepdim=False):
+    """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
+    return _reduce(AMax, "amax", input, dim if dim != () else None, keepdim, largest=True)
+
+
+def amin(input, dim=(), keepdim=False):
+    return _reduce(AMax, "amin", input, dim if dim != () else None, keepdim, largest=False)
+
+
+def logsumexp(input, dim, keepdim=False):
+    return _reduce(LogSumExp, "logsumexp", input, dim, keepdim)
+
+
+def _arg_extreme(op, input, dim, keepdim, largest):
+    m = xp(input.data)
+    find = m.argmax if largest else m.argmin
+    if dim is None:
+        index = find(input.data.reshape(-1))
+        out = index.reshape((1,) * input.ndim) if keepdim else index
+    else:
+        axis = normalize_dim(op, dim, input.ndim)
+        out = find(input.data, axis=axis, keepdims=keepdim)
+    return Tensor._make(m.asarray(out, dtype=np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
+    return _arg_extreme("argmax", input, dim, keepdim, largest=True)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg_extreme("argmin", input, dim, keepdim, largest=False)

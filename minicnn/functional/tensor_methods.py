@@ -1,0 +1,61 @@
+"""Binds the ops of minicnn.functional to Tensor as methods and operators
+(`x + y`, `x @ w`, `x.sum(1)`, `x.relu()` ...), so that tensor.py stays below
+functional in the layering."""
+from ..tensor import Tensor
+from . import activation, arithmetic, comparison, indexing, linalg, reduction, shape, unary
+
+
+def _reflected(op):
+    return lambda self, other: op(other, self)
+
+
+def _sizes_method(op):
+    """Methods that take sizes either packed or spread: x.reshape(2, 3) or x.reshape((2, 3))."""
+    return lambda self, *sizes: op(self, *sizes)
+
+
+_OPERATORS = {
+    "__add__": arithmetic.add, "__radd__": _reflected(arithmetic.add),
+    "__sub__": arithmetic.sub, "__rsub__": _reflected(arithmetic.sub),
+    "__mul__": arithmetic.mul, "__rmul__": _reflected(arithmetic.mul),
+    "__truediv__": arithmetic.div, "__rtruediv__": _reflected(arithmetic.div),
+    "__pow__": arithmetic.pow, "__rpow__": _reflected(arithmetic.pow),
+    "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
+    "__neg__": arithmetic.neg, "__abs__": unary.abs,
+    "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt,
+    "__le__": comparison.le, "__gt__": comparison.gt, "__ge__": comparison.ge,
+    "__getitem__": indexing.getitem,
+}
+
+_METHODS = {
+    "add": arithmetic.add, "sub": arithmetic.sub, "mul": arithmetic.mul, "div": arithmetic.div,
+    "pow": arithmetic.pow, "neg": arithmetic.neg, "maximum": arithmetic.maximum,
+    "minimum": arithmetic.minimum, "clone": arithmetic.clone, "astype": arithmetic.astype,
+    "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "rsqrt": unary.rsqrt,
+    "abs": unary.abs, "clamp": unary.clamp, "clip": unary.clamp,
+    "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
+    "max": reduction.max, "min": reduction.min, "amax": reduction.amax, "amin": reduction.amin,
+    "logsumexp": reduction.logsumexp, "argmax": reduction.argmax, "argmin": reduction.argmin,
+    "matmul": linalg.matmul,
+    "reshape": _sizes_method(shape.reshape), "view": _sizes_method(shape.reshape),
+    "permute": _sizes_method(shape.permute), "expand": _sizes_method(shape.expand),
+    "repeat": _sizes_method(shape.repeat), "transpose": shape.transpose, "t": shape.t,
+    "flatten": shape.flatten, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
+    "expand_as": shape.expand_as, "split": shape.split, "chunk": shape.chunk,
+    "unbind": shape.unbind, "contiguous": shape.contiguous,
+    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "reshape_as": lambda self, other: shape.reshape(self, other.shape),
+    "index_select": indexing.index_select,
+    "eq": comparison.eq, "ne": comparison.ne, "lt": comparison.lt, "le": comparison.le,
+    "gt": comparison.gt, "ge": comparison.ge, "equal": comparison.equal,
+    "allclose": comparison.allclose, "isfinite": comparison.isfinite,
+    "relu": activation.relu, "sigmoid": activation.sigmoid, "tanh": activation.tanh,
+    "softmax": activation.softmax, "log_softmax": activation.log_softmax,
+}
+
+
+def bind():
+    for name, op in {**_OPERATORS, **_METHODS}.items():
+        setattr(Tensor, name, op)
+    Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
+    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))

@@ -1,0 +1,4 @@
+"""Neural-network building blocks; `mc.nn.functional` is minicnn.functional."""
+from .. import functional
+
+__all__ = ["functional"]

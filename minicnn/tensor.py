@@ -1,0 +1,341 @@
+"""Tensor: an array (NumPy or CuPy) plus its place in the autograd graph.
+
+Operators and most methods (`+`, `@`, `.sum()`, `.relu()` ...) are the ops of
+minicnn.functional, bound to the class in minicnn/functional/tensor_methods.py;
+this file holds what is about the tensor itself: data, device, dtype,
+gradient bookkeeping and in-place updates of the data.
+"""
+import weakref
+
+import numpy as np
+
+from . import backend, grad_mode
+from .autograd import run_backward
+from .dtypes import get_default_dtype
+
+
+class Tensor:
+    """A multi-dimensional array that can record the ops applied to it.
+
+    `grad` receives the gradient after `backward()`; like PyTorch, gradients
+    accumulate into a leaf's `grad` across backward calls until zeroed.
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "output_index",
+                 "_accumulator", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import as_array
+
+        self.data = as_array(data, dtype, device)
+        self.grad = None
+        self.grad_fn = None
+        self.output_index = 0
+        self._accumulator = None
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, grad_fn=None, output_index=0):
+        """Wrap an array without checks (the fast path used by ops)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.output_index = output_index
+        t._accumulator = None
+        t._hooks = None
+        t.requires_grad = grad_fn is not None
+        return t
+
+    # ---- description -------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return backend.is_cupy_array(self.data)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    def element_size(self):
+        return self.data.itemsize
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__
+
+    # ---- conversion ---------------------------------------------------
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("numpy(): the tensor requires grad; use tensor.detach().numpy()")
+        if self.is_cuda:
+            raise TypeError("numpy(): the tensor is on cuda; use tensor.cpu().numpy()")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        data = backend.to_device(self.data, "cpu")
+        return data if dtype is None else data.astype(dtype, copy=False)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to a Python "
+                             f"scalar, got shape {tuple(self.shape)}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_device(self.data, "cpu").tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool(): the truth value of a tensor of shape {tuple(self.shape)} "
+                               f"is ambiguous")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    # ---- autograd bookkeeping ------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_(): only leaf tensors can change requires_grad; "
+                               "use detach() first")
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(f"requires_grad_(): only floating tensors can require gradients, "
+                            f"got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """A tensor sharing this data, cut from the graph."""
+        return Tensor._make(self.data)
+
+    def detach_(self):
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep `grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad(): the tensor does not require grad")
+        if self.is_leaf:
+            return
+        node = self.grad_fn
+        if node.retained_outputs is None:
+            node.retained_outputs = {}
+        node.retained_outputs[self.output_index] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook(): the tensor does not require grad")
+        if self.is_leaf:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+        else:
+            node = self.grad_fn
+            if node.output_hooks is None:
+                node.output_hooks = {}
+            node.output_hooks.setdefault(self.output_index, []).append(hook)
+        return hook
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) · gradient into every leaf's `grad`."""
+        if not self.requires_grad:
+            raise RuntimeError("backward(): the tensor does not require grad and has no "
+                               "grad_fn (did you compute it under no_grad?)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward(): grad can be implicitly created only for "
+                                   f"scalar outputs; this output has shape {tuple(self.shape)}, "
+                                   f"pass `gradient`")
+            grad = backend.xp_of(self.data).ones(self.shape, dtype=self.dtype)
+        else:
+            grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the "
+                                 f"output has shape {tuple(self.shape)}")
+            if type(grad) is not type(self.data):
+                raise ValueError(f"backward(): gradient is on {backend.device_of(grad)} but the "
+                                 f"output is on {self.device}")
+            grad = grad.astype(self.dtype, copy=False)
+        run_backward(self, grad, retain_graph)
+
+    # ---- in-place updates of the data (optimizers, init, masking) -----------
+    def _check_inplace(self, op):
+        if self.requires_grad and self.is_leaf and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad is used in an in-place "
+                               f"operation; wrap it in `with mc.no_grad():`")
+        if not self.is_leaf and grad_mode.is_grad_enabled():
+            raise RuntimeError(f"{op}: in-place update of a tensor that is part of the graph "
+                               f"is not supported")
+
+    def _operand(self, other):
+        data = other.data if isinstance(other, Tensor) else other
+        if backend.is_cupy_array(data) != self.is_cuda and not np.isscalar(data):
+            raise ValueError(f"in-place op: operand on {backend.device_of(data)} but the tensor "
+                             f"is on {self.device}")
+        return data
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = self._operand(value)
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = self._operand(src)
+        if tuple(np.shape(src)) != self.shape:
+            src = backend.xp_of(self.data).broadcast_to(src, self.shape)
+        self.data[...] = src
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        other = self._operand(other)
+        self.data += other if alpha == 1 else alpha * other
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self.data *= self._operand(other)
+        return self
+
+    def div_(self, other):
+        self._check_inplace("div_")
+        self.data /= self._operand(other)
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace("clamp_")
+        backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        if isinstance(value, Tensor):
+            if value.requires_grad and grad_mode.is_grad_enabled():
+                raise RuntimeError("__setitem__: assigning a tensor that requires grad is not "
+                                   "supported; use mc.where or mc.cat to build the result")
+            value = value.data
+        if isinstance(index, Tensor):
+            index = index.data
+        self.data[index] = value
+
+    # ---- devices and dtypes ------------------------------------------------
+    def to(self, *args, dtype=None, device=None):
+        """`to(device)`, `to(dtype)`, `to(device, dtype)`, or keywords; differentiable."""
+        for arg in args:
+            if isinstance(arg, (str, backend.Device)):
+                device = arg
+            elif isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            else:
+                dtype = arg
+        from .functional import to_device, astype
+
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = astype(out, dtype)
+        if device is not None and backend.Device(device) != self.device:
+            out = to_device(out, device)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else backend.Device("cuda", device))
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    def half(self):
+        return self.to(dtype=np.float16)
+
+    def long(self):
+        return self.to(dtype=np.int64)
+
+    def int(self):
+        return self.to(dtype=np.int32)
+
+    def bool(self):
+        return self.to(dtype=np.bool_)
+
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
+
+    # ---- printing ------------------------------------------------------------
+    def __repr__(self):
+        data = backend.to_device(self.data, "cpu")
+        body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
+                               edgeitems=3, precision=4,
+                               floatmode="fixed" if data.dtype.kind == "f" else "maxprec")
+        extras = []
+        if self.is_cuda:
+            extras.append(f"device='{self.device}'")
+        default = get_default_dtype()
+        if data.dtype not in (default, np.int64, np.bool_) or data.size == 0:
+            extras.append(f"dtype={data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -1,0 +1,106 @@
+"""Numerical gradient checking by central differences in float64.
+
+The check compares backprop with finite differences of the scalar
+L(inputs) = Σ fn(inputs) · r, where r is a fixed random array per output:
+its gradient ∂L/∂x = Jᵀ r exercises every entry of the Jacobian J.
+
+- mode="elementwise" perturbs one element at a time (2 calls per element; small inputs);
+- mode="direction" checks ∂L/∂u = ⟨∇L, u⟩ along a few random unit directions u
+  (2 calls per direction, any input size).
+"""
+import numpy as np
+
+from .. import backend, grad_mode
+from ..tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Backprop and finite differences disagree."""
+
+
+def _outputs(fn, inputs):
+    out = fn(*inputs)
+    return [o for o in (out if isinstance(out, (tuple, list)) else (out,))
+            if isinstance(o, Tensor) and o.dtype.kind == "f"]
+
+
+def _objective(fn, inputs, weights):
+    with grad_mode.no_grad():
+        outs = _outputs(fn, inputs)
+    return sum(float((o.data * w).sum()) for o, w in zip(outs, weights))
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", directions=3,
+              seed=0, raise_exception=True):
+    """Check the gradients of `fn(*inputs)` with respect to every input that requires grad.
+
+    Returns True when all agree; otherwise raises GradcheckError (or returns False when
+    raise_exception is False) naming the input, the element or direction, and both values.
+    """
+    if mode not in ("elementwise", "direction"):
+        raise ValueError(f"gradcheck: mode must be 'elementwise' or 'direction', got {mode!r}")
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite "
+                            f"differences need float64 inputs (use tensor.double())")
+    rng = np.random.default_rng(seed)
+    outs = _outputs(fn, inputs)
+    if not outs:
+        raise ValueError("gradcheck: fn returned no floating tensor")
+    weights = [backend.to_device(rng.standard_normal(o.shape), o.device) for o in outs]
+
+    for i in checked:
+        inputs[i].grad = None
+    loss = sum((o * Tensor._make(w)).sum() for o, w in zip(outs, weights))
+    loss.backward()
+    analytic = {i: (backend.to_device(inputs[i].grad.data, "cpu") if inputs[i].grad is not None
+                    else np.zeros(inputs[i].shape)) for i in checked}
+
+    def fail(message):
+        if raise_exception:
+            raise GradcheckError("gradcheck: " + message)
+        return False
+
+    if mode == "elementwise":
+        for i in checked:
+            data = inputs[i].data
+            flat = data.reshape(-1)
+            for k in range(flat.size):
+                original = float(flat[k])
+                flat[k] = original + eps
+                plus = _objective(fn, inputs, weights)
+                flat[k] = original - eps
+                minus = _objective(fn, inputs, weights)
+                flat[k] = original
+                numeric = (plus - minus) / (2 * eps)
+                value = float(analytic[i].reshape(-1)[k])
+                if not abs(value - numeric) <= atol + rtol * abs(numeric):
+                    index = tuple(int(j) for j in np.unravel_index(k, data.shape))
+                    return fail(f"input {i}, element {index}: analytic {value:.8g} vs "
+                                f"numeric {numeric:.8g}")
+        return True
+
+    for d in range(directions):
+        units = {}
+        for i in checked:
+            u = rng.standard_normal(inputs[i].shape)
+            units[i] = u / max(np.linalg.norm(u), 1e-300)
+        originals = {i: inputs[i].data.copy() for i in checked}
+        for i in checked:
+            inputs[i].data[...] = originals[i] + eps * backend.to_device(units[i], inputs[i].device)
+        plus = _objective(fn, inputs, weights)
+        for i in checked:
+            inputs[i].data[...] = originals[i] - eps * backend.to_device(units[i], inputs[i].device)
+        minus = _objective(fn, inputs, weights)
+        for i in checked:
+            inputs[i].data[...] = originals[i]
+        numeric = (plus - minus) / (2 * eps)
+        value = sum(float((analytic[i] * units[i]).sum()) for i in checked)
+        if not abs(value - numeric) <= atol + rtol * abs(numeric):
+            return fail(f"direction {d} (random unit vector over inputs {checked}): analytic "
+                        f"{value:.8g} vs numeric {numeric:.8g}")
+    return True
