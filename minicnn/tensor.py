@@ -265,6 +265,26 @@ class Tensor:
         backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
         return self
 
+    def _augmented(self, op, inplace, other):
+        """`x op= y`: in place when nothing is recorded; while the graph records a non-leaf
+        tensor, the out-of-place result (Python rebinds the name)."""
+        if grad_mode.is_grad_enabled() and self.requires_grad and not self.is_leaf:
+            return op(self, other)
+        inplace(self, other)
+        return self
+
+    def __iadd__(self, other):
+        return self._augmented(Tensor.__add__, Tensor.add_, other)
+
+    def __isub__(self, other):
+        return self._augmented(Tensor.__sub__, Tensor.sub_, other)
+
+    def __imul__(self, other):
+        return self._augmented(Tensor.__mul__, Tensor.mul_, other)
+
+    def __itruediv__(self, other):
+        return self._augmented(Tensor.__truediv__, Tensor.div_, other)
+
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
         if isinstance(value, Tensor):

@@ -30,7 +30,7 @@ def _convert(item, like):
     if isinstance(item, Tensor):
         item = item.data
     elif isinstance(item, list):
-        item = np.asarray(item)
+        item = np.asarray(item) if item else np.zeros(0, dtype=np.int64)
     if isinstance(item, (np.ndarray,)) or backend.is_cupy_array(item):
         if item.dtype.kind not in "iub":
             raise TypeError(f"getitem: index arrays must be integer or bool, got dtype "
@@ -59,7 +59,12 @@ def _check_bounds(a, items):
         if item is Ellipsis:
             axis = a.ndim - sum(_dims_used(i) for i in items[position + 1:])
             continue
-        if _dims_used(item) == 1 and not isinstance(item, slice):
+        is_mask = hasattr(item, "dtype") and item.dtype == np.bool_
+        if is_mask and tuple(item.shape) != tuple(a.shape[axis:axis + item.ndim]):
+            raise IndexError(f"getitem: mask of shape {shape_str(item.shape)} does not match "
+                             f"dimensions {axis}..{axis + item.ndim - 1} of a tensor of shape "
+                             f"{shape_str(a.shape)}")
+        if _dims_used(item) == 1 and not isinstance(item, slice) and not is_mask:
             size = a.shape[axis]
             if hasattr(item, "dtype"):
                 lo, hi = (int(item.min()), int(item.max())) if item.size else (0, 0)
@@ -86,4 +91,8 @@ def index_select(input, dim, index):
     from ._common import normalize_dim
 
     axis = normalize_dim("index_select", dim, input.ndim)
-    return getitem(input, (slice(None),) * axis + (index,))
+    if not isinstance(index, Tensor) or index.dtype.kind not in "iu" or index.ndim > 1:
+        raise TypeError("index_select: index must be a 0-d or 1-d integer Tensor, got "
+                        + (f"dtype {index.dtype} and shape {shape_str(index.shape)}"
+                           if isinstance(index, Tensor) else type(index).__name__))
+    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))

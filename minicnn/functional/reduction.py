@@ -1,4 +1,5 @@
 """Reductions: sum, mean, var, std, max/min (values and indices), amax/amin, logsumexp, argmax."""
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -43,19 +44,20 @@ class Var(Function):
         mean = a.mean(axis=axes, keepdims=True)
         centered = a - mean  # two-pass variance: no E[x²]−E[x]² cancellation
         count = int(np.prod([a.shape[i] for i in axes]))
-        divisor = count - correction if count > correction else 0
+        divisor = builtins.max(count - correction, 0)  # as PyTorch: x/0 → inf (nan if x = 0)
         ctx.save_for_backward(centered)
         ctx.axes, ctx.keepdim, ctx.divisor = axes, keepdim, divisor
         m = xp(a)
-        return (m.square(centered).sum(axis=axes, keepdims=keepdim)
-                / (divisor if divisor > 0 else m.nan)).astype(a.dtype, copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (m.square(centered).sum(axis=axes, keepdims=keepdim)
+                    / a.dtype.type(divisor)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         """da = g · 2(a − mean) / (n − correction)."""
         (centered,) = ctx.saved_arrays
         g = expand_reduced(g, centered.shape, ctx.axes, ctx.keepdim)
-        return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.nan)
+        return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.inf)
 
 
 class AMax(Function):
@@ -84,12 +86,15 @@ class MaxDim(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdim, largest):
         m = xp(a)
+        ctx.shape, ctx.axis = a.shape, axis
+        a = a.reshape(1) if a.ndim == 0 else a  # a 0-d tensor reduces over its only element
         index = (m.argmax if largest else m.argmin)(a, axis=axis)
         index = m.expand_dims(index, axis)
         values = m.take_along_axis(a, index, axis=axis)
         ctx.save_for_backward(index)
-        ctx.shape, ctx.axis = a.shape, axis
-        if not keepdim:
+        if len(ctx.shape) == 0:
+            values, index = values.reshape(()), index.reshape(())
+        elif not keepdim:
             values, index = values.squeeze(axis), index.squeeze(axis)
         index = index.astype(np.int64, copy=False)
         ctx.mark_non_differentiable(index)
@@ -100,6 +105,8 @@ class MaxDim(Function):
         """da = g placed at the index of the extreme value, 0 elsewhere."""
         (index,) = ctx.saved_arrays
         m = xp(g)
+        if len(ctx.shape) == 0:
+            return g.copy()
         da = m.zeros(ctx.shape, dtype=g.dtype)
         if g.ndim < len(ctx.shape):
             g = m.expand_dims(g, ctx.axis)
@@ -126,6 +133,8 @@ class LogSumExp(Function):
 
 
 def _reduce(function, op, input, dim, keepdim, **params):
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None  # as PyTorch: an empty dim list reduces over every dimension
     axes = normalize_dims(op, dim, input.ndim)
     return function.apply(input, axes=axes, keepdim=keepdim, **params)
 
@@ -135,13 +144,18 @@ def sum(input, dim=None, keepdim=False):
 
 
 def mean(input, dim=None, keepdim=False):
-    if input.dtype.kind != "f":
-        raise TypeError(f"mean: needs a floating tensor, got dtype {input.dtype}")
+    _require_floating("mean", input)
     return _reduce(Mean, "mean", input, dim, keepdim)
+
+
+def _require_floating(op, input):
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: needs a floating tensor, got dtype {input.dtype}")
 
 
 def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
     """Variance over `dim`, dividing by n − correction (1: unbiased, as PyTorch's default)."""
+    _require_floating("var", input)
     if unbiased is not None:
         correction = int(unbiased)
     return _reduce(Var, "var", input, dim, keepdim, correction=correction)
@@ -150,6 +164,7 @@ def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
     from .unary import sqrt
 
+    _require_floating("std", input)
     return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
 
 
@@ -182,11 +197,11 @@ def min(input, dim=None, keepdim=False):
 
 def amax(input, dim=(), keepdim=False):
     """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
-    return _reduce(AMax, "amax", input, dim if dim != () else None, keepdim, largest=True)
+    return _reduce(AMax, "amax", input, dim, keepdim, largest=True)
 
 
 def amin(input, dim=(), keepdim=False):
-    return _reduce(AMax, "amin", input, dim if dim != () else None, keepdim, largest=False)
+    return _reduce(AMax, "amin", input, dim, keepdim, largest=False)
 
 
 def logsumexp(input, dim, keepdim=False):
@@ -201,7 +216,9 @@ def _arg_extreme(op, input, dim, keepdim, largest):
         out = index.reshape((1,) * input.ndim) if keepdim else index
     else:
         axis = normalize_dim(op, dim, input.ndim)
-        out = find(input.data, axis=axis, keepdims=keepdim)
+        data = input.data.reshape(1) if input.ndim == 0 else input.data
+        out = find(data, axis=axis, keepdims=keepdim)
+        out = out.reshape(()) if input.ndim == 0 else out
     return Tensor._make(m.asarray(out, dtype=np.int64))
 
 

@@ -240,6 +240,10 @@ def cat(tensors, dim=0):
         raise ValueError("cat: expected a non-empty sequence of tensors")
     _check_same_device("cat", tensors)
     ndim = tensors[0].ndim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
+                             f"(use stack)")
     axis = normalize_dim("cat", dim, ndim)
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
@@ -295,12 +299,15 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     axis = normalize_dim("chunk", dim, input.ndim)
-    size = max(-(-input.shape[axis] // chunks), 1)
-    return split(input, size, axis)
+    if input.shape[axis] == 0:  # as PyTorch: `chunks` empty pieces
+        return split(input, [0] * chunks, axis)
+    return split(input, -(-input.shape[axis] // chunks), axis)
 
 
 def unbind(input, dim=0):
     axis = normalize_dim("unbind", dim, input.ndim)
+    if input.shape[axis] == 0:
+        return ()
     return tuple(squeeze(p, axis) for p in split(input, 1, axis))
 
 
