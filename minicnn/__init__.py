@@ -17,6 +17,7 @@ from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, ch
                          ne, neg, permute, pow, relu, repeat, reshape, rsqrt, sigmoid, softmax,
                          split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                          unsqueeze, var, where)
+from .functional.conv import get_workspace_limit, set_workspace_limit
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .kernels import set_kernels
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state

@@ -178,9 +178,10 @@ def _accumulate_leaf(leaf, grad):
         result = hook(Tensor._make(grad))
         if result is not None:
             grad = result.data
-    if grad.shape != leaf.data.shape:
-        raise RuntimeError(f"backward: gradient of shape {grad.shape} reached a leaf of "
-                           f"shape {leaf.data.shape}")
+    if grad.shape != leaf.data.shape or grad.dtype != leaf.data.dtype:
+        raise RuntimeError(f"backward: a gradient of shape {grad.shape} and dtype {grad.dtype} "
+                           f"reached a leaf of shape {leaf.data.shape} and dtype "
+                           f"{leaf.data.dtype}")
     if leaf.grad is None:
         # a copy: the same gradient array may reach several leaves (e.g. both inputs of add)
         leaf.grad = Tensor._make(grad.copy())

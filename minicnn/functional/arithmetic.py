@@ -3,8 +3,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import as_tensor_pair, broadcast_shape, unbroadcast, xp
+from ._common import as_tensor_pair, broadcast_shape, require_tensor, unbroadcast, xp
 
 
 def _binary(function, op, a, b):
@@ -167,7 +168,7 @@ class Where(Function):
         m = xp(g)
         da = unbroadcast(m.where(condition, g, 0), sa) if ctx.needs_input_grad[0] else None
         db = unbroadcast(m.where(condition, 0, g), sb) if ctx.needs_input_grad[1] else None
-        return da, db, None
+        return da, db
 
 
 class Cast(Function):
@@ -205,16 +206,19 @@ class Clone(Function):
         return g
 
 
+def _scaled(other, alpha):
+    """alpha · other for add/sub (a Python-number `other` stays a Python number)."""
+    if alpha == 1:
+        return other
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
 def add(input, other, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
-    return _binary(Add, "add", input, other)
+    return _binary(Add, "add", input, _scaled(other, alpha))
 
 
 def sub(input, other, alpha=1):
-    if alpha != 1:
-        other = mul(other, alpha)
-    return _binary(Sub, "sub", input, other)
+    return _binary(Sub, "sub", input, _scaled(other, alpha))
 
 
 def mul(input, other):
@@ -222,13 +226,21 @@ def mul(input, other):
 
 
 def div(input, other):
-    return _binary(Div, "div", input, other)
+    """True division: integer and bool operands give the default float dtype (as PyTorch)."""
+    a, b = as_tensor_pair("div", input, other)
+    if a.dtype.kind != "f":
+        a, b = astype(a, get_default_dtype()), astype(b, get_default_dtype())
+    return _binary(Div, "div", a, b)
 
 
 def pow(input, exponent):
     """input ** exponent; a Python-number exponent takes the fast scalar path."""
-    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) \
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float, np.integer, np.floating)) \
             and not isinstance(exponent, bool):
+        exponent = exponent.item() if isinstance(exponent, np.generic) else exponent
+        if isinstance(exponent, float) and input.dtype.kind != "f":
+            input = astype(input, get_default_dtype())  # int ** 0.5 is a float (as PyTorch)
+        # a Python number, so that NumPy keeps the tensor's dtype (np.float64 would promote)
         return PowScalar.apply(input, exponent=exponent)
     return _binary(Pow, "pow", input, exponent)
 
@@ -242,6 +254,7 @@ def minimum(input, other):
 
 
 def neg(input):
+    require_tensor("neg", "input", input)
     return Neg.apply(input)
 
 
@@ -275,4 +288,5 @@ def to_device(input, device):
 
 
 def clone(input):
+    require_tensor("clone", "input", input)
     return Clone.apply(input)

@@ -1,6 +1,6 @@
 """Matrix products: matmul (batched, broadcasting) and linear."""
 from ..autograd import Function
-from ._common import as_tensor_pair, broadcast_shape, shape_str, unbroadcast, xp
+from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
 
 
 class MatMul(Function):
@@ -17,10 +17,11 @@ class MatMul(Function):
         m = xp(g)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = m.expand_dims(g, -2)
+        # column first: for 1-D · 1-D, g is 0-d and becomes (1, 1)
         if b.ndim == 1:
             g = m.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = m.expand_dims(g, -2)
         da = db = None
         if ctx.needs_input_grad[0]:
             da = g @ m.swapaxes(b2, -1, -2)
@@ -44,7 +45,12 @@ def matmul(input, other):
         raise ValueError(f"matmul: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be "
                          f"multiplied ({k_a} != {k_b})")
     if a.ndim > 2 or b.ndim > 2:
-        broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+        try:
+            broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot "
+                             f"be broadcast (batch dimensions {shape_str(a.shape[:-2])} and "
+                             f"{shape_str(b.shape[:-2])})") from None
     return MatMul.apply(a, b)
 
 
@@ -70,6 +76,10 @@ class Linear(Function):
 
 def linear(input, weight, bias=None):
     """y = x · Wᵀ + b, with x of shape (*, in_features) and W of shape (out, in)."""
+    require_tensor("linear", "input", input)
+    require_tensor("linear", "weight", weight)
+    if bias is not None:
+        require_tensor("linear", "bias", bias)
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
                          f"{shape_str(weight.shape)}")
@@ -82,5 +92,8 @@ def linear(input, weight, bias=None):
                          f"{shape_str(bias.shape)}")
     if input.dtype != weight.dtype:
         raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype "
+                        f"{weight.dtype}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise TypeError(f"linear: bias dtype {bias.dtype} does not match weight dtype "
                         f"{weight.dtype}")
     return Linear.apply(input, weight, bias)

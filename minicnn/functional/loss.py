@@ -47,7 +47,7 @@ class NLLLoss(Function):
         picked = m.take_along_axis(logp, safe[:, None], axis=1)[:, 0]  # (N, *)
         w = (weight[safe] if weight is not None else m.ones(safe.shape, logp.dtype)) * valid
         losses = -picked * w
-        ctx.save_for_backward(safe, w)
+        ctx.save_for_backward(safe, w, valid, picked)
         ctx.shape, ctx.reduction = logp.shape, reduction
         if reduction == "none":
             return losses
@@ -55,19 +55,28 @@ class NLLLoss(Function):
         if reduction == "sum":
             return total
         ctx.denominator = w.sum()
-        return total / ctx.denominator
+        ctx.mean = total / ctx.denominator
+        return ctx.mean
 
     @staticmethod
     def backward(ctx, g):
-        """dlogp[n, target_n] = −w_target · g (divided by Σ w for the mean), 0 elsewhere."""
-        safe, w = ctx.saved_arrays
+        """dlogp[n, target_n] = −w_target·g (÷ Σ w for the mean), 0 elsewhere;
+        dweight[c] = Σ_{n: target_n = c} −logp[n, c]·g (mean: Σ (−logp[n, c] − loss)·g / Σ w)."""
+        safe, w, valid, picked = ctx.saved_arrays
         m = xp(g)
-        scale = -w * g  # g broadcasts: a scalar for mean/sum, (N, *) for none
-        if ctx.reduction == "mean":
-            scale = scale / ctx.denominator
-        dlogp = m.zeros(ctx.shape, dtype=g.dtype)
-        m.put_along_axis(dlogp, safe[:, None], scale[:, None].astype(g.dtype), axis=1)
-        return dlogp, None
+        dlogp = dweight = None
+        if ctx.needs_input_grad[0]:
+            scale = -w * g  # g broadcasts: a scalar for mean/sum, (N, *) for none
+            if ctx.reduction == "mean":
+                scale = scale / ctx.denominator
+            dlogp = m.zeros(ctx.shape, dtype=g.dtype)
+            m.put_along_axis(dlogp, safe[:, None], scale[:, None].astype(g.dtype), axis=1)
+        if ctx.needs_input_grad[1]:
+            dw = -picked if ctx.reduction != "mean" else (-picked - ctx.mean) / ctx.denominator
+            dw = m.broadcast_to(dw * g * valid, safe.shape)
+            dweight = m.bincount(safe.ravel(), weights=dw.ravel(), minlength=ctx.shape[1])
+            dweight = dweight.astype(g.dtype)
+        return dlogp, dweight
 
 
 def _class_layout(op, input, target):
@@ -162,8 +171,9 @@ def _smoothing_term(logp, labels, weight, ignore_index, reduction):
         return per_sample.sum()
     if weight is None:
         return per_sample.sum() / valid.data.sum()
-    safe = m.where(labels != ignore_index, labels, 0)
-    return per_sample.sum() / (weight.data[safe] * valid.data).sum()
+    # Σ_n w[label_n] over the kept samples, as Σ_c w_c·count_c so that weight gets its gradient
+    counts = m.bincount(labels[labels != ignore_index].ravel(), minlength=logp.shape[1])
+    return per_sample.sum() / (weight * Tensor._make(counts.astype(logp.dtype))).sum()
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):

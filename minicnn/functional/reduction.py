@@ -153,19 +153,22 @@ def _require_floating(op, input):
         raise TypeError(f"{op}: needs a floating tensor, got dtype {input.dtype}")
 
 
-def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
-    """Variance over `dim`, dividing by n − correction (1: unbiased, as PyTorch's default)."""
-    _require_floating("var", input)
+def _var(op, input, dim, correction, keepdim, unbiased):
+    _require_floating(op, input)
     if unbiased is not None:
         correction = int(unbiased)
-    return _reduce(Var, "var", input, dim, keepdim, correction=correction)
+    return _reduce(Var, op, input, dim, keepdim, correction=correction)
+
+
+def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
+    """Variance over `dim`, dividing by n − correction (1: unbiased, as PyTorch's default)."""
+    return _var("var", input, dim, correction, keepdim, unbiased)
 
 
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
     from .unary import sqrt
 
-    _require_floating("std", input)
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased))
+    return sqrt(_var("std", input, dim, correction, keepdim, unbiased))
 
 
 def _extreme(op, input, dim, keepdim, largest):

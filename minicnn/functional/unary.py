@@ -1,6 +1,18 @@
 """Elementwise math: exp, log, sqrt, rsqrt, abs, clamp."""
 from ..autograd import Function
-from ._common import xp
+from ..dtypes import get_default_dtype
+from ._common import require_tensor, xp
+
+
+def _floating(op, input):
+    """Integer and bool tensors go through exp/log/sqrt/rsqrt as the default float dtype
+    (as PyTorch), not NumPy's float64."""
+    require_tensor(op, "input", input)
+    if input.dtype.kind == "f":
+        return input
+    from .arithmetic import astype
+
+    return astype(input, get_default_dtype())
 
 
 class Exp(Function):
@@ -92,27 +104,29 @@ class Clamp(Function):
 
 
 def exp(input):
-    return Exp.apply(input)
+    return Exp.apply(_floating("exp", input))
 
 
 def log(input):
-    return Log.apply(input)
+    return Log.apply(_floating("log", input))
 
 
 def sqrt(input):
-    return Sqrt.apply(input)
+    return Sqrt.apply(_floating("sqrt", input))
 
 
 def rsqrt(input):
-    return Rsqrt.apply(input)
+    return Rsqrt.apply(_floating("rsqrt", input))
 
 
 def abs(input):
+    require_tensor("abs", "input", input)
     return Abs.apply(input)
 
 
 def clamp(input, min=None, max=None):
     """Limit values to [min, max]; either bound may be None (Python numbers)."""
+    require_tensor("clamp", "input", input)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' and 'max' must be given")
     return Clamp.apply(input, min=min, max=max)

@@ -1,0 +1,84 @@
+"""eq, ne, lt, le, gt, ge: bool results outside the graph, equal to NumPy and PyTorch."""
+import operator
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import minicnn as mc
+from conftest import assert_torch_parity
+
+try:
+    import torch
+except ImportError:  # parity tests skip themselves (assert_torch_parity imports torch)
+    torch = None
+
+# (name in mc, torch and NumPy's operator module, the Python operator)
+OPS = [("eq", "=="), ("ne", "!="), ("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">=")]
+NAMES = [name for name, _ in OPS]
+
+
+def small_integers(shape, seed, dtype=np.float32):
+    """Values from {-2, ..., 2}, so that equal elements are common."""
+    return np.asarray(np.random.default_rng(seed).integers(-2, 3, size=shape), dtype=dtype)
+
+
+@pytest.mark.parametrize("name, symbol", OPS, ids=NAMES)
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4),
+       seed=st.integers(0, 2**16))
+def test_matches_numpy_with_broadcasting(name, symbol, shapes, seed):
+    (sa, sb), expected_shape = shapes
+    a, b = small_integers(sa, seed), small_integers(sb, seed + 1)
+    x, y = mc.tensor(a, requires_grad=True), mc.tensor(b, requires_grad=True)
+    expected = getattr(operator, name)(a, b)
+    for out in [getattr(mc, name)(x, y), getattr(x, name)(y), eval(f"x {symbol} y")]:
+        assert out.dtype == np.bool_ and out.shape == expected_shape
+        assert not out.requires_grad and out.grad_fn is None
+        np.testing.assert_array_equal(out.numpy(), expected)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_torch_parity(name):
+    a, b = small_integers((3, 4), 0), small_integers((4,), 1)
+    assert_torch_parity(getattr(mc, name), lambda x, y: getattr(torch, name)(x, y), a, b)
+
+
+@pytest.mark.parametrize("name, symbol", OPS, ids=NAMES)
+@pytest.mark.parametrize("scalar", [0, 0.5, -1.0])
+def test_with_python_scalar_on_either_side(name, symbol, scalar):
+    a = small_integers((2, 5), 0) / 2
+    x = mc.tensor(a)
+    np.testing.assert_array_equal(eval(f"x {symbol} s", {}, {"x": x, "s": scalar}).numpy(),
+                                  eval(f"a {symbol} s", {}, {"a": a, "s": scalar}))
+    # `s < x` is Python's reflected `x > s`
+    np.testing.assert_array_equal(eval(f"s {symbol} x", {}, {"x": x, "s": scalar}).numpy(),
+                                  eval(f"s {symbol} a", {}, {"a": a, "s": scalar}))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mixed_dtypes(name):
+    a32 = np.array([0.1, 1.0, 2.0], dtype=np.float32)
+    a64 = np.array([0.1, 1.0, 3.0], dtype=np.float64)
+    ints = np.array([0, 1, 2])
+    for a, b in [(a32, a64), (a32, ints), (ints, a64)]:
+        x, y = mc.tensor(a), mc.tensor(b)
+        out = getattr(mc, name)(x, y)
+        assert out.dtype == np.bool_
+        if torch is not None:
+            expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy()
+            np.testing.assert_array_equal(out.numpy(), expected)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_shapes_that_cannot_broadcast(name):
+    message = rf"{name}: shapes \(2, 3\) and \(4,\) cannot be broadcast"
+    with pytest.raises(ValueError, match=message):
+        getattr(mc, name)(mc.ones(2, 3), mc.ones(4))
+
+
+@pytest.mark.parametrize("name", ["lt", "le", "gt", "ge"])
+def test_unsupported_operand_is_a_type_error(name):
+    with pytest.raises(TypeError, match=f"{name}: unsupported operand of type str"):
+        getattr(mc, name)(mc.ones(2), "a")

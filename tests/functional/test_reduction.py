@@ -1,0 +1,216 @@
+"""Reductions: sum, mean, var, std, max/min, amax/amin, logsumexp, argmax/argmin."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minicnn as mc
+from conftest import assert_torch_parity, check_gradients, random_array, untied_array
+
+torch = pytest.importorskip("torch")
+
+
+@st.composite
+def shape_dims_keepdim(draw, min_size=1):
+    """A random shape, a dim to reduce (None, an int, possibly negative, or a tuple) and keepdim."""
+    shape = tuple(draw(st.lists(st.integers(min_size, min_size + 3), min_size=1, max_size=3)))
+    nd = len(shape)
+    dim = draw(st.one_of(st.none(), st.integers(-nd, nd - 1),
+                         st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd,
+                                  unique_by=lambda d: d % nd).map(tuple)))
+    return shape, dim, draw(st.booleans())
+
+
+def _torch_dim(dim, ndim):
+    # torch's amax/logsumexp want an explicit tuple for "every dimension"
+    return tuple(range(ndim)) if dim is None else dim
+
+
+# (name, make the input array, extra keyword arguments)
+SMOOTH = ["sum", "mean", "logsumexp"]
+EXTREME = ["amax", "amin"]
+
+
+@pytest.mark.parametrize("name", SMOOTH + EXTREME)
+@given(case=shape_dims_keepdim())
+def test_reduction_gradcheck_and_parity(name, case):
+    shape, dim, keepdim = case
+    make = untied_array if name in EXTREME else random_array
+    x = make(shape, seed=len(shape))
+    check_gradients(lambda t: getattr(mc, name)(t, dim, keepdim=keepdim), x)
+    assert_torch_parity(lambda t: getattr(t, name)(dim, keepdim=keepdim),
+                        lambda t: getattr(t, name)(_torch_dim(dim, t.ndim), keepdim=keepdim),
+                        x.astype(np.float32))
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@given(case=shape_dims_keepdim(min_size=3), correction=st.sampled_from([0, 1, 2]))
+def test_var_std_correction(name, case, correction):
+    # sizes ≥ 3, so n − correction > 0 for every correction drawn
+    shape, dim, keepdim = case
+    x = random_array(shape, seed=1)
+    fn = lambda t: getattr(t, name)(dim, correction=correction, keepdim=keepdim)  # noqa: E731
+    check_gradients(fn, x)
+    assert_torch_parity(fn, fn, x.astype(np.float32))
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("unbiased", [True, False])
+def test_var_std_legacy_unbiased(name, unbiased):
+    x = random_array((4, 5), seed=2, dtype=np.float32)
+    assert_torch_parity(lambda t: getattr(t, name)(1, unbiased=unbiased),
+                        lambda t: getattr(t, name)(1, unbiased=unbiased), x)
+    expected = x.var(axis=1, ddof=int(unbiased))
+    got = mc.var(mc.tensor(x), 1, unbiased=unbiased).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_var_is_two_pass_in_float32():
+    # E[x²] − E[x]² cancels catastrophically here in float32 (it can even go negative)
+    x = (1e4 + np.arange(8) * 1e-1).astype(np.float32)
+    got = mc.var(mc.tensor(x), correction=0).item()
+    np.testing.assert_allclose(got, np.var(x.astype(np.float64)), rtol=1e-3)
+
+
+def test_var_with_correction_at_least_n_matches_torch():
+    # PyTorch divides by max(0, n − correction): x / 0 → inf, 0 / 0 → nan
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    for correction, value in [(2, np.inf), (3, np.inf)]:
+        assert mc.var(mc.tensor(x), correction=correction).item() == value
+    assert np.isnan(mc.var(mc.tensor(np.ones(1, np.float32))).item())
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "amax", "amin"])
+@pytest.mark.parametrize("dim", [(), []])
+def test_empty_dim_list_reduces_everything(name, dim):
+    x = untied_array((2, 3), seed=3, dtype=np.float32)
+    if name == "var":
+        # torch 2.13 reduces everything in forward but its backward divides by 0 (inf gradient)
+        check_gradients(lambda t: mc.var(t, dim), x)
+        np.testing.assert_allclose(mc.var(mc.tensor(x), dim).item(), x.var(ddof=1), rtol=1e-6)
+        return
+    assert_torch_parity(lambda t: getattr(mc, name)(t, dim), lambda t: getattr(torch, name)(t, dim),
+                        x)
+
+
+def test_sum_of_integers_and_float32_dtype_kept():
+    ints = mc.tensor(np.arange(6, dtype=np.int32).reshape(2, 3))
+    assert ints.sum().dtype == np.int64 and ints.sum().item() == 15
+    np.testing.assert_array_equal(ints.sum(0).numpy(), [3, 5, 7])
+    x = mc.tensor(random_array((3, 4), dtype=np.float32))
+    for out in (x.sum(1), x.mean(), x.var(0), x.std(), x.amax(1), x.logsumexp(0)):
+        assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 2)])
+def test_max_min_full_reduction(name, shape):
+    x = untied_array(shape, seed=4)
+    check_gradients(lambda t: getattr(mc, name)(t), x)
+    assert_torch_parity(lambda t: getattr(t, name)(), lambda t: getattr(t, name)(),
+                        x.astype(np.float32))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@given(case=shape_dims_keepdim())
+def test_max_min_with_dim(name, case):
+    shape, dim, keepdim = case
+    dim = 0 if not isinstance(dim, int) else dim  # max/min take one dim
+    x = untied_array(shape, seed=5)
+    check_gradients(lambda t: getattr(mc, name)(t, dim, keepdim=keepdim), x)
+    # both outputs compared one by one: values (with gradient) and int64 indices
+    assert_torch_parity(lambda t: tuple(getattr(t, name)(dim, keepdim=keepdim)),
+                        lambda t: tuple(getattr(t, name)(dim, keepdim=keepdim)),
+                        x.astype(np.float32))
+
+
+def test_max_with_dim_returns_values_indices_namedtuple():
+    x = mc.tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]), requires_grad=True)
+    out = mc.max(x, 1)
+    values, indices = out
+    assert out.values is values and out.indices is indices
+    np.testing.assert_array_equal(values.detach().numpy(), [5.0, 7.0])
+    np.testing.assert_array_equal(indices.numpy(), [1, 0])
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(mc.min(x, 0, keepdim=True).indices.numpy(), [[0, 1, 0]])
+
+
+def test_max_of_0d_tensor_with_dim():
+    assert_torch_parity(lambda t: tuple(t.max(0)), lambda t: tuple(t.max(0)),
+                        np.array(2.5, dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_with_other_tensor_is_elementwise(name):
+    both = untied_array((2, 3, 4), seed=6)
+    x, y = both[0], both[1]  # no equal pair, so the gradient is well-defined
+    check_gradients(lambda a, b: getattr(mc, name)(a, b), x, y)
+    assert_torch_parity(lambda a, b: getattr(mc, name)(a, b),
+                        lambda a, b: getattr(torch, name)(a, b),
+                        x.astype(np.float32), y.astype(np.float32))
+
+
+@pytest.mark.parametrize("op, dim", [("amax", 1), ("amin", 1), ("amax", (0, 1)), ("max", None),
+                                     ("min", None)])
+def test_ties_share_the_gradient_like_torch(op, dim):
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], dtype=np.float32)
+    fn = (lambda t: getattr(t, op)()) if dim is None else (lambda t: getattr(t, op)(dim))
+    assert_torch_parity(fn, fn, x)
+    if op == "amax" and dim == 1:
+        t = mc.tensor(x, requires_grad=True)
+        t.amax(1).sum().backward()
+        np.testing.assert_allclose(t.grad.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_logsumexp_is_stable_for_large_and_small_inputs():
+    x = np.array([[1000.0, 1000.0], [-1000.0, -1000.0]])
+    got = mc.logsumexp(mc.tensor(x), 1).numpy()
+    np.testing.assert_allclose(got, [1000 + np.log(2), -1000 + np.log(2)])
+    assert_torch_parity(lambda t: t.logsumexp(1), lambda t: t.logsumexp(1), x.astype(np.float32))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (None, True), (0, False), (-1, True),
+                                          (1, False)])
+def test_argmax_argmin(name, dim, keepdim):
+    x = untied_array((3, 4, 2), seed=7, dtype=np.float32)
+    got = getattr(mc, name)(mc.tensor(x, requires_grad=True), dim, keepdim=keepdim)
+    expected = getattr(torch, name)(torch.tensor(x), dim, keepdim=keepdim)
+    assert got.dtype == np.int64 and not got.requires_grad
+    assert got.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_argmax_of_0d_tensor():
+    assert mc.argmax(mc.tensor(3.0), 0).item() == 0 and mc.tensor(3.0).argmin().item() == 0
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda x: mc.sum(x, 2), "sum"), (lambda x: mc.mean(x, (0, -3)), "mean"),
+    (lambda x: mc.var(x, 2), "var"), (lambda x: mc.std(x, -4), "std"),
+    (lambda x: mc.amax(x, 5), "amax"), (lambda x: mc.logsumexp(x, 2), "logsumexp"),
+    (lambda x: mc.max(x, 2), "max"), (lambda x: mc.min(x, -3), "min"),
+    (lambda x: mc.argmax(x, 2), "argmax"),
+])
+def test_dim_out_of_range(call, op):
+    x = mc.tensor(random_array((2, 3)))
+    with pytest.raises(ValueError, match=rf"{op}: dim=-?\d is out of range for a tensor of 2 "):
+        call(x)
+
+
+def test_repeated_dim_is_rejected():
+    with pytest.raises(ValueError, match=r"sum: dim \(1, -1\) repeats a dimension"):
+        mc.sum(mc.tensor(random_array((2, 3))), (1, -1))
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_floating_only_reductions_reject_integers(name):
+    with pytest.raises(TypeError, match=rf"{name}: needs a floating tensor, got dtype int64"):
+        getattr(mc, name)(mc.tensor(np.arange(6).reshape(2, 3)))
+
+
+def test_max_of_empty_tensor():
+    with pytest.raises(ValueError, match=r"max: cannot reduce an empty tensor of shape \(0, 3\)"):
+        mc.max(mc.tensor(np.zeros((0, 3))))

@@ -1,0 +1,110 @@
+"""exp, log, sqrt, rsqrt, abs, clamp: gradients, PyTorch parity, kinks, dtypes, bad input."""
+import numpy as np
+import pytest
+
+import minicnn as mc
+from conftest import assert_torch_parity, check_gradients, random_array
+
+try:
+    import torch
+except ImportError:  # parity tests skip themselves (assert_torch_parity imports torch)
+    torch = None
+
+
+def normal(shape, seed=0, dtype=np.float64):
+    return random_array(shape, seed, dtype)
+
+
+def positive(shape, seed=0, dtype=np.float64):
+    return random_array(shape, seed, dtype, low=0.3, high=3.0)
+
+
+def off_integers(shape, seed=0, dtype=np.float64):
+    """k + u with u in [0.2, 0.8]: at least 0.2 from 0 and from the integer clamp bounds."""
+    k = np.random.default_rng(seed).integers(-3, 3, size=shape)
+    return (k + random_array(shape, seed + 1, low=0.2, high=0.8)).astype(dtype)
+
+
+# (method name in mc and torch, keyword arguments, input maker keeping away from kinks/poles)
+UNARY = [
+    ("exp", {}, normal),
+    ("log", {}, positive),
+    ("sqrt", {}, positive),
+    ("rsqrt", {}, positive),
+    ("abs", {}, off_integers),
+    ("clamp", {"min": -1}, off_integers),
+    ("clamp", {"max": 1}, off_integers),
+    ("clamp", {"min": -1, "max": 1}, off_integers),
+]
+IDS = [name + "".join(f"-{k}" for k in kwargs) for name, kwargs, _ in UNARY]
+
+
+@pytest.mark.parametrize("name, kwargs, make", UNARY, ids=IDS)
+def test_gradcheck(name, kwargs, make):
+    check_gradients(lambda x: getattr(mc, name)(x, **kwargs), make((3, 4)))
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3, 4)])
+@pytest.mark.parametrize("name, kwargs, make", UNARY, ids=IDS)
+def test_torch_parity(name, kwargs, make, shape):
+    # the method form on both sides: x.exp(), x.clamp(min=-1) ...
+    assert_torch_parity(lambda x: getattr(x, name)(**kwargs), lambda x: getattr(x, name)(**kwargs),
+                        np.asarray(make(shape, dtype=np.float32)))
+
+
+@pytest.mark.parametrize("name, kwargs, make", UNARY, ids=IDS)
+def test_float32_stays_float32(name, kwargs, make):
+    x = mc.tensor(make((4,), dtype=np.float32), requires_grad=True)
+    y = getattr(mc, name)(x, **kwargs)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "rsqrt"])
+def test_integer_input_gives_default_float(name):
+    values = np.array([1, 2, 4])
+    ours = getattr(mc, name)(mc.tensor(values))
+    expected = getattr(np, name if name != "rsqrt" else "sqrt")(values.astype(np.float32))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours.numpy(), expected if name != "rsqrt" else 1 / expected,
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, kwargs, expected_grad", [
+    ("abs", {}, [-1, 0, 1, 1, -1]),                       # sign, 0 at 0 (as PyTorch)
+    ("clamp", {"min": -1, "max": 1}, [1, 1, 1, 0, 0]),    # inclusive at both bounds
+    ("clamp", {"min": 0}, [0, 1, 1, 1, 0]),
+    ("clamp", {"max": 0}, [1, 1, 0, 0, 1]),
+])
+def test_gradient_at_kinks_matches_torch(name, kwargs, expected_grad):
+    values = np.array([-1.0, 0.0, 1.0, 2.0, -2.0], dtype=np.float32)
+    assert_torch_parity(lambda x: getattr(x, name)(**kwargs), lambda x: getattr(x, name)(**kwargs),
+                        values)
+    x = mc.tensor(values, requires_grad=True)
+    getattr(mc, name)(x, **kwargs).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected_grad)
+
+
+def test_clamp_values_and_aliases():
+    x = mc.tensor([-3.0, -0.5, 0.5, 3.0])
+    assert mc.clamp(x, -1, 1).tolist() == [-1.0, -0.5, 0.5, 1.0]
+    assert mc.clip(x, min=0).tolist() == [0.0, 0.0, 0.5, 3.0]
+    assert x.clip(max=0).tolist() == [-3.0, -0.5, 0.0, 0.0]
+    assert abs(x).tolist() == [3.0, 0.5, 0.5, 3.0]
+
+
+def test_clamp_min_above_max_matches_torch():
+    assert_torch_parity(lambda x: x.clamp(min=1, max=-1), lambda x: x.clamp(min=1, max=-1),
+                        normal((6,), dtype=np.float32))
+
+
+def test_clamp_needs_a_bound():
+    with pytest.raises(ValueError, match="clamp: at least one of 'min' and 'max' must be given"):
+        mc.clamp(mc.ones(3))
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "rsqrt", "abs", "clamp"])
+def test_non_tensor_input_is_a_type_error(name):
+    with pytest.raises(TypeError, match=f"{name}: argument 'input' must be a Tensor, got ndarray"):
+        getattr(mc, name)(np.ones(3), min=0) if name == "clamp" else getattr(mc, name)(np.ones(3))
