@@ -6,6 +6,8 @@ processes skip the compiler.
 import functools
 from pathlib import Path
 
+import numpy as np
+
 SOURCE_DIR = Path(__file__).parent
 THREADS = 256
 
@@ -28,3 +30,14 @@ def launch_1d(kernel, n, args):
     blocks = (n + THREADS - 1) // THREADS
     if blocks:
         kernel((blocks,), (THREADS,), args)
+
+
+def launch_blocks(kernel, blocks, args):
+    """Run `kernel` with `blocks` blocks of THREADS threads (one block per reduction)."""
+    if blocks:
+        kernel((blocks,), (THREADS,), args)
+
+
+def ints(*values):
+    """Sizes as the `long long` arguments every kernel takes."""
+    return tuple(np.int64(v) for v in values)

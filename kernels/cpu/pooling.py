@@ -1,0 +1,148 @@
+"""Max and average pooling as parallel Numba loops, one (n, c) plane per iteration.
+
+Forward and backward both own whole planes, so the backward scatters (adding where
+windows overlap) never race.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ..shapes import avg_pool_divisors, pair, pool_output_shape
+from ._windows import as_c, first_inside
+
+
+@njit(parallel=True, cache=True)
+def _max_forward(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, lowest):
+    N, C, H, W = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc - n * C
+        src = x[n, c]                                   # (H, W)
+        for oy in range(oh):
+            h0 = first_inside(oy * sh - ph, dh)         # first real row of the window
+            h1 = min(oy * sh - ph + (kh - 1) * dh + 1, H)
+            for ox in range(ow):
+                w0 = first_inside(ox * sw - pw, dw)
+                w1 = min(ox * sw - pw + (kw - 1) * dw + 1, W)
+                best = lowest                           # −inf in x's dtype
+                best_at = h0 * W + w0
+                for ih in range(h0, h1, dh):
+                    for iw in range(w0, w1, dw):
+                        v = src[ih, iw]
+                        # the first maximum wins; a NaN beats everything but an earlier NaN
+                        if v > best or (v != v and best == best):
+                            best = v
+                            best_at = ih * W + iw
+                y[n, c, oy, ox] = best
+                idx[n, c, oy, ox] = best_at
+
+
+@njit(parallel=True, cache=True)
+def _max_backward(g, idx, dx):
+    planes, hw = dx.shape
+    for p in prange(planes):
+        dst = dx[p]                                     # one input plane, owned here
+        dst[:] = 0
+        for k in range(g.shape[1]):
+            i = idx[p, k]
+            if 0 <= i < hw:                             # a window over padding alone points past
+                dst[i] += g[p, k]
+
+
+@njit(parallel=True, cache=True)
+def _avg_forward(x, y, kh, kw, sh, sw, ph, pw, rows, cols, zero):
+    N, C, H, W = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc - n * C
+        src = x[n, c]
+        for oy in range(oh):
+            h0 = max(oy * sh - ph, 0)
+            h1 = min(oy * sh - ph + kh, H)
+            for ox in range(ow):
+                w0 = max(ox * sw - pw, 0)
+                w1 = min(ox * sw - pw + kw, W)
+                total = zero                            # 0 in x's dtype
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        total += src[ih, iw]
+                y[n, c, oy, ox] = total / (rows[oy] * cols[ox])
+
+
+@njit(parallel=True, cache=True)
+def _avg_backward(g, dx, kh, kw, sh, sw, ph, pw, rows, cols):
+    N, C, H, W = dx.shape
+    oh, ow = g.shape[2], g.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc - n * C
+        dst = dx[n, c]                                  # one input plane, owned here
+        dst[:, :] = 0
+        for oy in range(oh):
+            h0 = max(oy * sh - ph, 0)
+            h1 = min(oy * sh - ph + kh, H)
+            for ox in range(ow):
+                w0 = max(ox * sw - pw, 0)
+                w1 = min(ox * sw - pw + kw, W)
+                share = g[n, c, oy, ox] / (rows[oy] * cols[ox])
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        dst[ih, iw] += share
+
+
+def _divisors(input_hw, kernel_size, stride, padding, out_hw, count_include_pad,
+              divisor_override, dtype):
+    """The divisor of window (oy, ox) is rows[oy] * cols[ox] (arrays of `dtype`)."""
+    rows, cols = avg_pool_divisors(input_hw, kernel_size, stride, padding, out_hw,
+                                   count_include_pad, divisor_override)
+    return np.asarray(rows, dtype=dtype), np.asarray(cols, dtype=dtype)
+
+
+def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """x (N, C, H, W) -> (y, indices (int64, flat h*W + w per plane)), both (N, C, oh, ow)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
+    x = as_c(x)
+    N, C, H, W = x.shape
+    oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), bool(ceil_mode))
+    y = np.empty((N, C, oh, ow), dtype=x.dtype)
+    indices = np.empty((N, C, oh, ow), dtype=np.int64)
+    _max_forward(x, y, indices, kh, kw, sh, sw, ph, pw, dh, dw, x.dtype.type(-np.inf))
+    return y, indices
+
+
+def max_pool2d_backward(grad_out, indices, input_shape):
+    """dx (N, C, H, W): each output gradient added onto the pixel its index names."""
+    N, C, H, W = map(int, input_shape)
+    grad_out = as_c(grad_out).reshape(N * C, -1)
+    indices = as_c(indices.astype(np.int64, copy=False)).reshape(N * C, -1)
+    dx = np.empty((N * C, H * W), dtype=grad_out.dtype)
+    _max_backward(grad_out, indices, dx)
+    return dx.reshape(N, C, H, W)
+
+
+def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+               divisor_override=None):
+    """x (N, C, H, W) -> y (N, C, oh, ow): window sums over PyTorch's divisor."""
+    (kh, kw), (sh, sw), (ph, pw) = map(pair, (kernel_size, stride, padding))
+    x = as_c(x)
+    N, C, H, W = x.shape
+    oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), 1, bool(ceil_mode))
+    rows, cols = _divisors((H, W), (kh, kw), (sh, sw), (ph, pw), (oh, ow), count_include_pad,
+                           divisor_override, x.dtype)
+    y = np.empty((N, C, oh, ow), dtype=x.dtype)
+    _avg_forward(x, y, kh, kw, sh, sw, ph, pw, rows, cols, x.dtype.type(0))
+    return y
+
+
+def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override=None):
+    """dx (N, C, H, W): each output gradient, over its divisor, spread over its window."""
+    (kh, kw), (sh, sw), (ph, pw) = map(pair, (kernel_size, stride, padding))
+    grad_out = as_c(grad_out)
+    N, C, H, W = map(int, input_shape)
+    rows, cols = _divisors((H, W), (kh, kw), (sh, sw), (ph, pw), grad_out.shape[2:],
+                           count_include_pad, divisor_override, grad_out.dtype)
+    dx = np.empty((N, C, H, W), dtype=grad_out.dtype)
+    _avg_backward(grad_out, dx, kh, kw, sh, sw, ph, pw, rows, cols)
+    return dx

@@ -1,0 +1,67 @@
+"""Output-size arithmetic shared by every form of the convolution and pooling kernels.
+
+All sizes follow PyTorch:
+
+- convolution: ``out = (size + 2·pad − dilation·(k − 1) − 1) // stride + 1``;
+- pooling: the same, rounded up instead of down with ``ceil_mode``, except that a last
+  window that would start in the right padding (or beyond) is dropped.
+"""
+
+
+def pair(value):
+    """(h, w) from an int or a pair of ints."""
+    if isinstance(value, (tuple, list)):
+        h, w = value
+        return int(h), int(w)
+    return int(value), int(value)
+
+
+def conv_output_size(size, kernel, stride, padding, dilation=1):
+    """Number of windows along one axis of a convolution (or of im2col)."""
+    span = dilation * (kernel - 1) + 1          # input positions one window covers
+    return (size + 2 * padding - span) // stride + 1
+
+
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """Number of windows along one axis of a pooling layer."""
+    span = dilation * (kernel - 1) + 1
+    if not ceil_mode:
+        return (size + 2 * padding - span) // stride + 1
+    out = -(-(size + 2 * padding - span) // stride) + 1   # ceil division
+    if (out - 1) * stride >= size + padding:               # last window starts in the padding
+        out -= 1
+    return out
+
+
+def conv_output_shape(input_hw, kernel_size, stride, padding, dilation):
+    """(oh, ow) of a convolution over an input of spatial size `input_hw`."""
+    return tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d in
+                 zip(input_hw, pair(kernel_size), pair(stride), pair(padding), pair(dilation)))
+
+
+def pool_output_shape(input_hw, kernel_size, stride, padding, dilation=1, ceil_mode=False):
+    """(oh, ow) of a pooling layer over an input of spatial size `input_hw`."""
+    return tuple(pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
+                 zip(input_hw, pair(kernel_size), pair(stride), pair(padding), pair(dilation)))
+
+
+def avg_pool_divisors(input_hw, kernel_size, stride, padding, out_hw, count_include_pad,
+                      divisor_override=None):
+    """(rows, cols), lists of ints: average-pooling window (oy, ox) divides its sum by
+    rows[oy] * cols[ox], PyTorch's rule. With count_include_pad a window counts the padding
+    it covers but not the part of a ceil_mode window beyond input + padding; without, only
+    real pixels; divisor_override replaces both."""
+    if divisor_override:
+        return [int(divisor_override)] * out_hw[0], [1] * out_hw[1]
+    factors = []
+    for size, k, s, p, out in zip(input_hw, pair(kernel_size), pair(stride), pair(padding),
+                                  out_hw):
+        counts = []
+        for o in range(out):
+            start = o * s - p
+            end = min(start + k, size + p)
+            if not count_include_pad:
+                start, end = max(start, 0), min(end, size)
+            counts.append(end - start)
+        factors.append(counts)
+    return factors[0], factors[1]

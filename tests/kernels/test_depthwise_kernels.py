@@ -1,0 +1,89 @@
+"""Direct depthwise convolution: the cpu and cuda forms equal the reference, the reference
+equals PyTorch's conv2d with groups=C (forward and both gradients through autograd)."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kernel_cases import (DTYPES, LAYOUTS, assert_same, conv_geometry, cupy_or_skip,
+                          make_array)
+
+from minicnn.kernels import cpu, reference
+from minicnn.kernels.shapes import conv_output_shape
+
+MULTIPLIERS = st.integers(1, 3)
+
+
+def _case(geometry, m, dtype, layout="contiguous"):
+    shape, kernel, stride, padding, dilation = geometry
+    N, C, H, W = shape
+    x = make_array(shape, dtype, layout, seed=1)
+    w = make_array((C * m, 1) + kernel, dtype, layout, seed=2)
+    g = make_array((N, C * m) + conv_output_shape((H, W), kernel, stride, padding, dilation),
+                   dtype, layout, seed=3)
+    return x, w, g, (stride, padding, dilation)
+
+
+@given(conv_geometry(), MULTIPLIERS, DTYPES, LAYOUTS)
+def test_depthwise_cpu_matches_reference(geometry, m, dtype, layout):
+    x, w, g, args = _case(geometry, m, dtype, layout)
+    assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
+    assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
+                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
+    assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
+                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+
+
+@given(conv_geometry(), MULTIPLIERS)
+def test_depthwise_reference_matches_torch(geometry, m):
+    torch = pytest.importorskip("torch")
+    x, w, g, (stride, padding, dilation) = _case(geometry, m, np.float64)
+    tx = torch.tensor(x, requires_grad=True)
+    tw = torch.tensor(w, requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, tw, stride=stride, padding=padding, dilation=dilation,
+                                    groups=x.shape[1])
+    ty.backward(torch.tensor(g))
+    args = (stride, padding, dilation)
+    assert_same(reference.depthwise_conv2d(x, w, *args), ty.detach().numpy())
+    assert_same(reference.depthwise_conv2d_grad_input(g, w, x.shape, *args), tx.grad.numpy())
+    assert_same(reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args), tw.grad.numpy())
+
+
+def test_depthwise_cpu_compiles_once_per_dtype():
+    from minicnn.kernels.cpu import depthwise as module
+
+    kernels = [getattr(module, name) for name in
+               ("_forward", "_grad_input", "_grad_weight", "_forward_unit_stride",
+                "_grad_input_unit_stride", "_grad_weight_unit_stride")]
+
+    def run_all(x, w, g, args):
+        cpu.depthwise_conv2d(x, w, *args)
+        cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args)
+        cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args)
+
+    geometries = [((2, 3, 6, 5), (3, 3), (1, 2), (1, 1), (1, 1)),     # general path
+                  ((2, 3, 6, 5), (3, 2), (1, 1), (1, 1), (2, 1))]     # unit-stride path
+    for geometry in geometries:
+        for dtype in (np.float32, np.float64):
+            run_all(*_case(geometry, 2, dtype))
+    counts = [len(k.signatures) for k in kernels]
+    for geometry in geometries:
+        for layout in ("transposed", "sliced"):
+            for dtype in (np.float32, np.float64):
+                run_all(*_case(geometry, 2, dtype, layout))
+    assert [len(k.signatures) for k in kernels] == counts
+
+
+@pytest.mark.gpu
+@given(conv_geometry(), MULTIPLIERS, DTYPES)
+def test_depthwise_cuda_matches_reference(geometry, m, dtype):
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+
+    x, w, g, args = _case(geometry, m, dtype, "transposed")
+    cx, cw, cg = cupy.asarray(x), cupy.asarray(w), cupy.asarray(g)
+    assert_same(cuda.depthwise_conv2d(cx, cw, *args).get(),
+                reference.depthwise_conv2d(x, w, *args))
+    assert_same(cuda.depthwise_conv2d_grad_input(cg, cw, x.shape, *args).get(),
+                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
+    assert_same(cuda.depthwise_conv2d_grad_weight(cx, cg, w.shape, *args).get(),
+                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))

@@ -1,0 +1,81 @@
+"""im2col / col2im: the cpu and cuda forms equal the reference, the reference equals
+PyTorch's unfold / fold."""
+import numpy as np
+import pytest
+from hypothesis import given
+from kernel_cases import (DTYPES, LAYOUTS, assert_same, compiled_once, conv_geometry,
+                          cupy_or_skip, make_array)
+
+from minicnn.kernels import cpu, reference
+from minicnn.kernels.shapes import conv_output_shape
+
+
+def _cols_shape(shape, kernel, stride, padding, dilation):
+    N, C, H, W = shape
+    oh, ow = conv_output_shape((H, W), kernel, stride, padding, dilation)
+    return (N, C * kernel[0] * kernel[1], oh * ow)
+
+
+@given(conv_geometry(), DTYPES, LAYOUTS)
+def test_im2col_col2im_cpu_match_reference(geometry, dtype, layout):
+    shape, kernel, stride, padding, dilation = geometry
+    x = make_array(shape, dtype, layout, seed=1)
+    assert_same(cpu.im2col(x, kernel, stride, padding, dilation),
+                reference.im2col(x, kernel, stride, padding, dilation))
+    cols = make_array(_cols_shape(shape, kernel, stride, padding, dilation), dtype, layout, 2)
+    assert_same(cpu.col2im(cols, shape, kernel, stride, padding, dilation),
+                reference.col2im(cols, shape, kernel, stride, padding, dilation))
+
+
+@given(conv_geometry())
+def test_im2col_col2im_reference_match_torch(geometry):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    shape, kernel, stride, padding, dilation = geometry
+    x = make_array(shape, np.float64, seed=3)
+    expected = F.unfold(torch.tensor(x), kernel, dilation=dilation, padding=padding,
+                        stride=stride).numpy()
+    assert_same(reference.im2col(x, kernel, stride, padding, dilation), expected)
+    cols = make_array(expected.shape, np.float64, seed=4)
+    expected = F.fold(torch.tensor(cols), shape[2:], kernel, dilation=dilation,
+                      padding=padding, stride=stride).numpy()
+    assert_same(reference.col2im(cols, shape, kernel, stride, padding, dilation), expected)
+
+
+def test_col2im_is_the_adjoint_of_im2col():
+    """<im2col(x), c> = <x, col2im(c)>: col2im sums every column entry onto its pixel."""
+    args = ((3, 2), (2, 1), (1, 1), (2, 1))
+    x = make_array((2, 3, 7, 6), np.float64, seed=5)
+    for form in (reference, cpu):
+        cols = form.im2col(x, *args)
+        c = make_array(cols.shape, np.float64, seed=6)
+        assert np.isclose(np.vdot(cols, c), np.vdot(x, form.col2im(c, x.shape, *args)))
+
+
+def test_im2col_cpu_compiles_once_per_dtype():
+    from minicnn.kernels.cpu.im2col import _col2im, _im2col
+
+    args = ((3, 3), (1, 1), (1, 1), (1, 1))
+    for dtype in (np.float32, np.float64):
+        cpu.col2im(cpu.im2col(make_array((1, 2, 5, 5), dtype), *args), (1, 2, 5, 5), *args)
+    for layout in ("contiguous", "transposed", "sliced"):
+        for dtype in (np.float32, np.float64):
+            x = make_array((2, 3, 6, 4), dtype, layout)
+            assert compiled_once(_im2col, lambda: cpu.im2col(x, *args))
+            cols = np.asfortranarray(cpu.im2col(x, *args))
+            assert compiled_once(_col2im, lambda: cpu.col2im(cols, x.shape, *args))
+
+
+@pytest.mark.gpu
+@given(conv_geometry(), DTYPES)
+def test_im2col_col2im_cuda_match_reference(geometry, dtype):
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+
+    shape, kernel, stride, padding, dilation = geometry
+    x = make_array(shape, dtype, "transposed", seed=1)
+    assert_same(cuda.im2col(cupy.asarray(x), kernel, stride, padding, dilation).get(),
+                reference.im2col(x, kernel, stride, padding, dilation))
+    cols = make_array(_cols_shape(shape, kernel, stride, padding, dilation), dtype, seed=2)
+    assert_same(cuda.col2im(cupy.asarray(cols), shape, kernel, stride, padding, dilation).get(),
+                reference.col2im(cols, shape, kernel, stride, padding, dilation))

@@ -1,0 +1,86 @@
+"""Local response normalisation: the cpu and cuda forms equal the reference, the reference
+equals torch.nn.functional.local_response_norm (forward and gradient), with alpha = 1e-4
+and alpha = 1: a window off by one channel hides at the first and shows at the second."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kernel_cases import DTYPES, LAYOUTS, assert_same, compiled_once, cupy_or_skip, make_array
+
+from minicnn.kernels import cpu, reference
+
+SHAPES = st.tuples(st.integers(1, 3), st.integers(1, 8), st.integers(1, 5), st.integers(1, 5))
+SIZES = st.integers(1, 7)
+ALPHAS = st.sampled_from([1e-4, 1.0])
+PARAMS = st.tuples(SIZES, ALPHAS, st.sampled_from([0.5, 0.75]), st.sampled_from([1.0, 2.0]))
+
+
+def _case(shape, dtype, params, layout="contiguous"):
+    x = make_array(shape, dtype, layout, seed=1)
+    g = make_array(shape, dtype, layout, seed=2)
+    y, scale = reference.lrn(x, *params)
+    return x, g, y, scale
+
+
+@given(SHAPES, DTYPES, PARAMS, LAYOUTS)
+def test_lrn_cpu_matches_reference(shape, dtype, params, layout):
+    x, g, y, scale = _case(shape, dtype, params, layout)
+    got_y, got_scale = cpu.lrn(x, *params)
+    assert_same(got_y, y)
+    assert_same(got_scale, scale)
+    assert_same(cpu.lrn_backward(x, y, scale, g, *params),
+                reference.lrn_backward(x, y, scale, g, *params))
+
+
+@given(SHAPES, PARAMS)
+def test_lrn_reference_matches_torch(shape, params):
+    torch = pytest.importorskip("torch")
+    x, g, y, scale = _case(shape, np.float64, params)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.local_response_norm(tx, *params)
+    ty.backward(torch.tensor(g))
+    assert_same(y, ty.detach().numpy())
+    assert_same(reference.lrn_backward(x, y, scale, g, *params), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("shape", [(2, 5), (2, 6, 7)])
+def test_lrn_other_ranks(shape):
+    """(N, C) and (N, C, L) inputs: channels are axis 1 whatever follows."""
+    torch = pytest.importorskip("torch")
+    params = (4, 1.0, 0.75, 1.0)
+    x, g, y, scale = _case(shape, np.float64, params)
+    got_y, got_scale = cpu.lrn(x, *params)
+    assert_same(got_y, y)
+    assert_same(cpu.lrn_backward(x, y, scale, g, *params),
+                reference.lrn_backward(x, y, scale, g, *params))
+    if len(shape) >= 3:
+        assert_same(y, torch.nn.functional.local_response_norm(torch.tensor(x), *params))
+
+
+def test_lrn_cpu_compiles_once_per_dtype():
+    from minicnn.kernels.cpu.lrn import _backward, _forward
+
+    params = (5, 1e-4, 0.75, 2.0)
+    for layout in ("contiguous", "transposed", "sliced"):
+        for dtype in (np.float32, np.float64):
+            x, g, y, scale = _case((2, 6, 4, 3), dtype, params, layout)
+            if layout == "contiguous":
+                cpu.lrn_backward(x, *cpu.lrn(x, *params), g, *params)
+                continue
+            assert compiled_once(_forward, lambda: cpu.lrn(x, *params))
+            assert compiled_once(_backward, lambda: cpu.lrn_backward(x, y, scale, g, *params))
+
+
+@pytest.mark.gpu
+@given(SHAPES, DTYPES, PARAMS)
+def test_lrn_cuda_matches_reference(shape, dtype, params):
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+
+    x, g, y, scale = _case(shape, dtype, params, "transposed")
+    got_y, got_scale = cuda.lrn(cupy.asarray(x), *params)
+    assert_same(got_y.get(), y)
+    assert_same(got_scale.get(), scale)
+    args = [cupy.asarray(a) for a in (x, y, scale, g)]
+    assert_same(cuda.lrn_backward(*args, *params).get(),
+                reference.lrn_backward(x, y, scale, g, *params))

@@ -1,0 +1,152 @@
+"""Max and average pooling: the cpu and cuda forms equal the reference, the reference
+equals PyTorch (values, argmax indices, gradients through autograd)."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kernel_cases import (DTYPES, LAYOUTS, assert_same, compiled_once, conv_geometry,
+                          cupy_or_skip, make_array)
+
+from minicnn.kernels import cpu, reference
+from minicnn.kernels.shapes import pool_output_shape
+
+CEIL = st.booleans()
+DIVISORS = st.sampled_from([None, None, 1, 3, 5])
+AVG = dict(dilation=False)
+
+
+def _max_input(shape, dtype, layout, ties):
+    """Untied values, or (ties) small integers with some −inf, so that the first-maximum
+    rule and the −inf windows are exercised too."""
+    if not ties:
+        return make_array(shape, dtype, layout, seed=1, untied=True)
+    x = np.round(make_array(shape, dtype, layout, seed=1))
+    x[x < -1.5] = -np.inf
+    return x
+
+
+def _grad(x_shape, geometry_tail, dtype, ceil_mode, layout="contiguous", dilation=(1, 1)):
+    kernel, stride, padding = geometry_tail
+    N, C, H, W = x_shape
+    out = pool_output_shape((H, W), kernel, stride, padding, dilation, ceil_mode)
+    return make_array((N, C) + out, dtype, layout, seed=5)
+
+
+@given(conv_geometry(), CEIL, DTYPES, LAYOUTS, st.booleans())
+def test_max_pool_cpu_matches_reference(geometry, ceil_mode, dtype, layout, ties):
+    shape, kernel, stride, padding, dilation = geometry
+    x = _max_input(shape, dtype, layout, ties)
+    y, idx = cpu.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    y_ref, idx_ref = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    assert_same(y, y_ref)
+    assert idx.dtype == np.int64 and idx_ref.dtype == np.int64
+    np.testing.assert_array_equal(idx, idx_ref)
+    g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, layout, dilation)
+    assert_same(cpu.max_pool2d_backward(g, idx, shape),
+                reference.max_pool2d_backward(g, idx_ref, shape))
+
+
+@given(conv_geometry(), CEIL)
+def test_max_pool_reference_matches_torch(geometry, ceil_mode):
+    torch = pytest.importorskip("torch")
+    shape, kernel, stride, padding, dilation = geometry
+    x = make_array(shape, np.float64, seed=1, untied=True)
+    tx = torch.tensor(x, requires_grad=True)
+    ty, tidx = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, dilation,
+                                              ceil_mode=ceil_mode, return_indices=True)
+    y, idx = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    assert_same(y, ty.detach().numpy())
+    np.testing.assert_array_equal(idx, tidx.numpy())
+    if np.isfinite(y).all():        # else a window held only padding: torch's index is junk
+        g = _grad(shape, (kernel, stride, padding), np.float64, ceil_mode, dilation=dilation)
+        ty.backward(torch.tensor(g))
+        assert_same(reference.max_pool2d_backward(g, idx, shape), tx.grad.numpy())
+
+
+def test_max_pool_rules_on_ties_nan_and_minus_inf():
+    """First maximum wins; NaN propagates; a window of −inf reports its first real pixel."""
+    x = np.array([[[[1.0, 1.0, -np.inf, -np.inf],
+                    [0.0, np.nan, -np.inf, -np.inf]]]])
+    for form in (reference, cpu):
+        y, idx = form.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+        np.testing.assert_array_equal(y, [[[[np.nan, -np.inf]]]])
+        np.testing.assert_array_equal(idx, [[[[5, 2]]]])
+        y, idx = form.max_pool2d(x[..., :1, :2], (1, 2), (1, 1), (0, 0), (1, 1), False)
+        np.testing.assert_array_equal(idx, [[[[0]]]])
+
+
+@given(conv_geometry(**AVG), CEIL, st.booleans(), DIVISORS, DTYPES, LAYOUTS)
+def test_avg_pool_cpu_matches_reference(geometry, ceil_mode, include_pad, divisor, dtype,
+                                        layout):
+    shape, kernel, stride, padding, _ = geometry
+    x = make_array(shape, dtype, layout, seed=1)
+    args = (kernel, stride, padding, ceil_mode, include_pad, divisor)
+    assert_same(cpu.avg_pool2d(x, *args), reference.avg_pool2d(x, *args))
+    g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, layout)
+    assert_same(cpu.avg_pool2d_backward(g, shape, *args),
+                reference.avg_pool2d_backward(g, shape, *args))
+
+
+@given(conv_geometry(**AVG), CEIL, st.booleans(), DIVISORS)
+def test_avg_pool_reference_matches_torch(geometry, ceil_mode, include_pad, divisor):
+    torch = pytest.importorskip("torch")
+    shape, kernel, stride, padding, _ = geometry
+    x = make_array(shape, np.float64, seed=1)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.avg_pool2d(tx, kernel, stride, padding, ceil_mode=ceil_mode,
+                                        count_include_pad=include_pad,
+                                        divisor_override=divisor)
+    args = (kernel, stride, padding, ceil_mode, include_pad, divisor)
+    assert_same(reference.avg_pool2d(x, *args), ty.detach().numpy())
+    g = _grad(shape, (kernel, stride, padding), np.float64, ceil_mode)
+    ty.backward(torch.tensor(g))
+    assert_same(reference.avg_pool2d_backward(g, shape, *args), tx.grad.numpy())
+
+
+def _warm_up(dispatcher, call):
+    call()
+    return True
+
+
+def test_pooling_cpu_compiles_once_per_dtype():
+    from minicnn.kernels.cpu.pooling import (_avg_backward, _avg_forward, _max_backward,
+                                             _max_forward)
+
+    shape, k, s, p = (2, 3, 7, 6), (3, 2), (2, 2), (1, 1)
+    for layout in ("contiguous", "transposed", "sliced"):
+        for dtype in (np.float32, np.float64):
+            x = make_array(shape, dtype, layout, untied=True)
+            g = _grad(shape, (k, s, p), dtype, True, layout)
+            check = compiled_once if layout != "contiguous" else _warm_up
+            y, idx = cpu.max_pool2d(x, k, s, p, (1, 1), True)
+            assert check(_max_forward, lambda: cpu.max_pool2d(x, k, s, p, (1, 1), True))
+            assert check(_max_backward, lambda: cpu.max_pool2d_backward(g, idx.T.T, shape))
+            assert check(_avg_forward, lambda: cpu.avg_pool2d(x, k, s, p, True, False, None))
+            assert check(_avg_backward, lambda: cpu.avg_pool2d_backward(
+                g, shape, k, s, p, True, True, 2))
+
+
+@pytest.mark.gpu
+@given(conv_geometry(), CEIL, DTYPES, st.booleans(), st.booleans(), DIVISORS)
+def test_pooling_cuda_matches_reference(geometry, ceil_mode, dtype, ties, include_pad,
+                                        divisor):
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+
+    shape, kernel, stride, padding, dilation = geometry
+    x = _max_input(shape, dtype, "transposed", ties)
+    y, idx = cuda.max_pool2d(cupy.asarray(x), kernel, stride, padding, dilation, ceil_mode)
+    y_ref, idx_ref = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    assert_same(y.get(), y_ref)
+    np.testing.assert_array_equal(idx.get(), idx_ref)
+    g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, dilation=dilation)
+    assert_same(cuda.max_pool2d_backward(cupy.asarray(g), idx, shape).get(),
+                reference.max_pool2d_backward(g, idx_ref, shape))
+    if dilation != (1, 1):
+        return
+    x = make_array(shape, dtype, "sliced", seed=2)
+    args = (kernel, stride, padding, ceil_mode, include_pad, divisor)
+    assert_same(cuda.avg_pool2d(cupy.asarray(x), *args).get(), reference.avg_pool2d(x, *args))
+    g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode)
+    assert_same(cuda.avg_pool2d_backward(cupy.asarray(g), shape, *args).get(),
+                reference.avg_pool2d_backward(g, shape, *args))
