@@ -2,14 +2,21 @@
 from . import tensor_methods
 from .activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid,
                          silu, softmax, tanh)
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .arithmetic import (add, astype, clone, div, maximum, minimum, mul, neg, pow, sub,
                          to_device, where)
+from .conv import conv2d, conv_transpose2d, get_workspace_limit, set_workspace_limit
 from .comparison import allclose, eq, equal, ge, gt, isfinite, le, lt, ne
 from .dropout import dropout
+from .embedding import embedding
 from .indexing import getitem, index_select
 from .linalg import linear, matmul
 from .loss import (binary_cross_entropy_with_logits, cross_entropy, kl_div, l1_loss, mse_loss,
                    nll_loss, one_hot)
+from .normalization import batch_norm, group_norm, layer_norm, local_response_norm
+from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, global_avg_pool2d,
+                      max_pool2d, max_unpool2d)
+from .resample import dropout2d, interpolate
 from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var)
 from .shape import (cat, chunk, concat, concatenate, contiguous, expand, flatten, pad, permute,
                     repeat, reshape, split, squeeze, stack, t, transpose, unbind, unsqueeze, view)

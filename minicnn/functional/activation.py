@@ -140,12 +140,18 @@ class SiLU(Function):
         return g * s * (1 + a * (1 - s))
 
 
+def _rows_kernel(name, a, axis):
+    """Apply a row kernel along `axis`: move it last, view as (rows, K), move it back."""
+    m = xp(a)
+    moved = m.moveaxis(a, axis, -1)
+    out = kernels.get(name, a)(moved.reshape(-1, moved.shape[-1]))     # (R, K)
+    return m.moveaxis(out.reshape(moved.shape), -1, axis)
+
+
 class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        m = xp(a)
-        e = m.exp(a - a.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = _rows_kernel("softmax_rows", a, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -160,9 +166,7 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        m = xp(a)
-        shifted = a - a.max(axis=axis, keepdims=True)  # max-shift: stable for huge logits
-        out = shifted - m.log(m.exp(shifted).sum(axis=axis, keepdims=True))
+        out = _rows_kernel("log_softmax_rows", a, axis)  # max-shifted: stable for huge logits
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out

@@ -1,0 +1,1 @@
+"""Timings of minicnn against PyTorch (run `python -m benchmarks.ops`)."""

@@ -1,0 +1,315 @@
+"""Convolutions: conv2d (im2col + GEMM, pointwise GEMM, direct depthwise) and its adjoint
+conv_transpose2d.
+
+The general path turns each image into columns with im2col and multiplies by the
+weight matrix; with groups the columns are viewed as (G, K, P) and one batched matmul
+covers every group. The column buffer is built a batch chunk at a time so it stays
+under the workspace limit (`mc.set_workspace_limit`).
+"""
+import numpy as np
+
+from .. import kernels
+from ..autograd import Function
+from ..kernels.shapes import conv_output_shape, pair
+from ._common import shape_str, xp
+
+_workspace_limit = 256 * 2 ** 20
+
+
+def set_workspace_limit(nbytes):
+    """Cap, in bytes, on the im2col column buffer of one convolution call (default 256 MiB)."""
+    global _workspace_limit
+    if int(nbytes) <= 0:
+        raise ValueError(f"set_workspace_limit: the limit must be positive, got {nbytes}")
+    _workspace_limit = int(nbytes)
+
+
+def get_workspace_limit():
+    return _workspace_limit
+
+
+def batch_chunks(n, bytes_per_image):
+    """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each)."""
+    step = max(1, _workspace_limit // max(bytes_per_image, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _is_identity_window(kernel_size, stride, padding, dilation):
+    """A 1×1 window, stride 1, no padding: im2col would only reshape the input."""
+    return kernel_size == (1, 1) and stride == (1, 1) and padding == (0, 0)
+
+
+def _columns(x, kernel_size, stride, padding, dilation):
+    """im2col, or a free reshape for the pointwise case."""  # (n, C*kh*kw, oh*ow)
+    if _is_identity_window(kernel_size, stride, padding, dilation):
+        return x.reshape(x.shape[0], x.shape[1], -1)
+    return kernels.get("im2col", x)(x, kernel_size, stride, padding, dilation)
+
+
+def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
+    """col2im, or a free reshape for the pointwise case."""  # (n, C, H, W)
+    if _is_identity_window(kernel_size, stride, padding, dilation):
+        return cols.reshape(shape)
+    return kernels.get("col2im", cols)(cols, shape, kernel_size, stride, padding, dilation)
+
+
+class Conv2dGemm(Function):
+    """y[n, g] = W[g] · im2col(x)[n, g] for every image n and group g."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        m = xp(x)
+        N, C, H, W = x.shape
+        OC, Cg, kh, kw = w.shape
+        G, K = groups, Cg * kh * kw
+        oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
+        window = ((kh, kw), stride, padding, dilation)
+        wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
+        out = m.empty((N, G, OC // G, oh * ow), dtype=x.dtype)         # (N, G, OCg, P)
+        for part in batch_chunks(N, C * kh * kw * oh * ow * x.itemsize):
+            cols = _columns(x[part], *window)                          # (n, C*K', P)
+            cols = cols.reshape(cols.shape[0], G, K, oh * ow)          # (n, G, K, P)
+            m.matmul(wg, cols, out=out[part])
+        out = out.reshape(N, OC, oh, ow)
+        if b is not None:
+            out += b.reshape(1, OC, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.params = window, G
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dW = dY · colsᵀ (summed over images), dX = col2im(Wᵀ · dY), db = Σ dY."""
+        x, w = ctx.saved_arrays
+        window, G = ctx.params
+        m = xp(g)
+        N, C, H, W = x.shape
+        OC = w.shape[0]
+        K = w[0].size
+        P = g.shape[2] * g.shape[3]
+        wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
+        need_x, need_w, need_b = ctx.needs_input_grad
+        dx = m.empty_like(x) if need_x else None
+        dw = m.zeros((G, OC // G, K), dtype=w.dtype) if need_w else None
+        for part in batch_chunks(N, G * K * P * x.itemsize):
+            gy = g[part].reshape(-1, G, OC // G, P)                    # (n, G, OCg, P)
+            if need_w:
+                cols = _columns(x[part], *window).reshape(-1, G, K, P)  # (n, G, K, P)
+                dw += (gy @ cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            if need_x:
+                dcols = m.swapaxes(wg, 1, 2) @ gy                      # (n, G, K, P)
+                n = dcols.shape[0]
+                dx[part] = _uncolumns(dcols.reshape(n, -1, P), (n, C, H, W), *window)
+        db = g.sum(axis=(0, 2, 3)) if need_b else None
+        return dx, (dw.reshape(w.shape) if need_w else None), db
+
+
+class DepthwiseConv2d(Function):
+    """y[n, o] = x[n, o // m] ⋆ W[o] with m = OC / C output channels per input channel."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation):
+        out = kernels.get("depthwise_conv2d", x)(x, w, stride, padding, dilation)
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.params = stride, padding, dilation
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dX[c] = Σ over c's m output channels of dY[o] ⋆ᵀ W[o]; dW[o] = Σₙ x[n, o // m] ⋆ dY[n, o];
+        db = Σ dY."""
+        x, w = ctx.saved_arrays
+        need_x, need_w, need_b = ctx.needs_input_grad
+        dx = kernels.get("depthwise_conv2d_grad_input", g)(g, w, x.shape, *ctx.params) \
+            if need_x else None
+        dw = kernels.get("depthwise_conv2d_grad_weight", g)(x, g, w.shape, *ctx.params) \
+            if need_w else None
+        db = g.sum(axis=(0, 2, 3)) if need_b else None
+        return dx, dw, db
+
+
+class ConvTranspose2dGemm(Function):
+    """The adjoint of Conv2dGemm: y = col2im(Wᵀ · x), weight (C_in, C_out / G, kh, kw).
+
+    col2im fills the full, uncropped output (every window inside it); the result is its
+    crop starting at `padding`, zero-extended where output_padding reaches past it.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, output_shape):
+        m = xp(x)
+        N, C, H, W = x.shape
+        G = groups
+        OCg, kh, kw = w.shape[1:]
+        K = OCg * kh * kw
+        window = ((kh, kw), stride, (0, 0), dilation)
+        full = tuple((n - 1) * s + d * (k - 1) + 1
+                     for n, s, d, k in zip((H, W), stride, dilation, (kh, kw)))
+        crop = _crop(full, padding, output_shape)
+        wg = m.swapaxes(w.reshape(G, C // G, K), 1, 2)                 # (G, K, Cg)
+        out = m.zeros((N, OCg * G) + output_shape, dtype=x.dtype)
+        for part in batch_chunks(N, G * K * H * W * x.itemsize):
+            xs = x[part].reshape(-1, G, C // G, H * W)                  # (n, G, Cg, P)
+            cols = wg @ xs                                             # (n, G, K, P)
+            n = cols.shape[0]
+            y_full = _uncolumns(cols.reshape(n, G * K, H * W), (n, OCg * G) + full, *window)
+            out[part][crop[1]] = y_full[crop[0]]
+        if b is not None:
+            out += b.reshape(1, -1, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.params = window, G, full, crop
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dX = W · im2col(dY) (a convolution of dY), dW = x · im2col(dY)ᵀ, db = Σ dY."""
+        x, w = ctx.saved_arrays
+        window, G, full, crop = ctx.params
+        m = xp(g)
+        N, C, H, W = x.shape
+        K = w[0].size
+        wg = w.reshape(G, C // G, K)                                   # (G, Cg, K)
+        need_x, need_w, need_b = ctx.needs_input_grad
+        dx = m.empty_like(x) if need_x else None
+        dw = m.zeros((G, C // G, K), dtype=w.dtype) if need_w else None
+        for part in batch_chunks(N, G * K * H * W * x.itemsize):
+            g_full = m.zeros(g[part].shape[:2] + full, dtype=g.dtype)
+            g_full[crop[0]] = g[part][crop[1]]
+            cols = _columns(g_full, *window).reshape(-1, G, K, H * W)  # (n, G, K, P)
+            if need_x:
+                dx[part] = (wg @ cols).reshape(-1, C, H, W)
+            if need_w:
+                xs = x[part].reshape(-1, G, C // G, H * W)              # (n, G, Cg, P)
+                dw += (xs @ cols.transpose(0, 1, 3, 2)).sum(axis=0)
+        db = g.sum(axis=(0, 2, 3)) if need_b else None
+        return dx, (dw.reshape(w.shape) if need_w else None), db
+
+
+def _crop(full, padding, output_shape):
+    """(index into the full output, index into the result) of the region they share."""
+    kept = [max(0, min(out, f - p)) for f, p, out in zip(full, padding, output_shape)]
+    src = (Ellipsis,) + tuple(slice(p, p + k) for p, k in zip(padding, kept))
+    dst = (Ellipsis,) + tuple(slice(0, k) for k in kept)
+    return src, dst
+
+
+def _positive_pair(op, name, value, minimum=1):
+    try:
+        result = pair(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+    if min(result) < minimum:
+        bound = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {bound}, got {value!r}")
+    return result
+
+
+def _check_common(op, x, w, b, groups, in_per_group_dim):
+    """Rank, dtype, groups and bias checks shared by conv2d and conv_transpose2d."""
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got shape "
+                         f"{shape_str(x.shape)}")
+    if w.ndim != 4:
+        raise ValueError(f"{op}: weight must be 4-D, got shape {shape_str(w.shape)}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if x.dtype != w.dtype:
+        raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {w.dtype}")
+    if x.shape[1] % groups:
+        raise ValueError(f"{op}: input channels {x.shape[1]} are not divisible by groups={groups}")
+    if b is not None and tuple(b.shape) != (in_per_group_dim,):
+        raise ValueError(f"{op}: bias must have shape ({in_per_group_dim},), got "
+                         f"{shape_str(b.shape)} (weight shape {shape_str(w.shape)})")
+
+
+def _same_padding(op, kernel_size, stride, dilation):
+    """'same' padding per side: (before, after) for h and w; extra on the bottom/right."""
+    if stride != (1, 1):
+        raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    return [(t // 2, t - t // 2) for t in totals]
+
+
+def _batched(op, input):
+    """(input as 4-D, whether a batch dim was added) for (C, H, W) inputs."""
+    if input.ndim == 3:
+        return input.unsqueeze(0), True
+    return input, False
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
+    padding is an int, a pair, 'valid' or 'same'."""
+    from .shape import pad as pad_op
+
+    op = "conv2d"
+    x, unbatched = _batched(op, input)
+    _check_common(op, x, weight, bias, groups, weight.shape[0] if weight.ndim == 4 else None)
+    stride = _positive_pair(op, "stride", stride)
+    dilation = _positive_pair(op, "dilation", dilation)
+    kernel_size = tuple(weight.shape[2:])
+    if weight.shape[1] * groups != x.shape[1]:
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects "
+                         f"{weight.shape[1] * groups} (weight shape {shape_str(weight.shape)}, "
+                         f"groups={groups})")
+    if weight.shape[0] % groups:
+        raise ValueError(f"{op}: out channels {weight.shape[0]} are not divisible by "
+                         f"groups={groups}")
+    if padding == "valid":
+        padding = (0, 0)
+    elif padding == "same":
+        sides = _same_padding(op, kernel_size, stride, dilation)
+        if any(lo != hi for lo, hi in sides):
+            (top, bottom), (left, right) = sides
+            x = pad_op(x, (0, right - left, 0, bottom - top))
+        padding = (sides[0][0], sides[1][0])
+    elif isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
+                         f"{padding!r}")
+    else:
+        padding = _positive_pair(op, "padding", padding, minimum=0)
+    padded = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    if spans[0] > padded[0] or spans[1] > padded[1]:
+        raise ValueError(f"{op}: kernel of size {kernel_size} (dilated {spans}) is larger than "
+                         f"the padded input {padded} (input shape {shape_str(x.shape)}, padding "
+                         f"{padding})")
+    if groups > 1 and groups == x.shape[1] and weight.shape[1] == 1:
+        out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
+                                    dilation=dilation)
+    else:
+        out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
+                               dilation=dilation, groups=int(groups))
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed convolution (the gradient of conv2d with respect to its input), with
+    torch.nn.functional.conv_transpose2d's arguments; weight (C_in, C_out / groups, kh, kw)."""
+    op = "conv_transpose2d"
+    x, unbatched = _batched(op, input)
+    out_channels = weight.shape[1] * groups if weight.ndim == 4 else None
+    _check_common(op, x, weight, bias, groups, out_channels)
+    if weight.shape[0] != x.shape[1]:
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects "
+                         f"{weight.shape[0]} (weight shape {shape_str(weight.shape)})")
+    stride = _positive_pair(op, "stride", stride)
+    dilation = _positive_pair(op, "dilation", dilation)
+    padding = _positive_pair(op, "padding", padding, minimum=0)
+    output_padding = _positive_pair(op, "output_padding", output_padding, minimum=0)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {output_padding} must be smaller than either "
+                         f"stride {stride} or dilation {dilation}")
+    kernel_size = tuple(weight.shape[2:])
+    output_shape = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1 for n, s, p, d, k, o in
+                         zip(x.shape[2:], stride, padding, dilation, kernel_size, output_padding))
+    if min(output_shape) <= 0:
+        raise ValueError(f"{op}: output size {output_shape} is not positive (input shape "
+                         f"{shape_str(x.shape)}, weight shape {shape_str(weight.shape)})")
+    out = ConvTranspose2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
+                                    dilation=dilation, groups=int(groups),
+                                    output_shape=output_shape)
+    return out.squeeze(0) if unbatched else out

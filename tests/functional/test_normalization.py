@@ -1,0 +1,412 @@
+"""batch_norm, layer_norm, group_norm, local_response_norm: float64 gradcheck of every input,
+PyTorch parity (forward, every gradient, running statistics), numerics, errors."""
+import numpy as np
+import pytest
+from conftest import assert_torch_parity, check_gradients, random_array
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minicnn as mc
+from minicnn import kernels
+from minicnn.functional.normalization import (batch_norm, group_norm, layer_norm,
+                                              local_response_norm)
+
+seeds = st.integers(0, 2**16)
+# The hypothesis parity tests run in float64: on drawn shapes a channel or group may hold two
+# values, where the gradient (g − mean(g) − x̂·mean(g·x̂)) cancels to ~eps/var of its size and
+# float32 rounding, in PyTorch and here alike, reaches 1e-3. Float32 parity is checked on
+# fixed, well-conditioned shapes.
+BN_SHAPES = [(5, 3), (4, 3, 5), (2, 3, 4, 3), (2, 2, 3, 2, 2)]
+BN_IDS = ["NC", "NCL", "NCHW", "NCDHW"]
+
+
+def torch_functional():
+    return pytest.importorskip("torch").nn.functional
+
+
+@pytest.fixture(params=["auto", "reference"])
+def kernel_form(request):
+    """Run the test with the fast kernels and again with the readable ones."""
+    with kernels.set_kernels(request.param):
+        yield request.param
+
+
+def positive(shape, seed):
+    return random_array(shape, seed, low=0.5, high=2.0)
+
+
+# ---------------------------------------------------------------- batch_norm
+
+@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_gradcheck(shape, affine):
+    C = shape[1]
+    x = random_array(shape, 0)
+    if affine:
+        check_gradients(lambda t, w, b: batch_norm(t, None, None, w, b, training=True),
+                        x, positive((C,), 1), random_array((C,), 2))
+    else:
+        check_gradients(lambda t: batch_norm(t, None, None, training=True), x)
+
+
+@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
+def test_batch_norm_eval_gradcheck(shape):
+    C = shape[1]
+    rm, rv = mc.tensor(random_array((C,), 3)), mc.tensor(positive((C,), 4))
+    check_gradients(lambda t, w, b: batch_norm(t, rm, rv, w, b, training=False),
+                    random_array(shape, 0), positive((C,), 1), random_array((C,), 2))
+    check_gradients(lambda t: batch_norm(t, rm, rv, training=False), random_array(shape, 5))
+
+
+@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_torch(shape, training, kernel_form):
+    torch, TF = pytest.importorskip("torch"), torch_functional()
+    C = shape[1]
+    rm, rv = random_array((C,), 3, np.float32), positive((C,), 4).astype(np.float32)
+    assert_torch_parity(
+        lambda x, w, b: batch_norm(x, mc.tensor(rm), mc.tensor(rv), w, b, training=training),
+        lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b,
+                                      training=training),
+        random_array(shape, 0, np.float32) * 3 + 1, positive((C,), 1).astype(np.float32),
+        random_array((C,), 2, np.float32))
+
+
+@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
+@pytest.mark.parametrize("momentum", [0.1, 0.6])
+def test_batch_norm_running_stats_match_torch(shape, momentum, kernel_form):
+    """Two training calls update the running stats as PyTorch (unbiased variance); eval then
+    uses them, with the same output and gradients."""
+    torch, TF = pytest.importorskip("torch"), torch_functional()
+    C = shape[1]
+    rm, rv = mc.zeros(C), mc.ones(C)
+    trm, trv = torch.zeros(C), torch.ones(C)
+    mean_array = rm.data
+    for step in range(2):
+        x = random_array(shape, 10 + step, np.float32) * (step + 2) + 3
+        out = batch_norm(mc.tensor(x), rm, rv, training=True, momentum=momentum)
+        expected = TF.batch_norm(torch.tensor(x), trm, trv, training=True, momentum=momentum)
+        np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-5, atol=1e-6)
+    assert rm.data is mean_array  # updated in place
+    assert rm.dtype == np.float32 and rv.dtype == np.float32
+    w, b = positive((C,), 1).astype(np.float32), random_array((C,), 2, np.float32)
+    assert_torch_parity(lambda x, w, b: batch_norm(x, rm, rv, w, b, training=False),
+                        lambda x, w, b: TF.batch_norm(x, trm, trv, w, b, training=False),
+                        random_array(shape, 20, np.float32) * 3 + 3, w, b)
+
+
+def test_batch_norm_running_stats_are_the_batch_moments():
+    x = random_array((6, 2, 3, 4), 0) * 2 + 5
+    rm, rv = mc.tensor(np.full(2, 7.0)), mc.tensor(np.full(2, 9.0))
+    batch_norm(mc.tensor(x), rm, rv, training=True, momentum=0.25)
+    flat = x.transpose(1, 0, 2, 3).reshape(2, -1)
+    np.testing.assert_allclose(rm.numpy(), 0.75 * 7 + 0.25 * flat.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), 0.75 * 9 + 0.25 * flat.var(axis=1, ddof=1),
+                               rtol=1e-12)
+    # momentum=1 replaces them; no running stats at all is fine in training
+    batch_norm(mc.tensor(x), rm, rv, training=True, momentum=1.0)
+    np.testing.assert_allclose(rv.numpy(), flat.var(axis=1, ddof=1), rtol=1e-12)
+    out = batch_norm(mc.tensor(x), None, None, training=True)
+    assert out.shape == x.shape
+
+
+@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
+@given(n=st.integers(1, 4), c=st.integers(1, 4), spatial=st.lists(st.integers(1, 4), max_size=3),
+       training=st.booleans(), seed=seeds)
+def test_batch_norm_matches_torch_on_drawn_shapes(n, c, spatial, training, seed):
+    torch, TF = pytest.importorskip("torch"), torch_functional()
+    if training and n * int(np.prod(spatial)) == 1:
+        n = 2  # one value per channel: an error in training (test_batch_norm_errors)
+    shape = (n, c, *spatial)
+    rm, rv = random_array((c,), seed + 1), positive((c,), seed + 2)
+    assert_torch_parity(
+        lambda x, w, b: batch_norm(x, mc.tensor(rm), mc.tensor(rv), w, b, training=training),
+        lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b,
+                                      training=training),
+        random_array(shape, seed), positive((c,), seed + 3),
+        random_array((c,), seed + 4), rtol=1e-8, atol=1e-9)
+
+
+def reference_normalize(x, axes, eps=1e-5):
+    """float64 two-pass normalization of `x` (any float dtype) over `axes`."""
+    x = x
+    mean = x.mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)
+
+
+def large_offset_data(shape, seed=0):
+    """float32 data 1e4 + N(0, 1): E[x²] − E[x]² would lose the variance entirely (the ulp of
+    1e8 is 8) and could even go negative."""
+    return (1e4 + random_array(shape, seed)).astype(np.float32)
+
+
+def test_batch_norm_large_offset_float32_keeps_precision(kernel_form):
+    x = large_offset_data((16, 3, 8, 8))
+    rm, rv = mc.zeros(3), mc.ones(3)
+    out = batch_norm(mc.tensor(x), rm, rv, training=True, momentum=1.0)
+    assert out.dtype == np.float32 and np.all(np.isfinite(out.numpy()))
+    # the float32 batch mean is off by up to half an ulp of 1e4 (5e-4): |error of x̂| ≲ 1e-3
+    np.testing.assert_allclose(out.numpy(), reference_normalize(x, (0, 2, 3)), atol=2e-3)
+    flat = x.transpose(1, 0, 2, 3).reshape(3, -1)
+    np.testing.assert_allclose(rv.numpy(), flat.var(axis=1, ddof=1), rtol=1e-3)
+    np.testing.assert_allclose(rm.numpy(), flat.mean(axis=1), rtol=1e-6)
+    # eval with those running stats maps the same data to (almost) the same values
+    evaluated = batch_norm(mc.tensor(x), rm, rv, training=False)
+    np.testing.assert_allclose(evaluated.numpy(), reference_normalize(x, (0, 2, 3)), atol=3e-3)
+
+
+def test_batch_norm_without_grad_and_keeps_dtype():
+    x = mc.tensor(random_array((4, 3, 2, 2), dtype=np.float32), requires_grad=True)
+    with mc.no_grad():
+        out = batch_norm(x, None, None, training=True)
+    assert isinstance(out, mc.Tensor) and out.grad_fn is None and out.dtype == np.float32
+    out = batch_norm(x, None, None, training=True)
+    assert out.requires_grad and out.dtype == np.float32
+
+
+def test_batch_norm_errors():
+    x = mc.tensor(random_array((4, 3, 2, 2)))
+    rm, rv = mc.zeros(3, dtype="float64"), mc.ones(3, dtype="float64")
+    with pytest.raises(ValueError, match=r"batch_norm: expected input of shape \(N, C\).*got "
+                                         r"1-D input of shape \(4,\)"):
+        batch_norm(mc.tensor(random_array((4,))), None, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: .*6-D input of shape \(1, 2, 1, 1, 1, 3\)"):
+        batch_norm(mc.tensor(random_array((1, 2, 1, 1, 1, 3))), None, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean must have shape \(3,\).*"
+                                         r"input of shape \(4, 3, 2, 2\).*got shape \(4,\)"):
+        batch_norm(x, mc.zeros(4, dtype="float64"), rv, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: running_var must have shape \(3,\).*"
+                                         r"got shape \(2,\)"):
+        batch_norm(x, rm, mc.ones(2, dtype="float64"), training=False)
+    with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(3,\).*"
+                                         r"got shape \(3, 1\)"):
+        batch_norm(x, rm, rv, weight=mc.ones(3, 1, dtype="float64"))
+    with pytest.raises(TypeError, match=r"batch_norm: bias dtype float32 does not match input "
+                                        r"dtype float64"):
+        batch_norm(x, rm, rv, bias=mc.zeros(3, dtype="float32"))
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean and running_var must "
+                                         r"either both be None"):
+        batch_norm(x, rm, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean and running_var must be "
+                                         r"given when training=False"):
+        batch_norm(x, None, None, training=False)
+    with pytest.raises(ValueError, match=r"batch_norm: momentum=None"):
+        batch_norm(x, rm, rv, training=True, momentum=None)
+    for shape in [(1, 3), (1, 3, 1), (1, 3, 1, 1)]:
+        with pytest.raises(ValueError, match=r"batch_norm: Expected more than 1 value per "
+                                             r"channel when training, got input of shape "
+                                             + shape_pattern(shape)):
+            batch_norm(mc.tensor(random_array(shape)), rm, rv, training=True)
+    batch_norm(mc.tensor(random_array((1, 3))), rm, rv, training=False)  # fine in eval
+    with pytest.raises(ValueError, match=r"batch_norm: eps must be positive during training"):
+        batch_norm(x, rm, rv, training=True, eps=0.0)
+    with pytest.raises(TypeError, match=r"batch_norm: argument 'input' must be a floating tensor"):
+        batch_norm(mc.tensor(np.ones((4, 3), dtype=np.int64)), None, None, training=True)
+
+
+def shape_pattern(shape):
+    return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
+
+
+# ---------------------------------------------------------------- layer_norm
+
+LN_CASES = [((4, 5), 5), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((3, 2, 2, 3), [2, 2, 3])]
+LN_IDS = ["2d-int", "3d-last", "3d-last2", "4d-list"]
+
+
+@pytest.mark.parametrize("shape, normalized", LN_CASES, ids=LN_IDS)
+def test_layer_norm_gradcheck(shape, normalized):
+    wshape = (normalized,) if isinstance(normalized, int) else tuple(normalized)
+    check_gradients(lambda x, w, b: layer_norm(x, normalized, w, b),
+                    random_array(shape, 0), positive(wshape, 1), random_array(wshape, 2))
+    check_gradients(lambda x: layer_norm(x, normalized), random_array(shape, 3))
+
+
+@pytest.mark.parametrize("shape, normalized", LN_CASES, ids=LN_IDS)
+def test_layer_norm_matches_torch(shape, normalized):
+    TF = torch_functional()
+    wshape = (normalized,) if isinstance(normalized, int) else tuple(normalized)
+    assert_torch_parity(lambda x, w, b: layer_norm(x, normalized, w, b, eps=1e-3),
+                        lambda x, w, b: TF.layer_norm(x, wshape, w, b, eps=1e-3),
+                        random_array(shape, 0, np.float32) * 2 - 1,
+                        positive(wshape, 1).astype(np.float32),
+                        random_array(wshape, 2, np.float32))
+    assert_torch_parity(lambda x: layer_norm(x, normalized), lambda x: TF.layer_norm(x, wshape),
+                        random_array(shape, 3, np.float32))
+
+
+@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), data=st.data(), seed=seeds)
+def test_layer_norm_matches_torch_on_drawn_shapes(shape, data, seed):
+    TF = torch_functional()
+    k = data.draw(st.integers(1, len(shape)))
+    normalized = tuple(shape[len(shape) - k:])
+    affine = data.draw(st.booleans())
+    if affine:
+        assert_torch_parity(lambda x, w, b: layer_norm(x, normalized, w, b),
+                            lambda x, w, b: TF.layer_norm(x, normalized, w, b),
+                            random_array(shape, seed),
+                            positive(normalized, seed + 1),
+                            random_array(normalized, seed + 2), rtol=1e-8, atol=1e-9)
+    else:
+        assert_torch_parity(lambda x: layer_norm(x, normalized),
+                            lambda x: TF.layer_norm(x, normalized),
+                            random_array(shape, seed), rtol=1e-8, atol=1e-9)
+
+
+def test_layer_norm_large_offset_float32_keeps_precision():
+    x = large_offset_data((4, 256))
+    out = layer_norm(mc.tensor(x), 256)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), reference_normalize(x, (1,)), atol=2e-3)
+
+
+def test_layer_norm_errors():
+    x = mc.tensor(random_array((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(3,\) does not match the "
+                                         r"trailing dimensions of input of shape \(2, 3, 4\)"):
+        layer_norm(x, 3)
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(1, 2, 3, 4\) does not "
+                                         r"match"):
+        layer_norm(x, (1, 2, 3, 4))
+    with pytest.raises(ValueError, match=r"layer_norm: weight must have shape normalized_shape = "
+                                         r"\(3, 4\), got shape \(4,\)"):
+        layer_norm(x, (3, 4), weight=mc.ones(4, dtype="float64"))
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape must have at least one"):
+        layer_norm(x, ())
+    with pytest.raises(TypeError, match=r"layer_norm: normalized_shape must be an int or a "
+                                        r"sequence of ints"):
+        layer_norm(x, None)
+    with pytest.raises(TypeError, match=r"layer_norm: bias dtype float32 does not match"):
+        layer_norm(x, 4, bias=mc.zeros(4, dtype="float32"))
+
+
+# ---------------------------------------------------------------- group_norm
+
+GN_CASES = [((3, 4), 2), ((2, 6, 3), 3), ((2, 4, 3, 2), 2), ((2, 4, 2, 2), 4), ((2, 3, 2, 2), 1)]
+GN_IDS = ["NC-G2", "NCL-G3", "NCHW-G2", "NCHW-instance", "NCHW-layer"]
+
+
+@pytest.mark.parametrize("shape, groups", GN_CASES, ids=GN_IDS)
+def test_group_norm_gradcheck(shape, groups):
+    C = shape[1]
+    check_gradients(lambda x, w, b: group_norm(x, groups, w, b),
+                    random_array(shape, 0), positive((C,), 1), random_array((C,), 2))
+    check_gradients(lambda x: group_norm(x, groups), random_array(shape, 3))
+
+
+@pytest.mark.parametrize("shape, groups", GN_CASES, ids=GN_IDS)
+def test_group_norm_matches_torch(shape, groups):
+    TF = torch_functional()
+    C = shape[1]
+    assert_torch_parity(lambda x, w, b: group_norm(x, groups, w, b, eps=1e-3),
+                        lambda x, w, b: TF.group_norm(x, groups, w, b, eps=1e-3),
+                        random_array(shape, 0, np.float32) * 2 + 1,
+                        positive((C,), 1).astype(np.float32), random_array((C,), 2, np.float32))
+
+
+@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
+@given(n=st.integers(1, 3), groups=st.integers(1, 4), per_group=st.integers(1, 3),
+       spatial=st.lists(st.integers(1, 4), max_size=2), seed=seeds)
+def test_group_norm_matches_torch_on_drawn_shapes(n, groups, per_group, spatial, seed):
+    TF = torch_functional()
+    C = groups * per_group
+    if n * per_group * int(np.prod(spatial)) == 1:
+        n = 2  # torch rejects (1, C) input with one channel per group; minicnn gives the bias
+    shape = (n, C, *spatial)
+    assert_torch_parity(lambda x, w, b: group_norm(x, groups, w, b),
+                        lambda x, w, b: TF.group_norm(x, groups, w, b),
+                        random_array(shape, seed),
+                        positive((C,), seed + 1),
+                        random_array((C,), seed + 2), rtol=1e-8, atol=1e-9)
+
+
+def test_group_norm_single_value_groups_give_the_bias():
+    """x̂ = 0 exactly for a group of one value (torch gets rounding noise ×1/√eps there)."""
+    x = mc.tensor(random_array((2, 3)), requires_grad=True)
+    b = random_array((3,), 1)
+    out = group_norm(x, 3, mc.tensor(random_array((3,), 2)), mc.tensor(b))
+    np.testing.assert_array_equal(out.detach().numpy(), np.broadcast_to(b, (2, 3)))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+
+
+def test_group_norm_large_offset_float32_keeps_precision():
+    x = large_offset_data((2, 8, 8, 8))
+    out = group_norm(mc.tensor(x), 4)
+    expected = reference_normalize(x.reshape(2, 4, -1), (2,)).reshape(x.shape)
+    np.testing.assert_allclose(out.numpy(), expected, atol=2e-3)
+
+
+def test_group_norm_errors():
+    x = mc.tensor(random_array((2, 6, 3)))
+    with pytest.raises(ValueError, match=r"group_norm: num_groups=4 must be a positive int "
+                                         r"dividing the number of channels C=6 \(input shape "
+                                         r"\(2, 6, 3\)\)"):
+        group_norm(x, 4)
+    with pytest.raises(ValueError, match=r"group_norm: num_groups=0"):
+        group_norm(x, 0)
+    with pytest.raises(ValueError, match=r"group_norm: expected input of shape \(N, C, \*\) "
+                                         r"with at least 2 dimensions, got shape \(6,\)"):
+        group_norm(mc.tensor(random_array((6,))), 2)
+    with pytest.raises(ValueError, match=r"group_norm: weight must have shape \(6,\).*got shape "
+                                         r"\(3,\)"):
+        group_norm(x, 3, weight=mc.ones(3, dtype="float64"))
+
+
+# ---------------------------------------------------------------- local_response_norm
+
+LRN_SHAPES = [(2, 6, 3), (2, 5, 2, 3)]
+
+
+@pytest.mark.parametrize("shape", LRN_SHAPES, ids=["3d", "4d"])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7])
+@pytest.mark.parametrize("alpha", [1e-4, 1.0])
+def test_local_response_norm_gradcheck(shape, size, alpha):
+    check_gradients(lambda x: local_response_norm(x, size, alpha=alpha, beta=0.75, k=2.0),
+                    random_array(shape, size))
+
+
+@pytest.mark.parametrize("shape", LRN_SHAPES + [(2, 4, 2, 2, 3)], ids=["3d", "4d", "5d"])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7])
+@pytest.mark.parametrize("alpha, beta, k", [(1e-4, 0.75, 1.0), (1.0, 0.75, 1.0),
+                                            (1.0, 0.5, 2.0)])
+def test_local_response_norm_matches_torch(shape, size, alpha, beta, k, kernel_form):
+    """alpha = 1 makes the window's sum dominate: a window off by one channel fails here even
+    where it passes at alpha = 1e-4."""
+    TF = torch_functional()
+    assert_torch_parity(lambda x: local_response_norm(x, size, alpha, beta, k),
+                        lambda x: TF.local_response_norm(x, size, alpha, beta, k),
+                        random_array(shape, size, np.float32) * 2)
+
+
+@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
+@given(n=st.integers(1, 3), c=st.integers(1, 7), spatial=st.lists(st.integers(1, 4), min_size=1,
+                                                                   max_size=2),
+       size=st.integers(1, 8), alpha=st.sampled_from([1e-4, 0.1, 1.0]), seed=seeds)
+def test_local_response_norm_matches_torch_on_drawn_shapes(n, c, spatial, size, alpha, seed):
+    TF = torch_functional()
+    assert_torch_parity(lambda x: local_response_norm(x, size, alpha),
+                        lambda x: TF.local_response_norm(x, size, alpha),
+                        random_array((n, c, *spatial), seed, np.float32) * 2,
+                        rtol=2e-4, atol=2e-5)
+
+
+def test_local_response_norm_known_value():
+    # channels 0..2 of one pixel, size 2 (window c−1 .. c): scale[c] = 1 + ½·(x[c−1]² + x[c]²)
+    x = np.array([1.0, 2.0, 3.0]).reshape(1, 3, 1, 1)
+    out = local_response_norm(mc.tensor(x), 2, alpha=1.0, beta=1.0, k=1.0).numpy().ravel()
+    np.testing.assert_allclose(out, [1 / 1.5, 2 / 3.5, 3 / 7.5])
+
+
+def test_local_response_norm_errors():
+    with pytest.raises(ValueError, match=r"local_response_norm: expected 3-D or higher input "
+                                         r"\(N, C, \*\), got 2-D input of shape \(2, 3\)"):
+        local_response_norm(mc.tensor(random_array((2, 3))), 2)
+    with pytest.raises(ValueError, match=r"local_response_norm: size must be a positive int, "
+                                         r"got 0"):
+        local_response_norm(mc.tensor(random_array((2, 3, 4))), 0)
+    empty = mc.tensor(np.zeros((0, 3, 4)))
+    assert local_response_norm(empty, 2).shape == (0, 3, 4)
