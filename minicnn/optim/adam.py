@@ -1,0 +1,134 @@
+"""Adam and AdamW."""
+from .. import backend
+from ..tensor import Tensor
+from .optimizer import Optimizer
+
+
+def lerp_(a, b, weight):
+    """a ← a + weight · (b − a), in place, with PyTorch's two-sided formula (exact at
+    weight 0 and 1). Returns `a`."""
+    if abs(weight) < 0.5:
+        diff = b - a
+        diff *= weight
+        a += diff
+    else:
+        dt = a.dtype.type
+        one_minus = float(dt(1) - dt(weight))  # (1 - w) in the array's precision, as torch
+        diff = b - a
+        diff *= one_minus
+        a[...] = b - diff
+    return a
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba), exactly as torch.optim.Adam (single-tensor form):
+
+        t  = t + 1
+        g  = ±grad (+ weight_decay · p, unless decoupled: p = p · (1 − lr · weight_decay))
+        m  = lerp(m, g, 1 − β1)            v = β2 · v + (1 − β2) · g²
+        v̂  = max(v̂, v) if amsgrad else v
+        p  = p − lr / (1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + eps)
+
+    State per parameter: 'step' (int), 'exp_avg', 'exp_avg_sq', and 'max_exp_avg_sq'
+    when amsgrad.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize,
+                    "decoupled_weight_decay": decoupled_weight_decay}
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def _check_group(self, group):
+        self._check_nonneg(group, "lr", "learning rate")
+        self._check_nonneg(group, "eps", "epsilon value")
+        betas = group["betas"]
+        try:
+            ok = len(betas) == 2
+        except TypeError:
+            ok = False
+        if not ok:
+            self._fail(f"betas should be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = betas = tuple(betas)
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                self._fail(f"Invalid beta parameter at index {i}: betas[{i}]={betas[i]!r} "
+                           f"(expected 0 <= betas[{i}] < 1)")
+        self._check_nonneg(group, "weight_decay", "weight_decay value")
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            eps = float(group["eps"])
+            weight_decay = float(group["weight_decay"])
+            amsgrad = group["amsgrad"]
+            maximize = group["maximize"]
+            decoupled = group["decoupled_weight_decay"]
+            w1 = 1 - beta1
+            w2 = 1 - beta2
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                d = p.data
+                g = grad.data
+                if g.shape != d.shape or type(g) is not type(d):
+                    self._check_grad(d, g)
+                xp = backend.xp_of(d)
+                s = state[p]
+                if not s:
+                    s["step"] = 0
+                    s["exp_avg"] = Tensor._make(xp.zeros_like(d))
+                    s["exp_avg_sq"] = Tensor._make(xp.zeros_like(d))
+                    if amsgrad:
+                        s["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(d))
+                step = s["step"] = s["step"] + 1
+                if maximize:
+                    g = -g
+                if weight_decay != 0:
+                    if decoupled:
+                        d *= 1 - lr * weight_decay
+                    else:
+                        decayed = d * weight_decay  # g + wd·p, one temporary
+                        decayed += g
+                        g = decayed
+                m = s["exp_avg"].data
+                v = s["exp_avg_sq"].data
+                lerp_(m, g, w1)
+                v *= beta2
+                sq = g * w2
+                sq *= g
+                v += sq
+                step_size = lr / (1 - beta1 ** step)
+                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                if amsgrad:
+                    vmax = s["max_exp_avg_sq"].data
+                    xp.maximum(vmax, v, out=vmax)
+                    denom = xp.sqrt(vmax)
+                else:
+                    denom = xp.sqrt(v)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                update = xp.divide(m, denom, out=denom)
+                update *= step_size
+                d -= update
+        return loss
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter), as torch.optim.AdamW:
+    p = p · (1 − lr · weight_decay) before the Adam update; weight_decay defaults to 1e-2."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def _set_loaded_groups(self, groups):
+        for group in groups:
+            group["decoupled_weight_decay"] = True
