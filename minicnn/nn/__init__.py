@@ -1,4 +1,35 @@
-"""Neural-network building blocks; `mc.nn.functional` is minicnn.functional."""
-from .. import functional
+"""Neural-network building blocks with torch.nn's names, arguments and state_dict keys:
+Module, Parameter, layers, losses, containers; `mc.nn.functional` is minicnn.functional,
+`mc.nn.init` the weight initialisers, `mc.nn.utils` gradient clipping."""
+import sys as _sys
 
-__all__ = ["functional"]
+from .. import functional
+from . import init, utils
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU,
+                         Softmax, Tanh)
+from .attention import MultiheadAttention
+from .container import ModuleDict, ModuleList, ParameterList, Sequential
+from .conv import Conv2d, ConvTranspose2d
+from .dropout import Dropout, Dropout2d
+from .linear import Flatten, Identity, Linear, Unflatten
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
+from .module import Module
+from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm,
+                            LocalResponseNorm)
+from .parameter import Parameter
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from .sparse import Embedding
+
+# `import minicnn.nn.functional as F` works, as `import torch.nn.functional as F` does
+_sys.modules.setdefault(__name__ + ".functional", functional)
+
+__all__ = [
+    "functional", "init", "utils", "Module", "Parameter",
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+    "Identity", "Linear", "Flatten", "Unflatten", "Conv2d", "ConvTranspose2d",
+    "MaxPool2d", "MaxUnpool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm",
+    "Dropout", "Dropout2d", "ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "Tanh", "Sigmoid",
+    "GELU", "SiLU", "Softmax", "LogSoftmax", "Embedding", "MultiheadAttention",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "KLDivLoss", "BCEWithLogitsLoss",
+]

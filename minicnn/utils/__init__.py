@@ -1,4 +1,7 @@
-"""Utilities: numerical gradient checking."""
-from .gradcheck import GradcheckError, gradcheck
+"""Utilities: numerical gradient checking, activation checkpointing, model summaries."""
+from .checkpoint import checkpoint, checkpoint_sequential
+from .gradcheck import GradcheckError, gradcheck, gradient_errors
+from .summary import summary
 
-__all__ = ["GradcheckError", "gradcheck"]
+__all__ = ["GradcheckError", "checkpoint", "checkpoint_sequential", "gradcheck", "gradient_errors",
+           "summary"]

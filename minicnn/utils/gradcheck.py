@@ -30,6 +30,62 @@ def _objective(fn, inputs, weights):
     return sum(float((o.data * w).sum()) for o, w in zip(outs, weights))
 
 
+def _prepare(op, fn, inputs, seed):
+    """Validated inputs, the indices checked, the projection weights r, and backprop's ∂L/∂x."""
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError(f"{op}: no input requires grad")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(f"{op}: input {i} has dtype {inputs[i].dtype}; finite "
+                            f"differences need float64 inputs (use tensor.double())")
+    rng = np.random.default_rng(seed)
+    outs = _outputs(fn, inputs)
+    if not outs:
+        raise ValueError(f"{op}: fn returned no floating tensor")
+    weights = [backend.to_device(rng.standard_normal(o.shape), o.device) for o in outs]
+    for i in checked:
+        inputs[i].grad = None
+    loss = sum((o * Tensor._make(w)).sum() for o, w in zip(outs, weights))
+    loss.backward()
+    analytic = {i: (backend.to_device(inputs[i].grad.data, "cpu") if inputs[i].grad is not None
+                    else np.zeros(inputs[i].shape)) for i in checked}
+    return inputs, checked, weights, analytic, rng
+
+
+def _numeric_gradient(fn, inputs, weights, i, eps):
+    """∂L/∂inputs[i] by central differences, one element at a time."""
+    flat = inputs[i].data.reshape(-1)
+    grad = np.empty(flat.size)
+    for k in range(flat.size):
+        original = float(flat[k])
+        flat[k] = original + eps
+        plus = _objective(fn, inputs, weights)
+        flat[k] = original - eps
+        minus = _objective(fn, inputs, weights)
+        flat[k] = original
+        grad[k] = (plus - minus) / (2 * eps)
+    return grad.reshape(inputs[i].shape)
+
+
+def gradient_errors(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """Compare backprop with central differences over every element of every input that
+    requires grad (float64): returns (max absolute error, max relative error, passed), where
+    passed means |analytic − numeric| ≤ atol + rtol·|numeric| everywhere, as in gradcheck."""
+    inputs, checked, weights, analytic, _ = _prepare("gradient_errors", fn, inputs, seed)
+    worst_abs = worst_rel = 0.0
+    passed = True
+    for i in checked:
+        numeric = _numeric_gradient(fn, inputs, weights, i, eps)
+        diff = np.abs(analytic[i] - numeric)
+        worst_abs = max(worst_abs, float(diff.max(initial=0.0)))
+        worst_rel = max(worst_rel, float((diff / np.maximum(np.abs(numeric), 1e-8)).max(
+            initial=0.0)))
+        passed = passed and bool((diff <= atol + rtol * np.abs(numeric)).all())
+    return worst_abs, worst_rel, passed
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", directions=3,
               seed=0, raise_exception=True):
     """Check the gradients of `fn(*inputs)` with respect to every input that requires grad.
@@ -39,26 +95,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", di
     """
     if mode not in ("elementwise", "direction"):
         raise ValueError(f"gradcheck: mode must be 'elementwise' or 'direction', got {mode!r}")
-    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-    checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input requires grad")
-    for i in checked:
-        if inputs[i].dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite "
-                            f"differences need float64 inputs (use tensor.double())")
-    rng = np.random.default_rng(seed)
-    outs = _outputs(fn, inputs)
-    if not outs:
-        raise ValueError("gradcheck: fn returned no floating tensor")
-    weights = [backend.to_device(rng.standard_normal(o.shape), o.device) for o in outs]
-
-    for i in checked:
-        inputs[i].grad = None
-    loss = sum((o * Tensor._make(w)).sum() for o, w in zip(outs, weights))
-    loss.backward()
-    analytic = {i: (backend.to_device(inputs[i].grad.data, "cpu") if inputs[i].grad is not None
-                    else np.zeros(inputs[i].shape)) for i in checked}
+    inputs, checked, weights, analytic, rng = _prepare("gradcheck", fn, inputs, seed)
 
     def fail(message):
         if raise_exception:
@@ -67,21 +104,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", di
 
     if mode == "elementwise":
         for i in checked:
-            data = inputs[i].data
-            flat = data.reshape(-1)
-            for k in range(flat.size):
-                original = float(flat[k])
-                flat[k] = original + eps
-                plus = _objective(fn, inputs, weights)
-                flat[k] = original - eps
-                minus = _objective(fn, inputs, weights)
-                flat[k] = original
-                numeric = (plus - minus) / (2 * eps)
-                value = float(analytic[i].reshape(-1)[k])
-                if not abs(value - numeric) <= atol + rtol * abs(numeric):
-                    index = tuple(int(j) for j in np.unravel_index(k, data.shape))
-                    return fail(f"input {i}, element {index}: analytic {value:.8g} vs "
-                                f"numeric {numeric:.8g}")
+            numeric = _numeric_gradient(fn, inputs, weights, i, eps)
+            bad = ~(np.abs(analytic[i] - numeric) <= atol + rtol * np.abs(numeric))
+            if bad.any():
+                index = tuple(int(j) for j in np.argwhere(bad)[0])
+                return fail(f"input {i}, element {index}: analytic {analytic[i][index]:.8g} "
+                            f"vs numeric {numeric[index]:.8g}")
         return True
 
     for d in range(directions):
