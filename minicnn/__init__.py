@@ -4,7 +4,9 @@
     x = mc.randn(4, 3, requires_grad=True)
     (x * x).sum().backward()
 """
-from . import cuda, functional, kernels, nn, utils
+from . import cuda, functional, io, kernels, nn, utils
+from . import data
+from . import optim
 from .backend import Device as device
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
@@ -18,10 +20,12 @@ from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, ch
                          split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                          unsqueeze, var, where)
 from .functional.conv import get_workspace_limit, set_workspace_limit
+from .io import load, save
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .kernels import set_kernels
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import Tensor
+from .threads import get_num_threads, set_num_threads
 
 float = float32
 int = int32

@@ -157,7 +157,13 @@ class DataLoader:
             return self.collate_fn([self.dataset[int(i)] for i in indices])
 
     def __iter__(self):
-        jobs = self._epoch()
+        return self.iterate()
+
+    def iterate(self, start=0):
+        """This epoch's batches from batch `start` on: the order is drawn as for a full
+        epoch, then the first `start` batches are skipped without being fetched (resuming
+        an interrupted epoch)."""
+        jobs = self._epoch()[start:]
         if self.num_workers == 0:
             return (self._fetch(*job) for job in jobs)
         return _PrefetchIterator(self._fetch, jobs, self.num_workers,

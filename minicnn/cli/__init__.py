@@ -1,0 +1,82 @@
+"""The `minicnn` command (also `python -m minicnn`): train, summary, gradcheck."""
+import argparse
+import sys
+
+from . import datasets
+
+
+def _input_size(text):
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--input must look like 3,224,224, got {text!r}")
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="minicnn", description="minicnn: train, inspect and "
+                                  "check networks built from scratch")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and report its test accuracy")
+    train.add_argument("model", help="a model of minicnn.models, e.g. lenet5")
+    train.add_argument("--dataset", default="sample",
+                       help=f"one of {', '.join(datasets.NAMES)}, or a folder with train/ and "
+                            f"test/ class folders (default: sample, the bundled MNIST digits)")
+    train.add_argument("--epochs", type=int, default=8)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=3e-3)
+    train.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"],
+                       default="adam")
+    train.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, default=1,
+                       help="compute threads (default 1: on small nets more threads cost more "
+                            "in hand-offs than they save)")
+    train.add_argument("--workers", type=int, default=1,
+                       help="threads that prepare batches in the background")
+    train.add_argument("--out", help="run folder (default: runs/<timestamp>)")
+    train.add_argument("--resume", help="a checkpoint.npz to continue from")
+    train.add_argument("--checkpoint-every", type=int, default=None,
+                       help="also checkpoint every N batches")
+    train.add_argument("--data-root", help="where datasets are kept (default ~/.cache/minicnn)")
+    train.add_argument("--download", action="store_true", help="download missing datasets")
+
+    summary = commands.add_parser("summary", help="layers, output shapes and parameters")
+    summary.add_argument("model")
+    summary.add_argument("--input", type=_input_size, default=None,
+                         help="input size C,H,W (default: the model's native size)")
+    summary.add_argument("--depth", type=int, default=None)
+
+    check = commands.add_parser("gradcheck", help="numerical gradient check of every op")
+    check.add_argument("ops", nargs="*", help="only the ops whose name contains these")
+    check.add_argument("--atol", type=float, default=1e-5)
+    check.add_argument("--rtol", type=float, default=1e-3)
+    return top
+
+
+def _summary(args):
+    from .. import models
+    from ..utils.summary import summary
+
+    constructor = getattr(models, args.model, None)
+    if constructor is None or not callable(constructor):
+        raise SystemExit(f"minicnn summary: unknown model {args.model!r}")
+    model = constructor()
+    size = args.input or getattr(model, "input_size", (1, 32, 32))
+    summary(model, size, depth=args.depth)
+    return 0
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    if args.command == "train":
+        from .train_command import run
+    elif args.command == "summary":
+        run = _summary
+    else:
+        from .gradcheck_command import run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Every differentiable op on small inputs, for `minicnn gradcheck`: name → (fn, shapes,
+input kind). Kinds: "normal" (standard normal), "positive" (uniform on [0.5, 2]),
+"untied" (distinct values, so max/min have one winner)."""
+import numpy as np
+
+from .. import functional as F
+from ..creation import tensor
+
+_LABELS = tensor(np.array([0, 2, 1], dtype=np.int64))
+
+
+def catalog():
+    return {
+        "add": (lambda a, b: a + b, [(3, 4), (4,)], "normal"),
+        "sub": (lambda a, b: a - b, [(3, 4), (3, 1)], "normal"),
+        "mul": (lambda a, b: a * b, [(3, 4), (4,)], "normal"),
+        "div": (lambda a, b: a / b, [(3, 4), (4,)], "positive"),
+        "neg": (lambda a: -a, [(3, 4)], "normal"),
+        "pow": (lambda a, b: a ** b, [(3, 4), (3, 4)], "positive"),
+        "exp": (F.exp, [(3, 4)], "normal"),
+        "log": (F.log, [(3, 4)], "positive"),
+        "sqrt": (F.sqrt, [(3, 4)], "positive"),
+        "rsqrt": (F.rsqrt, [(3, 4)], "positive"),
+        "abs": (F.abs, [(3, 4)], "untied"),
+        "clamp": (lambda a: F.clamp(a, -0.5, 0.5), [(3, 4)], "untied"),
+        "maximum": (F.maximum, [(3, 4), (3, 4)], "untied"),
+        "minimum": (F.minimum, [(3, 4), (3, 4)], "untied"),
+        "where": (lambda a, b: F.where(a > 0, a, b), [(3, 4), (3, 4)], "untied"),
+        "matmul": (F.matmul, [(2, 3, 4), (4, 5)], "normal"),
+        "linear": (F.linear, [(3, 4), (5, 4), (5,)], "normal"),
+        "sum": (lambda a: a.sum(1), [(3, 4)], "normal"),
+        "mean": (lambda a: a.mean(0), [(3, 4)], "normal"),
+        "var": (lambda a: a.var(1), [(3, 4)], "normal"),
+        "std": (lambda a: a.std(0), [(3, 4)], "normal"),
+        "max": (lambda a: a.max(1).values, [(3, 4)], "untied"),
+        "amax": (lambda a: a.amax(0), [(3, 4)], "untied"),
+        "logsumexp": (lambda a: a.logsumexp(1), [(3, 4)], "normal"),
+        "reshape": (lambda a: a.reshape(4, 3), [(3, 4)], "normal"),
+        "transpose": (lambda a: a.transpose(0, 2), [(2, 3, 4)], "normal"),
+        "permute": (lambda a: a.permute(2, 0, 1), [(2, 3, 4)], "normal"),
+        "expand": (lambda a: a.expand(3, 2, 4), [(2, 1)], "normal"),
+        "repeat": (lambda a: a.repeat(2, 3), [(2, 3)], "normal"),
+        "cat": (lambda a, b: F.cat([a, b], 1), [(2, 3), (2, 2)], "normal"),
+        "stack": (lambda a, b: F.stack([a, b], 0), [(2, 3), (2, 3)], "normal"),
+        "split": (lambda a: F.split(a, 2, 1)[1], [(2, 5)], "normal"),
+        "pad": (lambda a: F.pad(a, (1, 2, 0, 1)), [(2, 3)], "normal"),
+        "getitem": (lambda a: a[[0, 2, 2], 1:], [(3, 4)], "normal"),
+        "relu": (F.relu, [(3, 4)], "untied"),
+        "leaky_relu": (F.leaky_relu, [(3, 4)], "untied"),
+        "relu6": (F.relu6, [(3, 4)], "untied"),
+        "elu": (F.elu, [(3, 4)], "untied"),
+        "sigmoid": (F.sigmoid, [(3, 4)], "normal"),
+        "tanh": (F.tanh, [(3, 4)], "normal"),
+        "gelu": (F.gelu, [(3, 4)], "normal"),
+        "silu": (F.silu, [(3, 4)], "normal"),
+        "softmax": (lambda a: F.softmax(a, 1), [(3, 4)], "normal"),
+        "log_softmax": (lambda a: F.log_softmax(a, 1), [(3, 4)], "normal"),
+        "cross_entropy": (lambda a: F.cross_entropy(a, _LABELS, label_smoothing=0.1),
+                          [(3, 4)], "normal"),
+        "nll_loss": (lambda a: F.nll_loss(a, _LABELS), [(3, 4)], "normal"),
+        "mse_loss": (F.mse_loss, [(3, 4), (3, 4)], "normal"),
+        "l1_loss": (F.l1_loss, [(3, 4), (3, 4)], "untied"),
+        "bce_with_logits": (F.binary_cross_entropy_with_logits, [(3, 4), (3, 4)], "positive"),
+        "kl_div": (lambda a, b: F.kl_div(a, b, reduction="batchmean"), [(3, 4), (3, 4)],
+                   "positive"),
+        "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+                   [(2, 2, 5, 5), (3, 2, 3, 3), (3,)], "normal"),
+        "conv2d depthwise": (lambda x, w: F.conv2d(x, w, padding=1, groups=2),
+                             [(1, 2, 4, 4), (4, 1, 3, 3)], "normal"),
+        "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1),
+                             [(1, 2, 3, 3), (2, 3, 3, 3)], "normal"),
+        "max_pool2d": (lambda x: F.max_pool2d(x, 2, 1), [(1, 2, 4, 4)], "untied"),
+        "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, 2, 1), [(1, 2, 5, 5)], "normal"),
+        "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [(1, 2, 5, 5)],
+                                "normal"),
+        "batch_norm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+                       [(3, 2, 2, 2), (2,), (2,)], "normal"),
+        "layer_norm": (lambda x, w, b: F.layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)],
+                       "normal"),
+        "group_norm": (lambda x: F.group_norm(x, 2), [(2, 4, 2, 2)], "normal"),
+        "local_response_norm": (lambda x: F.local_response_norm(x, 3, alpha=1.0),
+                                [(1, 5, 2, 2)], "normal"),
+        "interpolate": (lambda x: F.interpolate(x, scale_factor=2, mode="bilinear",
+                                                align_corners=False), [(1, 1, 3, 3)], "normal"),
+        "scaled_dot_product_attention": (F.scaled_dot_product_attention,
+                                         [(2, 3, 4), (2, 5, 4), (2, 5, 3)], "normal"),
+    }
+
+
+def make_inputs(shapes, kind, seed=0):
+    """float64 arrays for one catalog entry."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for shape in shapes:
+        if kind == "positive":
+            arrays.append(rng.uniform(0.5, 2.0, shape))
+        elif kind == "untied":
+            n = int(np.prod(shape))
+            arrays.append(rng.permutation(np.linspace(-2, 2, n) + 0.013).reshape(shape))
+        else:
+            arrays.append(rng.standard_normal(shape))
+    return arrays

@@ -1,0 +1,148 @@
+"""`fit`: the training loop, with progress bar, validation, history, checkpoints and resume."""
+import os
+import time
+
+from .. import grad_mode
+from .. import random as mc_random
+from ..functional import cross_entropy
+from ..nn.utils import clip_grad_norm_
+from .checkpoint import load_checkpoint, loader_generator, save_checkpoint
+from .history import plot_history, write_history
+from .metrics import topk_correct
+
+
+class Callback:
+    """Hooks into `fit`; override what you need. `state` is a dict describing the moment."""
+
+    def on_step_end(self, state):
+        pass
+
+    def on_epoch_end(self, state):
+        pass
+
+
+def _to(batch, device):
+    inputs, targets = batch[0], batch[1]
+    return inputs.to(device), targets.to(device)
+
+
+def evaluate(model, loader, loss_fn=cross_entropy, device="cpu", topk=(1, 5)):
+    """Mean loss and top-k accuracies of `model` over `loader`, in eval mode, without grad."""
+    was_training = model.training
+    model.eval()
+    total, loss_sum, correct = 0, 0.0, [0] * len(topk)
+    with grad_mode.no_grad():
+        for batch in loader:
+            inputs, targets = _to(batch, device)
+            outputs = model(inputs)
+            n = len(targets)
+            loss_sum += float(loss_fn(outputs, targets).item()) * n
+            correct = [c + h for c, h in zip(correct, topk_correct(outputs, targets, topk))]
+            total += n
+    model.train(was_training)
+    result = {"loss": loss_sum / max(total, 1)}
+    result.update({f"top{k}": c / max(total, 1) for k, c in zip(topk, correct)})
+    return result
+
+
+def _progress(total, initial, description, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=description, unit="batch",
+                disable=not enabled, leave=True, dynamic_ncols=True)
+
+
+def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loader=None,
+        scheduler=None, device="cpu", callbacks=(), clip_grad_norm=None, out_dir=None,
+        checkpoint_every=None, resume=None, scheduler_step="epoch", progress=True):
+    """Train `model` for `epochs` epochs and return the history (one dict per epoch).
+
+    - scheduler: stepped once per epoch, or once per batch with scheduler_step="batch";
+    - clip_grad_norm: rescale gradients to this total 2-norm before each step;
+    - out_dir: where history.csv/json, curves.png and checkpoint.npz go;
+    - checkpoint_every: also checkpoint every this many batches (default: each epoch end);
+    - resume: a checkpoint path; the run continues from it, mid-epoch included, and with
+      the same seed reaches the same weights as a run that was never interrupted.
+    """
+    if scheduler_step not in ("epoch", "batch"):
+        raise ValueError(f"fit: scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
+    model.to(device)
+    history, start_epoch, start_step, global_step = [], 0, 0, 0
+    resume_rng = None
+    if resume is not None:
+        state = load_checkpoint(resume, model, optimizer, scheduler)
+        history = list(state["history"])
+        start_epoch, start_step = state["epoch"], state["step_in_epoch"]
+        global_step = state["global_step"]
+        resume_rng = state["epoch_rng"], state["rng"]
+    checkpoint_path = os.path.join(out_dir, "checkpoint.npz") if out_dir else None
+    steps_per_epoch = len(train_loader)
+
+    for epoch in range(start_epoch, epochs):
+        model.train()
+        generator = loader_generator(train_loader)
+        first = start_step if epoch == start_epoch else 0
+        resuming = resume_rng is not None and epoch == start_epoch
+        if resuming:
+            epoch_state, step_state = resume_rng
+            if first == 0:  # at an epoch boundary the run's state is the epoch's start state
+                mc_random.set_rng_state(step_state)
+            generator.bit_generator.state = epoch_state
+        epoch_rng = generator.bit_generator.state
+        batches = train_loader.iterate(first) if hasattr(train_loader, "iterate") \
+            else iter(train_loader)
+        if resuming and first > 0:  # mid-epoch: continue from the state after the last step
+            mc_random.set_rng_state(step_state)
+        seen, loss_sum, correct, started = 0, 0.0, 0, time.perf_counter()
+        bar = _progress(steps_per_epoch, first, f"epoch {epoch + 1}/{epochs}", progress)
+        for step in range(first, steps_per_epoch):
+            inputs, targets = _to(next(batches), device)
+            outputs = model(inputs)
+            loss = loss_fn(outputs, targets)
+            optimizer.zero_grad()
+            loss.backward()
+            if clip_grad_norm is not None:
+                clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            if scheduler is not None and scheduler_step == "batch":
+                scheduler.step()
+            global_step += 1
+            n = len(targets)
+            seen += n
+            loss_sum += float(loss.item()) * n
+            correct += topk_correct(outputs, targets, (1,))[0]
+            rate = seen / max(time.perf_counter() - started, 1e-9)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
+                            img_s=f"{rate:.0f}")
+            bar.update(1)
+            if checkpoint_path and checkpoint_every and (step + 1) % checkpoint_every == 0 \
+                    and step + 1 < steps_per_epoch:
+                save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch, step + 1,
+                                global_step, epoch_rng, history)
+            state = {"epoch": epoch, "step": step, "global_step": global_step,
+                     "loss": float(loss.item()), "model": model, "optimizer": optimizer}
+            for callback in callbacks:
+                callback.on_step_end(state)
+        bar.close()
+        if scheduler is not None and scheduler_step == "epoch":
+            scheduler.step()
+        row = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1),
+               "train_acc": correct / max(seen, 1),
+               "lr": optimizer.param_groups[0]["lr"],
+               "seconds": time.perf_counter() - started,
+               "images_per_s": seen / max(time.perf_counter() - started, 1e-9)}
+        if val_loader is not None:
+            scores = evaluate(model, val_loader, loss_fn, device)
+            row.update(val_loss=scores["loss"], val_acc=scores["top1"], val_top5=scores["top5"])
+        history.append(row)
+        if checkpoint_path:
+            next_rng = loader_generator(train_loader).bit_generator.state
+            save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch + 1, 0,
+                            global_step, next_rng, history)
+            write_history(history, out_dir)
+        for callback in callbacks:
+            callback.on_epoch_end({"epoch": epoch, "row": row, "model": model})
+        resume_rng = None
+    if out_dir and history:
+        plot_history(history, os.path.join(out_dir, "curves.png"))
+    return history
