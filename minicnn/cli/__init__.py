@@ -22,7 +22,7 @@ def parser():
     train.add_argument("--dataset", default="sample",
                        help=f"one of {', '.join(datasets.NAMES)}, or a folder with train/ and "
                             f"test/ class folders (default: sample, the bundled MNIST digits)")
-    train.add_argument("--epochs", type=int, default=8)
+    train.add_argument("--epochs", type=int, default=12)
     train.add_argument("--batch-size", type=int, default=64)
     train.add_argument("--lr", type=float, default=3e-3)
     train.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"],

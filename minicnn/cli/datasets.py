@@ -8,10 +8,15 @@ NAMES = ("sample", "mnist", "fashion-mnist", "cifar10")
 
 
 def _digits(cls, mean, std, root, download):
-    """28×28 grayscale digits padded to LeNet's 32×32."""
-    tf = T.Compose([T.Pad(2), T.ToTensor(), T.Normalize((mean,), (std,))])
+    """28×28 grayscale digits padded to LeNet's 32×32; training images shift by up to
+    2 pixels (random crops of the padded image), which keeps the small sample from being
+    memorised."""
+    norm = [T.ToTensor(), T.Normalize((mean,), (std,))]
+    train_tf = T.Compose([T.Pad(2), T.RandomCrop(32, padding=2)] + norm)
+    test_tf = T.Compose([T.Pad(2)] + norm)
     kwargs = {} if cls is MNISTSample else {"root": root, "download": download}
-    return cls(train=True, transform=tf, **kwargs), cls(train=False, transform=tf, **kwargs)
+    return cls(train=True, transform=train_tf, **kwargs), cls(train=False, transform=test_tf,
+                                                               **kwargs)
 
 
 def _cifar10(root, download):
