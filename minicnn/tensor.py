@@ -28,7 +28,11 @@ class Tensor:
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
         from .creation import as_array
 
-        self.data = as_array(data, dtype, device)
+        self._init_leaf(as_array(data, dtype, device), requires_grad)
+
+    def _init_leaf(self, array, requires_grad):
+        """Fill the slots of a new leaf tensor holding `array` (shared by Parameter)."""
+        self.data = array
         self.grad = None
         self.grad_fn = None
         self.output_index = 0

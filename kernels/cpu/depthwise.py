@@ -18,40 +18,57 @@ from ..shapes import conv_output_shape, pair
 from ._windows import as_c, tap_range
 
 
+@njit(cache=True)
+def _axpy(y, a, x):
+    """y += a · x over two equally long (possibly strided) rows."""
+    for t in range(y.shape[0]):
+        y[t] += a * x[t]
+
+
+@njit(cache=True)
+def _plane_taps(out, src, wk, sh, sw, ph, pw, dh, dw, transpose):
+    """Every tap of kernel `wk` (kh, kw) between the (H, W) input plane `src` and the
+    (oh, ow) output plane `out`: out[oy, ox] += wk[i, j] · src[iy, ix] or, when
+    `transpose`, src[iy, ix] += wk[i, j] · out[oy, ox] (iy = oy·sh − ph + i·dh,
+    ix = ox·sw − pw + j·dw, taps outside `src` skipped)."""
+    H, W = src.shape
+    oh, ow = out.shape
+    kh, kw = wk.shape
+    for oy in range(oh):
+        for i in range(kh):
+            iy = oy * sh - ph + i * dh
+            if iy < 0 or iy >= H:
+                continue
+            for j in range(kw):
+                off = j * dw - pw
+                lo, hi = tap_range(off, sw, W, ow)  # outputs whose tap is inside
+                if hi <= lo:
+                    continue
+                outs = out[oy, lo:hi]
+                ins = src[iy, lo * sw + off:(hi - 1) * sw + off + 1:sw]
+                if transpose:
+                    _axpy(ins, wk[i, j], outs)
+                else:
+                    _axpy(outs, wk[i, j], ins)
+
+
 @njit(parallel=True, cache=True)
 def _forward(x, w, y, sh, sw, ph, pw, dh, dw):
-    N, C, H, W = x.shape
-    OC, _, kh, kw = w.shape
-    oh, ow = y.shape[2], y.shape[3]
+    N, C = x.shape[0], x.shape[1]
+    OC = w.shape[0]
     m = OC // C
     for no in prange(N * OC):
         n = no // OC
         o = no - n * OC
-        src = x[n, o // m]                              # (H, W)
         dst = y[n, o]                                   # (oh, ow)
         dst[:, :] = 0
-        for oy in range(oh):
-            for i in range(kh):
-                iy = oy * sh - ph + i * dh
-                if iy < 0 or iy >= H:
-                    continue
-                for j in range(kw):
-                    wv = w[o, 0, i, j]
-                    off = j * dw - pw
-                    lo, hi = tap_range(off, sw, W, ow)  # outputs whose tap is inside
-                    if hi <= lo:
-                        continue
-                    out = dst[oy, lo:hi]
-                    inp = src[iy, lo * sw + off:(hi - 1) * sw + off + 1:sw]
-                    for t in range(hi - lo):
-                        out[t] += wv * inp[t]
+        _plane_taps(dst, x[n, o // m], w[o, 0], sh, sw, ph, pw, dh, dw, False)
 
 
 @njit(parallel=True, cache=True)
 def _grad_input(g, w, dx, sh, sw, ph, pw, dh, dw):
-    N, C, H, W = dx.shape
-    OC, _, kh, kw = w.shape
-    oh, ow = g.shape[2], g.shape[3]
+    N, C = dx.shape[0], dx.shape[1]
+    OC = w.shape[0]
     m = OC // C
     for nc in prange(N * C):
         n = nc // C
@@ -59,22 +76,7 @@ def _grad_input(g, w, dx, sh, sw, ph, pw, dh, dw):
         dst = dx[n, c]                                  # (H, W), owned by this iteration
         dst[:, :] = 0
         for o in range(c * m, c * m + m):
-            src = g[n, o]                               # (oh, ow)
-            for oy in range(oh):
-                for i in range(kh):
-                    iy = oy * sh - ph + i * dh
-                    if iy < 0 or iy >= H:
-                        continue
-                    for j in range(kw):
-                        wv = w[o, 0, i, j]
-                        off = j * dw - pw
-                        lo, hi = tap_range(off, sw, W, ow)
-                        if hi <= lo:
-                            continue
-                        grad = src[oy, lo:hi]
-                        back = dst[iy, lo * sw + off:(hi - 1) * sw + off + 1:sw]
-                        for t in range(hi - lo):
-                            back[t] += wv * grad[t]
+            _plane_taps(g[n, o], dst, w[o, 0], sh, sw, ph, pw, dh, dw, True)
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc"})
@@ -105,16 +107,28 @@ def _grad_weight(x, g, dw_out, sh, sw, ph, pw, dh, dw):
 
 
 @njit(cache=True)
+def _copy_rows(plane, flat, start, Wp, into_flat):
+    """Copy between the (rows, cols) `plane` and the flat buffer `flat` holding its row r at
+    flat[start + r·Wp:][:cols]: into `flat` when `into_flat`, else out of it."""
+    rows, cols = plane.shape
+    for r in range(rows):
+        seg = flat[start + r * Wp:start + r * Wp + cols]
+        row = plane[r]
+        if into_flat:
+            for t in range(cols):
+                seg[t] = row[t]
+        else:
+            for t in range(cols):
+                row[t] = seg[t]
+
+
+@njit(cache=True)
 def _padded_plane(src, ph, pw):
     """The (H, W) plane `src` inside a zero border, flattened: (H + 2ph) * (W + 2pw)."""
     H, W = src.shape
     Wp = W + 2 * pw
     pad = np.zeros((H + 2 * ph) * Wp, dtype=src.dtype)
-    for r in range(H):
-        row = pad[(r + ph) * Wp + pw:(r + ph) * Wp + pw + W]
-        s = src[r]
-        for t in range(W):
-            row[t] = s[t]
+    _copy_rows(src, pad, ph * Wp + pw, Wp, True)
     return pad
 
 
@@ -124,18 +138,30 @@ def _wide_plane(plane, Wp):
     the last row's ow entries: (oh − 1) * Wp + ow."""
     oh, ow = plane.shape
     wide = np.zeros((oh - 1) * Wp + ow, dtype=plane.dtype)
-    for r in range(oh):
-        row = wide[r * Wp:r * Wp + ow]
-        s = plane[r]
-        for t in range(ow):
-            row[t] = s[t]
+    _copy_rows(plane, wide, 0, Wp, True)
     return wide
+
+
+@njit(cache=True)
+def _wide_taps(wide, pad, wk, Wp, dh, dw, transpose):
+    """Every tap of `wk` as one long loop between the wide output `wide` and the padded
+    input `pad` (both flat, rows of Wp): wide += wk[i, j] · pad shifted by the tap or, when
+    `transpose`, that shifted pad += wk[i, j] · wide."""
+    L = wide.shape[0]
+    kh, kw = wk.shape
+    for i in range(kh):
+        for j in range(kw):
+            shifted = pad[i * dh * Wp + j * dw:i * dh * Wp + j * dw + L]
+            if transpose:
+                _axpy(shifted, wk[i, j], wide)
+            else:
+                _axpy(wide, wk[i, j], shifted)
 
 
 @njit(parallel=True, cache=True)
 def _forward_unit_stride(x, w, y, ph, pw, dh, dw):
     N, C, H, W = x.shape
-    OC, _, kh, kw = w.shape
+    OC = w.shape[0]
     oh, ow = y.shape[2], y.shape[3]
     m = OC // C
     Wp = W + 2 * pw
@@ -145,45 +171,24 @@ def _forward_unit_stride(x, w, y, ph, pw, dh, dw):
         o = no - n * OC
         pad = _padded_plane(x[n, o // m], ph, pw)       # ((H+2ph) * Wp,)
         wide = np.zeros(L, dtype=x.dtype)               # output in rows of Wp
-        for i in range(kh):
-            for j in range(kw):
-                wv = w[o, 0, i, j]
-                shifted = pad[i * dh * Wp + j * dw:i * dh * Wp + j * dw + L]
-                for t in range(L):
-                    wide[t] += wv * shifted[t]
-        dst = y[n, o]
-        for r in range(oh):                             # drop the junk columns
-            d = dst[r]
-            s = wide[r * Wp:r * Wp + ow]
-            for t in range(ow):
-                d[t] = s[t]
+        _wide_taps(wide, pad, w[o, 0], Wp, dh, dw, False)
+        _copy_rows(y[n, o], wide, 0, Wp, False)         # drop the junk columns
 
 
 @njit(parallel=True, cache=True)
 def _grad_input_unit_stride(g, w, dx, ph, pw, dh, dw):
     N, C, H, W = dx.shape
-    OC, _, kh, kw = w.shape
+    OC = w.shape[0]
     m = OC // C
     Wp = W + 2 * pw
-    L = (g.shape[2] - 1) * Wp + g.shape[3]
     for nc in prange(N * C):
         n = nc // C
         c = nc - n * C
         pad = np.zeros((H + 2 * ph) * Wp, dtype=dx.dtype)   # dx with its border, flattened
         for o in range(c * m, c * m + m):
             wide = _wide_plane(g[n, o], Wp)             # zeros in the junk columns
-            for i in range(kh):
-                for j in range(kw):
-                    wv = w[o, 0, i, j]
-                    shifted = pad[i * dh * Wp + j * dw:i * dh * Wp + j * dw + L]
-                    for t in range(L):
-                        shifted[t] += wv * wide[t]
-        dst = dx[n, c]
-        for r in range(H):                              # drop the border
-            d = dst[r]
-            s = pad[(r + ph) * Wp + pw:(r + ph) * Wp + pw + W]
-            for t in range(W):
-                d[t] = s[t]
+            _wide_taps(wide, pad, w[o, 0], Wp, dh, dw, True)
+        _copy_rows(dx[n, c], pad, ph * Wp + pw, Wp, False)  # drop the border
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc"})
@@ -210,43 +215,43 @@ def _grad_weight_unit_stride(x, g, dw_out, ph, pw, dh, dw):
                 dw_out[o, 0, i, j] = acc[i * kw + j]
 
 
+def _operands(a, b):
+    """Both as C-contiguous arrays of a's dtype."""
+    a = as_c(a)
+    return a, as_c(b.astype(a.dtype, copy=False))
+
+
+def _run(unit_stride_kernel, kernel, a, b, out, stride, padding, dilation):
+    """`out` filled by `kernel`, or by `unit_stride_kernel` when the stride is (1, 1)."""
+    (sh, sw), (ph, pw), (dh, dw) = map(pair, (stride, padding, dilation))
+    if (sh, sw) == (1, 1):
+        unit_stride_kernel(a, b, out, ph, pw, dh, dw)
+    else:
+        kernel(a, b, out, sh, sw, ph, pw, dh, dw)
+    return out
+
+
 def depthwise_conv2d(x, weight, stride, padding, dilation):
     """x (N, C, H, W), weight (C*m, 1, kh, kw) -> y (N, C*m, oh, ow)."""
-    (sh, sw), (ph, pw), (dh, dw) = map(pair, (stride, padding, dilation))
-    x = as_c(x)
-    weight = as_c(weight.astype(x.dtype, copy=False))
+    x, weight = _operands(x, weight)
     N, C, H, W = x.shape
     OC, _, kh, kw = weight.shape
-    oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
+    oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
     y = np.empty((N, OC, oh, ow), dtype=x.dtype)
-    if (sh, sw) == (1, 1):
-        _forward_unit_stride(x, weight, y, ph, pw, dh, dw)
-    else:
-        _forward(x, weight, y, sh, sw, ph, pw, dh, dw)
-    return y
+    return _run(_forward_unit_stride, _forward, x, weight, y, stride, padding, dilation)
 
 
 def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, dilation):
     """dL/dx (N, C, H, W) from grad_out (N, C*m, oh, ow)."""
-    (sh, sw), (ph, pw), (dh, dw) = map(pair, (stride, padding, dilation))
-    grad_out = as_c(grad_out)
-    weight = as_c(weight.astype(grad_out.dtype, copy=False))
+    grad_out, weight = _operands(grad_out, weight)
     dx = np.empty(tuple(map(int, input_shape)), dtype=grad_out.dtype)
-    if (sh, sw) == (1, 1):
-        _grad_input_unit_stride(grad_out, weight, dx, ph, pw, dh, dw)
-    else:
-        _grad_input(grad_out, weight, dx, sh, sw, ph, pw, dh, dw)
-    return dx
+    return _run(_grad_input_unit_stride, _grad_input, grad_out, weight, dx, stride, padding,
+                dilation)
 
 
 def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dilation):
     """dL/dw (C*m, 1, kh, kw) from x (N, C, H, W) and grad_out (N, C*m, oh, ow)."""
-    (sh, sw), (ph, pw), (dh, dw) = map(pair, (stride, padding, dilation))
-    x = as_c(x)
-    grad_out = as_c(grad_out.astype(x.dtype, copy=False))
+    x, grad_out = _operands(x, grad_out)
     dw_out = np.empty(tuple(map(int, weight_shape)), dtype=x.dtype)
-    if (sh, sw) == (1, 1):
-        _grad_weight_unit_stride(x, grad_out, dw_out, ph, pw, dh, dw)
-    else:
-        _grad_weight(x, grad_out, dw_out, sh, sw, ph, pw, dh, dw)
-    return dw_out
+    return _run(_grad_weight_unit_stride, _grad_weight, x, grad_out, dw_out, stride, padding,
+                dilation)

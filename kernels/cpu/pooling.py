@@ -49,6 +49,13 @@ def _max_backward(g, idx, dx):
                 dst[i] += g[p, k]
 
 
+@njit(cache=True)
+def _avg_window(o, stride, pad, k, size):
+    """The input range [lo, hi) that output o's average window covers, cut to 0 .. size."""
+    start = o * stride - pad
+    return max(start, 0), min(start + k, size)
+
+
 @njit(parallel=True, cache=True)
 def _avg_forward(x, y, kh, kw, sh, sw, ph, pw, rows, cols, zero):
     N, C, H, W = x.shape
@@ -58,11 +65,9 @@ def _avg_forward(x, y, kh, kw, sh, sw, ph, pw, rows, cols, zero):
         c = nc - n * C
         src = x[n, c]
         for oy in range(oh):
-            h0 = max(oy * sh - ph, 0)
-            h1 = min(oy * sh - ph + kh, H)
+            h0, h1 = _avg_window(oy, sh, ph, kh, H)
             for ox in range(ow):
-                w0 = max(ox * sw - pw, 0)
-                w1 = min(ox * sw - pw + kw, W)
+                w0, w1 = _avg_window(ox, sw, pw, kw, W)
                 total = zero                            # 0 in x's dtype
                 for ih in range(h0, h1):
                     for iw in range(w0, w1):
@@ -80,11 +85,9 @@ def _avg_backward(g, dx, kh, kw, sh, sw, ph, pw, rows, cols):
         dst = dx[n, c]                                  # one input plane, owned here
         dst[:, :] = 0
         for oy in range(oh):
-            h0 = max(oy * sh - ph, 0)
-            h1 = min(oy * sh - ph + kh, H)
+            h0, h1 = _avg_window(oy, sh, ph, kh, H)
             for ox in range(ow):
-                w0 = max(ox * sw - pw, 0)
-                w1 = min(ox * sw - pw + kw, W)
+                w0, w1 = _avg_window(ox, sw, pw, kw, W)
                 share = g[n, c, oy, ox] / (rows[oy] * cols[ox])
                 for ih in range(h0, h1):
                     for iw in range(w0, w1):

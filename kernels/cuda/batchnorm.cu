@@ -5,17 +5,7 @@
 
 #define THREADS 256   // must equal loader.THREADS
 
-__device__ double block_sum(double v, double* partial) {
-    partial[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = THREADS / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-        __syncthreads();
-    }
-    double total = partial[0];
-    __syncthreads();                            // partial is reused by the next call
-    return total;
-}
+#include "block_sum.cuh"
 
 template <typename T>
 __device__ void stats_impl(const T* x, T* mean, T* var, long long N, long long C, long long L) {

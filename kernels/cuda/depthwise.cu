@@ -9,6 +9,8 @@
 
 #define THREADS 256   // must equal loader.THREADS
 
+#include "block_sum.cuh"
+
 template <typename T>
 __device__ void forward_impl(const T* x, const T* w, T* y, long long N, long long C,
                              long long H, long long W, long long OC, long long kh,
@@ -89,13 +91,8 @@ __device__ void grad_weight_impl(const T* x, const T* g, T* dw_out, long long N,
         acc += (double)g[((n * OC + o) * oh + oy) * ow + ox] *
                (double)x[((n * C + c) * H + iy) * W + ix];
     }
-    partial[threadIdx.x] = acc;
-    __syncthreads();
-    for (unsigned s = THREADS / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-        __syncthreads();
-    }
-    if (threadIdx.x == 0) dw_out[b] = (T)partial[0];
+    double total = block_sum(acc, partial);
+    if (threadIdx.x == 0) dw_out[b] = (T)total;
 }
 
 #define SIZES long long N, long long C, long long H, long long W, long long OC, long long kh, \

@@ -4,20 +4,29 @@ CuPy keeps the compiled binaries in its on-disk kernel cache, so later
 processes skip the compiler.
 """
 import functools
+import re
 from pathlib import Path
 
 import numpy as np
 
 SOURCE_DIR = Path(__file__).parent
 THREADS = 256
+_LOCAL_INCLUDE = re.compile(r'^#include "([\w.]+)"[^\n]*$', re.MULTILINE)
+
+
+def source(filename):
+    """The text of kernels/cuda/<filename> with each `#include "header"` line replaced by
+    that header's text: NVRTC gets one self-contained string (no include path), and CuPy's
+    cache, keyed on that string, sees a header's edits."""
+    text = (SOURCE_DIR / filename).read_text()
+    return _LOCAL_INCLUDE.sub(lambda m: source(m.group(1)), text)
 
 
 @functools.lru_cache(maxsize=None)
 def module(name):
     import cupy
 
-    return cupy.RawModule(code=(SOURCE_DIR / f"{name}.cu").read_text(),
-                          options=("--std=c++14",))
+    return cupy.RawModule(code=source(f"{name}.cu"), options=("--std=c++14",))
 
 
 def function(module_name, kernel_name, dtype):

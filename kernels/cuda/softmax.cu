@@ -4,6 +4,8 @@
 
 #define THREADS 256   // must equal loader.THREADS
 
+#include "block_sum.cuh"
+
 __device__ inline float exponential(float a) { return expf(a); }
 __device__ inline double exponential(double a) { return exp(a); }
 
@@ -31,18 +33,6 @@ __device__ T row_max(const T* row, long long K, T* partial) {
     return top;
 }
 
-__device__ double row_sum(double v, double* partial) {
-    partial[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = THREADS / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
-        __syncthreads();
-    }
-    double total = partial[0];
-    __syncthreads();
-    return total;
-}
-
 template <typename T>
 __device__ void softmax_impl(const T* x, T* y, long long K, bool log_form) {
     __shared__ T top_partial[THREADS];
@@ -52,7 +42,7 @@ __device__ void softmax_impl(const T* x, T* y, long long K, bool log_form) {
     T top = row_max(row, K, top_partial);
     double acc = 0;
     for (long long k = threadIdx.x; k < K; k += THREADS) acc += (double)exponential(row[k] - top);
-    double total = row_sum(acc, sum_partial);
+    double total = block_sum(acc, sum_partial);
     if (log_form) {
         T log_total = (T)log(total);
         for (long long k = threadIdx.x; k < K; k += THREADS) out[k] = (row[k] - top) - log_total;

@@ -398,12 +398,10 @@ class RandomResizedCrop:
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3), interpolation="bilinear"):
         self.size = _pair(size, "RandomResizedCrop")
-        if not (len(scale) == 2 and 0 < scale[0] <= scale[1]):
-            raise ValueError(f"RandomResizedCrop: scale must be (min, max) with 0 < min <= "
-                             f"max, got {scale}")
-        if not (len(ratio) == 2 and 0 < ratio[0] <= ratio[1]):
-            raise ValueError(f"RandomResizedCrop: ratio must be (min, max) with 0 < min <= "
-                             f"max, got {ratio}")
+        for name, bounds in (("scale", scale), ("ratio", ratio)):
+            if not (len(bounds) == 2 and 0 < bounds[0] <= bounds[1]):
+                raise ValueError(f"RandomResizedCrop: {name} must be (min, max) with 0 < min "
+                                 f"<= max, got {bounds}")
         _resample(interpolation, "RandomResizedCrop")
         self.scale = tuple(scale)
         self.ratio = tuple(ratio)

@@ -24,6 +24,41 @@ def _as_4d(x):
     return x.reshape(x.shape[0], x.shape[1], -1, 1)
 
 
+def _scale_shift(xhat, weight, bias, shape=None):
+    """xhat · weight + bias (each optional; reshaped to `shape` when given), always a new
+    array: xhat itself is saved for the backward pass."""
+    out = xhat
+    if weight is not None:
+        out = out * (weight if shape is None else weight.reshape(shape))
+    if bias is not None:
+        out = out + (bias if shape is None else bias.reshape(shape))
+    if out is xhat:
+        out = xhat.copy()
+    return out
+
+
+def _standardize(m, x, axis, eps):
+    """(x̂, 1/σ): x centred and scaled over `axis` with the two-pass biased variance."""
+    centred = x - x.mean(axis=axis, keepdims=True)
+    var = (centred * centred).mean(axis=axis, keepdims=True)
+    rstd = 1 / m.sqrt(var + eps)
+    return centred * rstd, rstd
+
+
+def _standardize_backward(gw, xhat, rstd, axis):
+    """dx of x̂ = (x − mean)/σ over `axis`, given ĝ = dL/dx̂:
+    (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))."""
+    return rstd * (gw - gw.mean(axis=axis, keepdims=True)
+                   - xhat * (gw * xhat).mean(axis=axis, keepdims=True))
+
+
+def _affine_grads(g, xhat, axes, need_w, need_b):
+    """(dw, db) = (Σ g·x̂, Σ g) over `axes`, each None when not needed."""
+    dw = (g * xhat).sum(axis=axes) if need_w else None
+    db = g.sum(axis=axes) if need_b else None
+    return dw, db
+
+
 class BatchNorm(Function):
     """Training-mode batch normalization with the batch's own statistics.
 
@@ -39,13 +74,7 @@ class BatchNorm(Function):
         shape = _channel_shape(x.ndim)
         invstd = 1 / m.sqrt(var + eps)
         xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
-        out = xhat
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        if out is xhat:
-            out = xhat.copy()
+        out = _scale_shift(xhat, weight, bias, shape)
         ctx.save_for_backward(xhat, invstd, weight)
         ctx.mark_non_differentiable(mean, var)
         return out, mean, var
@@ -180,17 +209,8 @@ class LayerNorm(Function):
     def forward(ctx, x, weight, bias, n_axes, eps):
         m = xp(x)
         axes = tuple(range(x.ndim - n_axes, x.ndim))
-        centred = x - x.mean(axis=axes, keepdims=True)
-        var = (centred * centred).mean(axis=axes, keepdims=True)
-        rstd = 1 / m.sqrt(var + eps)
-        xhat = centred * rstd
-        out = xhat
-        if weight is not None:
-            out = out * weight
-        if bias is not None:
-            out = out + bias
-        if out is xhat:
-            out = xhat.copy()
+        xhat, rstd = _standardize(m, x, axes, eps)
+        out = _scale_shift(xhat, weight, bias)
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.axes = axes
         return out
@@ -203,16 +223,11 @@ class LayerNorm(Function):
         axes = ctx.axes
         lead = tuple(range(g.ndim - len(axes)))
         need_x, need_w, need_b = ctx.needs_input_grad
-        dx = dw = db = None
+        dx = None
         if need_x:
             gw = g if weight is None else g * weight
-            dx = rstd * (gw - gw.mean(axis=axes, keepdims=True)
-                         - xhat * (gw * xhat).mean(axis=axes, keepdims=True))
-        if need_w:
-            dw = (g * xhat).sum(axis=lead)
-        if need_b:
-            db = g.sum(axis=lead)
-        return dx, dw, db
+            dx = _standardize_backward(gw, xhat, rstd, axes)
+        return (dx, *_affine_grads(g, xhat, lead, need_w, need_b))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -253,17 +268,9 @@ class GroupNorm(Function):
         m = xp(x)
         shape = _channel_shape(x.ndim)
         xg = x.reshape(x.shape[0], num_groups, -1)                    # (N, G, C/G · spatial)
-        centred = xg - xg.mean(axis=2, keepdims=True)
-        var = (centred * centred).mean(axis=2, keepdims=True)
-        rstd = 1 / m.sqrt(var + eps)
-        xhat = (centred * rstd).reshape(x.shape)
-        out = xhat
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        if out is xhat:
-            out = xhat.copy()
+        xhat, rstd = _standardize(m, xg, 2, eps)
+        xhat = xhat.reshape(x.shape)
+        out = _scale_shift(xhat, weight, bias, shape)
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.num_groups = num_groups
         return out
@@ -275,18 +282,12 @@ class GroupNorm(Function):
         xhat, rstd, weight = ctx.saved_arrays
         axes = _non_channel_axes(g.ndim)
         need_x, need_w, need_b = ctx.needs_input_grad
-        dx = dw = db = None
+        dx = None
         if need_x:
             gw = g if weight is None else g * weight.reshape(_channel_shape(g.ndim))
             gg = gw.reshape(g.shape[0], ctx.num_groups, -1)
-            xg = xhat.reshape(gg.shape)
-            dx = (rstd * (gg - gg.mean(axis=2, keepdims=True)
-                          - xg * (gg * xg).mean(axis=2, keepdims=True))).reshape(g.shape)
-        if need_w:
-            dw = (g * xhat).sum(axis=axes)
-        if need_b:
-            db = g.sum(axis=axes)
-        return dx, dw, db
+            dx = _standardize_backward(gg, xhat.reshape(gg.shape), rstd, 2).reshape(g.shape)
+        return (dx, *_affine_grads(g, xhat, axes, need_w, need_b))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

@@ -8,21 +8,30 @@ from ..kernels.shapes import pair, pool_output_shape
 from ._common import shape_str, xp
 
 
-class MaxPool2d(Function):
+class _ArgmaxPool(Function):
+    """A max pool whose forward returns `_outputs(ctx, x, values, indices)`: (values, flat
+    argmax indices into each input plane), the indices not differentiable."""
+
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
-        y, indices = kernels.get("max_pool2d", x)(x, kernel_size, stride, padding, dilation,
-                                                  ceil_mode)
+    def _outputs(ctx, x, values, indices):
         ctx.save_for_backward(indices)
         ctx.shape = x.shape
         ctx.mark_non_differentiable(indices)
-        return y, indices
+        return values, indices
 
     @staticmethod
     def backward(ctx, g, _g_indices):
         """dx[argmax of each window] += dy: the gradient goes to the maximum it came from."""
         (indices,) = ctx.saved_arrays
         return kernels.get("max_pool2d_backward", g)(g, indices, ctx.shape)
+
+
+class MaxPool2d(_ArgmaxPool):
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
+        y, indices = kernels.get("max_pool2d", x)(x, kernel_size, stride, padding, dilation,
+                                                  ceil_mode)
+        return _ArgmaxPool._outputs(ctx, x, y, indices)
 
 
 class AvgPool2d(Function):
@@ -89,7 +98,7 @@ def _bin_average_matrix(size, out):
     return matrix
 
 
-class AdaptiveMaxPool2d(Function):
+class AdaptiveMaxPool2d(_ArgmaxPool):
     @staticmethod
     def forward(ctx, x, output_size):
         m = xp(x)
@@ -103,16 +112,7 @@ class AdaptiveMaxPool2d(Function):
                 arg = window.argmax(axis=2)
                 values[:, :, i, j] = m.take_along_axis(window, arg[..., None], axis=2)[..., 0]
                 indices[:, :, i, j] = (h0 + arg // (w1 - w0)) * W + w0 + arg % (w1 - w0)
-        ctx.save_for_backward(indices)
-        ctx.shape = x.shape
-        ctx.mark_non_differentiable(indices)
-        return values, indices
-
-    @staticmethod
-    def backward(ctx, g, _g_indices):
-        """dx[argmax of each bin] += dy."""
-        (indices,) = ctx.saved_arrays
-        return kernels.get("max_pool2d_backward", g)(g, indices, ctx.shape)
+        return _ArgmaxPool._outputs(ctx, x, values, indices)
 
 
 def _pool_input(op, input):

@@ -8,13 +8,13 @@ interrupted save leaves the previous file intact.
 """
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from .atomic import atomic_write
 
 FORMAT = "minicnn-archive-1"
 _STRUCTURE = "__minicnn_structure__"
@@ -74,31 +74,8 @@ def save(obj, path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_write(path, suffix=".npz") as f:
+        np.savez(f, **arrays)
 
 
 def load(path, map_location=None):

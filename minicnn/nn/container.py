@@ -17,7 +17,45 @@ def _index(idx, size, kind):
     return idx % size
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: submodules reached by position through
+    `_key(idx)`, iterated in order, renumbered "0", "1", ... after a deletion."""
+
+    def _key(self, idx):
+        raise NotImplementedError
+
+    def __setitem__(self, idx, module):
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx):
+        if isinstance(idx, slice):
+            for key in list(self._modules)[idx]:
+                delattr(self, key)
+        else:
+            delattr(self, self._key(idx))
+        # renumber, as PyTorch does
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+
+class Sequential(_ModuleSequence):
     """Modules called in order, each on the previous one's output. Sequential(m0, m1, ...)
     names them "0", "1", ...; Sequential(OrderedDict(name=module, ...)) keeps the names."""
 
@@ -38,24 +76,6 @@ class Sequential(Module):
             return type(self)(OrderedDict(list(self._modules.items())[idx]))
         return self._modules[self._key(idx)]
 
-    def __setitem__(self, idx, module):
-        setattr(self, self._key(idx), module)
-
-    def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for key in list(self._modules)[idx]:
-                delattr(self, key)
-        else:
-            delattr(self, self._key(idx))
-        # renumber, as PyTorch does
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __add__(self, other):
         if not isinstance(other, Sequential):
             raise ValueError(f"add operator supports only objects of Sequential class, but "
@@ -64,13 +84,6 @@ class Sequential(Module):
         for module in chain(self, other):
             out.append(module)
         return out
-
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def insert(self, index, module):
         if not isinstance(module, Module):
@@ -90,18 +103,13 @@ class Sequential(Module):
             self.append(layer)
         return self
 
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
-
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of submodules, registered under "0", "1", ..."""
 
     def __init__(self, modules=None):
@@ -117,23 +125,6 @@ class ModuleList(Module):
             return type(self)(list(self._modules.values())[idx])
         return self._modules[self._key(idx)]
 
-    def __setitem__(self, idx, module):
-        setattr(self, self._key(idx), module)
-
-    def __delitem__(self, idx):
-        if isinstance(idx, slice):
-            for k in range(len(self._modules))[idx]:
-                delattr(self, str(k))
-        else:
-            delattr(self, self._key(idx))
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
 
@@ -142,9 +133,6 @@ class ModuleList(Module):
         for i, module in enumerate(chain(self, other)):
             combined.add_module(str(i), module)
         return combined
-
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
 
     def __repr__(self):
         reprs = [repr(item) for item in self]
@@ -168,15 +156,6 @@ class ModuleList(Module):
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
 
     def extend(self, modules):
         if isinstance(modules, (Module, Tensor)) or not hasattr(modules, "__iter__"):

@@ -3,9 +3,8 @@ import math
 
 from .. import functional as F
 from . import init
-from .linear import _empty
+from .linear import _weight_and_bias
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["Conv2d", "ConvTranspose2d"]
 
@@ -56,11 +55,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
-        self.weight = Parameter(_empty(shape, device, dtype))
-        if bias:
-            self.bias = Parameter(_empty((out_channels,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, shape, (out_channels,) if bias else None, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -14,6 +14,16 @@ def _empty(shape, device, dtype):
     return creation.empty(*shape, device=device, dtype=dtype)
 
 
+def _weight_and_bias(module, weight_shape, bias_shape, device, dtype):
+    """Give `module` its `weight` and `bias`: new (uninitialised) Parameters of these
+    shapes, or registered as None where the shape is None."""
+    for name, shape in (("weight", weight_shape), ("bias", bias_shape)):
+        if shape is None:
+            module.register_parameter(name, None)
+        else:
+            setattr(module, name, Parameter(_empty(shape, device, dtype)))
+
+
 class Identity(Module):
     """Returns its input; accepts (and ignores) any constructor arguments."""
 
@@ -31,11 +41,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty((out_features, in_features), device, dtype))
-        if bias:
-            self.bias = Parameter(_empty((out_features,), device, dtype))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), (out_features,) if bias else None,
+                         device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

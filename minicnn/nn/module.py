@@ -53,6 +53,18 @@ class RemovableHandle:
         self.remove()
 
 
+def _register_hook(hook, hooks, prepend, kwargs_flags=None, with_kwargs=False):
+    """Add `hook` to the dict `hooks` (at the front when `prepend`; marked in
+    `kwargs_flags` when `with_kwargs`); the handle removes it from both."""
+    handle = RemovableHandle(hooks, *(() if kwargs_flags is None else (kwargs_flags,)))
+    hooks[handle.id] = hook
+    if with_kwargs:
+        kwargs_flags[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class _HookDict(OrderedDict):
     """An OrderedDict that a weakref can point to (plain dicts cannot be weakly referenced)."""
 
@@ -273,43 +285,25 @@ class Module:
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs)
         -> None or (args, kwargs). Runs before forward."""
-        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _register_hook(hook, self._forward_pre_hooks, prepend,
+                              self._forward_pre_hooks_with_kwargs, with_kwargs)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args, output) -> None or a new output; with_kwargs:
         hook(module, args, kwargs, output). Runs after forward."""
-        handle = RemovableHandle(self._forward_hooks, self._forward_hooks_with_kwargs)
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _register_hook(hook, self._forward_hooks, prepend, self._forward_hooks_with_kwargs,
+                              with_kwargs)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """hook(module, grad_input, grad_output) -> None or new grad_input, called with the
         gradients with respect to the module's positional tensor inputs and its outputs
         (tuples, None where an input is not a tensor requiring grad)."""
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _register_hook(hook, self._backward_hooks, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """hook(module, grad_output) -> None or new grad_output, before the module's
         input gradients are computed."""
-        handle = RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _register_hook(hook, self._backward_pre_hooks, prepend)
 
     # ---- registration -------------------------------------------------------------
     def _check_name(self, kind, name, registry):

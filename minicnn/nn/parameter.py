@@ -25,15 +25,7 @@ class Parameter(Tensor):
             array = data.data
         else:
             array = as_array(data)
-        self.data = array
-        self.grad = None
-        self.grad_fn = None
-        self.output_index = 0
-        self._accumulator = None
-        self._hooks = None
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self._init_leaf(array, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

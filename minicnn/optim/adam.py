@@ -1,23 +1,6 @@
 """Adam and AdamW."""
 from .. import backend
-from ..tensor import Tensor
-from .optimizer import Optimizer
-
-
-def lerp_(a, b, weight):
-    """a ← a + weight · (b − a), in place, with PyTorch's two-sided formula (exact at
-    weight 0 and 1). Returns `a`."""
-    if abs(weight) < 0.5:
-        diff = b - a
-        diff *= weight
-        a += diff
-    else:
-        dt = a.dtype.type
-        one_minus = float(dt(1) - dt(weight))  # (1 - w) in the array's precision, as torch
-        diff = b - a
-        diff *= one_minus
-        a[...] = b - diff
-    return a
+from .optimizer import Optimizer, lerp_, signed_grad, square_avg_
 
 
 class Adam(Optimizer):
@@ -38,7 +21,6 @@ class Adam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize,
                     "decoupled_weight_decay": decoupled_weight_decay}
-        self._check_group(defaults)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -60,7 +42,6 @@ class Adam(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
@@ -71,39 +52,18 @@ class Adam(Optimizer):
             decoupled = group["decoupled_weight_decay"]
             w1 = 1 - beta1
             w2 = 1 - beta2
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d = p.data
-                g = grad.data
-                if g.shape != d.shape or type(g) is not type(d):
-                    self._check_grad(d, g)
+            buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+            for p, d, g in self._grads(group):
                 xp = backend.xp_of(d)
-                s = state[p]
-                if not s:
-                    s["step"] = 0
-                    s["exp_avg"] = Tensor._make(xp.zeros_like(d))
-                    s["exp_avg_sq"] = Tensor._make(xp.zeros_like(d))
-                    if amsgrad:
-                        s["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(d))
+                s = self._init_state(p, *buffers)
                 step = s["step"] = s["step"] + 1
-                if maximize:
-                    g = -g
-                if weight_decay != 0:
-                    if decoupled:
-                        d *= 1 - lr * weight_decay
-                    else:
-                        decayed = d * weight_decay  # g + wd·p, one temporary
-                        decayed += g
-                        g = decayed
+                if decoupled and weight_decay != 0:
+                    d *= 1 - lr * weight_decay
+                g = signed_grad(d, g, maximize, 0 if decoupled else weight_decay)
                 m = s["exp_avg"].data
                 v = s["exp_avg_sq"].data
                 lerp_(m, g, w1)
-                v *= beta2
-                sq = g * w2
-                sq *= g
-                v += sq
+                square_avg_(v, g, beta2, w2)
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 if amsgrad:

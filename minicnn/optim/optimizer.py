@@ -53,6 +53,7 @@ class Optimizer:
     """
 
     def __init__(self, params, defaults):
+        self._check_group(defaults)  # bad defaults fail before the params are looked at
         self.defaults = defaults
         name = type(self).__name__
         if isinstance(params, Tensor):
@@ -172,6 +173,30 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _grads(self, group):
+        """`(p, p.data, p.grad.data)` for each parameter of `group` that has a gradient,
+        checked to fit it."""
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            d = p.data
+            g = grad.data
+            if g.shape != d.shape or type(g) is not type(d):
+                self._check_grad(d, g)
+            yield p, d, g
+
+    def _init_state(self, p, *buffers):
+        """`self.state[p]`, filled on first use with 'step' = 0 and a zero array (like the
+        parameter) for each name in `buffers`."""
+        s = self.state[p]
+        if not s:
+            s["step"] = 0
+            xp = backend.xp_of(p.data)
+            for key in buffers:
+                s[key] = Tensor._make(xp.zeros_like(p.data))
+        return s
+
     def _check_grad(self, p, g):
         """Raise if the gradient does not fit its parameter (cheap: shape only)."""
         if g.shape != p.shape:
@@ -276,6 +301,43 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+
+
+def signed_grad(d, g, maximize, weight_decay):
+    """The gradient a step follows: `±g + weight_decay · d` (a new array when it differs
+    from `g`; `g` itself is never modified)."""
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        decayed = d * weight_decay  # g + wd·p, one temporary
+        decayed += g
+        g = decayed
+    return g
+
+
+def lerp_(a, b, weight):
+    """a ← a + weight · (b − a), in place, with PyTorch's two-sided formula (exact at
+    weight 0 and 1). Returns `a`."""
+    if abs(weight) < 0.5:
+        diff = b - a
+        diff *= weight
+        a += diff
+    else:
+        dt = a.dtype.type
+        one_minus = float(dt(1) - dt(weight))  # (1 - w) in the array's precision, as torch
+        diff = b - a
+        diff *= one_minus
+        a[...] = b - diff
+    return a
+
+
+def square_avg_(v, g, beta, weight):
+    """v ← beta · v + weight · g², in place (weight = 1 − beta). Returns `v`."""
+    v *= beta
+    sq = g * weight
+    sq *= g
+    v += sq
+    return v
 
 
 def _describe_keys(obj):

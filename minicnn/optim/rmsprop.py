@@ -1,8 +1,6 @@
 """RMSprop (Hinton's lecture 6e), optionally centered and with momentum."""
 from .. import backend
-from ..tensor import Tensor
-from .adam import lerp_
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_, signed_grad, square_avg_
 
 
 class RMSprop(Optimizer):
@@ -22,7 +20,6 @@ class RMSprop(Optimizer):
                  centered=False, *, maximize=False):
         defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps,
                     "centered": centered, "weight_decay": weight_decay, "maximize": maximize}
-        self._check_group(defaults)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -34,7 +31,6 @@ class RMSprop(Optimizer):
 
     def step(self, closure=None):
         loss = self._closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             alpha = float(group["alpha"])
@@ -44,35 +40,14 @@ class RMSprop(Optimizer):
             centered = group["centered"]
             maximize = group["maximize"]
             w = 1 - alpha
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d = p.data
-                g = grad.data
-                if g.shape != d.shape or type(g) is not type(d):
-                    self._check_grad(d, g)
+            buffers = (("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
+                       + (("grad_avg",) if centered else ()))
+            for p, d, g in self._grads(group):
                 xp = backend.xp_of(d)
-                s = state[p]
-                if not s:
-                    s["step"] = 0
-                    s["square_avg"] = Tensor._make(xp.zeros_like(d))
-                    if momentum > 0:
-                        s["momentum_buffer"] = Tensor._make(xp.zeros_like(d))
-                    if centered:
-                        s["grad_avg"] = Tensor._make(xp.zeros_like(d))
+                s = self._init_state(p, *buffers)
                 s["step"] += 1
-                if maximize:
-                    g = -g
-                if weight_decay != 0:
-                    decayed = d * weight_decay  # g + wd·p, one temporary
-                    decayed += g
-                    g = decayed
-                v = s["square_avg"].data
-                v *= alpha
-                sq = g * w
-                sq *= g
-                v += sq
+                g = signed_grad(d, g, maximize, weight_decay)
+                v = square_avg_(s["square_avg"].data, g, alpha, w)
                 if centered:
                     ga = lerp_(s["grad_avg"].data, g, w)
                     avg = v - ga * ga

@@ -1,6 +1,6 @@
 """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
 from ..tensor import Tensor
-from .optimizer import Optimizer
+from .optimizer import Optimizer, signed_grad
 
 
 class SGD(Optimizer):
@@ -19,7 +19,6 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False):
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
-        self._check_group(defaults)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -41,20 +40,8 @@ class SGD(Optimizer):
             weight_decay = float(group["weight_decay"])
             nesterov = group["nesterov"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                d = p.data
-                g = grad.data
-                if g.shape != d.shape or type(g) is not type(d):
-                    self._check_grad(d, g)
-                if maximize:
-                    g = -g
-                if weight_decay != 0:
-                    decayed = d * weight_decay  # g + wd·p, one temporary
-                    decayed += g
-                    g = decayed
+            for p, d, g in self._grads(group):
+                g = signed_grad(d, g, maximize, weight_decay)
                 if momentum != 0:
                     s = state[p]
                     buf = s.get("momentum_buffer")

@@ -16,7 +16,7 @@ import tarfile
 
 import numpy as np
 
-from ..dataset import Dataset
+from .base import VisionDataset
 from .download import download_file, missing_files_error, resolve_mirrors, resolve_root
 
 try:  # NumPy >= 2
@@ -98,7 +98,7 @@ def _names(values):
     return [v.decode("latin1") if isinstance(v, bytes) else str(v) for v in values]
 
 
-class CIFAR10(Dataset):
+class CIFAR10(VisionDataset):
     """CIFAR-10: 50,000 training and 10,000 test 32×32 colour images in 10 classes.
 
     `dataset[i]` is `(image, label)`: a 32×32×3 uint8 NumPy array (HWC) and an int,
@@ -117,10 +117,9 @@ class CIFAR10(Dataset):
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None,
                  download=False, mirrors=None):
+        super().__init__(transform, target_transform)
         self.root = resolve_root(root)
         self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
         filename, md5 = self.archive
         folder = self.root / self.base_folder
         names = self.train_list if train else self.test_list
@@ -186,25 +185,6 @@ class CIFAR10(Dataset):
             raise ValueError(f"{where}: labels must lie in [0, {len(self.classes)}), found "
                              f"{min(labels)}..{max(labels)}")
         return data, labels
-
-    @property
-    def class_to_idx(self):
-        return {c: i for i, c in enumerate(self.classes)}
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, index):
-        image, target = self.data[index], self.targets[index]
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __repr__(self):
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")
 
 
 class CIFAR100(CIFAR10):

@@ -10,9 +10,10 @@
 import hashlib
 import http.client
 import os
-import tempfile
 import time
 from pathlib import Path
+
+from ...io.atomic import atomic_write
 
 MIRROR_ENV = "MINICNN_DATA_MIRROR"
 ROOT_ENV = "MINICNN_DATA"
@@ -71,57 +72,29 @@ def _fetch(url, destination, md5, progress):
 
     from tqdm.auto import tqdm
 
-    folder = destination.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=folder)
-    try:
-        digest = hashlib.md5(usedforsecurity=False)
-        request = urllib.request.Request(url, headers={"User-Agent": "minicnn"})
-        with os.fdopen(fd, "wb") as out:
-            try:
-                response = urllib.request.urlopen(request, timeout=TIMEOUT)
-            except urllib.error.HTTPError as error:
-                error.close()
-                raise DownloadError(f"HTTP Error {error.code}: {error.reason}") from None
-            with response, tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024,
-                                desc=destination.name, disable=not progress,
-                                leave=False) as bar:
-                total = response.headers.get("Content-Length")
-                bar.total = int(total) if total else None
-                for block in iter(lambda: response.read(CHUNK), b""):
-                    out.write(block)
-                    digest.update(block)
-                    bar.update(len(block))
-            if total is not None and out.tell() != int(total):
-                raise DownloadError(f"connection closed after {out.tell()} of {total} bytes")
-            out.flush()
-            os.fsync(out.fileno())
+    digest = hashlib.md5(usedforsecurity=False)
+    request = urllib.request.Request(url, headers={"User-Agent": "minicnn"})
+    with atomic_write(destination, suffix=".part") as out:
+        try:
+            response = urllib.request.urlopen(request, timeout=TIMEOUT)
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise DownloadError(f"HTTP Error {error.code}: {error.reason}") from None
+        with response, tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024,
+                            desc=destination.name, disable=not progress, leave=False) as bar:
+            total = response.headers.get("Content-Length")
+            bar.total = int(total) if total else None
+            for block in iter(lambda: response.read(CHUNK), b""):
+                out.write(block)
+                digest.update(block)
+                bar.update(len(block))
+        if total is not None and out.tell() != int(total):
+            raise DownloadError(f"connection closed after {out.tell()} of {total} bytes")
         got = digest.hexdigest()
         if md5 is not None and got != md5.lower():
             raise ChecksumError(f"MD5 mismatch for {url}: expected {md5.lower()}, got {got}; "
                                 f"the download is corrupt or the mirror serves another file, "
                                 f"so nothing was kept")
-        os.replace(tmp, destination)
-        tmp = None
-        _fsync_dir(folder)
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-
-
-def _fsync_dir(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def download_file(filename, folder, md5, mirrors, progress=True):

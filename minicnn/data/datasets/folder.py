@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Dataset
+from .base import VisionDataset
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
@@ -17,7 +17,7 @@ def pil_loader(path):
         return np.array(image.convert("RGB"))
 
 
-class ImageFolder(Dataset):
+class ImageFolder(VisionDataset):
     """A dataset laid out as `root/<class>/<...>/<image>`.
 
     `classes` are the sub-folder names sorted, `class_to_idx` maps them to labels,
@@ -26,6 +26,8 @@ class ImageFolder(Dataset):
     the default loader gives H×W×3 uint8 RGB arrays. Files are kept when their
     extension is in `extensions` (case-insensitive) or `is_valid_file(path)` is true.
     """
+
+    class_to_idx = None  # a dict stored per instance, not VisionDataset's computed property
 
     def __init__(self, root, transform=None, target_transform=None, loader=pil_loader,
                  extensions=IMG_EXTENSIONS, is_valid_file=None):
@@ -38,8 +40,7 @@ class ImageFolder(Dataset):
             def is_valid_file(path):
                 return str(path).lower().endswith(extensions)
 
-        self.transform = transform
-        self.target_transform = target_transform
+        super().__init__(transform, target_transform)
         self.loader = loader
         self.classes = sorted(e.name for e in os.scandir(self.root) if e.is_dir())
         if not self.classes:
@@ -65,15 +66,9 @@ class ImageFolder(Dataset):
     def __len__(self):
         return len(self.samples)
 
-    def __getitem__(self, index):
+    def _load(self, index):
         path, target = self.samples[index]
-        image = self.loader(path)
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
+        return self.loader(path), target
 
-    def __repr__(self):
-        return (f"Dataset ImageFolder\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Classes: {len(self.classes)}")
+    def _describe(self):
+        return [f"Root location: {self.root}", f"Classes: {len(self.classes)}"]

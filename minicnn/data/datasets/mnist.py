@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Dataset
+from .base import VisionDataset
 from .download import download_file, missing_files_error, resolve_mirrors, resolve_root
 
 MNIST_MIRRORS = [
@@ -78,7 +78,7 @@ def read_idx(path, magic=None):
     return array.astype(dtype.newbyteorder("="))
 
 
-class MNIST(Dataset):
+class MNIST(VisionDataset):
     """The MNIST handwritten digits: 60,000 training and 10,000 test 28×28 images.
 
     `dataset[i]` is `(image, label)`: a 28×28 uint8 NumPy array and an int, after
@@ -94,10 +94,9 @@ class MNIST(Dataset):
 
     def __init__(self, root=None, train=True, transform=None, target_transform=None,
                  download=False, mirrors=None):
+        super().__init__(transform, target_transform)
         self.root = resolve_root(root)
         self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
         prefix = "train" if train else "t10k"
         files = [(name, md5) for name, md5 in self.resources if name.startswith(prefix)]
         images_name = next(n for n, _ in files if "images" in n)
@@ -126,10 +125,6 @@ class MNIST(Dataset):
     def folder(self):
         return self.root / type(self).__name__
 
-    @property
-    def class_to_idx(self):
-        return {c: i for i, c in enumerate(self.classes)}
-
     def _find(self, name):
         """The file for resource `name`, compressed or not, in folder/ or folder/raw/."""
         stem = name[:-3] if name.endswith(".gz") else name
@@ -138,21 +133,6 @@ class MNIST(Dataset):
                 if (folder / candidate).is_file():
                     return folder / candidate
         return None
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, index):
-        image, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __repr__(self):
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")
 
 
 class FashionMNIST(MNIST):

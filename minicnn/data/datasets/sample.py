@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dataset import Dataset
+from .base import VisionDataset
 
 PACKAGED_FILE = Path(__file__).resolve().parent.parent / "mnist5k.npz"
 TRAIN_PER_CLASS = 400
@@ -34,7 +34,7 @@ def split_indices(labels, train):
     return np.sort(np.concatenate(chosen))
 
 
-class MNISTSample(Dataset):
+class MNISTSample(VisionDataset):
     """4,000 training or 1,000 test MNIST digits (400 / 100 per class) from the package.
 
     `dataset[i]` is `(image, label)` like `MNIST`: a 28×28 uint8 array and an int, after
@@ -59,29 +59,12 @@ class MNISTSample(Dataset):
                 or labels.shape != (len(images),):
             raise ValueError(f"MNISTSample: {path} must hold uint8 images N×28×28 and N "
                              f"labels, got {images.shape} {images.dtype} and {labels.shape}")
+        super().__init__(transform, target_transform)
         self.root = path.parent
         self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
         self.indices = split_indices(labels, train)
         self.data = images[self.indices]
         self.targets = labels[self.indices].astype(np.int64)
 
-    @property
-    def class_to_idx(self):
-        return {c: i for i, c in enumerate(self.classes)}
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, index):
-        image, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            image = self.transform(image)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return image, target
-
-    def __repr__(self):
-        return (f"Dataset MNISTSample\n    Number of datapoints: {len(self)}\n"
-                f"    Split: {'Train' if self.train else 'Test'}")
+    def _describe(self):
+        return [f"Split: {'Train' if self.train else 'Test'}"]
