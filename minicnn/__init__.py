@@ -4,7 +4,7 @@
     x = mc.randn(4, 3, requires_grad=True)
     (x * x).sum().backward()
 """
-from . import cuda, functional, io, kernels, nn, utils
+from . import cuda, functional, io, kernels, models, nn, train, utils
 from . import data
 from . import optim
 from .backend import Device as device

@@ -61,7 +61,8 @@ def _summary(args):
     constructor = getattr(models, args.model, None)
     if constructor is None or not callable(constructor):
         raise SystemExit(f"minicnn summary: unknown model {args.model!r}")
-    model = constructor()
+    # the model is built for the channels of --input (zoo models take in_channels)
+    model = constructor(in_channels=args.input[0]) if args.input else constructor()
     size = args.input or getattr(model, "input_size", (1, 32, 32))
     summary(model, size, depth=args.depth)
     return 0

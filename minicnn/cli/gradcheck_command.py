@@ -8,6 +8,9 @@ def run(args):
     """Print op, max abs error, max rel error, pass/fail; exit status 1 if any op fails."""
     entries = catalog()
     names = [n for n in entries if not args.ops or any(key in n for key in args.ops)]
+    if not names:
+        raise SystemExit(f"minicnn gradcheck: no op name contains any of {args.ops}; the ops "
+                         f"are: {', '.join(entries)}")
     width = max(len(n) for n in names)
     print(f"{'op':<{width}}  {'max abs err':>12}  {'max rel err':>12}  result")
     failures = 0

@@ -21,13 +21,17 @@ def _optimizer(name, params, lr):
 
 
 def run(args):
-    set_num_threads(args.threads)
-    mc_random.manual_seed(args.seed)
-    train_set, test_set, channels, classes = datasets.build(args.dataset, args.data_root,
-                                                            args.download)
     constructor = getattr(models, args.model, None)
     if constructor is None or not callable(constructor):
-        raise SystemExit(f"minicnn train: unknown model {args.model!r}")
+        raise SystemExit(f"minicnn train: unknown model {args.model!r}; the models are: "
+                         f"{', '.join(models.__all__)}")
+    set_num_threads(args.threads)
+    mc_random.manual_seed(args.seed)
+    try:
+        train_set, test_set, channels, classes = datasets.build(args.dataset, args.data_root,
+                                                                args.download)
+    except (ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"minicnn train: {str(error).removeprefix('train: ')}") from None
     model = constructor(num_classes=classes, in_channels=channels)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
                               seed=args.seed, num_workers=args.workers, drop_last=True)

@@ -691,7 +691,8 @@ class Module:
         """Copy parameters and buffers from `state_dict` (values: minicnn Tensors or NumPy
         arrays) into this module, in place. strict: one RuntimeError naming the missing keys,
         the unexpected keys and the shape mismatches; otherwise returns (missing_keys,
-        unexpected_keys), still raising on shape mismatches."""
+        unexpected_keys), still raising on shape mismatches. An error leaves the module as
+        it was (nothing is half loaded)."""
         if not isinstance(state_dict, dict):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
@@ -710,6 +711,7 @@ class Module:
                                    if k.startswith(child_prefix)}
                     load(child, child_state, child_prefix)
 
+        before = [(t, t.data.copy()) for t in self.state_dict(keep_vars=True).values()]
         load(self, state_dict)
         if strict:
             if unexpected_keys:
@@ -719,6 +721,8 @@ class Module:
                 error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
                     ", ".join(f'"{k}"' for k in missing_keys)))
         if error_msgs:
+            for tensor, data in before:
+                tensor.data = data
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)

@@ -1,6 +1,11 @@
 """Training checkpoints: everything needed to continue a run exactly where it stopped."""
+import copy
+
 from .. import random as mc_random
 from ..io import load, save
+
+_KEYS = ("model", "optimizer", "scheduler", "epoch", "step_in_epoch", "global_step", "rng",
+         "epoch_rng", "history")
 
 
 def loader_generator(loader):
@@ -10,9 +15,10 @@ def loader_generator(loader):
 
 
 def save_checkpoint(path, model, optimizer, scheduler, epoch, step_in_epoch, global_step,
-                    epoch_rng, history):
+                    epoch_rng, history, epoch_totals=None):
     """Write model, optimizer and scheduler state, the position in the run, and the random
-    states (now, and at the start of this epoch so its batch order can be drawn again)."""
+    states (now, and at the start of this epoch so its batch order can be drawn again).
+    `epoch_totals` (mid-epoch) are the running sums of the epoch's history row."""
     save({
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -23,14 +29,32 @@ def save_checkpoint(path, model, optimizer, scheduler, epoch, step_in_epoch, glo
         "rng": mc_random.get_rng_state(),
         "epoch_rng": epoch_rng,
         "history": history,
+        "epoch_totals": epoch_totals,
     }, path)
 
 
 def load_checkpoint(path, model, optimizer, scheduler):
-    """Restore model, optimizer and scheduler in place; return the rest of the checkpoint."""
+    """Restore model, optimizer and scheduler in place; return the rest of the checkpoint.
+
+    Raises ValueError for a file that is truncated or is no training checkpoint; if any
+    part fails to load, model, optimizer and scheduler are left as they were."""
     state = load(path)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None and state["scheduler"] is not None:
-        scheduler.load_state_dict(state["scheduler"])
+    if not isinstance(state, dict) or any(key not in state for key in _KEYS):
+        found = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"load_checkpoint: {path} is not a training checkpoint (expected the "
+                         f"keys {list(_KEYS)}, found {found})")
+    saved_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    saved_optimizer = copy.deepcopy(optimizer.state_dict())
+    saved_scheduler = copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state["scheduler"] is not None:
+            scheduler.load_state_dict(state["scheduler"])
+    except Exception:
+        model.load_state_dict(saved_model)
+        optimizer.load_state_dict(saved_optimizer)
+        if scheduler is not None:
+            scheduler.load_state_dict(saved_scheduler)
+        raise
     return state

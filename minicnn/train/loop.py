@@ -28,18 +28,21 @@ def _to(batch, device):
 
 def evaluate(model, loader, loss_fn=cross_entropy, device="cpu", topk=(1, 5)):
     """Mean loss and top-k accuracies of `model` over `loader`, in eval mode, without grad."""
-    was_training = model.training
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     total, loss_sum, correct = 0, 0.0, [0] * len(topk)
-    with grad_mode.no_grad():
-        for batch in loader:
-            inputs, targets = _to(batch, device)
-            outputs = model(inputs)
-            n = len(targets)
-            loss_sum += float(loss_fn(outputs, targets).item()) * n
-            correct = [c + h for c, h in zip(correct, topk_correct(outputs, targets, topk))]
-            total += n
-    model.train(was_training)
+    try:
+        with grad_mode.no_grad():
+            for batch in loader:
+                inputs, targets = _to(batch, device)
+                outputs = model(inputs)
+                n = len(targets)
+                loss_sum += float(loss_fn(outputs, targets).item()) * n
+                correct = [c + h for c, h in zip(correct, topk_correct(outputs, targets, topk))]
+                total += n
+    finally:  # each module's own mode: a layer frozen in eval mode stays so
+        for module, mode in modes:
+            module.training = mode
     result = {"loss": loss_sum / max(total, 1)}
     result.update({f"top{k}": c / max(total, 1) for k, c in zip(topk, correct)})
     return result
@@ -55,7 +58,9 @@ def _progress(total, initial, description, enabled):
 def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loader=None,
         scheduler=None, device="cpu", callbacks=(), clip_grad_norm=None, out_dir=None,
         checkpoint_every=None, resume=None, scheduler_step="epoch", progress=True):
-    """Train `model` for `epochs` epochs and return the history (one dict per epoch).
+    """Train `model` for `epochs` epochs and return the history (one dict per epoch:
+    epoch, train_loss, train_acc, lr (after the epoch's scheduler steps), seconds,
+    images_per_s, and with a val_loader val_loss, val_acc, val_top5).
 
     - scheduler: stepped once per epoch, or once per batch with scheduler_step="batch";
     - clip_grad_norm: rescale gradients to this total 2-norm before each step;
@@ -68,13 +73,15 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
         raise ValueError(f"fit: scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
     model.to(device)
     history, start_epoch, start_step, global_step = [], 0, 0, 0
-    resume_rng = None
+    resume_rng = resume_totals = None
     if resume is not None:
         state = load_checkpoint(resume, model, optimizer, scheduler)
         history = list(state["history"])
         start_epoch, start_step = state["epoch"], state["step_in_epoch"]
         global_step = state["global_step"]
         resume_rng = state["epoch_rng"], state["rng"]
+        mc_random.set_rng_state(state["rng"])  # also when no epoch is left to run
+        resume_totals = state.get("epoch_totals") if start_step > 0 else None
     checkpoint_path = os.path.join(out_dir, "checkpoint.npz") if out_dir else None
     steps_per_epoch = len(train_loader)
 
@@ -89,11 +96,20 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
                 mc_random.set_rng_state(step_state)
             generator.bit_generator.state = epoch_state
         epoch_rng = generator.bit_generator.state
-        batches = train_loader.iterate(first) if hasattr(train_loader, "iterate") \
-            else iter(train_loader)
+        if hasattr(train_loader, "iterate"):
+            batches = train_loader.iterate(first)
+        else:  # a plain iterable: draw (and drop) the batches already trained on
+            batches = iter(train_loader)
+            for _ in range(first):
+                next(batches)
         if resuming and first > 0:  # mid-epoch: continue from the state after the last step
             mc_random.set_rng_state(step_state)
-        seen, loss_sum, correct, started = 0, 0.0, 0, time.perf_counter()
+        seen, loss_sum, correct, elapsed = 0, 0.0, 0, 0.0
+        if resuming and first > 0 and resume_totals:  # the row covers the whole epoch
+            seen, loss_sum, correct = (resume_totals["seen"], resume_totals["loss_sum"],
+                                       resume_totals["correct"])
+            elapsed = resume_totals.get("seconds", 0.0)
+        started = time.perf_counter() - elapsed
         bar = _progress(steps_per_epoch, first, f"epoch {epoch + 1}/{epochs}", progress)
         for step in range(first, steps_per_epoch):
             inputs, targets = _to(next(batches), device)
@@ -117,8 +133,10 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
             bar.update(1)
             if checkpoint_path and checkpoint_every and (step + 1) % checkpoint_every == 0 \
                     and step + 1 < steps_per_epoch:
+                totals = {"seen": seen, "loss_sum": loss_sum, "correct": correct,
+                          "seconds": time.perf_counter() - started}
                 save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch, step + 1,
-                                global_step, epoch_rng, history)
+                                global_step, epoch_rng, history, totals)
             state = {"epoch": epoch, "step": step, "global_step": global_step,
                      "loss": float(loss.item()), "model": model, "optimizer": optimizer}
             for callback in callbacks:
@@ -142,7 +160,7 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
             write_history(history, out_dir)
         for callback in callbacks:
             callback.on_epoch_end({"epoch": epoch, "row": row, "model": model})
-        resume_rng = None
+        resume_rng = resume_totals = None
     if out_dir and history:
         plot_history(history, os.path.join(out_dir, "curves.png"))
     return history

@@ -25,7 +25,7 @@ def summary(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=Non
                          "output_shape": tuple(out.shape),
                          "params": sum(p.numel() for p in mod.parameters())})
         handles.append(module.register_forward_hook(record))
-    was_training = model.training
+    modes = [(module, module.training) for module in model.modules()]
     model.eval()
     try:
         with grad_mode.no_grad():
@@ -34,7 +34,8 @@ def summary(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=Non
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
+        for module, mode in modes:  # each module's own mode, as it was
+            module.training = mode
     if print_table:
         print(format_summary(model, rows))
     return rows

@@ -465,3 +465,14 @@ def test_init_embedding_hooks_and_checkpoint_on_cuda():
     assert emb.weight.grad.is_cuda and lin.weight.grad.is_cuda
     np.testing.assert_array_equal(emb.weight.grad.cpu().numpy()[0], 0)
     assert seen["gi"][0].is_cuda and seen["go"][0].shape == (2, 2, 2)
+
+
+def test_failed_strict_load_leaves_the_module_unchanged():
+    model = mc.nn.Sequential(mc.nn.Linear(3, 4), mc.nn.Linear(4, 2))
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    bad = {k: np.full(v.shape, 7.0, np.float32) for k, v in before.items()}
+    bad["1.weight"] = np.zeros((5, 5), np.float32)  # wrong shape, after entries that fit
+    with pytest.raises(RuntimeError, match="size mismatch for 1.weight"):
+        model.load_state_dict(bad)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k])
