@@ -255,6 +255,25 @@ def test_mha_matches_torch(batch_first, self_attention):
                self_attention=self_attention)
 
 
+@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
+@given(heads=st.integers(1, 3), head_dim=st.integers(1, 3), L=st.integers(1, 5),
+       S=st.integers(1, 5), N=st.integers(1, 3), batch_first=st.booleans(),
+       self_attention=st.booleans(), padding=st.booleans(), need_weights=st.booleans())
+def test_mha_matches_torch_on_drawn_shapes(heads, head_dim, L, S, N, batch_first,
+                                           self_attention, padding, need_weights):
+    E = heads * head_dim
+    S = L if self_attention else S
+    module, params = mha_module(E, heads, batch_first)
+    shapes = [(L, N, E)] if self_attention else [(L, N, E), (S, N, E), (S, N, E)]
+    key_padding_mask = None
+    if padding:  # mask the last key of every sequence but one (no row fully masked)
+        key_padding_mask = np.zeros((N, S), dtype=bool)
+        key_padding_mask[1:, -1] = S > 1
+    mha_parity(module, params, E, heads, batch_first, seq_inputs(shapes, batch_first),
+               self_attention=self_attention, key_padding_mask=key_padding_mask,
+               need_weights=need_weights)
+
+
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("average", [True, False])
 @pytest.mark.parametrize("mask_kind", ["bool2d", "float2d", "bool3d", "float3d"])
