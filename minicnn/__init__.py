@@ -4,7 +4,10 @@
     x = mc.randn(4, 3, requires_grad=True)
     (x * x).sum().backward()
 """
-from . import cuda, functional, io, kernels, models, nn, train, utils
+from ._source_layout import use_source_kernels
+
+use_source_kernels()
+from . import cuda, functional, io, kernels, models, nn, train, utils  # noqa: E402
 from . import data
 from . import optim
 from .backend import Device as device
