@@ -1,5 +1,5 @@
 """The Numba form of every kernel (compiled on first use, cached on disk)."""
-from .batchnorm import batch_norm_stats
+from .batchnorm import batch_norm_backward, batch_norm_forward
 from .depthwise import (depthwise_conv2d, depthwise_conv2d_grad_input,
                         depthwise_conv2d_grad_weight)
 from .elementwise import erf
@@ -8,7 +8,7 @@ from .lrn import lrn, lrn_backward
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .softmax import log_softmax_rows, softmax_rows
 
-__all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_stats", "col2im",
-           "depthwise_conv2d", "depthwise_conv2d_grad_input", "depthwise_conv2d_grad_weight",
-           "erf", "im2col", "log_softmax_rows", "lrn", "lrn_backward", "max_pool2d",
-           "max_pool2d_backward", "softmax_rows"]
+__all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_forward",
+           "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
+           "depthwise_conv2d_grad_weight", "erf", "im2col", "log_softmax_rows", "lrn",
+           "lrn_backward", "max_pool2d", "max_pool2d_backward", "softmax_rows"]

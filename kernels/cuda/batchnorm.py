@@ -1,14 +1,35 @@
-"""Wrappers for batchnorm.cu (per-channel batch statistics)."""
+"""Wrappers for batchnorm.cu (training-mode BatchNorm, one block per channel)."""
+import numpy as np
+
 from .loader import function, ints, launch_blocks
 
 
-def batch_norm_stats(x):
-    """x (N, C, H, W) or (N, C) -> (mean, var), each (C,) in x's dtype; var is biased."""
+def batch_norm_forward(x, weight, bias, eps):
+    """x (N, C, L), weight and bias (C,) -> (y, mean, var), var biased; see the reference."""
     import cupy
 
-    x3 = cupy.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
-    mean = cupy.empty(x.shape[1], dtype=x.dtype)
-    var = cupy.empty(x.shape[1], dtype=x.dtype)
-    launch_blocks(function("batchnorm", "batch_norm_stats", x.dtype), x.shape[1],
-                  (x3, mean, var) + ints(*x3.shape))
-    return mean, var
+    x = cupy.ascontiguousarray(x)
+    C = x.shape[1]
+    y = cupy.empty_like(x)
+    mean = cupy.empty(C, dtype=x.dtype)
+    var = cupy.empty(C, dtype=x.dtype)
+    launch_blocks(function("batchnorm", "batch_norm_forward", x.dtype), C,
+                  (x, cupy.ascontiguousarray(weight), cupy.ascontiguousarray(bias),
+                   np.float64(eps), y, mean, var) + ints(*x.shape))
+    return y, mean, var
+
+
+def batch_norm_backward(g, x, mean, var, weight, eps):
+    """-> (dx, dw, db) of batch_norm_forward; see the reference for the math."""
+    import cupy
+
+    g, x = cupy.ascontiguousarray(g), cupy.ascontiguousarray(x)
+    C = x.shape[1]
+    dx = cupy.empty_like(x)
+    dw = cupy.empty(C, dtype=x.dtype)
+    db = cupy.empty(C, dtype=x.dtype)
+    launch_blocks(function("batchnorm", "batch_norm_backward", x.dtype), C,
+                  (g, x, cupy.ascontiguousarray(mean), cupy.ascontiguousarray(var),
+                   cupy.ascontiguousarray(weight), np.float64(eps), dx, dw, db)
+                  + ints(*x.shape))
+    return dx, dw, db

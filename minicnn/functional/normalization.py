@@ -60,46 +60,36 @@ def _affine_grads(g, xhat, axes, need_w, need_b):
 
 
 class BatchNorm(Function):
-    """Training-mode batch normalization with the batch's own statistics.
+    """Training-mode batch normalization with the batch's own statistics, through the fused
+    batch_norm_forward / batch_norm_backward kernels on x viewed as (N, C, L).
 
     Outputs (y, mean, var): mean and the biased var per channel feed the running-stat
-    update and are not differentiable.
+    update and are not differentiable. The backward keeps x, not x̂: no extra buffer.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         m = xp(x)
-        x4 = _as_4d(x)
-        mean, var = kernels.get("batch_norm_stats", x4)(m.ascontiguousarray(x4))
-        shape = _channel_shape(x.ndim)
-        invstd = 1 / m.sqrt(var + eps)
-        xhat = (x - mean.reshape(shape)) * invstd.reshape(shape)
-        out = _scale_shift(xhat, weight, bias, shape)
-        ctx.save_for_backward(xhat, invstd, weight)
+        C = x.shape[1]
+        x3 = m.ascontiguousarray(x).reshape(x.shape[0], C, -1)          # (N, C, L)
+        weight = m.ones(C, x.dtype) if weight is None else weight
+        bias = m.zeros(C, x.dtype) if bias is None else bias
+        y, mean, var = kernels.get("batch_norm_forward", x3)(x3, weight, bias, eps)
+        ctx.save_for_backward(x3, mean, var, weight)
+        ctx.eps = eps
         ctx.mark_non_differentiable(mean, var)
-        return out, mean, var
+        return y.reshape(x.shape), mean, var
 
     @staticmethod
     def backward(ctx, g, _g_mean, _g_var):
         """dx = (w/σ)·(g − mean(g) − x̂·mean(g·x̂)), dw = Σ g·x̂, db = Σ g
         (means and sums over every axis but the channel axis)."""
-        xhat, invstd, weight = ctx.saved_arrays
-        axes = _non_channel_axes(g.ndim)
-        shape = _channel_shape(g.ndim)
+        x3, mean, var, weight = ctx.saved_arrays
+        g3 = xp(g).ascontiguousarray(g).reshape(x3.shape)
+        dx, dw, db = kernels.get("batch_norm_backward", g3)(g3, x3, mean, var, weight, ctx.eps)
         need_x, need_w, need_b = ctx.needs_input_grad
-        dx = dw = db = None
-        gx = (g * xhat).sum(axis=axes) if (need_x or need_w) else None
-        gs = g.sum(axis=axes) if (need_x or need_b) else None
-        if need_x:
-            n = g.size // g.shape[1]
-            scale = invstd if weight is None else invstd * weight
-            dx = scale.reshape(shape) * (g - (gs / n).reshape(shape)
-                                         - xhat * (gx / n).reshape(shape))
-        if need_w:
-            dw = gx
-        if need_b:
-            db = gs
-        return dx, dw, db
+        return (dx.reshape(g.shape) if need_x else None, dw if need_w else None,
+                db if need_b else None)
 
 
 class BatchNormEval(Function):

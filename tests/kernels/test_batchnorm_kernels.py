@@ -1,5 +1,6 @@
-"""Fused BatchNorm statistics: the cpu and cuda forms equal the reference, the reference
-equals torch's mean / var(unbiased=False), and all stay accurate where E[x²] − E[x]² fails."""
+"""Fused training-mode BatchNorm kernels: the cpu and cuda forms equal the reference, the
+reference equals torch's batch_norm forward and gradients, and the statistics stay accurate
+where E[x²] − E[x]² fails."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -8,73 +9,107 @@ from kernel_cases import DTYPES, LAYOUTS, assert_same, compiled_once, cupy_or_sk
 
 from minicnn.kernels import cpu, reference
 
-SHAPES = st.one_of(st.tuples(st.integers(1, 6), st.integers(1, 5)),
-                   st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 6),
-                             st.integers(1, 6)))
+SHAPES = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 30))     # (N, C, L)
 OFFSETS = st.sampled_from([0.0, 3.0, 1e4])
+EPS = st.sampled_from([1e-5, 1e-3, 0.5])
 
 
-def _input(shape, dtype, layout, offset):
-    return (make_array(shape, dtype, layout, seed=1) * 0.1 + offset).astype(dtype)
+def _inputs(shape, dtype, layout, offset, seed=1):
+    """(x, g, weight, bias) for x of `shape` around `offset`."""
+    x = (make_array(shape, dtype, layout, seed=seed) * 0.1 + offset).astype(dtype)
+    g = make_array(shape, dtype, layout, seed=seed + 1)
+    weight = make_array((shape[1],), dtype, seed=seed + 2)
+    bias = make_array((shape[1],), dtype, seed=seed + 3)
+    return x, g, weight, bias
 
 
-@given(SHAPES, DTYPES, LAYOUTS, OFFSETS)
-def test_batch_norm_stats_cpu_matches_reference(shape, dtype, layout, offset):
-    x = _input(shape, dtype, layout, offset)
-    mean, var = cpu.batch_norm_stats(x)
-    ref_mean, ref_var = reference.batch_norm_stats(x)
-    assert_same(mean, ref_mean)
-    np.testing.assert_allclose(var, ref_var, rtol=1e-5 if dtype == np.float32 else 1e-10,
-                               atol=1e-12)
-    assert var.dtype == dtype and var.shape == (shape[1],)
+def _close(got, want, dtype, scale=1.0):
+    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-9,
+                               atol=(1e-4 if dtype == np.float32 else 1e-10) * scale)
 
 
-@given(SHAPES)
-def test_batch_norm_stats_reference_matches_torch(shape):
+@given(SHAPES, DTYPES, LAYOUTS, OFFSETS, EPS)
+def test_batch_norm_forward_cpu_matches_reference(shape, dtype, layout, offset, eps):
+    x, _, weight, bias = _inputs(shape, dtype, layout, offset)
+    for got, want in zip(cpu.batch_norm_forward(x, weight, bias, eps),
+                         reference.batch_norm_forward(x, weight, bias, eps)):
+        assert got.dtype == dtype and got.shape == want.shape
+        _close(got, want, dtype, scale=max(1.0, offset))
+
+
+@given(SHAPES, DTYPES, LAYOUTS, OFFSETS, EPS)
+def test_batch_norm_backward_cpu_matches_reference(shape, dtype, layout, offset, eps):
+    x, g, weight, bias = _inputs(shape, dtype, layout, offset)
+    _, mean, var = reference.batch_norm_forward(x, weight, bias, eps)
+    for got, want in zip(cpu.batch_norm_backward(g, x, mean, var, weight, eps),
+                         reference.batch_norm_backward(g, x, mean, var, weight, eps)):
+        assert got.dtype == dtype and got.shape == want.shape
+        _close(got, want, dtype, scale=float(np.abs(want).max(initial=1.0)))
+
+
+@given(SHAPES, EPS)
+def test_batch_norm_reference_matches_torch(shape, eps):
     torch = pytest.importorskip("torch")
-    x = _input(shape, np.float64, "contiguous", 3.0)
-    dims = (0,) + tuple(range(2, len(shape)))
-    t = torch.tensor(x)
-    mean, var = reference.batch_norm_stats(x)
-    assert_same(mean, t.mean(dim=dims).numpy())
-    assert_same(var, t.var(dim=dims, unbiased=False).numpy())
+    x, g, weight, bias = _inputs(shape, np.float64, "contiguous", 3.0)
+    if shape[0] * shape[2] == 1:
+        return                                  # torch refuses one value per channel
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    ty = torch.nn.functional.batch_norm(tx, None, None, tw, tb, training=True, eps=eps)
+    ty.backward(torch.tensor(g))
+    y, mean, var = reference.batch_norm_forward(x, weight, bias, eps)
+    assert_same(y, ty.detach().numpy())
+    assert_same(mean, x.mean(axis=(0, 2)))
+    assert_same(var, x.var(axis=(0, 2)))
+    for got, want in zip(reference.batch_norm_backward(g, x, mean, var, weight, eps),
+                         (tx.grad, tw.grad, tb.grad)):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("form", [reference, cpu], ids=["reference", "cpu"])
-def test_batch_norm_stats_accurate_for_large_offset_float32(form):
+def test_batch_norm_statistics_accurate_for_large_offset_float32(form):
     """1e4 + noise of std 1e-2 in float32: E[x²] − E[x]² is off by orders of magnitude
     (or negative); a two-pass variance is right to a few ulps of the noise."""
-    x = (1e4 + 1e-2 * make_array((16, 3, 8, 8), np.float64, seed=7)).astype(np.float32)
+    x = (1e4 + 1e-2 * make_array((16, 3, 64), np.float64, seed=7)).astype(np.float32)
     exact = x.astype(np.float64)
-    mean, var = form.batch_norm_stats(x)
-    assert mean.dtype == var.dtype == np.float32
-    want = exact.var(axis=(0, 2, 3))
+    ones, zeros = np.ones(3, np.float32), np.zeros(3, np.float32)
+    y, mean, var = form.batch_norm_forward(x, ones, zeros, 1e-12)
+    assert mean.dtype == var.dtype == y.dtype == np.float32
+    want = exact.var(axis=(0, 2))
     np.testing.assert_allclose(var, want, rtol=1e-3)
-    np.testing.assert_allclose(mean, exact.mean(axis=(0, 2, 3)), rtol=1e-7)
-    naive = (x * x).mean(axis=(0, 2, 3)) - x.mean(axis=(0, 2, 3)) ** 2
+    np.testing.assert_allclose(mean, exact.mean(axis=(0, 2)), rtol=1e-7)
+    np.testing.assert_allclose(y.std(axis=(0, 2)), 1.0, rtol=1e-3)
+    naive = (x * x).mean(axis=(0, 2)) - x.mean(axis=(0, 2)) ** 2
     assert not np.allclose(naive, want, rtol=1e-1)     # the test would catch the naive form
 
 
-def test_batch_norm_stats_cpu_compiles_once_per_dtype():
-    from minicnn.kernels.cpu.batchnorm import _stats
+def test_batch_norm_cpu_compiles_once_per_dtype():
+    from minicnn.kernels.cpu.batchnorm import _backward, _forward
 
     for dtype in (np.float32, np.float64):
-        cpu.batch_norm_stats(make_array((2, 3, 4, 5), dtype))
+        x, g, w, b = _inputs((2, 3, 20), dtype, "contiguous", 0.0)
+        cpu.batch_norm_backward(g, x, *cpu.batch_norm_forward(x, w, b, 1e-5)[1:], w, 1e-5)
     for layout in ("transposed", "sliced"):
         for dtype in (np.float32, np.float64):
-            for shape in ((2, 3, 4, 5), (6, 3)):
-                x = make_array(shape, dtype, layout)
-                assert compiled_once(_stats, lambda: cpu.batch_norm_stats(x))
+            x, g, w, b = _inputs((2, 3, 5), dtype, layout, 0.0)
+            assert compiled_once(_forward, lambda: cpu.batch_norm_forward(x, w, b, 1e-5))
+            _, mean, var = cpu.batch_norm_forward(x, w, b, 1e-5)
+            assert compiled_once(_backward,
+                                 lambda: cpu.batch_norm_backward(g, x, mean, var, w, 1e-5))
 
 
 @pytest.mark.gpu
-@given(SHAPES, DTYPES, OFFSETS)
-def test_batch_norm_stats_cuda_matches_reference(shape, dtype, offset):
+@given(SHAPES, DTYPES, OFFSETS, EPS)
+def test_batch_norm_cuda_matches_reference(shape, dtype, offset, eps):
     cupy = cupy_or_skip()
     from minicnn.kernels import cuda
 
-    x = _input(shape, dtype, "transposed", offset)
-    mean, var = cuda.batch_norm_stats(cupy.asarray(x))
-    ref_mean, ref_var = reference.batch_norm_stats(x)
-    assert_same(mean.get(), ref_mean)
-    np.testing.assert_allclose(var.get(), ref_var, rtol=1e-5, atol=1e-12)
+    x, g, weight, bias = _inputs(shape, dtype, "transposed", offset)
+    on_gpu = [cupy.asarray(a) for a in (x, g, weight, bias)]
+    fwd = cuda.batch_norm_forward(on_gpu[0], on_gpu[2], on_gpu[3], eps)
+    for got, want in zip(fwd, reference.batch_norm_forward(x, weight, bias, eps)):
+        _close(got.get(), want, dtype, scale=max(1.0, offset))
+    _, mean, var = reference.batch_norm_forward(x, weight, bias, eps)
+    bwd = cuda.batch_norm_backward(on_gpu[1], on_gpu[0], cupy.asarray(mean), cupy.asarray(var),
+                                   on_gpu[2], eps)
+    for got, want in zip(bwd, reference.batch_norm_backward(g, x, mean, var, weight, eps)):
+        _close(got.get(), want, dtype, scale=float(np.abs(want).max(initial=1.0)))
