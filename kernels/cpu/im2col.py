@@ -1,8 +1,9 @@
 """im2col / col2im as parallel Numba loops over (n, c) planes.
 
-Every (n, c) plane of the input owns the rows c*kh*kw .. (c+1)*kh*kw − 1 of its sample's
-column matrix (and, in col2im, its own output plane), so threads never share a write.
-The inner loops run along ow, contiguous in the columns.
+The columns are laid out (C*kh*kw, N, oh*ow): the images of a batch side by side, so that
+one GEMM covers them all. Every (n, c) plane of the input owns the segments [row, n] of the
+rows c*kh*kw .. (c+1)*kh*kw − 1 (and, in col2im, its own output plane), so threads never
+share a write. The inner loops run along ow, contiguous in the columns.
 """
 import numpy as np
 from numba import njit, prange
@@ -20,7 +21,7 @@ def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         src = x[n, c]                                   # (H, W)
         for i in range(kh):
             for j in range(kw):
-                dst = cols[n, (c * kh + i) * kw + j]    # (oh*ow,)
+                dst = cols[(c * kh + i) * kw + j, n]    # (oh*ow,)
                 off = j * dw - pw
                 lo, hi = tap_range(off, sw, W, ow)
                 for oy in range(oh):
@@ -49,7 +50,7 @@ def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
         dst[:, :] = 0
         for i in range(kh):
             for j in range(kw):
-                src = cols[n, (c * kh + i) * kw + j]    # (oh*ow,)
+                src = cols[(c * kh + i) * kw + j, n]    # (oh*ow,)
                 off = j * dw - pw
                 lo, hi = tap_range(off, sw, W, ow)
                 if hi <= lo:
@@ -70,22 +71,22 @@ def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
-    """x (N, C, H, W) -> cols (N, C*kh*kw, oh*ow), rows ordered (c, i, j)."""
+    """x (N, C, H, W) -> cols (C*kh*kw, N, oh*ow), rows ordered (c, i, j)."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
     x = as_c(x)
     N, C, H, W = x.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
-    cols = np.empty((N, C * kh * kw, oh * ow), dtype=x.dtype)
+    cols = np.empty((C * kh * kw, N, oh * ow), dtype=x.dtype)
     _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return cols
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
-    """cols (N, C*kh*kw, oh*ow) -> dx (N, C, H, W): each entry summed onto its pixel."""
+    """cols (C*kh*kw, N, oh*ow) -> dx (N, C, H, W): each entry summed onto its pixel."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
     N, C, H, W = map(int, input_shape)
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
-    cols = as_c(cols).reshape(N, C * kh * kw, oh * ow)
+    cols = as_c(cols).reshape(C * kh * kw, N, oh * ow)
     dx = np.empty((N, C, H, W), dtype=cols.dtype)
     _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     return dx

@@ -1,7 +1,7 @@
 // im2col / col2im, NCHW. Sizes are long long; every kernel has a float (_f32) and a
 // double (_f64) entry point over one template.
 //
-// im2col: one thread per column entry (n, c, i, j, oy, ox) of cols (N, C*kh*kw, oh*ow).
+// im2col: one thread per column entry (c, i, j, n, oy, ox) of cols (C*kh*kw, N, oh*ow).
 // col2im: the gather form, one thread per input pixel summing every column entry that
 // read it (no atomics, deterministic, the same summation order as the cpu form).
 
@@ -15,12 +15,13 @@ __device__ void im2col_impl(const T* x, T* cols, long long N, long long C, long 
     long long r = t;
     long long ox = r % ow; r /= ow;
     long long oy = r % oh; r /= oh;
+    long long n = r % N;   r /= N;
     long long j = r % kw;  r /= kw;
-    long long i = r % kh;  r /= kh;             // r = n * C + c
+    long long i = r % kh;  r /= kh;             // r = c
     long long iy = oy * sh - ph + i * dh;
     long long ix = ox * sw - pw + j * dw;
     T v = 0;
-    if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = x[(r * H + iy) * W + ix];
+    if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = x[((n * C + r) * H + iy) * W + ix];
     cols[t] = v;
 }
 
@@ -34,7 +35,7 @@ __device__ void col2im_impl(const T* cols, T* dx, long long N, long long C, long
     long long x = t % W;
     long long y = (t / W) % H;
     long long nc = t / (W * H);                 // n * C + c
-    const T* src = cols + nc * kh * kw * oh * ow;
+    long long n = nc / C, c = nc % C;
     T acc = 0;
     for (long long i = 0; i < kh; ++i) {
         long long ty = y + ph - i * dh;         // = oy * sh for the window that reads y
@@ -46,7 +47,7 @@ __device__ void col2im_impl(const T* cols, T* dx, long long N, long long C, long
             if (tx < 0 || tx % sw != 0) continue;
             long long ox = tx / sw;
             if (ox >= ow) continue;
-            acc += src[((i * kw + j) * oh + oy) * ow + ox];
+            acc += cols[(((c * kh + i) * kw + j) * N + n) * oh * ow + oy * ow + ox];
         }
     }
     dx[t] = acc;

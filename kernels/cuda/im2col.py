@@ -4,21 +4,21 @@ from .loader import function, ints, launch_1d
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
-    """x (N, C, H, W) -> cols (N, C*kh*kw, oh*ow), rows ordered (c, i, j)."""
+    """x (N, C, H, W) -> cols (C*kh*kw, N, oh*ow), rows ordered (c, i, j)."""
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
     x = cupy.ascontiguousarray(x)
     N, C, H, W = x.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
-    cols = cupy.empty((N, C * kh * kw, oh * ow), dtype=x.dtype)
+    cols = cupy.empty((C * kh * kw, N, oh * ow), dtype=x.dtype)
     launch_1d(function("im2col", "im2col", x.dtype), cols.size,
               (x, cols) + ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
     return cols
 
 
 def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
-    """cols (N, C*kh*kw, oh*ow) -> dx (N, C, H, W): each entry summed onto its pixel."""
+    """cols (C*kh*kw, N, oh*ow) -> dx (N, C, H, W): each entry summed onto its pixel."""
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))

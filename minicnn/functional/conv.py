@@ -1,10 +1,11 @@
 """Convolutions: conv2d (im2col + GEMM, pointwise GEMM, direct depthwise) and its adjoint
 conv_transpose2d.
 
-The general path turns each image into columns with im2col and multiplies by the
-weight matrix; with groups the columns are viewed as (G, K, P) and one batched matmul
-covers every group. The column buffer is built a batch chunk at a time so it stays
-under the workspace limit (`mc.set_workspace_limit`).
+The general path turns a chunk of images into columns with im2col, laid out
+(C*kh*kw, n, oh*ow) so that one GEMM per group covers the whole chunk (forward, dW and the
+column gradient alike). On the CPU a chunk's columns are kept cache-sized, so the GEMM reads
+what im2col has just written; a chunk of one image gets NCHW output straight from its GEMM.
+Every chunk stays under the workspace limit (`mc.set_workspace_limit`).
 """
 import numpy as np
 
@@ -14,6 +15,9 @@ from ..kernels.shapes import conv_output_shape, pair
 from ._common import shape_str, xp
 
 _workspace_limit = 256 * 2 ** 20
+# On the CPU a batch chunk's columns stay about this size, so that they are still in cache
+# when the GEMM reads them right after im2col wrote them.
+_CACHE_BYTES = 2 * 2 ** 20
 
 
 def set_workspace_limit(nbytes):
@@ -28,9 +32,11 @@ def get_workspace_limit():
     return _workspace_limit
 
 
-def batch_chunks(n, bytes_per_image):
-    """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each)."""
-    step = max(1, _workspace_limit // max(bytes_per_image, 1))
+def batch_chunks(n, bytes_per_image, m=np):
+    """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each) and,
+    for NumPy arrays, stay cache-sized."""
+    budget = _workspace_limit if m is not np else min(_workspace_limit, _CACHE_BYTES)
+    step = max(1, budget // max(bytes_per_image, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
@@ -39,22 +45,34 @@ def _is_identity_window(kernel_size, stride, padding, dilation):
     return kernel_size == (1, 1) and stride == (1, 1) and padding == (0, 0)
 
 
+def _channels_first(a):
+    """(n, C, *spatial) -> (C, n, P), contiguous; no copy for a single image."""
+    n, C = a.shape[:2]
+    return xp(a).ascontiguousarray(a.reshape(n, C, -1).swapaxes(0, 1))
+
+
+def _batch_first(a, shape):
+    """(C, n·P) -> (n, C, *spatial) of `shape`, a view."""
+    n, C = shape[:2]
+    return a.reshape((C, n) + tuple(shape[2:])).swapaxes(0, 1)
+
+
 def _columns(x, kernel_size, stride, padding, dilation):
-    """im2col, or a free reshape for the pointwise case."""  # (n, C*kh*kw, oh*ow)
+    """im2col, or for the pointwise case the input itself."""  # (C*kh*kw, n, oh*ow)
     if _is_identity_window(kernel_size, stride, padding, dilation):
-        return x.reshape(x.shape[0], x.shape[1], -1)
+        return _channels_first(x)
     return kernels.get("im2col", x)(x, kernel_size, stride, padding, dilation)
 
 
 def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
-    """col2im, or a free reshape for the pointwise case."""  # (n, C, H, W)
+    """col2im, or for the pointwise case a view."""  # (C*kh*kw, n, oh*ow) -> (n, C, H, W)
     if _is_identity_window(kernel_size, stride, padding, dilation):
-        return cols.reshape(shape)
+        return _batch_first(cols, shape)
     return kernels.get("col2im", cols)(cols, shape, kernel_size, stride, padding, dilation)
 
 
 class Conv2dGemm(Function):
-    """y[n, g] = W[g] · im2col(x)[n, g] for every image n and group g."""
+    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk."""
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
@@ -63,13 +81,18 @@ class Conv2dGemm(Function):
         OC, Cg, kh, kw = w.shape
         G, K = groups, Cg * kh * kw
         oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
+        P = oh * ow
         window = ((kh, kw), stride, padding, dilation)
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
-        out = m.empty((N, G, OC // G, oh * ow), dtype=x.dtype)         # (N, G, OCg, P)
-        for part in batch_chunks(N, C * kh * kw * oh * ow * x.itemsize):
-            cols = _columns(x[part], *window)                          # (n, C*K', P)
-            cols = cols.reshape(cols.shape[0], G, K, oh * ow)          # (n, G, K, P)
-            m.matmul(wg, cols, out=out[part])
+        out = m.empty((N, OC, P), dtype=x.dtype)                       # (N, OC, P)
+        for part in batch_chunks(N, C * kh * kw * P * x.itemsize, m):
+            cols = _columns(x[part], *window)                          # (G*K, n, P)
+            n = cols.shape[1]
+            cols = cols.reshape(G, K, n * P)                           # (G, K, n*P)
+            if n == 1:                                                 # already NCHW rows
+                m.matmul(wg, cols, out=out[part].reshape(G, OC // G, P))
+            else:
+                out[part] = _batch_first(m.matmul(wg, cols), (n, OC, P))
         out = out.reshape(N, OC, oh, ow)
         if b is not None:
             out += b.reshape(1, OC, 1, 1)
@@ -79,7 +102,7 @@ class Conv2dGemm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """dW = dY · colsᵀ (summed over images), dX = col2im(Wᵀ · dY), db = Σ dY."""
+        """dW = dY · colsᵀ (over every image at once), dX = col2im(Wᵀ · dY), db = Σ dY."""
         x, w = ctx.saved_arrays
         window, G = ctx.params
         m = xp(g)
@@ -91,15 +114,16 @@ class Conv2dGemm(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
         dw = m.zeros((G, OC // G, K), dtype=w.dtype) if need_w else None
-        for part in batch_chunks(N, G * K * P * x.itemsize):
-            gy = g[part].reshape(-1, G, OC // G, P)                    # (n, G, OCg, P)
+        for part in batch_chunks(N, G * K * P * x.itemsize, m):
+            gy = _channels_first(g[part])                              # (OC, n, P)
+            n = gy.shape[1]
+            gy = gy.reshape(G, OC // G, n * P)                         # (G, OCg, n*P)
             if need_w:
-                cols = _columns(x[part], *window).reshape(-1, G, K, P)  # (n, G, K, P)
-                dw += (gy @ cols.transpose(0, 1, 3, 2)).sum(axis=0)
+                cols = _columns(x[part], *window).reshape(G, K, n * P)  # (G, K, n*P)
+                dw += m.matmul(gy, cols.swapaxes(1, 2))
             if need_x:
-                dcols = m.swapaxes(wg, 1, 2) @ gy                      # (n, G, K, P)
-                n = dcols.shape[0]
-                dx[part] = _uncolumns(dcols.reshape(n, -1, P), (n, C, H, W), *window)
+                dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)
+                dx[part] = _uncolumns(dcols.reshape(G * K, n, P), (n, C, H, W), *window)
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, (dw.reshape(w.shape) if need_w else None), db
 
@@ -150,11 +174,11 @@ class ConvTranspose2dGemm(Function):
         crop = _crop(full, padding, output_shape)
         wg = m.swapaxes(w.reshape(G, C // G, K), 1, 2)                 # (G, K, Cg)
         out = m.zeros((N, OCg * G) + output_shape, dtype=x.dtype)
-        for part in batch_chunks(N, G * K * H * W * x.itemsize):
-            xs = x[part].reshape(-1, G, C // G, H * W)                  # (n, G, Cg, P)
-            cols = wg @ xs                                             # (n, G, K, P)
-            n = cols.shape[0]
-            y_full = _uncolumns(cols.reshape(n, G * K, H * W), (n, OCg * G) + full, *window)
+        for part in batch_chunks(N, G * K * H * W * x.itemsize, m):
+            xs = _channels_first(x[part])                              # (C, n, P)
+            n = xs.shape[1]
+            cols = m.matmul(wg, xs.reshape(G, C // G, n * H * W))      # (G, K, n*P)
+            y_full = _uncolumns(cols.reshape(G * K, n, H * W), (n, OCg * G) + full, *window)
             out[part][crop[1]] = y_full[crop[0]]
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
@@ -174,15 +198,17 @@ class ConvTranspose2dGemm(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
         dw = m.zeros((G, C // G, K), dtype=w.dtype) if need_w else None
-        for part in batch_chunks(N, G * K * H * W * x.itemsize):
+        for part in batch_chunks(N, G * K * H * W * x.itemsize, m):
             g_full = m.zeros(g[part].shape[:2] + full, dtype=g.dtype)
             g_full[crop[0]] = g[part][crop[1]]
-            cols = _columns(g_full, *window).reshape(-1, G, K, H * W)  # (n, G, K, P)
+            cols = _columns(g_full, *window)                           # (G*K, n, P)
+            n = cols.shape[1]
+            cols = cols.reshape(G, K, n * H * W)                       # (G, K, n*P)
             if need_x:
-                dx[part] = (wg @ cols).reshape(-1, C, H, W)
+                dx[part] = _batch_first(m.matmul(wg, cols), (n, C, H, W))
             if need_w:
-                xs = x[part].reshape(-1, G, C // G, H * W)              # (n, G, Cg, P)
-                dw += (xs @ cols.transpose(0, 1, 3, 2)).sum(axis=0)
+                xs = _channels_first(x[part]).reshape(G, C // G, n * H * W)  # (G, Cg, n*P)
+                dw += m.matmul(xs, cols.swapaxes(1, 2))
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, (dw.reshape(w.shape) if need_w else None), db
 

@@ -13,7 +13,7 @@ from minicnn.kernels.shapes import conv_output_shape
 def _cols_shape(shape, kernel, stride, padding, dilation):
     N, C, H, W = shape
     oh, ow = conv_output_shape((H, W), kernel, stride, padding, dilation)
-    return (N, C * kernel[0] * kernel[1], oh * ow)
+    return (C * kernel[0] * kernel[1], N, oh * ow)
 
 
 @given(conv_geometry(), DTYPES, LAYOUTS)
@@ -33,12 +33,13 @@ def test_im2col_col2im_reference_match_torch(geometry):
     F = torch.nn.functional
     shape, kernel, stride, padding, dilation = geometry
     x = make_array(shape, np.float64, seed=3)
-    expected = F.unfold(torch.tensor(x), kernel, dilation=dilation, padding=padding,
-                        stride=stride).numpy()
-    assert_same(reference.im2col(x, kernel, stride, padding, dilation), expected)
-    cols = make_array(expected.shape, np.float64, seed=4)
-    expected = F.fold(torch.tensor(cols), shape[2:], kernel, dilation=dilation,
-                      padding=padding, stride=stride).numpy()
+    unfolded = F.unfold(torch.tensor(x), kernel, dilation=dilation, padding=padding,
+                        stride=stride).numpy()                      # (N, C*kh*kw, L)
+    assert_same(reference.im2col(x, kernel, stride, padding, dilation),
+                unfolded.swapaxes(0, 1))                            # (C*kh*kw, N, L)
+    cols = make_array(unfolded.swapaxes(0, 1).shape, np.float64, seed=4)
+    expected = F.fold(torch.tensor(np.ascontiguousarray(cols.swapaxes(0, 1))), shape[2:],
+                      kernel, dilation=dilation, padding=padding, stride=stride).numpy()
     assert_same(reference.col2im(cols, shape, kernel, stride, padding, dilation), expected)
 
 
