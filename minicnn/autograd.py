@@ -174,6 +174,7 @@ def _topological_dependencies(root):
 def _accumulate_leaf(leaf, grad):
     from .tensor import Tensor
 
+    grad = _as_ndarray(grad)                   # a 0-d leaf's gradient may come as a NumPy scalar
     for hook in leaf._hooks or ():
         result = hook(Tensor._make(grad))
         if result is not None:
@@ -186,7 +187,7 @@ def _accumulate_leaf(leaf, grad):
         # a copy: the same gradient array may reach several leaves (e.g. both inputs of add)
         leaf.grad = Tensor._make(grad.copy())
     else:
-        leaf.grad.data = leaf.grad.data + grad
+        leaf.grad.data = _as_ndarray(leaf.grad.data + grad)
 
 
 def _output_gradients(node, received):

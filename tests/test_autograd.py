@@ -170,3 +170,15 @@ def test_float64_flows_through():
     y = (x @ x).softmax(1).sum()
     y.backward()
     assert y.dtype == np.float64 and x.grad.dtype == np.float64
+
+
+def test_zero_dim_leaf_gradient_is_an_array_and_steps():
+    """A 0-d parameter's gradient is a 0-d array (NumPy scalars would not be), also when it
+    accumulates, and an optimizer steps it (CLIP's logit_scale)."""
+    scale = mc.nn.Parameter(mc.tensor(np.float32(2.0)))
+    for _ in range(2):
+        (scale.exp() * 3).backward()
+    assert isinstance(scale.grad.data, np.ndarray) and scale.grad.shape == ()
+    np.testing.assert_allclose(scale.grad.numpy(), 6 * np.exp(2.0), rtol=1e-6)
+    mc.optim.SGD([scale], lr=0.01).step()
+    np.testing.assert_allclose(scale.detach().numpy(), 2.0 - 0.06 * np.exp(2.0), rtol=1e-6)

@@ -202,7 +202,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     Shapes (batch_first=False; batch_first=True swaps the first two of 3-D inputs and
     the output; 2-D inputs are one unbatched sequence): query (L, N, E), key (S, N, E),
     value (S, N, E) -> attn_output (L, N, E). Weights: in_proj_weight (3·E, E) holding
-    the q, k, v projections in that order, in_proj_bias (3·E,), out_proj_weight (E, E),
+    the q, k, v projections in that order, in_proj_bias (3·E,), out_proj_weight (E_out, E),
     out_proj_bias (E,); bias_k, bias_v (1, 1, E) appended to the keys and values;
     add_zero_attn appends a zero key and value. With use_separate_proj_weight,
     q_proj_weight (E, E), k_proj_weight (E, kdim) and v_proj_weight (E, vdim) replace
@@ -261,9 +261,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                          f"{shape_str(value.shape)})")
     _check_projection(op, embed_dim, k_shape, v_shape, in_proj_weight, in_proj_bias,
                       use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
-    _check_shape(op, "out_proj_weight", out_proj_weight, (embed_dim, embed_dim))
+    if out_proj_weight.ndim != 2 or out_proj_weight.shape[1] != embed_dim:
+        raise ValueError(f"{op}: out_proj_weight must have shape (E_out, {embed_dim}), got "
+                         f"{shape_str(out_proj_weight.shape)}")
     if out_proj_bias is not None:
-        _check_shape(op, "out_proj_bias", out_proj_bias, (embed_dim,))
+        _check_shape(op, "out_proj_bias", out_proj_bias, (out_proj_weight.shape[0],))
     if (bias_k is None) != (bias_v is None):
         raise ValueError(f"{op}: bias_k and bias_v must be given together, got "
                          f"{'bias_k' if bias_v is None else 'bias_v'} only")

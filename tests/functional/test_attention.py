@@ -493,7 +493,7 @@ def _mha(query, key, value, E=8, h=2, w_in=None, b_in=None, w_out=None, dropout_
     (((4, 2, 8), (5, 2, 6), (5, 2, 6)), {},
      r"key and value must have 8 features .* got 6 and 6"),
     (((4, 2, 8), (5, 2, 8), (5, 2, 8)), {"w_out": _t((8, 4))},
-     r"out_proj_weight must have shape \(8, 8\), got \(8, 4\)"),
+     r"out_proj_weight must have shape \(E_out, 8\), got \(8, 4\)"),
     (((4, 2, 8), (5, 2, 8), (5, 2, 8)), {"dropout_p": -0.1},
      r"dropout_p has to be between 0 and 1, got -0.1"),
     (((2, 4, 8), (2, 5, 8), (2, 6, 8)), {"batch_first": True},
@@ -505,6 +505,21 @@ def test_mha_bad_input(shapes, kwargs, match):
             kwargs[name] = _t(kwargs[name], bool if name != "bias_k" else np.float32)
     with pytest.raises(ValueError, match=match):
         _mha(*(_t(s) for s in shapes), **kwargs)
+
+
+def test_mha_output_projection_may_change_width():
+    """out_proj (E_out, E) with E_out ≠ E, as torch allows (CLIP's attention pooling)."""
+    torch = pytest.importorskip("torch")
+    q, k = _t((4, 2, 8)), _t((5, 2, 8))
+    w_in, w_out, b_out = _t((24, 8)), _t((6, 8)), _t((6,))
+    out, _ = multi_head_attention_forward(q, k, k, 8, 2, w_in, None, None, None, False, 0.0,
+                                          w_out, b_out, training=False)
+    tq, tk = torch.tensor(q.numpy()), torch.tensor(k.numpy())
+    want, _ = torch.nn.functional.multi_head_attention_forward(
+        tq, tk, tk, 8, 2, torch.tensor(w_in.numpy()), None, None, None, False, 0.0,
+        torch.tensor(w_out.numpy()), torch.tensor(b_out.numpy()), training=False)
+    assert tuple(out.shape) == (4, 2, 6)
+    np.testing.assert_allclose(out.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_mha_bad_dtypes():
