@@ -10,6 +10,16 @@ from ..shapes import avg_pool_divisors, pair, pool_output_shape
 from ._windows import as_c, first_inside
 
 
+@njit(cache=True)
+def _first_nan(src, h0, h1, dh, w0, w1, dw):
+    """(row, column) of the first NaN of a window, in row-major order."""
+    for ih in range(h0, h1, dh):
+        for iw in range(w0, w1, dw):
+            if src[ih, iw] != src[ih, iw]:
+                return ih, iw
+    return h0, w0
+
+
 @njit(parallel=True, cache=True)
 def _max_forward(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, lowest):
     N, C, H, W = x.shape
@@ -25,16 +35,20 @@ def _max_forward(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, lowest):
                 w0 = first_inside(ox * sw - pw, dw)
                 w1 = min(ox * sw - pw + (kw - 1) * dw + 1, W)
                 best = lowest                           # −inf in x's dtype
-                best_at = h0 * W + w0
+                best_h, best_w = h0, w0
+                nan = False
                 for ih in range(h0, h1, dh):
                     for iw in range(w0, w1, dw):
                         v = src[ih, iw]
-                        # the first maximum wins; a NaN beats everything but an earlier NaN
-                        if v > best or (v != v and best == best):
+                        nan |= v != v
+                        if v > best:                    # strict: the first maximum wins
                             best = v
-                            best_at = ih * W + iw
+                            best_h, best_w = ih, iw
+                if nan:                                 # rare: the first NaN wins instead
+                    best_h, best_w = _first_nan(src, h0, h1, dh, w0, w1, dw)
+                    best = src[best_h, best_w]
                 y[n, c, oy, ox] = best
-                idx[n, c, oy, ox] = best_at
+                idx[n, c, oy, ox] = best_h * W + best_w
 
 
 @njit(parallel=True, cache=True)
