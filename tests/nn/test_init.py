@@ -91,16 +91,19 @@ def test_uniform_bounds_and_moments():
     assert t.std() == pytest.approx(5 / math.sqrt(12), rel=0.01)
 
 
-def test_trunc_normal_stays_in_bounds_and_has_the_truncated_moments():
-    t = nn.init.trunc_normal_(mc.empty(200_000, dtype=mc.float64), mean=0.0, std=1.0, a=-1.0,
-                              b=2.0).numpy()
-    assert t.min() >= -1.0 and t.max() <= 2.0
-    # truncated standard normal on [-1, 2]: mean (φ(-1) − φ(2)) / (Φ(2) − Φ(-1))
+@pytest.mark.parametrize("dtype", [mc.float64, mc.float32])
+@pytest.mark.parametrize("a, b", [(-1.0, 2.0),     # most of the mass: redrawn normals
+                                  (1.5, 3.0)])     # a tail: the inverse CDF
+def test_trunc_normal_stays_in_bounds_and_has_the_truncated_moments(a, b, dtype):
+    t = nn.init.trunc_normal_(mc.empty(200_000, dtype=dtype), mean=0.0, std=1.0, a=a,
+                              b=b).numpy()
+    assert t.dtype == np.dtype(dtype) and t.min() >= a and t.max() <= b
+    # truncated standard normal on [a, b]: mean (φ(a) − φ(b)) / (Φ(b) − Φ(a))
     phi = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
     cdf = lambda x: (1 + math.erf(x / math.sqrt(2))) / 2  # noqa: E731
-    z = cdf(2) - cdf(-1)
-    mean = (phi(-1) - phi(2)) / z
-    var = 1 + (-1 * phi(-1) - 2 * phi(2)) / z - mean ** 2
+    z = cdf(b) - cdf(a)
+    mean = (phi(a) - phi(b)) / z
+    var = 1 + (a * phi(a) - b * phi(b)) / z - mean ** 2
     assert t.mean() == pytest.approx(mean, abs=0.01)
     assert t.var() == pytest.approx(var, rel=0.02)
 
