@@ -102,9 +102,9 @@ class BatchNormEval(Function):
         invstd = (1 / m.sqrt(running_var + eps)).astype(x.dtype)
         mean = running_mean.astype(x.dtype)
         scale = invstd if weight is None else invstd * weight
-        out = (x - mean.reshape(shape)) * scale.reshape(shape)   # x − μ first: no cancellation
-        if bias is not None:
-            out = out + bias.reshape(shape)
+        shift = -mean * scale if bias is None else bias - mean * scale
+        out = x * scale.reshape(shape)                  # x·s + (b − μ·s): two passes, as torch
+        out += shift.reshape(shape)
         ctx.save_for_backward(x, mean, invstd, scale)
         return out
 
