@@ -29,6 +29,7 @@ from .kernels import set_kernels
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import Tensor
 from .threads import get_num_threads, set_num_threads
+from .utils import summary
 
 float = float32
 int = int32

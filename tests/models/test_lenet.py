@@ -134,7 +134,7 @@ def test_summary_rows(variant, capsys):
     assert sum(r["params"] for r in rows) == 61706
     text = capsys.readouterr().out
     assert "total parameters: 61,706  (trainable 61,706)" in text
-    assert len(text.strip().splitlines()) == len(rows) + 4
+    assert len(text.strip().splitlines()) == len(rows) + 7   # header, rules, 4 totals
 
 
 def test_summary_depth_one():

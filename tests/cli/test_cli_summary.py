@@ -1,0 +1,68 @@
+"""`minicnn summary MODEL [--input C,H,W] [--depth D]`: the table for zoo models, the native
+input size by default, in_channels only where the constructor takes it, clear errors."""
+import re
+
+import pytest
+
+import minicnn as mc
+from minicnn.cli import main
+
+
+def _table(capsys, *argv):
+    assert main(["summary", *argv]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    rows = {}
+    for line in lines[2:lines.index(lines[1], 2)]:
+        rows.setdefault(line.split()[0], line.split())
+    totals = lines[lines.index(lines[1], 2) + 1:]
+    return lines[0].split(), rows, totals
+
+
+def test_lenet5_at_its_native_size(capsys):
+    header, rows, totals = _table(capsys, "lenet5")
+    assert header == ["layer", "type", "output", "shape", "params", "MACs", "RF", "output",
+                      "bytes"]
+    # name, type, shape (4 words), params, MACs = 6·28·28·25, RF, bytes = 6·28·28·4
+    assert rows["features.0"] == ["features.0", "Conv2d", "(1,", "6,", "28,", "28)", "156",
+                                  "117,600", "5", "18,816"]
+    assert rows["features.6"][-3:] == ["48,000", "32", "480"]
+    assert totals == ["total parameters: 61,706  (trainable 61,706)",
+                      "total MACs: 416,520  (416.52 K)",
+                      "total activation memory: 58,888 bytes  (57.51 KiB)",
+                      "receptive field of the final feature map: 32 pixels"]
+
+
+def test_resnet18_at_a_small_input_and_by_depth(capsys):
+    _, rows, totals = _table(capsys, "resnet18", "--input", "3,64,64")
+    assert rows["conv1"][2:6] == ["(1,", "64,", "32,", "32)"]
+    assert rows["layer1.0.conv1"][-2] == "19" and rows["layer4.1.conv2"][-2] == "435"
+    macs = mc.utils.count_macs(mc.models.resnet18(), (3, 64, 64))
+    assert totals[0] == "total parameters: 11,689,512  (trainable 11,689,512)"
+    assert totals[1] == f"total MACs: {macs:,}  ({macs / 1e6:.2f} M)"
+    assert totals[3] == "receptive field of the final feature map: 435 pixels"
+    _, rows, _ = _table(capsys, "resnet18", "--input", "3,64,64", "--depth", "1")
+    assert list(rows) == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3",
+                          "layer4", "avgpool", "fc"]
+    assert rows["layer4"][1] == "Sequential" and rows["layer4"][-2] == "435"
+
+
+def test_in_channels_only_where_the_constructor_takes_them(capsys):
+    _, rows, _ = _table(capsys, "lenet5", "--input", "3,32,32")
+    assert rows["features.0"][6] == "456"                           # 3·25·6 + 6
+    with pytest.raises(ValueError, match="input has 1 channels but weight expects 3"):
+        main(["summary", "resnet18", "--input", "1,64,64"])    # resnet18() takes no in_channels
+
+
+@pytest.mark.parametrize("name, message", [
+    ("resnet9000", "unknown model 'resnet9000'; close names: resnet50"),
+    ("Resnet18", "unknown model 'Resnet18'; close names: resnet18"),
+    ("lenet", "unknown model 'lenet'; close names: lenet5"),     # a module, not a model
+    ("_inspect", "unknown model '_inspect'"),
+    ("zzzzzzzz", "unknown model 'zzzzzzzz'; see minicnn.models"),
+    ("inception_loss", "'inception_loss' is not a model constructor (it needs arguments)"),
+    ("ResNet", "'ResNet' is not a model constructor (it needs arguments)"),
+])
+def test_unknown_names_are_clear_errors(name, message, capsys):
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        main(["summary", name])
+    assert capsys.readouterr().out == ""
