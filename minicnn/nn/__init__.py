@@ -19,6 +19,7 @@ from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, La
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from .sparse import Embedding
+from .squeeze_excitation import SqueezeExcitation
 
 # `import minicnn.nn.functional as F` works, as `import torch.nn.functional as F` does
 _sys.modules.setdefault(__name__ + ".functional", functional)
@@ -31,5 +32,6 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm",
     "Dropout", "Dropout2d", "ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "Tanh", "Sigmoid",
     "GELU", "SiLU", "Softmax", "LogSoftmax", "Embedding", "MultiheadAttention",
+    "SqueezeExcitation",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "KLDivLoss", "BCEWithLogitsLoss",
 ]
