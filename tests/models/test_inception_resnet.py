@@ -3,9 +3,9 @@ shared naming of the two configurations, block counts and widths, the scaled res
 grid sizes at the smallest input (75), argument errors, a training step, and timm's logits."""
 import numpy as np
 import pytest
-from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_train_eval_differ,
+from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_sgd_lowers_loss,
+                           assert_train_eval_differ,
                            load_fixture, param_count)
-from test_inception_v3 import assert_sgd_lowers_train_mode_loss
 
 import minicnn as mc
 from minicnn.models import InceptionResNet, inception_resnet_v1, inception_resnet_v2
@@ -95,7 +95,7 @@ def test_train_and_eval_differ(model):
 
 def test_sgd_steps_lower_the_loss(model):
     mc.manual_seed(0)
-    assert_sgd_lowers_train_mode_loss(model, (2, 3, SMALL, SMALL), 10)
+    assert_sgd_lowers_loss(model, (2, 3, SMALL, SMALL), 10, lr=0.003, steps=1)
 
 
 @pytest.mark.parametrize("build, pattern", [

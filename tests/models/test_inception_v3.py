@@ -3,8 +3,9 @@ smallest input, 75), the training-mode auxiliary output, initialisation, the bra
 forks of the shared Mixed module, argument errors, a training step, and torchvision's logits."""
 import numpy as np
 import pytest
-from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_train_eval_differ,
-                           param_count, two_batches)
+from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_sgd_lowers_loss,
+                           assert_train_eval_differ,
+                           param_count)
 
 import minicnn as mc
 from minicnn import nn, optim
@@ -12,31 +13,6 @@ from minicnn.models import Inception3, InceptionOutputs, inception_loss, incepti
 from minicnn.models.inception_blocks import Mixed
 
 SMALL = 75          # the smallest input: Mixed_7a's 3×3/2 convs need a 3×3 grid
-
-
-def assert_sgd_lowers_train_mode_loss(model, input_shape, num_classes, lr=0.003, steps=1):
-    """model_helpers.assert_sgd_lowers_loss with the loss measured in training mode (batch
-    statistics): after a few steps from PyTorch's default initialisation, these deep BN
-    networks' eval-mode outputs still hang on barely-updated running statistics and can blow
-    up at small inputs. The model must have no active dropout."""
-    batches = two_batches(input_shape, num_classes)
-    opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    model.train()
-
-    def total_loss():
-        with mc.no_grad():
-            return sum(float(nn.functional.cross_entropy(model(x), y).item())
-                       for x, y in batches)
-
-    before = total_loss()
-    for _ in range(steps):
-        for x, y in batches:
-            opt.zero_grad()
-            nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-    after = total_loss()
-    model.eval()
-    assert np.isfinite(after) and after < before, (before, after)
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +106,7 @@ def test_train_and_eval_differ(model):
 
 def test_sgd_steps_lower_the_loss(model):
     mc.manual_seed(0)
-    assert_sgd_lowers_train_mode_loss(model, (2, 3, SMALL, SMALL), 10)
+    assert_sgd_lowers_loss(model, (2, 3, SMALL, SMALL), 10, lr=0.003, steps=1)
 
 
 def test_bad_dropout_is_named():

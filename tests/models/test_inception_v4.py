@@ -2,9 +2,9 @@
 output shapes (the smallest input, 75), timm's BN eps and uncounted pool padding, argument
 errors, a training step, and timm's logits with its weights."""
 import pytest
-from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_train_eval_differ,
+from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_sgd_lowers_loss,
+                           assert_train_eval_differ,
                            param_count)
-from test_inception_v3 import assert_sgd_lowers_train_mode_loss
 
 import minicnn as mc
 from minicnn import nn
@@ -59,7 +59,7 @@ def test_train_and_eval_differ(model):
 
 def test_sgd_steps_lower_the_loss(model):
     mc.manual_seed(0)
-    assert_sgd_lowers_train_mode_loss(model, (2, 3, SMALL, SMALL), 10)
+    assert_sgd_lowers_loss(model, (2, 3, SMALL, SMALL), 10, lr=0.003, steps=1)
 
 
 def test_bad_drop_rate_is_named():

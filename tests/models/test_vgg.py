@@ -98,7 +98,7 @@ def test_train_and_eval_differ(vgg11_10):
 def test_sgd_steps_lower_the_loss():
     mc.manual_seed(0)
     model = models.vgg11_bn(num_classes=10, init_weights=False)
-    assert_sgd_lowers_loss(model, (2, 3, 32, 32), 10, lr=0.01, steps=1)
+    assert_sgd_lowers_loss(model, (2, 3, 32, 32), 10, lr=0.001, steps=1)
 
 
 def test_fully_convolutional_equals_the_net_at_224(vgg11_10, dense_vgg11_10):
