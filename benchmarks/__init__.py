@@ -1,1 +1,1 @@
-"""Timings of minicnn against PyTorch (run `python -m benchmarks.ops`)."""
+"""Timings of minicnn against PyTorch (run `python -m benchmarks`; see README.md)."""

@@ -1,25 +1,81 @@
-"""Shared timing machinery: thread setup, interleaved repeats, machine description, tables.
+"""Shared timing machinery: thread setup, the device, interleaved repeats, result rows.
 
 Thread counts must be fixed before NumPy loads its BLAS, so `set_threads` is called
-before anything imports numpy, minicnn or torch.
+before anything imports numpy, minicnn or torch; `apply_threads` then sets the same count
+at run time (which is what counts when numpy was already imported, as under `minicnn bench`).
 """
 import os
-import platform
 import statistics
 import time
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
+LIBRARIES = ("minicnn", "torch")
 
 
 def set_threads(n):
-    """Give BLAS, Numba and (once imported) PyTorch the same number of threads."""
+    """Give BLAS, Numba and PyTorch `n` threads through the environment (before imports);
+    subprocesses inherit it."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(n)
 
 
-def apply_torch_threads(torch, n):
-    torch.set_num_threads(n)
+def apply_threads(n, libraries=LIBRARIES):
+    """Set `n` threads at run time: minicnn's (Numba and BLAS) and PyTorch's."""
+    if "minicnn" in libraries:
+        import minicnn
+
+        minicnn.set_num_threads(n)
+    if "torch" in libraries:
+        import torch
+
+        torch.set_num_threads(n)
+
+
+def effective_threads():
+    """The thread counts in force: Numba's, each BLAS library's and PyTorch's."""
+    import numba
+    import torch
+    from threadpoolctl import threadpool_info
+
+    blas = {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()
+            if pool["user_api"] == "blas"}
+    return {"numba": numba.get_num_threads(), "blas": blas, "torch": torch.get_num_threads()}
+
+
+def check_device(device):
+    """SystemExit naming what is missing when `device` is "cuda" and a library sees no GPU."""
+    if device == "cpu":
+        return
+    import torch
+
+    import minicnn
+
+    missing = []
+    if not minicnn.cuda.is_available():
+        missing.append("minicnn sees none (mc.cuda.is_available() is False; it needs CuPy: "
+                       "pip install 'minicnn[gpu]')")
+    if not torch.cuda.is_available():
+        missing.append(f"PyTorch sees none (torch.cuda.is_available() is False; torch "
+                       f"{torch.__version__} may be a CPU-only build)")
+    if missing:
+        raise SystemExit("benchmarks: --device cuda needs a CUDA GPU that both libraries can "
+                         "use, but " + "; ".join(missing))
+
+
+def synchronizer(device):
+    """None on the CPU; on CUDA, a function that waits for both libraries' queued GPU work
+    (called before each reading of the clock)."""
+    if device == "cpu":
+        return None
+    import cupy
+    import torch
+
+    def synchronize():
+        cupy.cuda.Device().synchronize()
+        torch.cuda.synchronize()
+
+    return synchronize
 
 
 def time_interleaved(candidates, repeats, warmup, sync=None):
@@ -42,27 +98,18 @@ def time_interleaved(candidates, repeats, warmup, sync=None):
 
 
 def summarize(seconds):
-    return {"median_ms": 1e3 * statistics.median(seconds), "min_ms": 1e3 * min(seconds)}
+    return {"median_ms": 1e3 * statistics.median(seconds), "min_ms": 1e3 * min(seconds),
+            "times_ms": [round(1e3 * s, 3) for s in seconds]}
 
 
-def machine_description():
-    """CPU model, core count and SIMD flags (from /proc/cpuinfo where available)."""
-    model, flags = platform.processor() or "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and model in ("unknown", "", "x86_64"):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    simd = [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni") if f in flags]
-    return {"cpu": model, "cores": os.cpu_count(), "simd": simd,
-            "python": platform.python_version()}
+def compare(suite, name, ours, theirs, repeats, warmup, sync=None):
+    """One result row: `ours` (minicnn) against `theirs` (PyTorch), timed interleaved."""
+    mine, torch_times = time_interleaved([ours, theirs], repeats, warmup, sync)
+    a, b = summarize(mine), summarize(torch_times)
+    return {"suite": suite, "name": name, "minicnn": a, "torch": b,
+            "ratio": a["median_ms"] / b["median_ms"]}
 
 
-def markdown_table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+def selected(names, only):
+    """The names containing one of the `only` substrings (all of them when `only` is empty)."""
+    return [n for n in names if not only or any(key in n for key in only)]

@@ -2,21 +2,23 @@
 
     python -m benchmarks.ops [--threads N] [--repeats R] [--only NAME ...]
 
-Both libraries run in this process on the same inputs (weights copied from one to the
-other), with the same thread count, after warm-up; repeats alternate between them and
-the table gives medians and the ratio minicnn / PyTorch (below 1: minicnn is faster).
+(the same as `python -m benchmarks --suite ops`). Both libraries run in this process on
+the same inputs, with the same thread count, after warm-up; repeats alternate between
+them and each row gives medians and the ratio minicnn / PyTorch (below 1: minicnn is faster).
 """
-import argparse
-import os
+import sys
 
-from benchmarks.harness import (apply_torch_threads, machine_description, markdown_table,
-                                set_threads, summarize, time_interleaved)
+from .harness import compare, selected
+
+REPEATS = 10
+WARMUP = 2
 
 
 def cases():
     """name → (input shapes, minicnn op, torch op); each op takes (x, *params)."""
-    import minicnn.functional as F
     import torch.nn.functional as TF
+
+    import minicnn.functional as F
 
     def conv(**kw):
         return lambda x, w: F.conv2d(x, w, **kw), lambda x, w: TF.conv2d(x, w, **kw)
@@ -47,7 +49,8 @@ def cases():
     }
 
 
-def run_case(name, shapes, ours, theirs, repeats, warmup):
+def run_case(name, shapes, ours, theirs, repeats, warmup, device="cpu", sync=None):
+    """Two rows: `name` forward (under no_grad) and `name` forward+backward."""
     import numpy as np
     import torch
 
@@ -55,12 +58,12 @@ def run_case(name, shapes, ours, theirs, repeats, warmup):
 
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    mc_in = [mc.tensor(a, requires_grad=True) for a in arrays]
-    torch_in = [torch.tensor(a, requires_grad=True) for a in arrays]
+    mc_in = [mc.tensor(a, device=device, requires_grad=True) for a in arrays]
+    torch_in = [torch.tensor(a, device=device, requires_grad=True) for a in arrays]
     with mc.no_grad():
         out_shape = ours(*mc_in).shape
     grad = rng.standard_normal(out_shape).astype(np.float32)
-    mc_grad, torch_grad = mc.tensor(grad), torch.tensor(grad)
+    mc_grad, torch_grad = mc.tensor(grad, device=device), torch.tensor(grad, device=device)
 
     def mc_forward():
         with mc.no_grad():
@@ -80,52 +83,32 @@ def run_case(name, shapes, ours, theirs, repeats, warmup):
             t.grad = None
         theirs(*torch_in).backward(torch_grad)
 
-    fwd = time_interleaved([mc_forward, torch_forward], repeats, warmup)
-    both = time_interleaved([mc_both, torch_both], repeats, warmup)
-    row = {"op": name}
-    for label, (a, b) in (("forward", fwd), ("forward+backward", both)):
-        sa, sb = summarize(a), summarize(b)
-        row[label] = {"minicnn": sa, "torch": sb, "ratio": sa["median_ms"] / sb["median_ms"]}
-    return row
+    return [compare("ops", f"{name} forward", mc_forward, torch_forward, repeats, warmup, sync),
+            compare("ops", f"{name} forward+backward", mc_both, torch_both, repeats, warmup,
+                    sync)]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--only", nargs="*", help="run the rows whose name contains one of these")
-    args = parser.parse_args(argv)
-    set_threads(args.threads)
-
-    import numba
-    import numpy as np
-    import torch
-
-    import minicnn
-
-    numba.set_num_threads(args.threads)
-    apply_torch_threads(torch, args.threads)
-    machine = machine_description()
-    print(f"machine: {machine['cpu']}, {machine['cores']} cores, SIMD {' '.join(machine['simd'])}")
-    print(f"threads: {args.threads}; minicnn {minicnn.__version__}, torch {torch.__version__}, "
-          f"numpy {np.__version__}, numba {numba.__version__}; median of {args.repeats}")
+def run(only, repeats, warmup, device, sync, progress=print):
+    """The ops rows whose name contains one of `only` (all when empty); `repeats` and
+    `warmup` default to this suite's own when None."""
     rows = []
-    for name, (shapes, ours, theirs) in cases().items():
-        if args.only and not any(key in name for key in args.only):
-            continue
-        row = run_case(name, shapes, ours, theirs, args.repeats, args.warmup)
-        rows.append(row)
-        print(f"  {name}: fwd {row['forward']['ratio']:.2f}×, "
-              f"fwd+bwd {row['forward+backward']['ratio']:.2f}×", flush=True)
-    table = [[r["op"]] + [f"{r[k]['minicnn']['median_ms']:.2f} / {r[k]['torch']['median_ms']:.2f}"
-                          f" = **{r[k]['ratio']:.2f}**" for k in ("forward", "forward+backward")]
-             for r in rows]
-    print()
-    print(markdown_table(["op", "forward ms (minicnn / torch = ratio)",
-                          "forward+backward ms (minicnn / torch = ratio)"], table))
+    all_cases = cases()
+    for name in selected(all_cases, only):
+        shapes, ours, theirs = all_cases[name]
+        pair = run_case(name, shapes, ours, theirs, repeats or REPEATS,
+                        WARMUP if warmup is None else warmup, device, sync)
+        for row in pair:
+            progress(f"  {row['name']}: {row['ratio']:.2f}×")
+        rows += pair
     return rows
 
 
+def main(argv=None):
+    from .cli import main as run_benchmarks
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return run_benchmarks(["--suite", "ops", *argv])
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,5 +1,7 @@
-"""The `minicnn` command (also `python -m minicnn`): train, summary, gradcheck."""
+"""The `minicnn` command (also `python -m minicnn`): train, summary, gradcheck, bench."""
 import argparse
+import difflib
+import inspect
 import sys
 
 from . import datasets
@@ -41,31 +43,61 @@ def parser():
     train.add_argument("--data-root", help="where datasets are kept (default ~/.cache/minicnn)")
     train.add_argument("--download", action="store_true", help="download missing datasets")
 
-    summary = commands.add_parser("summary", help="layers, output shapes and parameters")
-    summary.add_argument("model")
+    summary = commands.add_parser("summary", help="layers, output shapes, parameters, MACs, "
+                                  "receptive fields and activation memory")
+    summary.add_argument("model", help="a constructor of minicnn.models, e.g. resnet18")
     summary.add_argument("--input", type=_input_size, default=None,
                          help="input size C,H,W (default: the model's native size)")
-    summary.add_argument("--depth", type=int, default=None)
+    summary.add_argument("--depth", type=int, default=None,
+                         help="report the modules this many levels down instead of every layer")
 
     check = commands.add_parser("gradcheck", help="numerical gradient check of every op")
     check.add_argument("ops", nargs="*", help="only the ops whose name contains these")
     check.add_argument("--atol", type=float, default=1e-5)
     check.add_argument("--rtol", type=float, default=1e-3)
+
+    from .bench_command import add_parser as add_bench_parser
+    add_bench_parser(commands)
     return top
 
 
 def _summary(args):
-    from .. import models
     from ..utils.summary import summary
 
-    constructor = getattr(models, args.model, None)
-    if constructor is None or not callable(constructor):
-        raise SystemExit(f"minicnn summary: unknown model {args.model!r}")
-    # the model is built for the channels of --input (zoo models take in_channels)
-    model = constructor(in_channels=args.input[0]) if args.input else constructor()
-    size = args.input or getattr(model, "input_size", (1, 32, 32))
-    summary(model, size, depth=args.depth)
+    model = _zoo_model(args.model, args.input[0] if args.input else None)
+    summary(model, args.input or getattr(model, "input_size", (3, 224, 224)), depth=args.depth)
     return 0
+
+
+def _zoo_model(name, channels):
+    """minicnn.models.<name>() with its defaults, built for `channels` input channels where
+    the constructor takes in_channels."""
+    from .. import models, nn
+
+    constructor = None if name.startswith("_") else getattr(models, name, None)
+    if not callable(constructor):
+        names = {n.lower(): n for n in models.__all__ if _constructs_alone(getattr(models, n))}
+        close = [names[n] for n in difflib.get_close_matches(name.lower(), names, n=5)]
+        hint = f"; close names: {', '.join(close)}" if close else "; see minicnn.models"
+        raise SystemExit(f"minicnn summary: unknown model {name!r}{hint}")
+    if not _constructs_alone(constructor):
+        raise SystemExit(f"minicnn summary: {name!r} is not a model constructor (it needs "
+                         f"arguments)")
+    takes_channels = "in_channels" in inspect.signature(constructor).parameters
+    model = constructor(in_channels=channels) if channels and takes_channels else constructor()
+    if not isinstance(model, nn.Module):
+        raise SystemExit(f"minicnn summary: {name!r} is not a model constructor (it returned "
+                         f"{type(model).__name__})")
+    return model
+
+
+def _constructs_alone(value):
+    """Whether `value` can be called without arguments."""
+    try:
+        inspect.signature(value).bind()
+    except (TypeError, ValueError):
+        return False
+    return callable(value)
 
 
 def main(argv=None):
@@ -74,6 +106,8 @@ def main(argv=None):
         from .train_command import run
     elif args.command == "summary":
         run = _summary
+    elif args.command == "bench":
+        from .bench_command import run
     else:
         from .gradcheck_command import run
     return run(args)

@@ -1,0 +1,6 @@
+"""`python -m benchmarks`: see benchmarks/README.md."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""The benchmark command: `python -m benchmarks` (and `minicnn bench`, the same options).
+
+Prints the machine header, then one line per row as it finishes, then the markdown tables;
+writes the JSON document and the PNG chart of the ratios.
+"""
+import argparse
+import os
+
+SUITES = ("ops", "models", "all")
+
+
+def add_arguments(parser):
+    parser.add_argument("--suite", choices=SUITES, default="all",
+                        help="op-by-op rows, whole networks, or both (default: all)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="only the rows whose name contains one of these (e.g. conv3x3 "
+                             "ResNet-18)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="threads for both libraries, BLAS and Numba (default: all cores)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed repeats per library and row (default: each row's own: "
+                             "10 for ops, 3 to 20 for networks)")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="untimed runs per library before timing (default: 2 for ops, "
+                             "1 for networks)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
+                        help="peak memory of each training step, one fresh process per "
+                             "network and library (models suite, CPU; default: on)")
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write the header and every row to this JSON file")
+    parser.add_argument("--png", metavar="PATH",
+                        help="also draw the ratios as a bar chart in this PNG file")
+    return parser
+
+
+def parser():
+    return add_arguments(argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time minicnn against PyTorch, op by op and network by network"))
+
+
+def _check(args):
+    for name, least in (("threads", 1), ("repeats", 1), ("warmup", 0)):
+        value = getattr(args, name)
+        if value is not None and value < least:
+            raise SystemExit(f"benchmarks: --{name} must be at least {least}, got {value}")
+
+
+def run(args):
+    """Run the selected suites with `args` (from `parser()` or `minicnn bench`)."""
+    from .harness import set_threads
+
+    _check(args)
+    set_threads(args.threads)        # before numpy, minicnn or torch are imported below
+    from . import models, ops
+    from .harness import apply_threads, check_device, selected, synchronizer
+    from .machine import describe, header_text
+    from .memory import peak_memory
+    from .report import document, memory_table, timing_table, write_json, write_png
+
+    apply_threads(args.threads)
+    check_device(args.device)
+    sync = synchronizer(args.device)
+    machine = describe(args.threads, args.device)
+    print(header_text(machine), flush=True)
+
+    def progress(line):
+        print(line, flush=True)
+
+    rows, memory = [], []
+    if args.suite in ("ops", "all"):
+        rows += ops.run(args.only, args.repeats, args.warmup, args.device, sync, progress)
+    if args.suite in ("models", "all"):
+        rows += models.run(args.only, args.repeats, args.warmup, args.device, sync, progress)
+        training = [row for row in models.MODEL_ROWS if row.train
+                    and selected([row.name], args.only)]
+        if args.memory and args.device == "cuda":
+            progress("memory: measured on the CPU only; skipped with --device cuda")
+        elif args.memory:
+            memory = peak_memory(training, args.threads, progress=progress)
+    if not rows:
+        raise SystemExit(f"benchmarks: no {args.suite} row name contains any of {args.only}")
+
+    print("\n" + timing_table(rows))
+    if memory:
+        print("\n" + memory_table(memory))
+    settings = {key: getattr(args, key) for key in
+                ("suite", "only", "threads", "repeats", "warmup", "device", "memory")}
+    if args.json:
+        write_json(args.json, document(machine, settings, rows, memory))
+        print(f"\nresults: {args.json}")
+    if args.png:
+        print(write_png(args.png, rows, memory, f"minicnn / PyTorch on {machine['cpu']}, "
+                        f"{args.threads} thread{'s' if args.threads > 1 else ''}, {args.device}"))
+    return 0
+
+
+def main(argv=None):
+    return run(parser().parse_args(argv))

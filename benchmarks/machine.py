@@ -1,0 +1,97 @@
+"""The header of every report: the CPU, library versions, threads and measured peaks."""
+import os
+import platform
+
+
+def cpu_description():
+    """CPU model, core count and SIMD flags (from /proc/cpuinfo where available)."""
+    model, flags = platform.processor() or "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model in ("unknown", "", "x86_64"):
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    simd = [f for f in ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni") if f in flags]
+    return {"cpu": model, "cores": os.cpu_count(), "simd": simd}
+
+
+def _numpy_build_blas(np):
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas['name']} {blas.get('version', '')}".strip()
+    except Exception:                   # older NumPy: no dict form of show_config
+        return "unknown"
+
+
+def library_versions():
+    import numba
+    import numpy as np
+    import torch
+    from threadpoolctl import threadpool_info
+
+    import minicnn
+
+    blas = [f"{pool['internal_api']} {pool.get('version') or ''} "
+            f"({pool.get('architecture') or pool['prefix']})".replace("  ", " ")
+            for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "minicnn": minicnn.__version__,
+            "torch": torch.__version__, "numpy_blas": _numpy_build_blas(np),
+            "blas_loaded": blas}
+
+
+def _gpu_description():
+    import cupy
+    import torch
+
+    return {"gpu": torch.cuda.get_device_name(0), "cupy": cupy.__version__,
+            "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
+
+
+def _load_average():
+    """Runnable processes averaged over 1, 5 and 15 minutes, or None where unknown."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def describe(threads, device):
+    """Everything the header shows, peaks measured now with `threads` threads."""
+    from . import peaks
+    from .harness import effective_threads
+
+    machine = {**cpu_description(), "platform": platform.platform(), "device": device,
+               "load_average": _load_average(),
+               "versions": library_versions(), "threads": threads,
+               "threads_in_force": effective_threads(), "sgemm_gflops": peaks.sgemm_peaks()}
+    machine["fma_gflops"], machine["fma_note"] = peaks.fma_peak(threads)
+    if device == "cuda":
+        machine.update(_gpu_description())
+    return machine
+
+
+def header_text(machine):
+    v = machine["versions"]
+    lines = [f"machine: {machine['cpu']}, {machine['cores']} cores, SIMD "
+             f"{' '.join(machine['simd']) or 'none found'}; {machine['platform']}",
+             f"versions: minicnn {v['minicnn']}, torch {v['torch']}, numpy {v['numpy']} "
+             f"(built with {v['numpy_blas']}; loaded BLAS: {', '.join(v['blas_loaded'])}), "
+             f"numba {v['numba']}, python {v['python']}",
+             f"threads: {machine['threads']} (in force: {machine['threads_in_force']})"]
+    load = machine["load_average"]
+    if load and load[0] > 0.5:
+        lines.append(f"load average {load[0]} (1 min) on {machine['cores']} cores before "
+                     f"starting: other work is running, expect noisy timings")
+    lines += [f"sgemm peak {name}: {rate} GFLOP/s" for name, rate in
+              machine["sgemm_gflops"].items()]
+    lines.append(f"FMA peak: {machine['fma_gflops']} GFLOP/s (Numba, one loop per thread)"
+                 if machine["fma_gflops"] else f"FMA peak: {machine['fma_note']}")
+    if machine["device"] == "cuda":
+        lines.append(f"GPU: {machine['gpu']}, CUDA {machine['cuda']}, cuDNN "
+                     f"{machine['cudnn']}, CuPy {machine['cupy']}")
+    return "\n".join(lines)

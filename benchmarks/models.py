@@ -1,0 +1,146 @@
+"""Whole-network timings, minicnn against PyTorch: inference and a training step.
+
+Each network is built by both libraries from the same code (model_defs), torch's initial
+weights are copied into the minicnn copy, both get the same batch, and then:
+  inference   model.eval(); forward under no_grad
+  train step  model.train(); zero_grad, forward, cross-entropy, backward, SGD(momentum 0.9) step
+timed interleaved after warm-up (python -m benchmarks --suite models).
+"""
+import gc
+from dataclasses import dataclass
+from typing import Callable
+
+from . import model_defs
+from .harness import compare, selected
+
+LEARNING_RATE = 0.01
+MOMENTUM = 0.9
+WARMUP = 1
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    key: str                 # the name `python -m benchmarks.memory` takes
+    name: str
+    build: Callable          # build(lib) → the network, lib being torch or minicnn
+    input_shape: tuple       # (C, H, W)
+    batch: int
+    num_classes: int
+    train: bool              # also time (and measure the memory of) a training step
+    repeats: int             # this row's repeats unless --repeats says otherwise
+
+
+def _mobilenet_v1_w05_cifar(lib):
+    return model_defs.mobilenet_v1(lib, width=0.5, num_classes=10, cifar_stem=True)
+
+
+MODEL_ROWS = (
+    ModelRow("lenet5", "LeNet-5 N64", model_defs.lenet5, (1, 32, 32), 64, 10, True, 20),
+    ModelRow("resnet18_cifar", "ResNet-18 CIFAR N32", model_defs.resnet18_cifar,
+             (3, 32, 32), 32, 10, True, 5),
+    ModelRow("vgg11_bn_cifar", "VGG-11-BN CIFAR N32", model_defs.vgg11_bn_cifar,
+             (3, 32, 32), 32, 10, True, 5),
+    ModelRow("mobilenet_v1_w05_cifar", "MobileNet-v1 w0.5 CIFAR N32",
+             _mobilenet_v1_w05_cifar, (3, 32, 32), 32, 10, True, 5),
+    ModelRow("vit_tiny_cifar", "ViT p4 d192 depth 6 CIFAR N32", model_defs.vit_tiny_cifar,
+             (3, 32, 32), 32, 10, True, 5),
+    ModelRow("resnet50", "ResNet-50 224² N8", model_defs.resnet50, (3, 224, 224), 8, 1000,
+             False, 3),
+    ModelRow("mobilenet_v1", "MobileNet-v1 224² N8", model_defs.mobilenet_v1, (3, 224, 224), 8,
+             1000, False, 3),
+    ModelRow("alexnet", "AlexNet 224² N8", model_defs.alexnet, (3, 224, 224), 8, 1000, False,
+             3),
+)
+ROWS_BY_KEY = {row.key: row for row in MODEL_ROWS}
+
+
+def copy_weights(theirs, ours):
+    """torch model → minicnn model, through the state_dict (parameters and buffers)."""
+    import minicnn as mc
+
+    ours.load_state_dict(mc.io.from_torch(theirs.state_dict()))
+
+
+def build_pair(row, device="cpu"):
+    """(minicnn model, torch model): one architecture, torch's initial weights in both."""
+    import torch
+
+    import minicnn as mc
+
+    torch.manual_seed(0)
+    theirs = row.build(torch)
+    ours = row.build(mc)
+    copy_weights(theirs, ours)
+    return ours.to(device), theirs.to(device)
+
+
+def make_batch(row, batch=None, seed=0):
+    """Arrays (x, labels): (N, C, H, W) float32 standard-normal, (N,) int64 classes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = batch or row.batch
+    x = rng.standard_normal((n, *row.input_shape)).astype(np.float32)
+    return x, rng.integers(0, row.num_classes, n)
+
+
+def sgd(lib, model):
+    return lib.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+
+
+def training_step(lib, model, optimizer, x, labels):
+    optimizer.zero_grad()
+    loss = lib.nn.functional.cross_entropy(model(x), labels)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def run_row(row, repeats, warmup, device="cpu", sync=None):
+    """Rows "<name> inference" and, for training rows, "<name> train step"."""
+    import torch
+
+    import minicnn as mc
+
+    ours, theirs = build_pair(row, device)
+    x, labels = make_batch(row)
+    mc_x, mc_labels = mc.tensor(x, device=device), mc.tensor(labels, device=device)
+    torch_x, torch_labels = torch.tensor(x, device=device), torch.tensor(labels, device=device)
+
+    def mc_inference():
+        with mc.no_grad():
+            ours(mc_x)
+
+    def torch_inference():
+        with torch.no_grad():
+            theirs(torch_x)
+
+    ours.eval()
+    theirs.eval()
+    rows = [compare("models", f"{row.name} inference", mc_inference, torch_inference, repeats,
+                    warmup, sync)]
+    if row.train:
+        ours.train()
+        theirs.train()
+        mc_opt, torch_opt = sgd(mc, ours), sgd(torch, theirs)
+        rows.append(compare(
+            "models", f"{row.name} train step",
+            lambda: training_step(mc, ours, mc_opt, mc_x, mc_labels),
+            lambda: training_step(torch, theirs, torch_opt, torch_x, torch_labels),
+            repeats, warmup, sync))
+    return rows
+
+
+def run(only, repeats, warmup, device, sync, progress=print):
+    """The model rows whose name contains one of `only` (all when empty)."""
+    rows = []
+    by_name = {row.name: row for row in MODEL_ROWS}
+    for name in selected(by_name, only):
+        row = by_name[name]
+        results = run_row(row, repeats or row.repeats, WARMUP if warmup is None else warmup,
+                          device, sync)
+        for result in results:
+            progress(f"  {result['name']}: {result['ratio']:.2f}×")
+        rows += results
+        gc.collect()
+    return rows
