@@ -18,6 +18,7 @@ def set_threads(n):
     subprocesses inherit it."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(n)
+    import minicnn  # noqa: F401  (first, so that its idle-thread policy precedes NumPy's BLAS)
 
 
 def apply_threads(n, libraries=LIBRARIES):

@@ -5,7 +5,9 @@
     (x * x).sum().backward()
 """
 from ._source_layout import use_source_kernels
+from .threads import quiet_idle_threads
 
+quiet_idle_threads()                     # before NumPy loads its BLAS, where it can
 use_source_kernels()
 from . import cuda, functional, io, kernels, models, nn, train, utils  # noqa: E402
 from . import data
