@@ -17,7 +17,7 @@ from ._common import shape_str, xp
 _workspace_limit = 256 * 2 ** 20
 # On the CPU a batch chunk's columns stay about this size, so that they are still in cache
 # when the GEMM reads them right after im2col wrote them.
-_CACHE_BYTES = 2 * 2 ** 20
+_CACHE_BYTES = 4 * 2 ** 20
 
 
 def set_workspace_limit(nbytes):
