@@ -70,17 +70,25 @@ __device__ void backward_impl(const T* g, const T* x, const T* mean, const T* va
     }
 }
 
-#define DEFINE_BATCHNORM(T, SUFFIX)                                                          \
-extern "C" __global__ void batch_norm_forward_##SUFFIX(                                     \
-        const T* x, const T* weight, const T* bias, double eps, T* y, T* mean, T* var,       \
-        long long N, long long C, long long L) {                                             \
-    forward_impl<T>(x, weight, bias, eps, y, mean, var, N, C, L);                            \
-}                                                                                            \
-extern "C" __global__ void batch_norm_backward_##SUFFIX(                                    \
-        const T* g, const T* x, const T* mean, const T* var, const T* weight, double eps,    \
-        T* dx, T* dw, T* db, long long N, long long C, long long L) {                        \
-    backward_impl<T>(g, x, mean, var, weight, eps, dx, dw, db, N, C, L);                     \
+extern "C" __global__ void batch_norm_forward_f32(
+        const float* x, const float* weight, const float* bias, double eps, float* y,
+        float* mean, float* var, long long N, long long C, long long L) {
+    forward_impl<float>(x, weight, bias, eps, y, mean, var, N, C, L);
 }
-
-DEFINE_BATCHNORM(float, f32)
-DEFINE_BATCHNORM(double, f64)
+extern "C" __global__ void batch_norm_forward_f64(
+        const double* x, const double* weight, const double* bias, double eps, double* y,
+        double* mean, double* var, long long N, long long C, long long L) {
+    forward_impl<double>(x, weight, bias, eps, y, mean, var, N, C, L);
+}
+extern "C" __global__ void batch_norm_backward_f32(
+        const float* g, const float* x, const float* mean, const float* var,
+        const float* weight, double eps, float* dx, float* dw, float* db,
+        long long N, long long C, long long L) {
+    backward_impl<float>(g, x, mean, var, weight, eps, dx, dw, db, N, C, L);
+}
+extern "C" __global__ void batch_norm_backward_f64(
+        const double* g, const double* x, const double* mean, const double* var,
+        const double* weight, double eps, double* dx, double* dw, double* db,
+        long long N, long long C, long long L) {
+    backward_impl<double>(g, x, mean, var, weight, eps, dx, dw, db, N, C, L);
+}
