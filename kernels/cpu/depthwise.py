@@ -54,15 +54,25 @@ def _plane_taps(out, src, wk, sh, sw, ph, pw, dh, dw, transpose):
 
 @njit(parallel=True, cache=True)
 def _forward(x, w, y, sh, sw, ph, pw, dh, dw):
-    N, C = x.shape[0], x.shape[1]
-    OC = w.shape[0]
+    N, C, H, W = x.shape
+    OC, _, kh, kw = w.shape
+    oh, ow = y.shape[2], y.shape[3]
     m = OC // C
     for no in prange(N * OC):
         n = no // OC
         o = no - n * OC
+        pad = np.zeros((H + 2 * ph, W + 2 * pw), dtype=x.dtype)   # the plane, zero-padded
+        pad[ph:ph + H, pw:pw + W] = x[n, o // m]
+        wk = w[o, 0]
         dst = y[n, o]                                   # (oh, ow)
         dst[:, :] = 0
-        _plane_taps(dst, x[n, o // m], w[o, 0], sh, sw, ph, pw, dh, dw, False)
+        for i in range(kh):
+            for j in range(kw):
+                tap = wk[i, j]
+                for oy in range(oh):                    # index loops: no per-row views
+                    iy = oy * sh + i * dh
+                    for ox in range(ow):
+                        dst[oy, ox] += tap * pad[iy, ox * sw + j * dw]
 
 
 @njit(parallel=True, cache=True)
