@@ -8,6 +8,7 @@ them sleep instead; `set_num_threads` lets one setting govern both pools.
 """
 import os
 import sys
+
 _threads = None
 _limiter = None  # keeps threadpoolctl's limit in force
 
@@ -38,7 +39,6 @@ def set_num_threads(n):
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     _limiter = threadpool_limits(limits=n, user_api="blas")
     _threads = n
-
 
 
 def get_num_threads():
