@@ -1,5 +1,5 @@
-"""Convolutions: conv2d (im2col + GEMM, pointwise GEMM, direct depthwise) and its adjoint
-conv_transpose2d.
+"""Convolutions: conv2d (im2col + GEMM, Winograd for stride-1 3×3, pointwise GEMM, direct
+depthwise) and its adjoint conv_transpose2d.
 
 The general path turns a chunk of images into columns with im2col, laid out
 (C*kh*kw, n, oh*ow) so that one GEMM per group covers the whole chunk (forward, dW and the
@@ -13,31 +13,8 @@ from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape, pair
 from ._common import shape_str, xp
-
-_workspace_limit = 256 * 2 ** 20
-# On the CPU a batch chunk's columns stay about this size, so that they are still in cache
-# when the GEMM reads them right after im2col wrote them.
-_CACHE_BYTES = 4 * 2 ** 20
-
-
-def set_workspace_limit(nbytes):
-    """Cap, in bytes, on the im2col column buffer of one convolution call (default 256 MiB)."""
-    global _workspace_limit
-    if int(nbytes) <= 0:
-        raise ValueError(f"set_workspace_limit: the limit must be positive, got {nbytes}")
-    _workspace_limit = int(nbytes)
-
-
-def get_workspace_limit():
-    return _workspace_limit
-
-
-def batch_chunks(n, bytes_per_image, m=np):
-    """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each) and,
-    for NumPy arrays, stay cache-sized."""
-    budget = _workspace_limit if m is not np else min(_workspace_limit, _CACHE_BYTES)
-    step = max(1, budget // max(bytes_per_image, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+from .conv_winograd import Conv2dWinograd, winograd_applies
+from .workspace import batch_chunks, get_workspace_limit, set_workspace_limit
 
 
 def _is_identity_window(kernel_size, stride, padding, dilation):
@@ -305,6 +282,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if groups > 1 and groups == x.shape[1] and weight.shape[1] == 1:
         out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
                                     dilation=dilation)
+    elif winograd_applies(x, kernel_size, stride, dilation, groups):
+        out = Conv2dWinograd.apply(x, weight, bias, padding=padding)
     else:
         out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
                                dilation=dilation, groups=int(groups))

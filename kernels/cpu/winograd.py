@@ -1,0 +1,222 @@
+"""Winograd F(2×2, 3×3) tile transforms as parallel Numba loops over tile rows (n, ty).
+
+The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
+column // 2 · C + channel); from there every transform is one long loop along
+(tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays, which is
+what vectorises (the tile counts of small feature maps alone are too short). Each transform
+is separable: a 4-point (or 2-point) transform down the rows, then one across the columns.
+The input gradient adds overlapping tiles onto such rows (even tile rows first, then odd
+ones, so that no two threads add onto the same row) and copies them back to NCHW. The
+filter transforms are tiny and shared with the reference form.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ..reference.winograd import winograd_weight, winograd_weight_grad
+from ..shapes import winograd_tiles
+from ._windows import as_c
+
+__all__ = ["winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad",
+           "winograd_weight", "winograd_weight_grad"]
+
+
+@njit(parallel=True, cache=True)
+def _to_rows(x, rows, ph, pw):
+    N, C, H, W = x.shape
+    for ni in prange(N * H):                                    # image row iy -> rows[n, iy+ph]
+        n = ni // H
+        iy = ni - n * H
+        dst = rows[n, iy + ph]                                  # (2, (tw+1)*C)
+        for c in range(C):
+            src = x[n, c, iy]
+            for k in range(W):
+                col = k + pw
+                dst[col & 1, (col >> 1) * C + c] = src[k]
+
+
+@njit(parallel=True, cache=True)
+def _from_rows(rows, dx, ph, pw):
+    N, C, H, W = dx.shape
+    for ni in prange(N * H):
+        n = ni // H
+        iy = ni - n * H
+        src = rows[n, iy + ph]
+        for c in range(C):
+            dst = dx[n, c, iy]
+            for k in range(W):
+                col = k + pw
+                dst[k] = src[col & 1, (col >> 1) * C + c]
+
+
+@njit(parallel=True, cache=True)
+def _input(rows, v, th, tw):
+    N, C = rows.shape[0], rows.shape[3] // (tw + 1)
+    TC = tw * C
+    for nt in prange(N * th):
+        n = nt // th
+        ty = nt - n * th
+        r = rows[n, 2 * ty:2 * ty + 4]                          # (4, 2, (tw+1)*C)
+        t = np.empty((4, 2, TC + C), dtype=v.dtype)             # Bᵀ down the tile row
+        for j in range(2):
+            r0, r1, r2, r3 = r[0, j], r[1, j], r[2, j], r[3, j]
+            t0, t1, t2, t3 = t[0, j], t[1, j], t[2, j], t[3, j]
+            for f in range(TC + C):
+                t0[f] = r0[f] - r2[f]
+                t1[f] = r1[f] + r2[f]
+                t2[f] = r2[f] - r1[f]
+                t3[f] = r1[f] - r3[f]
+        for a in range(4):                                      # then Bᵀ across each tile:
+            even, odd = t[a, 0], t[a, 1]                        # columns 2tx, 2tx+1 at f,
+            v0, v1, v2, v3 = v[4 * a, nt], v[4 * a + 1, nt], v[4 * a + 2, nt], v[4 * a + 3, nt]
+            for f in range(TC):                                 # 2tx+2, 2tx+3 at f + C
+                v0[f] = even[f] - even[f + C]
+                v1[f] = odd[f] + even[f + C]
+                v2[f] = even[f + C] - odd[f]
+                v3[f] = odd[f] - odd[f + C]
+
+
+@njit(parallel=True, cache=True)
+def _output(m, bias_tiles, y, th, tw):
+    N, OC = y.shape[:2]
+    TO = tw * OC
+    for nt in prange(N * th):
+        n = nt // th
+        ty = nt - n * th
+        left = np.empty((4, TO), dtype=y.dtype)                 # Aᵀ across each tile
+        right = np.empty((4, TO), dtype=y.dtype)
+        for a in range(4):
+            m0, m1, m2, m3 = m[4 * a, nt], m[4 * a + 1, nt], m[4 * a + 2, nt], m[4 * a + 3, nt]
+            la, ra = left[a], right[a]
+            for f in range(TO):
+                la[f] = m0[f] + m1[f] + m2[f]
+                ra[f] = m1[f] - m2[f] - m3[f]
+        out = np.empty((2, 2, TO), dtype=y.dtype)               # (row, column parity, tx*OC + o)
+        for j in range(2):                                      # then Aᵀ down it
+            s = left if j == 0 else right
+            s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+            top, bottom = out[0, j], out[1, j]
+            for f in range(TO):
+                top[f] = s0[f] + s1[f] + s2[f] + bias_tiles[f]
+                bottom[f] = s1[f] - s2[f] - s3[f] + bias_tiles[f]
+        for i in range(2):
+            for o in range(OC):
+                dst = y[n, o, 2 * ty + i]
+                for k in range(2 * tw):
+                    dst[k] = out[i, k & 1, (k >> 1) * OC + o]
+
+
+@njit(parallel=True, cache=True)
+def _output_grad(g, dm, th, tw):
+    N, OC = g.shape[:2]
+    TO = tw * OC
+    for nt in prange(N * th):
+        n = nt // th
+        ty = nt - n * th
+        rows = np.empty((2, 2, TO), dtype=g.dtype)              # (row, column parity, tx*OC + o)
+        for i in range(2):
+            for o in range(OC):
+                src = g[n, o, 2 * ty + i]
+                for k in range(2 * tw):
+                    rows[i, k & 1, (k >> 1) * OC + o] = src[k]
+        h = np.empty((4, 2, TO), dtype=g.dtype)                 # A down each tile
+        for j in range(2):
+            g0, g1 = rows[0, j], rows[1, j]
+            h0, h1, h2, h3 = h[0, j], h[1, j], h[2, j], h[3, j]
+            for f in range(TO):
+                h0[f] = g0[f]
+                h1[f] = g0[f] + g1[f]
+                h2[f] = g0[f] - g1[f]
+                h3[f] = -g1[f]
+        for a in range(4):                                      # then A across it
+            e0, e1 = h[a, 0], h[a, 1]
+            d0, d1, d2, d3 = dm[4 * a, nt], dm[4 * a + 1, nt], dm[4 * a + 2, nt], dm[4 * a + 3, nt]
+            for f in range(TO):
+                d0[f] = e0[f]
+                d1[f] = e0[f] + e1[f]
+                d2[f] = e0[f] - e1[f]
+                d3[f] = -e1[f]
+
+
+@njit(parallel=True, cache=True)
+def _input_grad_rows(dv, rows, th, tw, parity):
+    N, C = rows.shape[0], rows.shape[3] // (tw + 1)
+    TC = tw * C
+    half = (th - parity + 1) // 2                               # tile rows of this parity
+    for nj in prange(N * half):
+        n = nj // half
+        ty = 2 * (nj - n * half) + parity
+        nt = n * th + ty
+        e = np.empty((4, 2, TC + C), dtype=dv.dtype)            # B across the tiles
+        for a in range(4):
+            u0, u1, u2, u3 = dv[4 * a, nt], dv[4 * a + 1, nt], dv[4 * a + 2, nt], dv[4 * a + 3, nt]
+            even, odd = e[a, 0], e[a, 1]
+            for f in range(TC):                                 # columns 2tx, 2tx+1
+                even[f] = u0[f]
+                odd[f] = u1[f] - u2[f] + u3[f]
+            even[TC:] = 0
+            odd[TC:] = 0
+            for f in range(TC):                                 # 2tx+2, 2tx+3: the next
+                even[f + C] += u1[f] + u2[f] - u0[f]            # tile's first two
+                odd[f + C] -= u3[f]
+        r = rows[n, 2 * ty:2 * ty + 4]                          # then B down them, added
+        for j in range(2):                                      # onto the padded rows
+            e0, e1, e2, e3 = e[0, j], e[1, j], e[2, j], e[3, j]
+            r0, r1, r2, r3 = r[0, j], r[1, j], r[2, j], r[3, j]
+            for f in range(TC + C):
+                r0[f] += e0[f]
+                r1[f] += e1[f] - e2[f] + e3[f]
+                r2[f] += e1[f] + e2[f] - e0[f]
+                r3[f] -= e3[f]
+
+
+def winograd_input(x, padding):
+    """x (N, C, H, W) -> V = Bᵀ d B for every 4×4 tile d, (16, N·th·tw, C)."""
+    x = as_c(x)
+    N, C = x.shape[:2]
+    _, (th, tw) = winograd_tiles(x.shape[2:], padding)
+    rows = np.zeros((N, 2 * th + 2, 2, (tw + 1) * C), dtype=x.dtype)
+    _to_rows(x, rows, padding[0], padding[1])
+    v = np.empty((16, N * th * tw, C), dtype=x.dtype)
+    _input(rows, v.reshape(16, N * th, tw * C), th, tw)
+    return v
+
+
+def winograd_output(m, output_shape, bias=None):
+    """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow)."""
+    N, OC, oh, ow = output_shape
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    m = as_c(m).reshape(16, N * th, tw * OC)
+    bias = np.zeros(OC, dtype=m.dtype) if bias is None else bias.astype(m.dtype, copy=False)
+    y = np.empty((N, OC, 2 * th, 2 * tw), dtype=m.dtype)
+    _output(m, np.tile(bias, tw), y, th, tw)
+    if (2 * th, 2 * tw) != (oh, ow):
+        y = np.ascontiguousarray(y[:, :, :oh, :ow])
+    return y
+
+
+def winograd_output_grad(g):
+    """dY (N, OC, oh, ow) -> dM = A dY Aᵀ per 2×2 tile (zeros past an odd edge), (16, N·th·tw, OC)."""
+    N, OC, oh, ow = g.shape
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    if (2 * th, 2 * tw) != (oh, ow):
+        g_even = np.zeros((N, OC, 2 * th, 2 * tw), dtype=g.dtype)
+        g_even[:, :, :oh, :ow] = g
+        g = g_even
+    g = as_c(g)
+    dm = np.empty((16, N * th * tw, OC), dtype=g.dtype)
+    _output_grad(g, dm.reshape(16, N * th, tw * OC), th, tw)
+    return dm
+
+
+def winograd_input_grad(dv, input_shape, padding):
+    """dV (16, N·th·tw, C) -> dX (N, C, H, W): B dV Bᵀ per tile, summed where tiles overlap,
+    padding dropped."""
+    N, C, H, W = map(int, input_shape)
+    _, (th, tw) = winograd_tiles((H, W), padding)
+    dv = as_c(dv).reshape(16, N * th, tw * C)
+    rows = np.zeros((N, 2 * th + 2, 2, (tw + 1) * C), dtype=dv.dtype)
+    for parity in range(2):
+        _input_grad_rows(dv, rows, th, tw, parity)
+    dx = np.empty((N, C, H, W), dtype=dv.dtype)
+    _from_rows(rows, dx, padding[0], padding[1])
+    return dx

@@ -1,0 +1,28 @@
+"""The workspace of the GEMM convolutions: how many images' columns one call builds at once."""
+import numpy as np
+
+_workspace_limit = 256 * 2 ** 20
+# On the CPU a batch chunk's columns stay about this size, so that they are still in cache
+# when the GEMM reads them right after im2col wrote them.
+_CACHE_BYTES = 4 * 2 ** 20
+
+
+def set_workspace_limit(nbytes):
+    """Cap, in bytes, on the column (or Winograd tile) buffer of one convolution call
+    (default 256 MiB)."""
+    global _workspace_limit
+    if int(nbytes) <= 0:
+        raise ValueError(f"set_workspace_limit: the limit must be positive, got {nbytes}")
+    _workspace_limit = int(nbytes)
+
+
+def get_workspace_limit():
+    return _workspace_limit
+
+
+def batch_chunks(n, bytes_per_image, m=np):
+    """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each) and,
+    for NumPy arrays, stay cache-sized."""
+    budget = _workspace_limit if m is not np else min(_workspace_limit, _CACHE_BYTES)
+    step = max(1, budget // max(bytes_per_image, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]

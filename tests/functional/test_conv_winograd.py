@@ -1,0 +1,67 @@
+"""conv2d's Winograd path (stride-1 3×3, groups 1): taken where it applies, equal to the
+im2col path in float32 (batch chunks, odd sizes, padding 0-2) and gradient-checked."""
+import numpy as np
+import pytest
+from conftest import check_gradients, random_array
+
+import minicnn as mc
+from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
+
+
+def _node(out):
+    return type(out.grad_fn).__name__
+
+
+def test_winograd_is_taken_for_dense_stride_one_3x3_only():
+    x = mc.tensor(random_array((1, 4, 6, 6), 0, np.float32), requires_grad=True)
+    w3 = mc.tensor(random_array((4, 4, 3, 3), 1, np.float32), requires_grad=True)
+    assert "Winograd" in _node(conv2d(x, w3, padding=1))
+    assert "Winograd" not in _node(conv2d(x, w3, stride=2, padding=1))
+    assert "Winograd" not in _node(conv2d(x, w3, dilation=2, padding=2))
+    assert "Winograd" not in _node(conv2d(x, mc.tensor(random_array((4, 2, 3, 3), 2, np.float32),
+                                                       requires_grad=True), groups=2))
+
+
+@pytest.mark.parametrize("shape, out_channels, padding, limit", [
+    ((5, 16, 9, 7), 8, (1, 1), 16 * 16 * 20 * 4 * 2),  # two images per chunk, odd sizes
+    ((2, 3, 32, 32), 16, (1, 1), None),                # an RGB stem
+    ((3, 8, 4, 5), 12, (0, 2), None),                  # valid rows, wide columns
+    ((1, 2, 3, 3), 1, (0, 0), None),                   # a single output
+])
+def test_winograd_equals_im2col_in_float32(shape, out_channels, padding, limit):
+    arrays = (random_array(shape, 0, np.float32),
+              random_array((out_channels, shape[1], 3, 3), 1, np.float32),
+              random_array((out_channels,), 2, np.float32))
+    results = []
+    if limit:
+        set_workspace_limit(limit)
+    try:
+        for op, params in ((Conv2dWinograd, dict(padding=padding)),
+                           (Conv2dGemm, dict(stride=(1, 1), padding=padding, dilation=(1, 1),
+                                             groups=1))):
+            x, w, b = (mc.tensor(a, requires_grad=True) for a in arrays)
+            y = op.apply(x, w, b, **params)
+            g = random_array(y.shape, 3, np.float32)
+            (y * mc.tensor(g)).sum().backward()
+            results.append([y.detach().numpy(), x.grad, w.grad, b.grad])
+    finally:
+        set_workspace_limit(256 * 2 ** 20)
+    for got, expected in zip(*results):
+        got = np.asarray(getattr(got, "data", got))
+        expected = np.asarray(getattr(expected, "data", expected))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_winograd_gradcheck():
+    x, w, b = random_array((2, 3, 5, 6), 0), random_array((4, 3, 3, 3), 1), random_array((4,), 2)
+    check_gradients(lambda x, w, b: conv2d(x, w, b, padding=(1, 2)), x, w, b)
+
+
+def test_winograd_reference_and_cpu_forms_agree_through_conv2d():
+    x = random_array((2, 5, 7, 7), 0, np.float32)
+    w = random_array((6, 5, 3, 3), 1, np.float32)
+    fast = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
+    with mc.set_kernels("reference"):
+        readable = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
+    np.testing.assert_allclose(fast, readable, rtol=1e-5, atol=1e-5)
