@@ -6,6 +6,7 @@ from conftest import check_gradients, random_array
 
 import minicnn as mc
 from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
+from minicnn.functional.conv_winograd import MIN_CHANNELS
 
 
 def _node(out):
@@ -13,13 +14,16 @@ def _node(out):
 
 
 def test_winograd_is_taken_for_dense_stride_one_3x3_only():
-    x = mc.tensor(random_array((1, 4, 6, 6), 0, np.float32), requires_grad=True)
-    w3 = mc.tensor(random_array((4, 4, 3, 3), 1, np.float32), requires_grad=True)
-    assert "Winograd" in _node(conv2d(x, w3, padding=1))
-    assert "Winograd" not in _node(conv2d(x, w3, stride=2, padding=1))
-    assert "Winograd" not in _node(conv2d(x, w3, dilation=2, padding=2))
-    assert "Winograd" not in _node(conv2d(x, mc.tensor(random_array((4, 2, 3, 3), 2, np.float32),
-                                                       requires_grad=True), groups=2))
+    C = MIN_CHANNELS
+    x = mc.tensor(random_array((1, C, 6, 6), 0, np.float32), requires_grad=True)
+    w3 = mc.tensor(random_array((4, C, 3, 3), 1, np.float32), requires_grad=True)
+    assert _node(conv2d(x, w3, padding=1)) == "Conv2dWinograd"
+    assert _node(conv2d(x, w3, stride=2, padding=1)) == "Conv2dGemm"
+    assert _node(conv2d(x, w3, dilation=2, padding=2)) == "Conv2dGemm"
+    grouped = mc.tensor(random_array((4, C // 2, 3, 3), 2, np.float32), requires_grad=True)
+    assert _node(conv2d(x, grouped, groups=2)) == "Conv2dGemm"
+    few = mc.tensor(random_array((1, C - 1, 6, 6), 3, np.float32), requires_grad=True)
+    assert _node(conv2d(few, w3[:, 1:], padding=1)) == "Conv2dGemm"
 
 
 @pytest.mark.parametrize("shape, out_channels, padding, limit", [
@@ -55,12 +59,12 @@ def test_winograd_equals_im2col_in_float32(shape, out_channels, padding, limit):
 
 def test_winograd_gradcheck():
     x, w, b = random_array((2, 3, 5, 6), 0), random_array((4, 3, 3, 3), 1), random_array((4,), 2)
-    check_gradients(lambda x, w, b: conv2d(x, w, b, padding=(1, 2)), x, w, b)
+    check_gradients(lambda x, w, b: Conv2dWinograd.apply(x, w, b, padding=(1, 2)), x, w, b)
 
 
 def test_winograd_reference_and_cpu_forms_agree_through_conv2d():
-    x = random_array((2, 5, 7, 7), 0, np.float32)
-    w = random_array((6, 5, 3, 3), 1, np.float32)
+    x = random_array((2, MIN_CHANNELS, 7, 7), 0, np.float32)
+    w = random_array((6, MIN_CHANNELS, 3, 3), 1, np.float32)
     fast = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
     with mc.set_kernels("reference"):
         readable = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()

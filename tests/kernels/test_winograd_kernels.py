@@ -36,12 +36,12 @@ def _case(geometry, dtype, layout="contiguous"):
 def _convolve(form, x, w, b, g, padding):
     """y, dX, dW of a 3×3 stride-1 convolution chained through `form`'s transforms."""
     N, OC = g.shape[:2]
-    u = form.winograd_weight(w)                                        # (16, C, OC)
+    u = form.winograd_weight(w)                                        # (16, OC, C)
     v = form.winograd_input(x, padding)                                # (16, N*T, C)
-    y = form.winograd_output(v @ u, g.shape, b)
+    y = form.winograd_output(v @ u.swapaxes(1, 2), g.shape, b)
     dm = form.winograd_output_grad(g)                                  # (16, N*T, OC)
-    dw = form.winograd_weight_grad(v.swapaxes(1, 2) @ dm)
-    dx = form.winograd_input_grad(dm @ u.swapaxes(1, 2), x.shape, padding)
+    dw = form.winograd_weight_grad(dm.swapaxes(1, 2) @ v)
+    dx = form.winograd_input_grad(dm @ u, x.shape, padding)
     return y, dx, dw
 
 
@@ -92,6 +92,6 @@ def test_winograd_gradient_transforms_are_adjoints(form):
                       np.vdot(x, form.winograd_input_grad(dv, x.shape, padding)))
     assert np.isclose(np.vdot(form.winograd_output(m, g.shape), g),
                       np.vdot(m, form.winograd_output_grad(g)))
-    du = make_array((16, 3, 4), np.float64, seed=7)
+    du = make_array((16, 4, 3), np.float64, seed=7)
     assert np.isclose(np.vdot(form.winograd_weight(w), du),
                       np.vdot(w, form.winograd_weight_grad(du)))
