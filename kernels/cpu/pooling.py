@@ -1,5 +1,11 @@
 """Max and average pooling as parallel Numba loops, one (n, c) plane per iteration.
 
+An undilated max pool is separable: the first maximum down each column of a window row,
+then the first of those across each window (ties go to the earlier row, so the pick is
+still the row-major first maximum, NaN beating everything, as in PyTorch). Both passes
+are branch-free selects: on real data "is this larger?" is a coin toss that a branch
+predictor loses.
+
 Forward and backward both own whole planes, so the backward scatters (adding where
 windows overlap) never race.
 """
@@ -49,6 +55,56 @@ def _max_forward(x, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, lowest):
                     best = src[best_h, best_w]
                 y[n, c, oy, ox] = best
                 idx[n, c, oy, ox] = best_h * W + best_w
+
+
+@njit(parallel=True, cache=True)
+def _max_forward_separable(x, y, idx, kh, kw, sh, sw, ph, pw, lowest):
+    N, C, H, W = x.shape
+    oh, ow = y.shape[2], y.shape[3]
+    for nc in prange(N * C):
+        n = nc // C
+        c = nc - n * C
+        src = x[n, c]                                   # (H, W)
+        col_max = np.empty(W, dtype=x.dtype)            # down each column of a window row
+        col_row = np.empty(W, dtype=np.int64)
+        best = np.empty(ow, dtype=x.dtype)              # across, for every window of the row
+        best_r = np.empty(ow, dtype=np.int64)
+        best_w = np.empty(ow, dtype=np.int64)
+        for oy in range(oh):
+            h0 = max(oy * sh - ph, 0)
+            h1 = min(oy * sh - ph + kh, H)
+            col_max[:] = src[min(h0, H - 1)]
+            col_row[:] = h0
+            for ih in range(h0 + 1, h1):                # first maximum down each column
+                row = src[ih]
+                for w in range(W):
+                    v, b = row[w], col_max[w]
+                    take = (v > b) | ((v != v) > (b != b))
+                    col_max[w] = v if take else b
+                    col_row[w] = ih if take else col_row[w]
+            for ox in range(ow):                        # each window's first column
+                w0 = min(max(ox * sw - pw, 0), W - 1)
+                best[ox], best_r[ox], best_w[ox] = col_max[w0], col_row[w0], w0
+            for j in range(1, kw):                      # then the rest, branch-free
+                for ox in range(ow):
+                    iw = ox * sw - pw + j
+                    inside = (iw > best_w[ox]) & (iw < W)
+                    k = min(max(iw, 0), W - 1)
+                    v, r, b = col_max[k], col_row[k], best[ox]
+                    v_nan, b_nan, earlier = v != v, b != b, r < best_r[ox]
+                    take = inside & ((v > b) | (v_nan > b_nan) | ((v == b) & earlier)
+                                     | (v_nan & b_nan & earlier))
+                    best[ox] = v if take else b
+                    best_r[ox] = r if take else best_r[ox]
+                    best_w[ox] = k if take else best_w[ox]
+            for ox in range(ow):
+                w0 = max(ox * sw - pw, 0)
+                if h1 <= h0 or min(ox * sw - pw + kw, W) <= w0:   # padding alone: points
+                    y[n, c, oy, ox] = lowest                      # past the plane
+                    idx[n, c, oy, ox] = h0 * W + w0
+                else:
+                    y[n, c, oy, ox] = best[ox]
+                    idx[n, c, oy, ox] = best_r[ox] * W + best_w[ox]
 
 
 @njit(parallel=True, cache=True)
@@ -124,7 +180,10 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), bool(ceil_mode))
     y = np.empty((N, C, oh, ow), dtype=x.dtype)
     indices = np.empty((N, C, oh, ow), dtype=np.int64)
-    _max_forward(x, y, indices, kh, kw, sh, sw, ph, pw, dh, dw, x.dtype.type(-np.inf))
+    if (dh, dw) == (1, 1):      # separable: first down the columns, then across
+        _max_forward_separable(x, y, indices, kh, kw, sh, sw, ph, pw, x.dtype.type(-np.inf))
+    else:
+        _max_forward(x, y, indices, kh, kw, sh, sw, ph, pw, dh, dw, x.dtype.type(-np.inf))
     return y, indices
 
 
