@@ -6,16 +6,24 @@ the m output channels of c), the weight gradient one output channel o; no two it
 write the same element. Inner loops run along ow over (strided) row views indexed from 0
 (an index that may be negative costs Numba a wraparound test in every iteration).
 
-Stride (1, 1), the common case, takes a faster path: the input plane is copied into a
-zero-padded buffer of width Wp = W + 2·pw, the output is computed "wide" (rows of Wp,
-the last Wp − ow columns of each row being junk that is never copied out), and then every
-tap (i, j) is one long contiguous loop, ``wide[k] += w[i, j] · pad[k + i·dh·Wp + j·dw]``.
+Stride (1, 1), the common case, takes a faster path, one channel of a group of images per
+iteration: the channel's planes of those images are copied into one zero-padded buffer (each plane inside
+its own border, width Wp = W + 2·pw, Hp = H + 2·ph rows apart), the output is computed
+"wide" (rows of Wp, Hp rows per image; the columns past ow and rows past oh are junk
+that is never copied out), and then every tap (i, j) is one long contiguous loop over the
+group, ``wide[k] += w[i, j] · pad[k + i·dh·Wp + j·dw]``, so that small maps
+(MobileNet's 4×4 and 2×2) still get long loops.
 """
 import numpy as np
 from numba import njit, prange
 
 from ..shapes import conv_output_shape, pair
 from ._windows import as_c, tap_range
+
+# The unit-stride path stacks this many padded pixels of one channel (that many images'
+# planes) per buffer: about 16 KiB of float32, so that it stays in L1 while every tap
+# sweeps it, and small maps still give long loops.
+STACK_ELEMENTS = 4096
 
 
 @njit(cache=True)
@@ -133,22 +141,25 @@ def _copy_rows(plane, flat, start, Wp, into_flat):
 
 
 @njit(cache=True)
-def _padded_plane(src, ph, pw):
-    """The (H, W) plane `src` inside a zero border, flattened: (H + 2ph) * (W + 2pw)."""
-    H, W = src.shape
-    Wp = W + 2 * pw
-    pad = np.zeros((H + 2 * ph) * Wp, dtype=src.dtype)
-    _copy_rows(src, pad, ph * Wp + pw, Wp, True)
+def _padded_stack(planes, ph, pw):
+    """The (N, H, W) planes, each inside a zero border, stacked and flattened: N·Hp·Wp
+    (Hp = H + 2ph, Wp = W + 2pw)."""
+    N, H, W = planes.shape
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    pad = np.zeros(N * Hp * Wp, dtype=planes.dtype)
+    for n in range(N):
+        _copy_rows(planes[n], pad, (n * Hp + ph) * Wp + pw, Wp, True)
     return pad
 
 
 @njit(cache=True)
-def _wide_plane(plane, Wp):
-    """The (oh, ow) plane laid out in rows of Wp (zeros past ow), flattened and cut after
-    the last row's ow entries: (oh − 1) * Wp + ow."""
-    oh, ow = plane.shape
-    wide = np.zeros((oh - 1) * Wp + ow, dtype=plane.dtype)
-    _copy_rows(plane, wide, 0, Wp, True)
+def _wide_stack(planes, Hp, Wp):
+    """The (N, oh, ow) planes in rows of Wp, Hp rows apart (zeros between), flattened and
+    cut after the last plane's ow entries: ((N − 1)·Hp + oh − 1)·Wp + ow."""
+    N, oh, ow = planes.shape
+    wide = np.zeros(((N - 1) * Hp + oh - 1) * Wp + ow, dtype=planes.dtype)
+    for n in range(N):
+        _copy_rows(planes[n], wide, n * Hp * Wp, Wp, True)
     return wide
 
 
@@ -169,50 +180,56 @@ def _wide_taps(wide, pad, wk, Wp, dh, dw, transpose):
 
 
 @njit(parallel=True, cache=True)
-def _forward_unit_stride(x, w, y, ph, pw, dh, dw):
+def _forward_unit_stride(x, w, y, ph, pw, dh, dw, B):
     N, C, H, W = x.shape
     OC = w.shape[0]
     oh, ow = y.shape[2], y.shape[3]
     m = OC // C
-    Wp = W + 2 * pw
-    L = (oh - 1) * Wp + ow                              # wide output length
-    for no in prange(N * OC):
-        n = no // OC
-        o = no - n * OC
-        pad = _padded_plane(x[n, o // m], ph, pw)       # ((H+2ph) * Wp,)
-        wide = np.zeros(L, dtype=x.dtype)               # output in rows of Wp
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    groups = (N + B - 1) // B
+    for bo in prange(groups * OC):                      # B images of one channel each
+        b = bo // OC
+        o = bo - b * OC
+        n0, n1 = b * B, min(N, b * B + B)
+        pad = _padded_stack(x[n0:n1, o // m], ph, pw)   # ((n1-n0) * Hp * Wp,)
+        wide = np.zeros(((n1 - n0 - 1) * Hp + oh - 1) * Wp + ow, dtype=x.dtype)
         _wide_taps(wide, pad, w[o, 0], Wp, dh, dw, False)
-        _copy_rows(y[n, o], wide, 0, Wp, False)         # drop the junk columns
+        for n in range(n0, n1):                         # drop the junk rows and columns
+            _copy_rows(y[n, o], wide, (n - n0) * Hp * Wp, Wp, False)
 
 
 @njit(parallel=True, cache=True)
-def _grad_input_unit_stride(g, w, dx, ph, pw, dh, dw):
+def _grad_input_unit_stride(g, w, dx, ph, pw, dh, dw, B):
     N, C, H, W = dx.shape
     OC = w.shape[0]
     m = OC // C
-    Wp = W + 2 * pw
-    for nc in prange(N * C):
-        n = nc // C
-        c = nc - n * C
-        pad = np.zeros((H + 2 * ph) * Wp, dtype=dx.dtype)   # dx with its border, flattened
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    groups = (N + B - 1) // B
+    for bc in prange(groups * C):
+        b = bc // C
+        c = bc - b * C
+        n0, n1 = b * B, min(N, b * B + B)
+        pad = np.zeros((n1 - n0) * Hp * Wp, dtype=dx.dtype)   # dx with borders
         for o in range(c * m, c * m + m):
-            wide = _wide_plane(g[n, o], Wp)             # zeros in the junk columns
+            wide = _wide_stack(g[n0:n1, o], Hp, Wp)     # zeros in the junk
             _wide_taps(wide, pad, w[o, 0], Wp, dh, dw, True)
-        _copy_rows(dx[n, c], pad, ph * Wp + pw, Wp, False)  # drop the border
+        for n in range(n0, n1):                         # drop the borders
+            _copy_rows(dx[n, c], pad, ((n - n0) * Hp + ph) * Wp + pw, Wp, False)
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc"})
-def _grad_weight_unit_stride(x, g, dw_out, ph, pw, dh, dw):
+def _grad_weight_unit_stride(x, g, dw_out, ph, pw, dh, dw, B):
     N, C, H, W = x.shape
     OC, _, kh, kw = dw_out.shape
     m = OC // C
-    Wp = W + 2 * pw
-    L = (g.shape[2] - 1) * Wp + g.shape[3]
+    Hp, Wp = H + 2 * ph, W + 2 * pw
     for o in prange(OC):
         acc = np.zeros(kh * kw)                         # float64 accumulators
-        for n in range(N):
-            pad = _padded_plane(x[n, o // m], ph, pw)
-            wide = _wide_plane(g[n, o], Wp)             # zeros in the junk columns
+        for n0 in range(0, N, B):
+            n1 = min(N, n0 + B)
+            pad = _padded_stack(x[n0:n1, o // m], ph, pw)
+            wide = _wide_stack(g[n0:n1, o], Hp, Wp)     # zeros in the junk
+            L = wide.shape[0]
             for i in range(kh):
                 for j in range(kw):
                     shifted = pad[i * dh * Wp + j * dw:i * dh * Wp + j * dw + L]
@@ -231,11 +248,13 @@ def _operands(a, b):
     return a, as_c(b.astype(a.dtype, copy=False))
 
 
-def _run(unit_stride_kernel, kernel, a, b, out, stride, padding, dilation):
+def _run(unit_stride_kernel, kernel, a, b, out, stride, padding, dilation, input_hw):
     """`out` filled by `kernel`, or by `unit_stride_kernel` when the stride is (1, 1)."""
     (sh, sw), (ph, pw), (dh, dw) = map(pair, (stride, padding, dilation))
     if (sh, sw) == (1, 1):
-        unit_stride_kernel(a, b, out, ph, pw, dh, dw)
+        padded = (input_hw[0] + 2 * ph) * (input_hw[1] + 2 * pw)
+        images = max(1, STACK_ELEMENTS // padded)
+        unit_stride_kernel(a, b, out, ph, pw, dh, dw, images)
     else:
         kernel(a, b, out, sh, sw, ph, pw, dh, dw)
     return out
@@ -248,7 +267,8 @@ def depthwise_conv2d(x, weight, stride, padding, dilation):
     OC, _, kh, kw = weight.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
     y = np.empty((N, OC, oh, ow), dtype=x.dtype)
-    return _run(_forward_unit_stride, _forward, x, weight, y, stride, padding, dilation)
+    return _run(_forward_unit_stride, _forward, x, weight, y, stride, padding, dilation,
+                (H, W))
 
 
 def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, dilation):
@@ -256,7 +276,7 @@ def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, 
     grad_out, weight = _operands(grad_out, weight)
     dx = np.empty(tuple(map(int, input_shape)), dtype=grad_out.dtype)
     return _run(_grad_input_unit_stride, _grad_input, grad_out, weight, dx, stride, padding,
-                dilation)
+                dilation, dx.shape[2:])
 
 
 def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dilation):
@@ -264,4 +284,4 @@ def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dil
     x, grad_out = _operands(x, grad_out)
     dw_out = np.empty(tuple(map(int, weight_shape)), dtype=x.dtype)
     return _run(_grad_weight_unit_stride, _grad_weight, x, grad_out, dw_out, stride, padding,
-                dilation)
+                dilation, x.shape[2:])

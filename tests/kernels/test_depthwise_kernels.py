@@ -87,3 +87,20 @@ def test_depthwise_cuda_matches_reference(geometry, m, dtype):
                 reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
     assert_same(cuda.depthwise_conv2d_grad_weight(cx, cg, w.shape, *args).get(),
                 reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+
+
+@pytest.mark.parametrize("images_per_buffer", [1, 2, 5])
+def test_depthwise_unit_stride_groups_of_images_match_reference(monkeypatch, images_per_buffer):
+    """The unit-stride path stacks a group of images per buffer: one, an uneven split of
+    the batch, or all of it."""
+    from minicnn.kernels.cpu import depthwise as module
+
+    geometry = ((5, 3, 6, 7), (3, 2), (1, 1), (1, 1), (2, 1))
+    padded = (6 + 2) * (7 + 2)
+    monkeypatch.setattr(module, "STACK_ELEMENTS", images_per_buffer * padded)
+    x, w, g, args = _case(geometry, 2, np.float64)
+    assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
+    assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
+                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
+    assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
+                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
