@@ -109,7 +109,7 @@ class GELU(Function):
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)
             return 0.5 * a * (1 + m.tanh(inner))
-        return 0.5 * a * (1 + kernels.get("erf", a)(a * (1 / math.sqrt(2))))
+        return kernels.get("gelu", a)(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -121,9 +121,7 @@ class GELU(Function):
             t = m.tanh(k * (a + 0.044715 * a ** 3))
             du = k * (1 + 3 * 0.044715 * a * a)
             return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * du)
-        cdf = 0.5 * (1 + kernels.get("erf", a)(a * (1 / math.sqrt(2))))
-        pdf = m.exp(-0.5 * a * a) * (1 / math.sqrt(2 * math.pi))
-        return g * (cdf + a * pdf)
+        return kernels.get("gelu_backward", a)(a, g)
 
 
 class SiLU(Function):
