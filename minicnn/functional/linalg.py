@@ -55,20 +55,23 @@ def matmul(input, other):
 
 
 class Linear(Function):
+    """y = x · Wᵀ + b, every leading dimension of x folded into the rows of one GEMM (a
+    broadcast matmul would run one small GEMM per leading index instead)."""
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x @ weight.T
+        out = x.reshape(-1, x.shape[-1]) @ weight.T                    # (rows, out)
         if bias is not None:
             out += bias
-        return out
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     @staticmethod
     def backward(ctx, g):
         """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
         x, weight = ctx.saved_arrays
-        dx = g @ weight if ctx.needs_input_grad[0] else None
-        g2 = g.reshape(-1, g.shape[-1])
+        g2 = g.reshape(-1, g.shape[-1])                                # (rows, out)
+        dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
         dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
