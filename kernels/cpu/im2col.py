@@ -1,9 +1,10 @@
-"""im2col / col2im as parallel Numba loops over (n, c) planes.
+"""im2col / col2im as parallel Numba loops over (n, c) planes (and kernel rows).
 
 The columns are laid out (C*kh*kw, N, oh*ow): the images of a batch side by side, so that
-one GEMM covers them all. Every (n, c) plane of the input owns the segments [row, n] of the
-rows c*kh*kw .. (c+1)*kh*kw − 1 (and, in col2im, its own output plane), so threads never
-share a write. The inner loops run along ow, contiguous in the columns.
+one GEMM covers them all. In im2col every kernel row i of an (n, c) plane owns the segments
+[row, n] of the rows (c*kh + i)*kw .. (c*kh + i + 1)*kw − 1; in col2im every (n, c) plane
+owns its output plane; so threads never share a write. The inner loops run along ow,
+contiguous in the columns.
 """
 import numpy as np
 from numba import njit, prange
@@ -15,29 +16,30 @@ from ._windows import as_c, tap_range
 @njit(parallel=True, cache=True)
 def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     N, C, H, W = x.shape
-    for nc in prange(N * C):
+    for nci in prange(N * C * kh):                      # one kernel row of one plane each:
+        nc = nci // kh                                  # enough iterations for every thread
+        i = nci - nc * kh                               # even with a few channels (RGB)
         n = nc // C
         c = nc - n * C
         src = x[n, c]                                   # (H, W)
-        for i in range(kh):
-            for j in range(kw):
-                dst = cols[(c * kh + i) * kw + j, n]    # (oh*ow,)
-                off = j * dw - pw
-                lo, hi = tap_range(off, sw, W, ow)
-                for oy in range(oh):
-                    iy = oy * sh - ph + i * dh
-                    base = oy * ow
-                    if iy < 0 or iy >= H:                   # the whole row is padding
-                        dst[base:base + ow] = 0
-                        continue
-                    dst[base:base + lo] = 0                 # left padding
-                    if hi > lo:
-                        if sw == 1:                         # contiguous copy
-                            dst[base + lo:base + hi] = src[iy, lo + off:hi + off]
-                        else:                               # every sw-th pixel
-                            last = (hi - 1) * sw + off
-                            dst[base + lo:base + hi] = src[iy, lo * sw + off:last + 1:sw]
-                    dst[base + hi:base + ow] = 0            # right padding
+        for j in range(kw):
+            dst = cols[(c * kh + i) * kw + j, n]        # (oh*ow,)
+            off = j * dw - pw
+            lo, hi = tap_range(off, sw, W, ow)
+            for oy in range(oh):
+                iy = oy * sh - ph + i * dh
+                base = oy * ow
+                if iy < 0 or iy >= H:                   # the whole row is padding
+                    dst[base:base + ow] = 0
+                    continue
+                dst[base:base + lo] = 0                 # left padding
+                if hi > lo:
+                    if sw == 1:                         # contiguous copy
+                        dst[base + lo:base + hi] = src[iy, lo + off:hi + off]
+                    else:                               # every sw-th pixel
+                        last = (hi - 1) * sw + off
+                        dst[base + lo:base + hi] = src[iy, lo * sw + off:last + 1:sw]
+                dst[base + hi:base + ow] = 0            # right padding
 
 
 @njit(parallel=True, cache=True)
