@@ -67,9 +67,6 @@ def _max_forward_separable(x, y, idx, kh, kw, sh, sw, ph, pw, lowest):
         src = x[n, c]                                   # (H, W)
         col_max = np.empty(W, dtype=x.dtype)            # down each column of a window row
         col_row = np.empty(W, dtype=np.int64)
-        best = np.empty(ow, dtype=x.dtype)              # across, for every window of the row
-        best_r = np.empty(ow, dtype=np.int64)
-        best_w = np.empty(ow, dtype=np.int64)
         for oy in range(oh):
             h0 = max(oy * sh - ph, 0)
             h1 = min(oy * sh - ph + kh, H)
@@ -82,29 +79,24 @@ def _max_forward_separable(x, y, idx, kh, kw, sh, sw, ph, pw, lowest):
                     take = (v > b) | ((v != v) > (b != b))
                     col_max[w] = v if take else b
                     col_row[w] = ih if take else col_row[w]
-            for ox in range(ow):                        # each window's first column
-                w0 = min(max(ox * sw - pw, 0), W - 1)
-                best[ox], best_r[ox], best_w[ox] = col_max[w0], col_row[w0], w0
-            for j in range(1, kw):                      # then the rest, branch-free
-                for ox in range(ow):
-                    iw = ox * sw - pw + j
-                    inside = (iw > best_w[ox]) & (iw < W)
-                    k = min(max(iw, 0), W - 1)
-                    v, r, b = col_max[k], col_row[k], best[ox]
-                    v_nan, b_nan, earlier = v != v, b != b, r < best_r[ox]
-                    take = inside & ((v > b) | (v_nan > b_nan) | ((v == b) & earlier)
-                                     | (v_nan & b_nan & earlier))
-                    best[ox] = v if take else b
-                    best_r[ox] = r if take else best_r[ox]
-                    best_w[ox] = k if take else best_w[ox]
-            for ox in range(ow):
+            for ox in range(ow):                        # then across the window's columns
                 w0 = max(ox * sw - pw, 0)
-                if h1 <= h0 or min(ox * sw - pw + kw, W) <= w0:   # padding alone: points
-                    y[n, c, oy, ox] = lowest                      # past the plane
+                w1 = min(ox * sw - pw + kw, W)
+                if h1 <= h0 or w1 <= w0:                # padding alone: points past the plane
+                    y[n, c, oy, ox] = lowest
                     idx[n, c, oy, ox] = h0 * W + w0
-                else:
-                    y[n, c, oy, ox] = best[ox]
-                    idx[n, c, oy, ox] = best_r[ox] * W + best_w[ox]
+                    continue
+                best, best_r, best_w = col_max[w0], col_row[w0], w0
+                for iw in range(w0 + 1, w1):            # branch-free selects
+                    v, r = col_max[iw], col_row[iw]
+                    v_nan, b_nan, earlier = v != v, best != best, r < best_r
+                    take = ((v > best) | (v_nan > b_nan) | ((v == best) & earlier)
+                            | (v_nan & b_nan & earlier))
+                    best = v if take else best
+                    best_r = r if take else best_r
+                    best_w = iw if take else best_w
+                y[n, c, oy, ox] = best
+                idx[n, c, oy, ox] = best_r * W + best_w
 
 
 @njit(parallel=True, cache=True)
