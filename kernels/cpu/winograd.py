@@ -181,17 +181,25 @@ def winograd_input(x, padding):
     return v
 
 
-def winograd_output(m, output_shape, bias=None):
-    """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow)."""
+def winograd_output(m, output_shape, bias=None, out=None):
+    """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow);
+    written into `out` (C-contiguous, of that shape) when given."""
     N, OC, oh, ow = output_shape
     th, tw = (oh + 1) // 2, (ow + 1) // 2
     m = as_c(m).reshape(16, N * th, tw * OC)
     bias = np.zeros(OC, dtype=m.dtype) if bias is None else bias.astype(m.dtype, copy=False)
-    y = np.empty((N, OC, 2 * th, 2 * tw), dtype=m.dtype)
+    even = (2 * th, 2 * tw) == (oh, ow)
+    if out is None or not even or not out.flags.c_contiguous:
+        y = np.empty((N, OC, 2 * th, 2 * tw), dtype=m.dtype)
+    else:
+        y = out
     _output(m, np.tile(bias, tw), y, th, tw)
-    if (2 * th, 2 * tw) != (oh, ow):
-        y = np.ascontiguousarray(y[:, :, :oh, :ow])
-    return y
+    if y is out:
+        return out
+    if out is None:
+        return y if even else np.ascontiguousarray(y[:, :, :oh, :ow])
+    out[...] = y[:, :, :oh, :ow]
+    return out
 
 
 def winograd_output_grad(g):

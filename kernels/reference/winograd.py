@@ -88,8 +88,9 @@ def winograd_input(x, padding):
     return v.reshape(16, N * th * tw, C)
 
 
-def winograd_output(m, output_shape, bias=None):
-    """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow)."""
+def winograd_output(m, output_shape, bias=None, out=None):
+    """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow);
+    written into `out` (of that shape) when given."""
     xp = xp_of(m)
     N, OC, oh, ow = output_shape
     th, tw = (oh + 1) // 2, (ow + 1) // 2
@@ -99,7 +100,10 @@ def winograd_output(m, output_shape, bias=None):
     y = y.reshape(N, OC, 2 * th, 2 * tw)[:, :, :oh, :ow]
     if bias is not None:
         y = y + bias.reshape(1, OC, 1, 1)
-    return xp.ascontiguousarray(y)
+    if out is None:
+        return xp.ascontiguousarray(y)
+    out[...] = y
+    return out
 
 
 def winograd_output_grad(g):

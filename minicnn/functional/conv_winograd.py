@@ -39,7 +39,7 @@ class Conv2dWinograd(Function):
         for part in batch_chunks(N, 16 * max(C, OC) * th * tw * x.itemsize, m):
             v = to_tiles(x[part], padding)                               # (16, n*T, C)
             n = x[part].shape[0]
-            out[part] = from_tiles(m.matmul(v, ut), (n, OC, oh, ow), b)  # (16, n*T, OC) in
+            from_tiles(m.matmul(v, ut), (n, OC, oh, ow), b, out=out[part])  # (16, n*T, OC) in
         ctx.save_for_backward(x, ut.swapaxes(1, 2))
         ctx.params = padding
         return out

@@ -51,6 +51,10 @@ def test_winograd_cpu_matches_reference(geometry, dtype, layout):
     assert_same(cpu.winograd_input(x, padding), reference.winograd_input(x, padding))
     assert_same(cpu.winograd_output(m, g.shape, b), reference.winograd_output(m, g.shape, b))
     assert_same(cpu.winograd_output(m, g.shape), reference.winograd_output(m, g.shape))
+    for form in (cpu, reference):                      # written into a given array
+        buffer = np.empty(g.shape, dtype=dtype)
+        assert form.winograd_output(m, g.shape, b, out=buffer) is buffer
+        assert_same(buffer, reference.winograd_output(m, g.shape, b))
     assert_same(cpu.winograd_output_grad(g), reference.winograd_output_grad(g))
     assert_same(cpu.winograd_input_grad(dv, x.shape, padding),
                 reference.winograd_input_grad(dv, x.shape, padding))
