@@ -14,7 +14,7 @@ from ..autograd import Function
 from ..kernels.shapes import conv_output_shape, pair
 from ._common import shape_str, xp
 from .conv_winograd import Conv2dWinograd, winograd_applies
-from .workspace import KEEP_COLUMNS_BYTES, batch_chunks, get_workspace_limit, set_workspace_limit
+from .workspace import batch_chunks, get_workspace_limit, set_workspace_limit
 
 
 def _is_identity_window(kernel_size, stride, padding, dilation):
@@ -49,8 +49,7 @@ def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
 
 
 class Conv2dGemm(Function):
-    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk; small layers
-    keep their columns for the weight gradient."""
+    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk."""
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
@@ -63,14 +62,10 @@ class Conv2dGemm(Function):
         window = ((kh, kw), stride, padding, dilation)
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
         out = m.empty((N, OC, P), dtype=x.dtype)                       # (N, OC, P)
-        keep = ctx.needs_input_grad[1] and N * C * kh * kw * P * x.itemsize <= KEEP_COLUMNS_BYTES
-        ctx.kept_columns = []
         for part in batch_chunks(N, C * kh * kw * P * x.itemsize, m):
             cols = _columns(x[part], *window)                          # (G*K, n, P)
             n = cols.shape[1]
             cols = cols.reshape(G, K, n * P)                           # (G, K, n*P)
-            if keep:
-                ctx.kept_columns.append(cols)
             if n == 1:                                                 # already NCHW rows
                 m.matmul(wg, cols, out=out[part].reshape(G, OC // G, P))
             else:
@@ -96,13 +91,12 @@ class Conv2dGemm(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
         dw = m.zeros((G, OC // G, K), dtype=w.dtype) if need_w else None
-        for i, part in enumerate(batch_chunks(N, G * K * P * x.itemsize, m)):
+        for part in batch_chunks(N, G * K * P * x.itemsize, m):
             gy = _channels_first(g[part])                              # (OC, n, P)
             n = gy.shape[1]
             gy = gy.reshape(G, OC // G, n * P)                         # (G, OCg, n*P)
             if need_w:
-                cols = (ctx.kept_columns[i] if ctx.kept_columns else
-                        _columns(x[part], *window).reshape(G, K, n * P))  # (G, K, n*P)
+                cols = _columns(x[part], *window).reshape(G, K, n * P)  # (G, K, n*P)
                 dw += m.matmul(gy, cols.swapaxes(1, 2))
             if need_x:
                 dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)

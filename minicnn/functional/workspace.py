@@ -5,10 +5,6 @@ _workspace_limit = 256 * 2 ** 20
 # On the CPU a batch chunk's columns stay about this size, so that they are still in cache
 # when the GEMM reads them right after im2col wrote them.
 _CACHE_BYTES = 4 * 2 ** 20
-# A forward pass keeps its columns for the weight gradient, instead of rebuilding them in
-# backward, when they total at most this (small layers, whose im2col costs more than it
-# would seem: LeNet-5's spend a fifth of a training step rebuilding them).
-KEEP_COLUMNS_BYTES = 16 * 2 ** 20
 
 
 def set_workspace_limit(nbytes):
