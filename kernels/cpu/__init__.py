@@ -2,7 +2,8 @@
 from .batchnorm import batch_norm_backward, batch_norm_forward
 from .depthwise import (depthwise_conv2d, depthwise_conv2d_grad_input,
                         depthwise_conv2d_grad_weight)
-from .elementwise import erf, gelu, gelu_backward
+from .elementwise import erf
+from .gelu import gelu, gelu_backward
 from .im2col import col2im, im2col
 from .lrn import lrn, lrn_backward
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward

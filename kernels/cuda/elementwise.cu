@@ -10,15 +10,16 @@ extern "C" __global__ void erf_f64(const double* x, double* out, long long n) {
     if (i < n) out[i] = erf(x[i]);
 }
 
-// GELU(x) = x * Phi(x); its gradient g * (Phi(x) + x * phi(x)).
+// GELU(x) = x * Phi(x); its gradient g * (Phi(x) + x * phi(x)); Phi(x) = erfc(-x/sqrt2)/2,
+// which keeps its precision in the left tail where 1 + erf(x) cancels.
 extern "C" __global__ void gelu_f32(const float* x, float* out, long long n) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+    if (i < n) out[i] = 0.5f * x[i] * erfcf(-x[i] * 0.70710678118654752f);
 }
 
 extern "C" __global__ void gelu_f64(const double* x, double* out, long long n) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = 0.5 * x[i] * (1.0 + erf(x[i] * 0.70710678118654752));
+    if (i < n) out[i] = 0.5 * x[i] * erfc(-x[i] * 0.70710678118654752);
 }
 
 extern "C" __global__ void gelu_backward_f32(const float* x, const float* g, float* out,
@@ -26,7 +27,7 @@ extern "C" __global__ void gelu_backward_f32(const float* x, const float* g, flo
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
         float v = x[i];
-        float cdf = 0.5f * (1.0f + erff(v * 0.70710678118654752f));
+        float cdf = 0.5f * erfcf(-v * 0.70710678118654752f);
         float pdf = expf(-0.5f * v * v) * 0.39894228040143268f;
         out[i] = g[i] * (cdf + v * pdf);
     }
@@ -37,7 +38,7 @@ extern "C" __global__ void gelu_backward_f64(const double* x, const double* g, d
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
         double v = x[i];
-        double cdf = 0.5 * (1.0 + erf(v * 0.70710678118654752));
+        double cdf = 0.5 * erfc(-v * 0.70710678118654752);
         double pdf = exp(-0.5 * v * v) * 0.39894228040143268;
         out[i] = g[i] * (cdf + v * pdf);
     }
