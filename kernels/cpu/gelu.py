@@ -31,9 +31,12 @@ _INV_LN2 = np.float32(1 / math.log(2))
 _SQRT_HALF = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _BLOCK = 512
+# Every fast-math licence except "no NaNs" and "no infinities", which would let LLVM drop
+# the NaN and ±∞ cases; without these the series loops are not vectorised.
+_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(cache=True)
+@njit(fastmath=_FAST, inline="always")     # inlined: as a call it does not vectorise
 def _exp_nonpositive(a, out, exponent):
     """out = exp(a) for float32 a ≤ 0; exponent is int32 scratch of a's length."""
     for i in range(a.shape[0]):
@@ -50,15 +53,14 @@ def _exp_nonpositive(a, out, exponent):
         out[i] *= scale[i]
 
 
-@njit(cache=True)
-def _normal_cdf(x, cdf, arg, exponent):
-    """cdf = Φ(x) for a float32 block, from the erfc series (arg, exponent: scratch)."""
-    n = x.shape[0]
-    t = np.empty(n, dtype=np.float32)
-    for i in range(n):
-        z = abs(x[i]) * np.float32(_SQRT_HALF)
-        t[i] = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * z)
-        u = np.float32(2.0) * t[i] - np.float32(1.0)
+@njit(fastmath=_FAST, inline="always")
+def _normal_cdf(x, lo, cdf, t, arg, exponent):
+    """cdf[i] = Φ(x[lo + i]) for a float32 block, from the erfc series (t, arg, exponent:
+    scratch of the block's length)."""
+    for i in range(cdf.shape[0]):
+        z = abs(x[lo + i]) * np.float32(_SQRT_HALF)
+        ti = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * z)
+        u = np.float32(2.0) * ti - np.float32(1.0)
         b1 = np.float32(0.0)                            # Clenshaw's recurrence
         b2 = np.float32(0.0)
         for j in range(10, 0, -1):
@@ -66,41 +68,40 @@ def _normal_cdf(x, cdf, arg, exponent):
             b2 = b1
             b1 = b0
         arg[i] = u * b1 - b2 + _ERFC_SERIES[0] - z * z
+        t[i] = ti
     _exp_nonpositive(arg, cdf, exponent)                # erfc(|x|/√2) / t
-    for i in range(n):
+    for i in range(cdf.shape[0]):
         half_erfc = np.float32(0.5) * t[i] * cdf[i]
-        cdf[i] = half_erfc if x[i] < 0 else np.float32(1.0) - half_erfc
+        cdf[i] = half_erfc if x[lo + i] < 0 else np.float32(1.0) - half_erfc
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=_FAST)
 def _gelu_f32(x, out):
     n = x.shape[0]
     for b in prange((n + _BLOCK - 1) // _BLOCK):
         lo, hi = b * _BLOCK, min(n, b * _BLOCK + _BLOCK)
-        xb = x[lo:hi]
         cdf = np.empty(hi - lo, dtype=np.float32)
-        _normal_cdf(xb, cdf, np.empty(hi - lo, dtype=np.float32),
-                    np.empty(hi - lo, dtype=np.int32))
+        scratch = np.empty((2, hi - lo), dtype=np.float32)
+        _normal_cdf(x, lo, cdf, scratch[0], scratch[1], np.empty(hi - lo, dtype=np.int32))
         for i in range(hi - lo):
-            out[lo + i] = xb[i] * cdf[i]
+            out[lo + i] = x[lo + i] * cdf[i]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=_FAST)
 def _gelu_backward_f32(x, g, out):
     n = x.shape[0]
     for b in prange((n + _BLOCK - 1) // _BLOCK):
         lo, hi = b * _BLOCK, min(n, b * _BLOCK + _BLOCK)
-        xb = x[lo:hi]
-        arg = np.empty(hi - lo, dtype=np.float32)
+        scratch = np.empty((4, hi - lo), dtype=np.float32)
+        cdf, t, arg, pdf = scratch[0], scratch[1], scratch[2], scratch[3]
         exponent = np.empty(hi - lo, dtype=np.int32)
-        cdf = np.empty(hi - lo, dtype=np.float32)
-        _normal_cdf(xb, cdf, arg, exponent)
+        _normal_cdf(x, lo, cdf, t, arg, exponent)
         for i in range(hi - lo):
-            arg[i] = np.float32(-0.5) * xb[i] * xb[i]
-        pdf = np.empty(hi - lo, dtype=np.float32)
+            arg[i] = np.float32(-0.5) * x[lo + i] * x[lo + i]
         _exp_nonpositive(arg, pdf, exponent)            # √(2π)·φ(x)
         for i in range(hi - lo):
-            out[lo + i] = g[lo + i] * (cdf[i] + xb[i] * pdf[i] * np.float32(_INV_SQRT_2PI))
+            v = x[lo + i]
+            out[lo + i] = g[lo + i] * (cdf[i] + v * pdf[i] * np.float32(_INV_SQRT_2PI))
 
 
 @njit(parallel=True, cache=True)
