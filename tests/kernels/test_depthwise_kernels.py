@@ -51,17 +51,15 @@ def test_depthwise_reference_matches_torch(geometry, m):
 def test_depthwise_cpu_compiles_once_per_dtype():
     from minicnn.kernels.cpu import depthwise as module
 
-    kernels = [getattr(module, name) for name in
-               ("_forward", "_grad_input", "_grad_weight", "_forward_unit_stride",
-                "_grad_input_unit_stride", "_grad_weight_unit_stride")]
+    kernels = [module._forward, module._grad_input, module._grad_weight]
 
     def run_all(x, w, g, args):
         cpu.depthwise_conv2d(x, w, *args)
         cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args)
         cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args)
 
-    geometries = [((2, 3, 6, 5), (3, 3), (1, 2), (1, 1), (1, 1)),     # general path
-                  ((2, 3, 6, 5), (3, 2), (1, 1), (1, 1), (2, 1))]     # unit-stride path
+    geometries = [((2, 3, 6, 5), (3, 3), (1, 2), (1, 1), (1, 1)),     # strided
+                  ((2, 3, 6, 5), (3, 2), (1, 1), (1, 1), (2, 1))]     # unit stride
     for geometry in geometries:
         for dtype in (np.float32, np.float64):
             run_all(*_case(geometry, 2, dtype))
@@ -90,12 +88,13 @@ def test_depthwise_cuda_matches_reference(geometry, m, dtype):
 
 
 @pytest.mark.parametrize("images_per_buffer", [1, 2, 5])
-def test_depthwise_unit_stride_groups_of_images_match_reference(monkeypatch, images_per_buffer):
-    """The unit-stride path stacks a group of images per buffer: one, an uneven split of
-    the batch, or all of it."""
+@pytest.mark.parametrize("stride", [(1, 1), (2, 3)])
+def test_depthwise_groups_of_images_match_reference(monkeypatch, images_per_buffer, stride):
+    """Each buffer stacks a group of images: one, an uneven split of the batch, or all of it
+    (with stride 1, and split into the phases of a (2, 3) stride)."""
     from minicnn.kernels.cpu import depthwise as module
 
-    geometry = ((5, 3, 6, 7), (3, 2), (1, 1), (1, 1), (2, 1))
+    geometry = ((5, 3, 6, 7), (3, 2), stride, (1, 1), (2, 1))
     padded = (6 + 2) * (7 + 2)
     monkeypatch.setattr(module, "STACK_ELEMENTS", images_per_buffer * padded)
     x, w, g, args = _case(geometry, 2, np.float64)

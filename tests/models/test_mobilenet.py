@@ -115,9 +115,11 @@ def test_train_and_eval_differ(name):
 
 @pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
 def test_sgd_steps_lower_the_loss(name):
+    # 64×64, not 32×32: at 32×32 the last stages are 1×1, BatchNorm normalises over 4 values
+    # and the trajectory is chaotic (float32 rounding in another summation order flips it)
     mc.manual_seed(0)
     model = CONSTRUCTORS[name](num_classes=10)
-    assert_sgd_lowers_loss(model, (4, 3, 32, 32), 10, lr=0.003)
+    assert_sgd_lowers_loss(model, (4, 3, 64, 64), 10, lr=0.003)
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
