@@ -32,15 +32,16 @@ class Conv2dWinograd(Function):
         N, C, H, W = x.shape
         OC = w.shape[0]
         (oh, ow), (th, tw) = winograd_tiles((H, W), padding)
-        ut = kernels.get("winograd_weight", x)(w).swapaxes(1, 2)         # (16, C, OC) view
+        u = kernels.get("winograd_weight", x)(w)                         # (16, OC, C)
         to_tiles = kernels.get("winograd_input", x)
         from_tiles = kernels.get("winograd_output", x)
         out = m.empty((N, OC, oh, ow), dtype=x.dtype)
         for part in batch_chunks(N, 16 * max(C, OC) * th * tw * x.itemsize, m):
             v = to_tiles(x[part], padding)                               # (16, n*T, C)
             n = x[part].shape[0]
-            from_tiles(m.matmul(v, ut), (n, OC, oh, ow), b, out=out[part])  # (16, n*T, OC) in
-        ctx.save_for_backward(x, ut.swapaxes(1, 2))
+            products = m.matmul(v, u.swapaxes(1, 2))                    # M: (16, n*T, OC)
+            from_tiles(products, (n, OC, oh, ow), b, out=out[part])
+        ctx.save_for_backward(x, u)
         ctx.params = padding
         return out
 
