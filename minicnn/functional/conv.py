@@ -1,5 +1,5 @@
-"""Convolutions: conv2d (im2col + GEMM, Winograd for stride-1 3×3, pointwise GEMM, direct
-depthwise) and its adjoint conv_transpose2d.
+"""Convolutions: conv2d (im2col + GEMM, Winograd for stride-1 3×3, per-image GEMMs for 1×1,
+direct depthwise) and its adjoint conv_transpose2d.
 
 The general path turns a chunk of images into columns with im2col, laid out
 (C*kh*kw, n, oh*ow) so that one GEMM per group covers the whole chunk (forward, dW and the
@@ -13,6 +13,7 @@ from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape, pair
 from ._common import shape_str, xp
+from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_winograd import Conv2dWinograd, winograd_applies
 from .workspace import batch_chunks, get_workspace_limit, set_workspace_limit
 
@@ -282,6 +283,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if groups > 1 and groups == x.shape[1] and weight.shape[1] == 1:
         out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
                                     dilation=dilation)
+    elif pointwise_applies(x, kernel_size, stride, padding, groups):
+        out = Conv2dPointwise.apply(x, weight, bias)
     elif winograd_applies(x, kernel_size, stride, dilation, groups):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding)
     else:

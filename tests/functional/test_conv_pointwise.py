@@ -1,0 +1,40 @@
+"""conv2d's per-image GEMM path for 1×1 convolutions: taken on maps of at least
+POINTWISE_MIN_PIXELS pixels, equal to PyTorch (forward and gradients) and gradient-checked."""
+import numpy as np
+import pytest
+from conftest import assert_torch_parity, check_gradients, random_array
+
+import minicnn as mc
+from minicnn.functional.conv import Conv2dPointwise, conv2d
+from minicnn.functional.conv_pointwise import POINTWISE_MIN_PIXELS
+
+
+def _node(x, w, **kw):
+    return type(conv2d(x, w, **kw).grad_fn).__name__
+
+
+def test_pointwise_path_is_taken_on_large_enough_maps_only():
+    w = mc.tensor(random_array((5, 4, 1, 1), 1, np.float32), requires_grad=True)
+    big = mc.tensor(random_array((2, 4, 8, POINTWISE_MIN_PIXELS // 8), 0, np.float32),
+                    requires_grad=True)
+    small = mc.tensor(random_array((2, 4, 3, 3), 0, np.float32), requires_grad=True)
+    assert _node(big, w) == "Conv2dPointwise"
+    assert _node(small, w) == "Conv2dGemm"
+    assert _node(big, w, stride=2) == "Conv2dGemm"
+    assert _node(big, w, padding=1) == "Conv2dGemm"
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_pointwise_matches_torch(bias):
+    torch = pytest.importorskip("torch")
+    x = random_array((3, 6, 9, 8), 0, np.float32)
+    w = random_array((4, 6, 1, 1), 1, np.float32)
+    b = random_array((4,), 2, np.float32) if bias else None
+    arrays = [a for a in (x, w, b) if a is not None]
+    assert_torch_parity(lambda *t: conv2d(*t), lambda *t: torch.nn.functional.conv2d(*t),
+                        *arrays, rtol=1e-4, atol=1e-4)
+
+
+def test_pointwise_gradcheck():
+    x, w, b = random_array((2, 3, 2, 3), 0), random_array((4, 3, 1, 1), 1), random_array((4,), 2)
+    check_gradients(lambda x, w, b: Conv2dPointwise.apply(x, w, b), x, w, b)
