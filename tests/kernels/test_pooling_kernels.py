@@ -15,13 +15,16 @@ DIVISORS = st.sampled_from([None, None, 1, 3, 5])
 AVG = dict(dilation=False)
 
 
-def _max_input(shape, dtype, layout, ties):
+def _max_input(shape, dtype, layout, ties, nan=False):
     """Untied values, or (ties) small integers with some −inf, so that the first-maximum
-    rule and the −inf windows are exercised too."""
+    rule and the −inf windows are exercised too; (nan) with NaN in some planes."""
     if not ties:
-        return make_array(shape, dtype, layout, seed=1, untied=True)
-    x = np.round(make_array(shape, dtype, layout, seed=1))
-    x[x < -1.5] = -np.inf
+        x = make_array(shape, dtype, layout, seed=1, untied=True)
+    else:
+        x = np.round(make_array(shape, dtype, layout, seed=1))
+        x[x < -1.5] = -np.inf
+    if nan:
+        x[np.abs(x) > 1.6] = np.nan
     return x
 
 
@@ -32,10 +35,10 @@ def _grad(x_shape, geometry_tail, dtype, ceil_mode, layout="contiguous", dilatio
     return make_array((N, C) + out, dtype, layout, seed=5)
 
 
-@given(conv_geometry(), CEIL, DTYPES, LAYOUTS, st.booleans())
-def test_max_pool_cpu_matches_reference(geometry, ceil_mode, dtype, layout, ties):
+@given(conv_geometry(), CEIL, DTYPES, LAYOUTS, st.booleans(), st.booleans())
+def test_max_pool_cpu_matches_reference(geometry, ceil_mode, dtype, layout, ties, nan):
     shape, kernel, stride, padding, dilation = geometry
-    x = _max_input(shape, dtype, layout, ties)
+    x = _max_input(shape, dtype, layout, ties, nan)
     y, idx = cpu.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
     y_ref, idx_ref = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
     assert_same(y, y_ref)
@@ -73,6 +76,9 @@ def test_max_pool_rules_on_ties_nan_and_minus_inf():
         np.testing.assert_array_equal(idx, [[[[5, 2]]]])
         y, idx = form.max_pool2d(x[..., :1, :2], (1, 2), (1, 1), (0, 0), (1, 1), False)
         np.testing.assert_array_equal(idx, [[[[0]]]])
+        tie = np.array([[[[0.0, 5.0], [5.0, 0.0]]]])      # a later column, an earlier row
+        np.testing.assert_array_equal(form.max_pool2d(tie, (2, 2), (2, 2), (0, 0), (1, 1),
+                                                      False)[1], [[[[1]]]])
 
 
 @given(conv_geometry(**AVG), CEIL, st.booleans(), DIVISORS, DTYPES, LAYOUTS)
@@ -110,7 +116,7 @@ def _warm_up(dispatcher, call):
 
 def test_pooling_cpu_compiles_once_per_dtype():
     from minicnn.kernels.cpu.pooling import (_avg_backward, _avg_forward, _max_backward,
-                                             _max_forward)
+                                             _max_forward, _max_forward_separable)
 
     shape, k, s, p = (2, 3, 7, 6), (3, 2), (2, 2), (1, 1)
     for layout in ("contiguous", "transposed", "sliced"):
@@ -119,7 +125,9 @@ def test_pooling_cpu_compiles_once_per_dtype():
             g = _grad(shape, (k, s, p), dtype, True, layout)
             check = compiled_once if layout != "contiguous" else _warm_up
             y, idx = cpu.max_pool2d(x, k, s, p, (1, 1), True)
-            assert check(_max_forward, lambda: cpu.max_pool2d(x, k, s, p, (1, 1), True))
+            assert check(_max_forward_separable,
+                         lambda: cpu.max_pool2d(x, k, s, p, (1, 1), True))
+            assert check(_max_forward, lambda: cpu.max_pool2d(x, k, s, p, (2, 1), True))
             assert check(_max_backward, lambda: cpu.max_pool2d_backward(g, idx.T.T, shape))
             assert check(_avg_forward, lambda: cpu.avg_pool2d(x, k, s, p, True, False, None))
             assert check(_avg_backward, lambda: cpu.avg_pool2d_backward(
