@@ -1,4 +1,6 @@
 """Small helpers shared by the Numba kernels."""
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -30,3 +32,15 @@ def first_inside(start, dilation):
     if start < 0:
         start += (-start + dilation - 1) // dilation * dilation
     return start
+
+
+@lru_cache(maxsize=64)
+def window_offsets(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """Read-only int32 (kh*kw, oh*ow): the flat offset iy*W + ix in an (H, W) plane that
+    kernel tap (i, j) reads at output p, or H*W where the tap falls on padding."""
+    iy = (np.arange(oh) * sh - ph)[None, None, :, None] + (np.arange(kh) * dh)[:, None, None, None]
+    ix = (np.arange(ow) * sw - pw)[None, None, None, :] + (np.arange(kw) * dw)[None, :, None, None]
+    inside = (iy >= 0) & (iy < H) & (ix >= 0) & (ix < W)                 # (kh, kw, oh, ow)
+    offsets = np.where(inside, iy * W + ix, H * W).reshape(kh * kw, oh * ow).astype(np.int32)
+    offsets.flags.writeable = False
+    return offsets

@@ -1,5 +1,8 @@
 """im2col / col2im: the cpu and cuda forms equal the reference, the reference equals
 PyTorch's unfold / fold."""
+import sys
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -16,15 +19,29 @@ def _cols_shape(shape, kernel, stride, padding, dilation):
     return (C * kernel[0] * kernel[1], N, oh * ow)
 
 
-@given(conv_geometry(), DTYPES, LAYOUTS)
-def test_im2col_col2im_cpu_match_reference(geometry, dtype, layout):
+@contextmanager
+def _cpu_form(form):
+    """The cpu kernels with every width going to one form: "rows" or "gather"."""
+    module = sys.modules["minicnn.kernels.cpu.im2col"]
+    saved = module.GATHER_MAX_WIDTH
+    module.GATHER_MAX_WIDTH = 0 if form == "rows" else 10 ** 9
+    try:
+        yield
+    finally:
+        module.GATHER_MAX_WIDTH = saved
+
+
+@pytest.mark.parametrize("form", ["rows", "gather"])
+@given(geometry=conv_geometry(), dtype=DTYPES, layout=LAYOUTS)
+def test_im2col_col2im_cpu_match_reference(form, geometry, dtype, layout):
     shape, kernel, stride, padding, dilation = geometry
     x = make_array(shape, dtype, layout, seed=1)
-    assert_same(cpu.im2col(x, kernel, stride, padding, dilation),
-                reference.im2col(x, kernel, stride, padding, dilation))
     cols = make_array(_cols_shape(shape, kernel, stride, padding, dilation), dtype, layout, 2)
-    assert_same(cpu.col2im(cols, shape, kernel, stride, padding, dilation),
-                reference.col2im(cols, shape, kernel, stride, padding, dilation))
+    with _cpu_form(form):
+        assert_same(cpu.im2col(x, kernel, stride, padding, dilation),
+                    reference.im2col(x, kernel, stride, padding, dilation))
+        assert_same(cpu.col2im(cols, shape, kernel, stride, padding, dilation),
+                    reference.col2im(cols, shape, kernel, stride, padding, dilation))
 
 
 @given(conv_geometry())
@@ -53,18 +70,22 @@ def test_col2im_is_the_adjoint_of_im2col():
         assert np.isclose(np.vdot(cols, c), np.vdot(x, form.col2im(c, x.shape, *args)))
 
 
-def test_im2col_cpu_compiles_once_per_dtype():
-    from minicnn.kernels.cpu.im2col import _col2im, _im2col
+@pytest.mark.parametrize("form", ["rows", "gather"])
+def test_im2col_cpu_compiles_once_per_dtype(form):
+    from minicnn.kernels.cpu.im2col import _col2im, _col2im_scatter, _im2col, _im2col_gather
 
+    to_cols, from_cols = (_im2col, _col2im) if form == "rows" else (_im2col_gather,
+                                                                    _col2im_scatter)
     args = ((3, 3), (1, 1), (1, 1), (1, 1))
-    for dtype in (np.float32, np.float64):
-        cpu.col2im(cpu.im2col(make_array((1, 2, 5, 5), dtype), *args), (1, 2, 5, 5), *args)
-    for layout in ("contiguous", "transposed", "sliced"):
+    with _cpu_form(form):
         for dtype in (np.float32, np.float64):
-            x = make_array((2, 3, 6, 4), dtype, layout)
-            assert compiled_once(_im2col, lambda: cpu.im2col(x, *args))
-            cols = np.asfortranarray(cpu.im2col(x, *args))
-            assert compiled_once(_col2im, lambda: cpu.col2im(cols, x.shape, *args))
+            cpu.col2im(cpu.im2col(make_array((1, 2, 5, 5), dtype), *args), (1, 2, 5, 5), *args)
+        for layout in ("contiguous", "transposed", "sliced"):
+            for dtype in (np.float32, np.float64):
+                x = make_array((2, 3, 6, 4), dtype, layout)
+                assert compiled_once(to_cols, lambda: cpu.im2col(x, *args))
+                cols = np.asfortranarray(cpu.im2col(x, *args))
+                assert compiled_once(from_cols, lambda: cpu.col2im(cols, x.shape, *args))
 
 
 @pytest.mark.gpu
