@@ -286,7 +286,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     elif pointwise_applies(x, kernel_size, stride, padding, groups):
         out = Conv2dPointwise.apply(x, weight, bias)
     elif winograd_applies(x, kernel_size, stride, dilation, groups):
-        out = Conv2dWinograd.apply(x, weight, bias, padding=padding)
+        out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=int(groups))
     else:
         out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
                                dilation=dilation, groups=int(groups))

@@ -1,7 +1,8 @@
 """Stride-1 3×3 convolution by Winograd F(2×2, 3×3) (kernels/reference/winograd.py has the
 algebra): per cache-sized batch chunk, the input tiles are transformed, multiplied by the
-transformed filters in 16 GEMMs, and transformed back. It takes 2.25× fewer multiplications
-than im2col + GEMM, for the forward pass and both gradients alike.
+transformed filters in 16 GEMMs (per group: each group's channel slice of the tiles by its
+filters), and transformed back. It takes 2.25× fewer multiplications than im2col + GEMM,
+for the forward pass and both gradients alike.
 """
 from .. import kernels
 from ..autograd import Function
@@ -16,55 +17,67 @@ MIN_CHANNELS = 16
 
 
 def winograd_applies(x, kernel_size, stride, dilation, groups):
-    """Whether conv2d takes the Winograd path: a dense 3×3 window at stride 1, no dilation,
-    at least MIN_CHANNELS input channels, on arrays whose kernel form has the transforms
-    (NumPy arrays)."""
-    return (kernel_size == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1
-            and x.shape[1] >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
+    """Whether conv2d takes the Winograd path: a 3×3 window at stride 1, no dilation, at
+    least MIN_CHANNELS input channels per group, on arrays whose kernel form has the
+    transforms (NumPy arrays)."""
+    return (kernel_size == (3, 3) and stride == (1, 1) and dilation == (1, 1)
+            and x.shape[1] // groups >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
+
+
+def _group_slices(groups, in_channels, out_channels):
+    """Per group: its input-channel slice and its output-channel slice."""
+    cg, og = in_channels // groups, out_channels // groups
+    return [(slice(i * cg, (i + 1) * cg), slice(i * og, (i + 1) * og)) for i in range(groups)]
 
 
 class Conv2dWinograd(Function):
     """y = Aᵀ [U ⊙ V] A per 2×2 output tile, U = G g Gᵀ, V = Bᵀ d B: 16 GEMMs V[ξ] · U[ξ]ᵀ."""
 
     @staticmethod
-    def forward(ctx, x, w, b, padding):
+    def forward(ctx, x, w, b, padding, groups=1):
         m = xp(x)
         N, C, H, W = x.shape
         OC = w.shape[0]
         (oh, ow), (th, tw) = winograd_tiles((H, W), padding)
-        u = kernels.get("winograd_weight", x)(w)                         # (16, OC, C)
+        u = kernels.get("winograd_weight", x)(w)                         # (16, OC, C/G)
         to_tiles = kernels.get("winograd_input", x)
         from_tiles = kernels.get("winograd_output", x)
         out = m.empty((N, OC, oh, ow), dtype=x.dtype)
         for part in batch_chunks(N, 16 * max(C, OC) * th * tw * x.itemsize, m):
             v = to_tiles(x[part], padding)                               # (16, n*T, C)
             n = x[part].shape[0]
-            products = m.matmul(v, u.swapaxes(1, 2))                    # M: (16, n*T, OC)
+            products = m.empty((16, v.shape[1], OC), dtype=x.dtype)     # M: (16, n*T, OC)
+            for cs, os in _group_slices(groups, C, OC):
+                m.matmul(v[:, :, cs], u[:, os].swapaxes(1, 2), out=products[:, :, os])
             from_tiles(products, (n, OC, oh, ow), b, out=out[part])
         ctx.save_for_backward(x, u)
-        ctx.params = padding
+        ctx.params = padding, groups
         return out
 
     @staticmethod
     def backward(ctx, g):
         """dM = A dY Aᵀ; dU = dMᵀ · V, dW = Gᵀ dU G; dV = dM · U, dX = Σ_tiles B dV Bᵀ;
         db = Σ dY."""
-        x, u = ctx.saved_arrays                                          # u: (16, OC, C)
-        padding = ctx.params
+        x, u = ctx.saved_arrays                                          # u: (16, OC, C/G)
+        padding, groups = ctx.params
         m = xp(g)
         N, C, H, W = x.shape
         OC = u.shape[1]
         _, (th, tw) = winograd_tiles((H, W), padding)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        du = m.zeros((16, OC, C), dtype=u.dtype) if need_w else None
+        du = m.zeros(u.shape, dtype=u.dtype) if need_w else None
+        slices = _group_slices(groups, C, OC)
         for part in batch_chunks(N, 16 * max(C, OC) * th * tw * x.itemsize, m):
             dm = kernels.get("winograd_output_grad", g)(g[part])        # (16, n*T, OC)
             if need_w:
                 v = kernels.get("winograd_input", x)(x[part], padding)   # (16, n*T, C)
-                du += m.matmul(dm.swapaxes(1, 2), v)
+                for cs, os in slices:
+                    du[:, os] += m.matmul(dm[:, :, os].swapaxes(1, 2), v[:, :, cs])
             if need_x:
-                dv = m.matmul(dm, u)                                     # (16, n*T, C)
+                dv = m.empty((16, dm.shape[1], C), dtype=g.dtype)        # (16, n*T, C)
+                for cs, os in slices:
+                    m.matmul(dm[:, :, os], u[:, os], out=dv[:, :, cs])
                 dx[part] = kernels.get("winograd_input_grad", g)(dv, x[part].shape, padding)
         dw = kernels.get("winograd_weight_grad", g)(du) if need_w else None
         db = g.sum(axis=(0, 2, 3)) if need_b else None

@@ -1,5 +1,5 @@
-"""conv2d's Winograd path (stride-1 3×3, groups 1): taken where it applies, equal to the
-im2col path in float32 (batch chunks, odd sizes, padding 0-2) and gradient-checked."""
+"""conv2d's Winograd path (stride-1 3×3): taken where it applies, equal to the im2col path
+in float32 (batch chunks, odd sizes, padding 0-2, groups) and gradient-checked."""
 import numpy as np
 import pytest
 from conftest import check_gradients, random_array
@@ -21,28 +21,31 @@ def test_winograd_is_taken_for_dense_stride_one_3x3_only():
     assert _node(conv2d(x, w3, stride=2, padding=1)) == "Conv2dGemm"
     assert _node(conv2d(x, w3, dilation=2, padding=2)) == "Conv2dGemm"
     grouped = mc.tensor(random_array((4, C // 2, 3, 3), 2, np.float32), requires_grad=True)
-    assert _node(conv2d(x, grouped, groups=2)) == "Conv2dGemm"
+    assert _node(conv2d(x, grouped, groups=2)) == "Conv2dGemm"          # 8 channels a group
+    wide = mc.tensor(random_array((1, 2 * C, 6, 6), 4, np.float32), requires_grad=True)
+    assert _node(conv2d(wide, w3.repeat(2, 1, 1, 1), groups=2)) == "Conv2dWinograd"
     few = mc.tensor(random_array((1, C - 1, 6, 6), 3, np.float32), requires_grad=True)
     assert _node(conv2d(few, w3[:, 1:], padding=1)) == "Conv2dGemm"
 
 
-@pytest.mark.parametrize("shape, out_channels, padding, limit", [
-    ((5, 16, 9, 7), 8, (1, 1), 16 * 16 * 20 * 4 * 2),  # two images per chunk, odd sizes
-    ((2, 3, 32, 32), 16, (1, 1), None),                # an RGB stem
-    ((3, 8, 4, 5), 12, (0, 2), None),                  # valid rows, wide columns
-    ((1, 2, 3, 3), 1, (0, 0), None),                   # a single output
+@pytest.mark.parametrize("shape, out_channels, padding, groups, limit", [
+    ((5, 16, 9, 7), 8, (1, 1), 1, 16 * 16 * 20 * 4 * 2),  # two images per chunk, odd sizes
+    ((2, 3, 32, 32), 16, (1, 1), 1, None),                # an RGB stem
+    ((3, 8, 4, 5), 12, (0, 2), 1, None),                  # valid rows, wide columns
+    ((1, 2, 3, 3), 1, (0, 0), 1, None),                   # a single output
+    ((3, 12, 7, 6), 9, (1, 2), 3, 16 * 12 * 16 * 4 * 2),  # three groups, two images a chunk
 ])
-def test_winograd_equals_im2col_in_float32(shape, out_channels, padding, limit):
+def test_winograd_equals_im2col_in_float32(shape, out_channels, padding, groups, limit):
     arrays = (random_array(shape, 0, np.float32),
-              random_array((out_channels, shape[1], 3, 3), 1, np.float32),
+              random_array((out_channels, shape[1] // groups, 3, 3), 1, np.float32),
               random_array((out_channels,), 2, np.float32))
     results = []
     if limit:
         set_workspace_limit(limit)
     try:
-        for op, params in ((Conv2dWinograd, dict(padding=padding)),
+        for op, params in ((Conv2dWinograd, dict(padding=padding, groups=groups)),
                            (Conv2dGemm, dict(stride=(1, 1), padding=padding, dilation=(1, 1),
-                                             groups=1))):
+                                             groups=groups))):
             x, w, b = (mc.tensor(a, requires_grad=True) for a in arrays)
             y = op.apply(x, w, b, **params)
             g = random_array(y.shape, 3, np.float32)
@@ -57,9 +60,12 @@ def test_winograd_equals_im2col_in_float32(shape, out_channels, padding, limit):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
-def test_winograd_gradcheck():
-    x, w, b = random_array((2, 3, 5, 6), 0), random_array((4, 3, 3, 3), 1), random_array((4,), 2)
-    check_gradients(lambda x, w, b: Conv2dWinograd.apply(x, w, b, padding=(1, 2)), x, w, b)
+@pytest.mark.parametrize("groups", [1, 2])
+def test_winograd_gradcheck(groups):
+    x, w, b = (random_array((2, 4, 5, 6), 0), random_array((6, 4 // groups, 3, 3), 1),
+               random_array((6,), 2))
+    check_gradients(lambda x, w, b: Conv2dWinograd.apply(x, w, b, padding=(1, 2), groups=groups),
+                    x, w, b)
 
 
 def test_winograd_reference_and_cpu_forms_agree_through_conv2d():
