@@ -38,6 +38,13 @@ def _axpy(y, a, x):
 
 
 @njit(cache=True)
+def _axpy3(y, a0, x0, a1, x1, a2, x2):
+    """y += a0 · x0 + a1 · x1 + a2 · x2 over equally long rows: three taps per pass over y."""
+    for t in range(y.shape[0]):
+        y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t]
+
+
+@njit(cache=True)
 def _copy_phases(planes, phases, ph, pw, sh, sw, Hq, Wq, into_phases):
     """Copy between the (B, H, W) `planes` and their zero-padded phase planes `phases`
     (flat, sh·sw blocks of B·Hq·Wq): into `phases` when `into_phases`, else out of them
@@ -121,9 +128,16 @@ def _wide_taps(wide, phases, wk, sh, sw, dh, dw, Wq, transpose):
     """Every tap of `wk` as one long loop: wide += wk[i, j] · its phase plane shifted or,
     when `transpose`, that shifted phase plane += wk[i, j] · wide."""
     kh, kw = wk.shape
+    L = wide.shape[0]
     for i in range(kh):
-        for j in range(kw):
-            src = _tap(phases, i, j, sh, sw, dh, dw, Wq, wide.shape[0])
+        j = 0
+        while not transpose and j + 3 <= kw:            # gathering: three taps a pass
+            _axpy3(wide, wk[i, j], _tap(phases, i, j, sh, sw, dh, dw, Wq, L),
+                   wk[i, j + 1], _tap(phases, i, j + 1, sh, sw, dh, dw, Wq, L),
+                   wk[i, j + 2], _tap(phases, i, j + 2, sh, sw, dh, dw, Wq, L))
+            j += 3
+        for j in range(j, kw):
+            src = _tap(phases, i, j, sh, sw, dh, dw, Wq, L)
             if transpose:
                 _axpy(src, wk[i, j], wide)
             else:
