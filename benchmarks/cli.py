@@ -23,6 +23,9 @@ def add_arguments(parser):
     parser.add_argument("--warmup", type=int, default=None,
                         help="untimed runs per library before timing (default: 2 for ops, "
                              "1 for networks)")
+    parser.add_argument("--settle", type=float, default=20.0, metavar="MS",
+                        help="untimed rest before each timed call, so that the other "
+                             "library's spinning idle threads are asleep (default: 20 ms)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
                         help="peak memory of each training step, one fresh process per "
@@ -41,7 +44,7 @@ def parser():
 
 
 def _check(args):
-    for name, least in (("threads", 1), ("repeats", 1), ("warmup", 0)):
+    for name, least in (("threads", 1), ("repeats", 1), ("warmup", 0), ("settle", 0)):
         value = getattr(args, name)
         if value is not None and value < least:
             raise SystemExit(f"benchmarks: --{name} must be at least {least}, got {value}")
@@ -70,9 +73,11 @@ def run(args):
 
     rows, memory = [], []
     if args.suite in ("ops", "all"):
-        rows += ops.run(args.only, args.repeats, args.warmup, args.device, sync, progress)
+        rows += ops.run(args.only, args.repeats, args.warmup, args.device, sync, progress,
+                        args.settle / 1e3)
     if args.suite in ("models", "all"):
-        rows += models.run(args.only, args.repeats, args.warmup, args.device, sync, progress)
+        rows += models.run(args.only, args.repeats, args.warmup, args.device, sync, progress,
+                           args.settle / 1e3)
         training = [row for row in models.MODEL_ROWS if row.train
                     and selected([row.name], args.only)]
         if args.memory and args.device == "cuda":
@@ -86,7 +91,8 @@ def run(args):
     if memory:
         print("\n" + memory_table(memory))
     settings = {key: getattr(args, key) for key in
-                ("suite", "only", "threads", "repeats", "warmup", "device", "memory")}
+                ("suite", "only", "threads", "repeats", "warmup", "settle", "device",
+                 "memory")}
     if args.json:
         write_json(args.json, document(machine, settings, rows, memory))
         print(f"\nresults: {args.json}")

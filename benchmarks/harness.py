@@ -79,15 +79,22 @@ def synchronizer(device):
     return synchronize
 
 
-def time_interleaved(candidates, repeats, warmup, sync=None):
+def time_interleaved(candidates, repeats, warmup, sync=None, settle=0.0):
     """Run each callable `warmup` times, then `repeats` rounds of A, B, A, B ...; return
-    the per-candidate lists of seconds (so drift on a shared machine hits all alike)."""
+    the per-candidate lists of seconds (so drift on a shared machine hits all alike).
+
+    Before each timed call the clock is left alone for `settle` seconds (untimed), so that
+    the previous candidate's idle threads are asleep: PyTorch's OpenMP threads spin for
+    about 10 ms after each op, and a candidate started inside that window runs with a core
+    taken."""
     for fn in candidates:
         for _ in range(warmup):
             fn()
     times = [[] for _ in candidates]
     for _ in range(repeats):
         for fn, bucket in zip(candidates, times):
+            if settle:
+                time.sleep(settle)
             if sync:
                 sync()
             start = time.perf_counter()
@@ -103,9 +110,9 @@ def summarize(seconds):
             "times_ms": [round(1e3 * s, 3) for s in seconds]}
 
 
-def compare(suite, name, ours, theirs, repeats, warmup, sync=None):
+def compare(suite, name, ours, theirs, repeats, warmup, sync=None, settle=0.0):
     """One result row: `ours` (minicnn) against `theirs` (PyTorch), timed interleaved."""
-    mine, torch_times = time_interleaved([ours, theirs], repeats, warmup, sync)
+    mine, torch_times = time_interleaved([ours, theirs], repeats, warmup, sync, settle)
     a, b = summarize(mine), summarize(torch_times)
     return {"suite": suite, "name": name, "minicnn": a, "torch": b,
             "ratio": a["median_ms"] / b["median_ms"]}

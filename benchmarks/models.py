@@ -96,7 +96,7 @@ def training_step(lib, model, optimizer, x, labels):
     return loss
 
 
-def run_row(row, repeats, warmup, device="cpu", sync=None):
+def run_row(row, repeats, warmup, device="cpu", sync=None, settle=0.0):
     """Rows "<name> inference" and, for training rows, "<name> train step"."""
     import torch
 
@@ -118,7 +118,7 @@ def run_row(row, repeats, warmup, device="cpu", sync=None):
     ours.eval()
     theirs.eval()
     rows = [compare("models", f"{row.name} inference", mc_inference, torch_inference, repeats,
-                    warmup, sync)]
+                    warmup, sync, settle)]
     if row.train:
         ours.train()
         theirs.train()
@@ -127,18 +127,19 @@ def run_row(row, repeats, warmup, device="cpu", sync=None):
             "models", f"{row.name} train step",
             lambda: training_step(mc, ours, mc_opt, mc_x, mc_labels),
             lambda: training_step(torch, theirs, torch_opt, torch_x, torch_labels),
-            repeats, warmup, sync))
+            repeats, warmup, sync, settle))
     return rows
 
 
-def run(only, repeats, warmup, device, sync, progress=print):
-    """The model rows whose name contains one of `only` (all when empty)."""
+def run(only, repeats, warmup, device, sync, progress=print, settle=0.0):
+    """The model rows whose name contains one of `only` (all when empty); `settle` seconds
+    of rest before each timed call."""
     rows = []
     by_name = {row.name: row for row in MODEL_ROWS}
     for name in selected(by_name, only):
         row = by_name[name]
         results = run_row(row, repeats or row.repeats, WARMUP if warmup is None else warmup,
-                          device, sync)
+                          device, sync, settle)
         for result in results:
             progress(f"  {result['name']}: {result['ratio']:.2f}×")
         rows += results

@@ -49,7 +49,8 @@ def cases():
     }
 
 
-def run_case(name, shapes, ours, theirs, repeats, warmup, device="cpu", sync=None):
+def run_case(name, shapes, ours, theirs, repeats, warmup, device="cpu", sync=None,
+             settle=0.0):
     """Two rows: `name` forward (under no_grad) and `name` forward+backward."""
     import numpy as np
     import torch
@@ -83,20 +84,22 @@ def run_case(name, shapes, ours, theirs, repeats, warmup, device="cpu", sync=Non
             t.grad = None
         theirs(*torch_in).backward(torch_grad)
 
-    return [compare("ops", f"{name} forward", mc_forward, torch_forward, repeats, warmup, sync),
+    return [compare("ops", f"{name} forward", mc_forward, torch_forward, repeats, warmup, sync,
+                    settle),
             compare("ops", f"{name} forward+backward", mc_both, torch_both, repeats, warmup,
-                    sync)]
+                    sync, settle)]
 
 
-def run(only, repeats, warmup, device, sync, progress=print):
+def run(only, repeats, warmup, device, sync, progress=print, settle=0.0):
     """The ops rows whose name contains one of `only` (all when empty); `repeats` and
-    `warmup` default to this suite's own when None."""
+    `warmup` default to this suite's own when None; `settle` seconds of rest before each
+    timed call."""
     rows = []
     all_cases = cases()
     for name in selected(all_cases, only):
         shapes, ours, theirs = all_cases[name]
         pair = run_case(name, shapes, ours, theirs, repeats or REPEATS,
-                        WARMUP if warmup is None else warmup, device, sync)
+                        WARMUP if warmup is None else warmup, device, sync, settle)
         for row in pair:
             progress(f"  {row['name']}: {row['ratio']:.2f}×")
         rows += pair

@@ -32,6 +32,17 @@ def test_time_interleaved_warms_up_then_alternates_with_sync_around_each_call():
     assert [len(t) for t in times] == [3, 3]
 
 
+def test_time_interleaved_rests_before_each_timed_call_outside_the_timing(monkeypatch):
+    calls = []
+    monkeypatch.setattr(harness.time, "sleep", lambda s: calls.append(("sleep", s)))
+    clock = iter(range(100))
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: calls.append("clock") or next(clock))
+    harness.time_interleaved([lambda: calls.append("a"), lambda: calls.append("b")],
+                             repeats=2, warmup=1, settle=0.02)
+    timed = [("sleep", 0.02), "clock", "a", "clock", ("sleep", 0.02), "clock", "b", "clock"]
+    assert calls == ["a", "b"] + timed * 2
+
+
 def test_compare_row_has_medians_minimums_and_the_ratio_of_medians():
     row = harness.compare("ops", "noop", lambda: None, lambda: sum(range(1000)), 5, 1)
     assert row["suite"] == "ops" and row["name"] == "noop"
@@ -93,15 +104,18 @@ def test_parser_defaults_and_switches():
     assert (args.suite, args.only, args.device, args.memory) == ("all", None, "cpu", True)
     assert args.json is None and args.png is None
     assert args.repeats is None and args.warmup is None and args.threads >= 1
+    assert args.settle == 20.0
     args = cli.parser().parse_args(["--suite", "models", "--only", "LeNet", "ViT", "--no-memory",
-                                    "--threads", "1", "--repeats", "5", "--json", "r.json"])
-    assert (args.suite, args.only, args.memory, args.threads, args.repeats, args.json) == \
-        ("models", ["LeNet", "ViT"], False, 1, 5, "r.json")
+                                    "--threads", "1", "--repeats", "5", "--json", "r.json",
+                                    "--settle", "0"])
+    assert (args.suite, args.only, args.memory, args.threads, args.repeats, args.json,
+            args.settle) == ("models", ["LeNet", "ViT"], False, 1, 5, "r.json", 0.0)
 
 
 @pytest.mark.parametrize("argv, message", [(["--threads", "0"], "--threads must be at least 1"),
                                            (["--repeats", "0"], "--repeats must be at least 1"),
-                                           (["--warmup", "-1"], "--warmup must be at least 0")])
+                                           (["--warmup", "-1"], "--warmup must be at least 0"),
+                                           (["--settle", "-1"], "--settle must be at least 0")])
 def test_bad_counts_are_refused_before_any_work(argv, message):
     with pytest.raises(SystemExit, match=message):
         cli.main(argv)
