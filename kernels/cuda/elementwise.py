@@ -4,32 +4,25 @@ import numpy as np
 from .loader import function, launch_1d
 
 
-def erf(x):
+def _elementwise(kernel, x, *others):
+    """out = kernel(x, *others) elementwise, one thread per element: every operand made
+    contiguous (others in x's dtype), flattened, and the result shaped like x."""
     import cupy
 
     flat = cupy.ascontiguousarray(x).reshape(-1)
+    extra = [cupy.ascontiguousarray(a, dtype=flat.dtype).reshape(-1) for a in others]
     out = cupy.empty_like(flat)
-    launch_1d(function("elementwise", "erf", x.dtype), flat.size,
-              (flat, out, np.int64(flat.size)))
+    launch_1d(kernel, flat.size, (flat, *extra, out, np.int64(flat.size)))
     return out.reshape(x.shape)
+
+
+def erf(x):
+    return _elementwise(function("elementwise", "erf", x.dtype), x)
 
 
 def gelu(x):
-    import cupy
-
-    flat = cupy.ascontiguousarray(x).reshape(-1)
-    out = cupy.empty_like(flat)
-    launch_1d(function("elementwise", "gelu", x.dtype), flat.size,
-              (flat, out, np.int64(flat.size)))
-    return out.reshape(x.shape)
+    return _elementwise(function("elementwise", "gelu", x.dtype), x)
 
 
 def gelu_backward(x, g):
-    import cupy
-
-    flat = cupy.ascontiguousarray(x).reshape(-1)
-    grad = cupy.ascontiguousarray(g, dtype=flat.dtype).reshape(-1)
-    out = cupy.empty_like(flat)
-    launch_1d(function("elementwise", "gelu_backward", x.dtype), flat.size,
-              (flat, grad, out, np.int64(flat.size)))
-    return out.reshape(x.shape)
+    return _elementwise(function("elementwise", "gelu_backward", x.dtype), x, g)
