@@ -11,6 +11,9 @@ import sys
 
 _threads = None
 _limiter = None  # keeps threadpoolctl's limit in force
+_blas = None     # threadpoolctl's handle on the loaded BLAS, for split_batch
+_pool = None     # Python threads that run split_batch's parts after the first
+_pool_size = 0
 
 
 def quiet_idle_threads():
@@ -48,3 +51,42 @@ def get_num_threads():
     import numba
 
     return numba.get_num_threads()
+
+
+def split_batch(fn, n):
+    """Call fn(part) for contiguous slices `part` covering range(n), one per thread, at once.
+
+    For NumPy work on many small matrices (a batch of attention heads): each BLAS call
+    there is too small for BLAS's own threads, so the batch is split instead, and BLAS is
+    held to one thread meanwhile (or each part's calls would share its pool). fn must
+    release the GIL (BLAS calls, ufuncs over whole arrays) and must not launch Numba's
+    parallel kernels, whose workqueue layer takes one caller at a time. An exception in
+    any part reaches the caller after every part has finished.
+    """
+    global _blas, _pool, _pool_size
+    workers = min(get_num_threads(), n)
+    if workers < 2:
+        fn(slice(0, n))
+        return
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    if _pool_size < workers - 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="minicnn")
+        _pool_size = workers - 1
+    bounds = [n * i // workers for i in range(workers + 1)]
+    parts = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    with _blas.limit(limits=1, user_api="blas"):
+        others = [_pool.submit(fn, part) for part in parts[1:]]
+        try:
+            fn(parts[0])
+        finally:
+            errors = [f.exception() for f in others]
+    for error in errors:
+        if error is not None:
+            raise error

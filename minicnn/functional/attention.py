@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..threads import split_batch
 from ..autograd import Function
 from ..tensor import Tensor
 from ._common import broadcast_shape, require_floating, require_tensor, shape_str, unbroadcast
@@ -36,35 +37,23 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, causal, drop, return_weights):
         m = backend.xp_of(q)
-        scores = (q * scale) @ m.swapaxes(k, -1, -2)
-        allowed = None
-        if mask is not None:
-            if mask.dtype == np.bool_:
-                allowed = mask
-            else:
-                scores += mask
-        if causal:
-            tri = m.tri(q.shape[-2], k.shape[-2], dtype=np.bool_)  # top-left aligned, as torch
-            allowed = tri if allowed is None else allowed & tri
-        if allowed is not None:
-            scores = m.where(allowed, scores, scores.dtype.type(-np.inf))
-        if scores.shape[-1]:
-            top = scores.max(axis=-1, keepdims=True)
-            top[top == -np.inf] = 0  # a fully masked row: shift by 0, its exps are all 0
-        else:
-            top = m.zeros(scores.shape[:-1] + (1,), dtype=scores.dtype)
-        scores -= top  # max-shifted: stable for large scores
-        p = m.exp(scores, out=scores)
-        total = p.sum(axis=-1, keepdims=True)
-        total[total == 0] = 1  # fully masked rows stay 0 instead of 0/0
-        p /= total
-        weights = p * drop if drop is not None else p
-        out = weights @ v
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        p = m.empty(batch + (q.shape[-2], k.shape[-2]), dtype=q.dtype)      # (..., L, S)
+        out = m.empty(batch + (q.shape[-2], v.shape[-1]), dtype=q.dtype)    # (..., L, Ev)
+
+        def attend(part):
+            rows = _rows(part, len(batch) + 2, p.shape[0] if batch else 1)
+            weights = _softmax_weights(rows(q), rows(k), rows(mask), scale, causal, rows(p))
+            if drop is not None:
+                weights = weights * rows(drop)
+            m.matmul(weights, rows(v), out=rows(out))
+
+        _by_parts(m, attend, batch)
         ctx.save_for_backward(q, k, v, p, drop)
         ctx.scale = scale
         ctx.mask_shape = None if mask is None else mask.shape
         if return_weights:
-            return out, weights
+            return out, p * drop if drop is not None else p
         return out
 
     @staticmethod
@@ -74,25 +63,81 @@ class ScaledDotProductAttention(Function):
         q, k, v, p, drop = ctx.saved_arrays
         m = backend.xp_of(g)
         need_q, need_k, need_v, need_mask = ctx.needs_input_grad
-        dq = dk = dv = dmask = None
-        weights = p * drop if drop is not None else p
-        if need_v:
-            dv = unbroadcast(m.swapaxes(weights, -1, -2) @ g, v.shape)
-        if need_q or need_k or need_mask:
-            dp = g @ m.swapaxes(v, -1, -2)
+        batch = p.shape[:-2]
+        full = {name: m.empty(batch + a.shape[-2:], dtype=a.dtype)
+                for name, a, needed in (("q", q, need_q), ("k", k, need_k), ("v", v, need_v),
+                                        ("mask", p, need_mask)) if needed}
+
+        def grads(part):
+            rows = _rows(part, len(batch) + 2, p.shape[0] if batch else 1)
+            weights = rows(p) * rows(drop) if drop is not None else rows(p)
+            if need_v:
+                m.matmul(m.swapaxes(weights, -1, -2), rows(g), out=rows(full["v"]))
+            if not (need_q or need_k or need_mask):
+                return
+            dp = rows(g) @ m.swapaxes(rows(v), -1, -2)
             if g_weights is not None:
-                dp += g_weights
+                dp += rows(g_weights)
             if drop is not None:
-                dp *= drop
-            ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+                dp *= rows(drop)
+            ds = rows(p) * (dp - (dp * rows(p)).sum(axis=-1, keepdims=True))
             if need_mask:
-                dmask = unbroadcast(ds, ctx.mask_shape)  # may be ds itself: scale out of place
-            ds = ds * ctx.scale
+                rows(full["mask"])[...] = ds
+            ds *= ctx.scale
             if need_q:
-                dq = unbroadcast(ds @ k, q.shape)
+                m.matmul(ds, rows(k), out=rows(full["q"]))
             if need_k:
-                dk = unbroadcast(m.swapaxes(ds, -1, -2) @ q, k.shape)
-        return dq, dk, dv, dmask
+                m.matmul(m.swapaxes(ds, -1, -2), rows(q), out=rows(full["k"]))
+
+        _by_parts(m, grads, batch)
+        shapes = {"q": q.shape, "k": k.shape, "v": v.shape, "mask": ctx.mask_shape}
+        grads_out = {name: unbroadcast(a, shapes[name]) for name, a in full.items()}
+        return tuple(grads_out.get(name) for name in ("q", "k", "v", "mask"))
+
+
+def _softmax_weights(q, k, mask, scale, causal, out):
+    """P = softmax(scale·Q·Kᵀ + mask) over the keys, written into `out` (..., L, S)."""
+    m = backend.xp_of(q)
+    scores = m.matmul(q * scale, m.swapaxes(k, -1, -2), out=out)
+    allowed = None
+    if mask is not None:
+        if mask.dtype == np.bool_:
+            allowed = mask
+        else:
+            scores += mask
+    if causal:
+        tri = m.tri(q.shape[-2], k.shape[-2], dtype=np.bool_)  # top-left aligned, as torch
+        allowed = tri if allowed is None else allowed & tri
+    if allowed is not None:
+        m.copyto(scores, scores.dtype.type(-np.inf), where=~allowed)
+    if scores.shape[-1]:
+        top = scores.max(axis=-1, keepdims=True)
+        top[top == -np.inf] = 0  # a fully masked row: shift by 0, its exps are all 0
+        scores -= top  # max-shifted: stable for large scores
+    m.exp(scores, out=scores)
+    total = scores.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1  # fully masked rows stay 0 instead of 0/0
+    scores /= total
+    return scores
+
+
+def _rows(part, ndim, batch):
+    """The part of an array that a slice `part` of the first batch dimension takes: arrays
+    broadcast along that dimension (fewer dims, or size 1 there) are taken whole."""
+    def take(a):
+        if a is None or a.ndim < ndim or a.shape[0] != batch:
+            return a
+        return a[part]
+    return take
+
+
+def _by_parts(m, fn, batch):
+    """fn over slices of the first batch dimension, split across threads for NumPy arrays
+    (attention's many small matrices each fit one BLAS call on one thread)."""
+    if m is np and batch:
+        split_batch(fn, batch[0])
+    else:
+        fn(slice(None))
 
 
 def _attention_dropout(op, query, p, shape):

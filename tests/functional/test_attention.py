@@ -145,6 +145,30 @@ def test_sdpa_benchmark_shape_matches_torch():
                         q, k, v, rtol=1e-4, atol=1e-5)
 
 
+def _sdpa_with_grads(threads, arrays, drop_seed):
+    mc.set_num_threads(threads)
+    mc.manual_seed(drop_seed)
+    tensors = [mc.tensor(a, requires_grad=True) for a in arrays]
+    q, k, v, mask = tensors
+    out = sdpa(q, k, v, attn_mask=mask, dropout_p=0.25)
+    (out * mc.tensor(random_array(out.shape, 9, np.float32))).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t in tensors]
+
+
+def test_sdpa_split_across_threads_equals_one_thread():
+    """With several threads the batch is split into parts (minicnn.threads.split_batch);
+    broadcast key, mask and dropout must come out as on one thread."""
+    arrays = [random_array((5, 4, 7, 6), 0, np.float32), random_array((1, 4, 9, 6), 1, np.float32),
+              random_array((5, 4, 9, 3), 2, np.float32), random_array((1, 4, 1, 9), 3, np.float32)]
+    before = mc.get_num_threads()
+    try:
+        one, split = (_sdpa_with_grads(n, arrays, 7) for n in (1, 3))
+    finally:
+        mc.set_num_threads(before)
+    for a, b in zip(one, split):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+
+
 # ---------------------------------------------------------------- dropout
 
 def test_sdpa_dropout_p0_is_exact():
