@@ -8,11 +8,12 @@ them sleep instead; `set_num_threads` lets one setting govern both pools.
 """
 import os
 import sys
+import threading
 
 _threads = None
 _limiter = None  # keeps threadpoolctl's limit in force
-_blas = None     # threadpoolctl's handle on the loaded BLAS, for split_batch
-_pool = None     # Python threads that run split_batch's parts after the first
+_blas = None     # threadpoolctl's handle on the loaded BLAS, for parallel_for
+_pool = None     # Python threads that run parallel_for's parts beside the caller
 _pool_size = 0
 
 
@@ -53,20 +54,30 @@ def get_num_threads():
     return numba.get_num_threads()
 
 
-def split_batch(fn, n):
-    """Call fn(part) for contiguous slices `part` covering range(n), one per thread, at once.
+def even_slices(n):
+    """range(n) as one contiguous slice per thread (fewer when n is smaller)."""
+    count = max(1, min(get_num_threads(), n))
+    bounds = [n * i // count for i in range(count + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 
-    For NumPy work on many small matrices (a batch of attention heads): each BLAS call
-    there is too small for BLAS's own threads, so the batch is split instead, and BLAS is
-    held to one thread meanwhile (or each part's calls would share its pool). fn must
-    release the GIL (BLAS calls, ufuncs over whole arrays) and must not launch Numba's
-    parallel kernels, whose workqueue layer takes one caller at a time. An exception in
-    any part reaches the caller after every part has finished.
+
+def parallel_for(fn, parts):
+    """Call fn(part) for every item of `parts` on up to get_num_threads() threads at once,
+    the caller's among them; each thread takes the next part when it comes free, so a core
+    slowed by other work takes fewer.
+
+    For work that releases the GIL: NumPy calls, and Numba kernels compiled with
+    nogil=True, not parallel=True (Numba's workqueue layer takes one caller at a time).
+    BLAS is held to one thread meanwhile, as its own threads would want the same cores.
+    An exception in a part reaches the caller once the running parts have finished; parts
+    not yet started are then skipped.
     """
     global _blas, _pool, _pool_size
-    workers = min(get_num_threads(), n)
+    parts = list(parts)
+    workers = min(get_num_threads(), len(parts))
     if workers < 2:
-        fn(slice(0, n))
+        for part in parts:
+            fn(part)
         return
     if _blas is None:
         from threadpoolctl import ThreadpoolController
@@ -79,14 +90,28 @@ def split_batch(fn, n):
             _pool.shutdown(wait=False)
         _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="minicnn")
         _pool_size = workers - 1
-    bounds = [n * i // workers for i in range(workers + 1)]
-    parts = [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    queue = iter(parts)
+    lock = threading.Lock()
+    failed = []
+
+    def work():
+        while not failed:
+            with lock:
+                part = next(queue, _DONE)
+            if part is _DONE:
+                return
+            try:
+                fn(part)
+            except BaseException as error:
+                failed.append(error)
+
     with _blas.limit(limits=1, user_api="blas"):
-        others = [_pool.submit(fn, part) for part in parts[1:]]
-        try:
-            fn(parts[0])
-        finally:
-            errors = [f.exception() for f in others]
-    for error in errors:
-        if error is not None:
-            raise error
+        helpers = [_pool.submit(work) for _ in range(workers - 1)]
+        work()
+        for helper in helpers:
+            helper.result()
+    if failed:
+        raise failed[0]
+
+
+_DONE = object()

@@ -1,16 +1,18 @@
-"""Winograd F(2×2, 3×3) tile transforms as parallel Numba loops over tile rows (n, ty).
+"""Winograd F(2×2, 3×3) tile transforms as serial Numba loops over tile rows (n, ty) that
+release the GIL: functional/conv_winograd.py runs them on batch chunks across threads, each
+chunk through transform, GEMMs and inverse on one core while its tiles are in that core's
+cache (one parallel launch per stage cost more: ≈50 µs each, and a barrier between stages).
 
 The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
 column // 2 · C + channel); from there every transform is one long loop along
 (tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays, which is
 what vectorises (the tile counts of small feature maps alone are too short). Each transform
 is separable: a 4-point (or 2-point) transform down the rows, then one across the columns.
-The input gradient adds overlapping tiles onto such rows (even tile rows first, then odd
-ones, so that no two threads add onto the same row) and copies them back to NCHW. The
+The input gradient adds overlapping tiles onto such rows and copies them back to NCHW. The
 filter transforms are tiny and shared with the reference form.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..reference.winograd import winograd_weight, winograd_weight_grad
 from ..shapes import winograd_tiles
@@ -20,10 +22,10 @@ __all__ = ["winograd_input", "winograd_input_grad", "winograd_output", "winograd
            "winograd_weight", "winograd_weight_grad"]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _to_rows(x, rows, ph, pw):
     N, C, H, W = x.shape
-    for ni in prange(N * H):                                    # image row iy -> rows[n, iy+ph]
+    for ni in range(N * H):                                    # image row iy -> rows[n, iy+ph]
         n = ni // H
         iy = ni - n * H
         dst = rows[n, iy + ph]                                  # (2, (tw+1)*C)
@@ -34,10 +36,10 @@ def _to_rows(x, rows, ph, pw):
                 dst[col & 1, (col >> 1) * C + c] = src[k]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _from_rows(rows, dx, ph, pw):
     N, C, H, W = dx.shape
-    for ni in prange(N * H):
+    for ni in range(N * H):
         n = ni // H
         iy = ni - n * H
         src = rows[n, iy + ph]
@@ -48,15 +50,15 @@ def _from_rows(rows, dx, ph, pw):
                 dst[k] = src[col & 1, (col >> 1) * C + c]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _input(rows, v, th, tw):
     N, C = rows.shape[0], rows.shape[3] // (tw + 1)
     TC = tw * C
-    for nt in prange(N * th):
+    t = np.empty((4, 2, TC + C), dtype=v.dtype)                 # Bᵀ down the tile row
+    for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
         r = rows[n, 2 * ty:2 * ty + 4]                          # (4, 2, (tw+1)*C)
-        t = np.empty((4, 2, TC + C), dtype=v.dtype)             # Bᵀ down the tile row
         for j in range(2):
             r0, r1, r2, r3 = r[0, j], r[1, j], r[2, j], r[3, j]
             t0, t1, t2, t3 = t[0, j], t[1, j], t[2, j], t[3, j]
@@ -75,22 +77,22 @@ def _input(rows, v, th, tw):
                 v3[f] = odd[f] - odd[f + C]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _output(m, bias_tiles, y, th, tw):
     N, OC = y.shape[:2]
     TO = tw * OC
-    for nt in prange(N * th):
+    left = np.empty((4, TO), dtype=y.dtype)                     # Aᵀ across each tile
+    right = np.empty((4, TO), dtype=y.dtype)
+    out = np.empty((2, 2, TO), dtype=y.dtype)                   # (row, column parity, tx*OC + o)
+    for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
-        left = np.empty((4, TO), dtype=y.dtype)                 # Aᵀ across each tile
-        right = np.empty((4, TO), dtype=y.dtype)
         for a in range(4):
             m0, m1, m2, m3 = m[4 * a, nt], m[4 * a + 1, nt], m[4 * a + 2, nt], m[4 * a + 3, nt]
             la, ra = left[a], right[a]
             for f in range(TO):
                 la[f] = m0[f] + m1[f] + m2[f]
                 ra[f] = m1[f] - m2[f] - m3[f]
-        out = np.empty((2, 2, TO), dtype=y.dtype)               # (row, column parity, tx*OC + o)
         for j in range(2):                                      # then Aᵀ down it
             s = left if j == 0 else right
             s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
@@ -105,20 +107,20 @@ def _output(m, bias_tiles, y, th, tw):
                     dst[k] = out[i, k & 1, (k >> 1) * OC + o]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _output_grad(g, dm, th, tw):
     N, OC = g.shape[:2]
     TO = tw * OC
-    for nt in prange(N * th):
+    rows = np.empty((2, 2, TO), dtype=g.dtype)                  # (row, column parity, tx*OC + o)
+    h = np.empty((4, 2, TO), dtype=g.dtype)                     # A down each tile
+    for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
-        rows = np.empty((2, 2, TO), dtype=g.dtype)              # (row, column parity, tx*OC + o)
         for i in range(2):
             for o in range(OC):
                 src = g[n, o, 2 * ty + i]
                 for k in range(2 * tw):
                     rows[i, k & 1, (k >> 1) * OC + o] = src[k]
-        h = np.empty((4, 2, TO), dtype=g.dtype)                 # A down each tile
         for j in range(2):
             g0, g1 = rows[0, j], rows[1, j]
             h0, h1, h2, h3 = h[0, j], h[1, j], h[2, j], h[3, j]
@@ -137,16 +139,14 @@ def _output_grad(g, dm, th, tw):
                 d3[f] = -e1[f]
 
 
-@njit(parallel=True, cache=True)
-def _input_grad_rows(dv, rows, th, tw, parity):
+@njit(nogil=True, cache=True)
+def _input_grad_rows(dv, rows, th, tw):
     N, C = rows.shape[0], rows.shape[3] // (tw + 1)
     TC = tw * C
-    half = (th - parity + 1) // 2                               # tile rows of this parity
-    for nj in prange(N * half):
-        n = nj // half
-        ty = 2 * (nj - n * half) + parity
-        nt = n * th + ty
-        e = np.empty((4, 2, TC + C), dtype=dv.dtype)            # B across the tiles
+    e = np.empty((4, 2, TC + C), dtype=dv.dtype)                # B across the tiles
+    for nt in range(N * th):
+        n = nt // th
+        ty = nt - n * th
         for a in range(4):
             u0, u1, u2, u3 = dv[4 * a, nt], dv[4 * a + 1, nt], dv[4 * a + 2, nt], dv[4 * a + 3, nt]
             even, odd = e[a, 0], e[a, 1]
@@ -223,8 +223,7 @@ def winograd_input_grad(dv, input_shape, padding):
     _, (th, tw) = winograd_tiles((H, W), padding)
     dv = as_c(dv).reshape(16, N * th, tw * C)
     rows = np.zeros((N, 2 * th + 2, 2, (tw + 1) * C), dtype=dv.dtype)
-    for parity in range(2):
-        _input_grad_rows(dv, rows, th, tw, parity)
+    _input_grad_rows(dv, rows, th, tw)
     dx = np.empty((N, C, H, W), dtype=dv.dtype)
     _from_rows(rows, dx, padding[0], padding[1])
     return dx

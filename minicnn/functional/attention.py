@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..threads import split_batch
+from ..threads import even_slices, parallel_for
 from ..autograd import Function
 from ..tensor import Tensor
 from ._common import broadcast_shape, require_floating, require_tensor, shape_str, unbroadcast
@@ -135,7 +135,7 @@ def _by_parts(m, fn, batch):
     """fn over slices of the first batch dimension, split across threads for NumPy arrays
     (attention's many small matrices each fit one BLAS call on one thread)."""
     if m is np and batch:
-        split_batch(fn, batch[0])
+        parallel_for(fn, even_slices(batch[0]))
     else:
         fn(slice(None))
 

@@ -5,6 +5,9 @@ _workspace_limit = 256 * 2 ** 20
 # On the CPU a batch chunk's columns stay about this size, so that they are still in cache
 # when the GEMM reads them right after im2col wrote them.
 _CACHE_BYTES = 4 * 2 ** 20
+# A chunk that one thread takes through all its stages alone (Winograd) stays about one
+# core's L2 cache.
+CORE_CACHE_BYTES = 2 ** 20
 
 
 def set_workspace_limit(nbytes):
@@ -20,9 +23,9 @@ def get_workspace_limit():
     return _workspace_limit
 
 
-def batch_chunks(n, bytes_per_image, m=np):
+def batch_chunks(n, bytes_per_image, m=np, cache_bytes=_CACHE_BYTES):
     """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each) and,
-    for NumPy arrays, stay cache-sized."""
-    budget = _workspace_limit if m is not np else min(_workspace_limit, _CACHE_BYTES)
+    for NumPy arrays, `cache_bytes`."""
+    budget = _workspace_limit if m is not np else min(_workspace_limit, cache_bytes)
     step = max(1, budget // max(bytes_per_image, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]

@@ -156,7 +156,7 @@ def _sdpa_with_grads(threads, arrays, drop_seed):
 
 
 def test_sdpa_split_across_threads_equals_one_thread():
-    """With several threads the batch is split into parts (minicnn.threads.split_batch);
+    """With several threads the batch is split into parts (minicnn.threads.parallel_for);
     broadcast key, mask and dropout must come out as on one thread."""
     arrays = [random_array((5, 4, 7, 6), 0, np.float32), random_array((1, 4, 9, 6), 1, np.float32),
               random_array((5, 4, 9, 3), 2, np.float32), random_array((1, 4, 1, 9), 3, np.float32)]

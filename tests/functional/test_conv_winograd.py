@@ -75,3 +75,38 @@ def test_winograd_reference_and_cpu_forms_agree_through_conv2d():
     with mc.set_kernels("reference"):
         readable = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
     np.testing.assert_allclose(fast, readable, rtol=1e-5, atol=1e-5)
+
+
+def _conv_with_grads(threads, arrays, groups):
+    mc.set_num_threads(threads)
+    x, w, b = (mc.tensor(a, requires_grad=True) for a in arrays)
+    y = Conv2dWinograd.apply(x, w, b, padding=(1, 1), groups=groups)
+    (y * mc.tensor(random_array(y.shape, 3, np.float32))).sum().backward()
+    return [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_winograd_chunks_on_threads_equal_one_thread(groups):
+    """One image a chunk, seven chunks over three threads: each thread sums its own
+    chunks' filter gradients, and these sums are added at the end."""
+    arrays = (random_array((7, 32, 6, 5), 0, np.float32),
+              random_array((8, 32 // groups, 3, 3), 1, np.float32),
+              random_array((8,), 2, np.float32))
+    before = mc.get_num_threads()
+    set_workspace_limit(16 * 32 * 3 * 3 * 4)
+    try:
+        one, split = (_conv_with_grads(n, arrays, groups) for n in (1, 3))
+    finally:
+        set_workspace_limit(256 * 2 ** 20)
+        mc.set_num_threads(before)
+    for a, b in zip(one, split):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5 * np.abs(a).max())
+
+
+def test_winograd_on_an_empty_batch():
+    x = mc.tensor(np.zeros((0, 16, 5, 5), np.float32), requires_grad=True)
+    w = mc.tensor(random_array((4, 16, 3, 3), 1, np.float32), requires_grad=True)
+    y = Conv2dWinograd.apply(x, w, None, padding=(1, 1))
+    assert y.shape == (0, 4, 5, 5)
+    y.sum().backward()
+    assert x.grad.shape == (0, 16, 5, 5) and np.all(w.grad.numpy() == 0)

@@ -1,0 +1,85 @@
+"""parallel_for and even_slices: work spread over Python threads, each taking the next part
+when free, with BLAS held to one thread meanwhile."""
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import minicnn as mc
+from minicnn.threads import even_slices, parallel_for
+
+
+@pytest.fixture
+def threads():
+    before = mc.get_num_threads()
+    yield mc.set_num_threads
+    mc.set_num_threads(before)
+
+
+def _blas_threads():
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_even_slices_cover_range_once_in_order(threads, workers, n):
+    threads(workers)
+    parts = even_slices(n)
+    assert len(parts) == min(workers, n)
+    assert [i for p in parts for i in range(n)[p]] == list(range(n))
+    assert max(p.stop - p.start for p in parts) - min(p.stop - p.start for p in parts) <= 1
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_every_part_runs_once(threads, workers):
+    threads(workers)
+    seen = []
+    parallel_for(seen.append, range(11))
+    assert sorted(seen) == list(range(11))
+
+
+def test_parts_run_at_once_with_blas_on_one_thread(threads):
+    threads(2)
+    meet = threading.Barrier(2, timeout=10)   # parts run one after another would wait here
+    inside = []
+
+    def part(_):
+        inside.append(_blas_threads())
+        meet.wait()
+
+    parallel_for(part, range(2))
+    assert inside == [[1] * len(inside[0])] * 2
+    assert _blas_threads() == [2] * len(_blas_threads())
+
+
+def test_a_free_thread_takes_the_next_part(threads):
+    """Part 0 waits until part 5 has run: the other thread must take parts 1 to 5 alone
+    (with one fixed share per thread it would stop after its own half)."""
+    threads(2)
+    last_done = threading.Event()
+    waited = []
+
+    def part(i):
+        if i == 0:
+            waited.append(last_done.wait(timeout=10))
+        elif i == 5:
+            last_done.set()
+
+    parallel_for(part, range(6))
+    assert waited == [True]
+
+
+def test_an_error_in_a_part_reaches_the_caller_and_blas_is_restored(threads):
+    threads(2)
+    done = []
+
+    def part(i):
+        if i == 1:
+            raise ValueError("part failed")
+        done.append(np.ones(3).sum())
+
+    with pytest.raises(ValueError, match="part failed"):
+        parallel_for(part, range(2))
+    assert done == [3.0]
+    assert _blas_threads() == [2] * len(_blas_threads())
