@@ -115,3 +115,26 @@ def parallel_for(fn, parts):
 
 
 _DONE = object()
+
+
+class ThreadSums:
+    """A sum that parts run by parallel_for add into without locks: one accumulator per
+    thread (`mine()`, made by `zeros()` on first use), added up by `total()` at the end."""
+
+    def __init__(self, zeros):
+        self._zeros = zeros
+        self._sums = {}
+
+    def mine(self):
+        key = threading.get_ident()
+        acc = self._sums.get(key)
+        if acc is None:
+            acc = self._sums[key] = self._zeros()
+        return acc
+
+    def total(self):
+        sums = list(self._sums.values())
+        total = sums[0] if sums else self._zeros()
+        for acc in sums[1:]:
+            total += acc
+        return total

@@ -1,9 +1,9 @@
-"""im2col / col2im as parallel Numba loops over (n, c) planes (and kernel rows).
+"""im2col / col2im as serial Numba loops over (n, c) planes (and kernel rows) that release
+the GIL: functional/conv.py runs them on batch chunks across threads, each chunk's columns
+built and multiplied on one core (as the Winograd tiles; see kernels/cpu/winograd.py).
 
-The columns are laid out (C*kh*kw, N, oh*ow): the images of a batch side by side, so that
-one GEMM covers them all. In im2col every kernel row i of an (n, c) plane owns the segments
-[row, n] of the rows (c*kh + i)*kw .. (c*kh + i + 1)*kw − 1; in col2im every (n, c) plane
-owns its output plane; so threads never share a write.
+The columns are laid out (C*kh*kw, N, oh*ow): the images of a chunk side by side, so that
+one GEMM covers them all.
 
 Wide outputs copy row segments along ow. Below GATHER_MAX_WIDTH output columns a segment
 is too short to pay for a slice copy (20-40 ns each), so the plane is copied once into a
@@ -12,7 +12,7 @@ it) through a table of flat offsets, padding pointing at that zero: 3-5x faster 
 to 14×14 outputs.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..shapes import conv_output_shape, pair
 from ._windows import as_c, tap_range, window_offsets
@@ -20,12 +20,12 @@ from ._windows import as_c, tap_range, window_offsets
 GATHER_MAX_WIDTH = 16
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     N, C, H, W = x.shape
-    for nci in prange(N * C * kh):                      # one kernel row of one plane each:
-        nc = nci // kh                                  # enough iterations for every thread
-        i = nci - nc * kh                               # even with a few channels (RGB)
+    for nci in range(N * C * kh):                      # one kernel row of one plane each
+        nc = nci // kh
+        i = nci - nc * kh
         n = nc // C
         c = nc - n * C
         src = x[n, c]                                   # (H, W)
@@ -49,13 +49,13 @@ def _im2col(x, cols, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                 dst[base + hi:base + ow] = 0            # right padding
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     N, C, H, W = dx.shape
-    for nc in prange(N * C):
+    for nc in range(N * C):
         n = nc // C
         c = nc - n * C
-        dst = dx[n, c]                                  # (H, W), owned by this thread
+        dst = dx[n, c]                                  # (H, W)
         dst[:, :] = 0
         for i in range(kh):
             for j in range(kw):
@@ -79,19 +79,19 @@ def _col2im(cols, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                             back_s[t] += col[t]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _im2col_gather(x, cols, offsets):
     N, C, H, W = x.shape
     taps, P = offsets.shape                             # (kh*kw, oh*ow)
-    for nc in prange(N * C):
+    src = np.empty(H * W + 1, dtype=x.dtype)            # a plane, then the padding's zero
+    src[H * W] = 0
+    for nc in range(N * C):
         n = nc // C
         c = nc - n * C
         plane = x[n, c]
-        src = np.empty(H * W + 1, dtype=x.dtype)        # the plane, then the padding's zero
         for h in range(H):
             for w in range(W):
                 src[h * W + w] = plane[h, w]
-        src[H * W] = 0
         for r in range(taps):
             dst = cols[c * taps + r, n]                 # (oh*ow,)
             at = offsets[r]
@@ -99,20 +99,21 @@ def _im2col_gather(x, cols, offsets):
                 dst[p] = src[at[p]]
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def _col2im_scatter(cols, dx, offsets):
     N, C, H, W = dx.shape
     taps, P = offsets.shape                             # (kh*kw, oh*ow)
-    for nc in prange(N * C):
+    acc = np.empty(H * W + 1, dtype=dx.dtype)           # a plane, then a slot for padding
+    for nc in range(N * C):
         n = nc // C
         c = nc - n * C
-        acc = np.zeros(H * W + 1, dtype=dx.dtype)       # the plane, then a slot for padding
+        acc[:] = 0
         for r in range(taps):
             src = cols[c * taps + r, n]                 # (oh*ow,)
             at = offsets[r]
             for p in range(P):
                 acc[at[p]] += src[p]
-        plane = dx[n, c]                                # (H, W), owned by this thread
+        plane = dx[n, c]                                # (H, W)
         for h in range(H):
             for w in range(W):
                 plane[h, w] = acc[h * W + w]

@@ -3,19 +3,22 @@ direct depthwise) and its adjoint conv_transpose2d.
 
 The general path turns a chunk of images into columns with im2col, laid out
 (C*kh*kw, n, oh*ow) so that one GEMM per group covers the whole chunk (forward, dW and the
-column gradient alike). On the CPU a chunk's columns are kept cache-sized, so the GEMM reads
-what im2col has just written; a chunk of one image gets NCHW output straight from its GEMM.
-Every chunk stays under the workspace limit (`mc.set_workspace_limit`).
+column gradient alike). On the CPU the chunks run on threads, each chunk's columns kept
+about one core's cache in size and built and multiplied on that core (BLAS on one thread
+meanwhile), so the GEMM reads what im2col has just written; each thread sums its own dW. A
+chunk of one image gets NCHW output straight from its GEMM. Every chunk stays under the
+workspace limit (`mc.set_workspace_limit`).
 """
 import numpy as np
 
 from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape, pair
+from ..threads import ThreadSums
 from ._common import shape_str, xp
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_winograd import Conv2dWinograd, winograd_applies
-from .workspace import batch_chunks, get_workspace_limit, set_workspace_limit
+from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
 
 def _is_identity_window(kernel_size, stride, padding, dilation):
@@ -63,7 +66,8 @@ class Conv2dGemm(Function):
         window = ((kh, kw), stride, padding, dilation)
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
         out = m.empty((N, OC, P), dtype=x.dtype)                       # (N, OC, P)
-        for part in batch_chunks(N, C * kh * kw * P * x.itemsize, m):
+
+        def convolve(part):
             cols = _columns(x[part], *window)                          # (G*K, n, P)
             n = cols.shape[1]
             cols = cols.reshape(G, K, n * P)                           # (G, K, n*P)
@@ -71,6 +75,8 @@ class Conv2dGemm(Function):
                 m.matmul(wg, cols, out=out[part].reshape(G, OC // G, P))
             else:
                 out[part] = _batch_first(m.matmul(wg, cols), (n, OC, P))
+
+        over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize)
         out = out.reshape(N, OC, oh, ow)
         if b is not None:
             out += b.reshape(1, OC, 1, 1)
@@ -91,19 +97,22 @@ class Conv2dGemm(Function):
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        dw = m.zeros((G, OC // G, K), dtype=w.dtype) if need_w else None
-        for part in batch_chunks(N, G * K * P * x.itemsize, m):
+        dw = ThreadSums(lambda: m.zeros((G, OC // G, K), dtype=w.dtype))
+
+        def grads(part):
             gy = _channels_first(g[part])                              # (OC, n, P)
             n = gy.shape[1]
             gy = gy.reshape(G, OC // G, n * P)                         # (G, OCg, n*P)
             if need_w:
                 cols = _columns(x[part], *window).reshape(G, K, n * P)  # (G, K, n*P)
-                dw += m.matmul(gy, cols.swapaxes(1, 2))
+                dw.mine()[...] += m.matmul(gy, cols.swapaxes(1, 2))
             if need_x:
                 dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)
                 dx[part] = _uncolumns(dcols.reshape(G * K, n, P), (n, C, H, W), *window)
+
+        over_batch_chunks(m, grads, N, G * K * P * x.itemsize)
         db = g.sum(axis=(0, 2, 3)) if need_b else None
-        return dx, (dw.reshape(w.shape) if need_w else None), db
+        return dx, (dw.total().reshape(w.shape) if need_w else None), db
 
 
 class DepthwiseConv2d(Function):
@@ -152,12 +161,15 @@ class ConvTranspose2dGemm(Function):
         crop = _crop(full, padding, output_shape)
         wg = m.swapaxes(w.reshape(G, C // G, K), 1, 2)                 # (G, K, Cg)
         out = m.zeros((N, OCg * G) + output_shape, dtype=x.dtype)
-        for part in batch_chunks(N, G * K * H * W * x.itemsize, m):
+
+        def transpose_convolve(part):
             xs = _channels_first(x[part])                              # (C, n, P)
             n = xs.shape[1]
             cols = m.matmul(wg, xs.reshape(G, C // G, n * H * W))      # (G, K, n*P)
             y_full = _uncolumns(cols.reshape(G * K, n, H * W), (n, OCg * G) + full, *window)
             out[part][crop[1]] = y_full[crop[0]]
+
+        over_batch_chunks(m, transpose_convolve, N, G * K * H * W * x.itemsize)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         ctx.save_for_backward(x, w)
@@ -175,8 +187,9 @@ class ConvTranspose2dGemm(Function):
         wg = w.reshape(G, C // G, K)                                   # (G, Cg, K)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        dw = m.zeros((G, C // G, K), dtype=w.dtype) if need_w else None
-        for part in batch_chunks(N, G * K * H * W * x.itemsize, m):
+        dw = ThreadSums(lambda: m.zeros((G, C // G, K), dtype=w.dtype))
+
+        def grads(part):
             g_full = m.zeros(g[part].shape[:2] + full, dtype=g.dtype)
             g_full[crop[0]] = g[part][crop[1]]
             cols = _columns(g_full, *window)                           # (G*K, n, P)
@@ -186,9 +199,11 @@ class ConvTranspose2dGemm(Function):
                 dx[part] = _batch_first(m.matmul(wg, cols), (n, C, H, W))
             if need_w:
                 xs = _channels_first(x[part]).reshape(G, C // G, n * H * W)  # (G, Cg, n*P)
-                dw += m.matmul(xs, cols.swapaxes(1, 2))
+                dw.mine()[...] += m.matmul(xs, cols.swapaxes(1, 2))
+
+        over_batch_chunks(m, grads, N, G * K * H * W * x.itemsize)
         db = g.sum(axis=(0, 2, 3)) if need_b else None
-        return dx, (dw.reshape(w.shape) if need_w else None), db
+        return dx, (dw.total().reshape(w.shape) if need_w else None), db
 
 
 def _crop(full, padding, output_shape):

@@ -4,16 +4,12 @@ transformed filters in 16 GEMMs (per group: each group's channel slice of the ti
 filters), and transformed back. It takes 2.25× fewer multiplications than im2col + GEMM,
 for the forward pass and both gradients alike.
 """
-import threading
-
-import numpy as np
-
 from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import winograd_tiles
-from ..threads import parallel_for
+from ..threads import ThreadSums
 from ._common import xp
-from .workspace import CORE_CACHE_BYTES, batch_chunks
+from .workspace import over_batch_chunks
 
 
 # Below this many input channels the tile transforms cost more than the GEMMs save (an RGB
@@ -33,16 +29,6 @@ def _group_slices(groups, in_channels, out_channels):
     """Per group: its input-channel slice and its output-channel slice."""
     cg, og = in_channels // groups, out_channels // groups
     return [(slice(i * cg, (i + 1) * cg), slice(i * og, (i + 1) * og)) for i in range(groups)]
-
-
-def _over_chunks(m, fn, n, bytes_per_image):
-    """fn(part) for each batch chunk: for NumPy arrays on threads (threads.parallel_for), each
-    chunk through all its stages on one core while its tiles stay in that core's cache."""
-    if m is np:
-        parallel_for(fn, batch_chunks(n, bytes_per_image, m, CORE_CACHE_BYTES))
-    else:
-        for part in batch_chunks(n, bytes_per_image, m):
-            fn(part)
 
 
 class Conv2dWinograd(Function):
@@ -67,7 +53,7 @@ class Conv2dWinograd(Function):
                 m.matmul(v[:, :, cs], u[:, os].swapaxes(1, 2), out=products[:, :, os])
             from_tiles(products, (v.shape[1] // (th * tw), OC, oh, ow), b, out=out[part])
 
-        _over_chunks(m, convolve, N, 16 * max(C, OC) * th * tw * x.itemsize)
+        over_batch_chunks(m, convolve, N, 16 * max(C, OC) * th * tw * x.itemsize)
         ctx.save_for_backward(x, u)
         ctx.params = padding, groups
         return out
@@ -84,29 +70,23 @@ class Conv2dWinograd(Function):
         _, (th, tw) = winograd_tiles((H, W), padding)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        du_by_thread = {}                                                # thread -> (16, OC, C/G)
+        du = ThreadSums(lambda: m.zeros(u.shape, dtype=u.dtype))         # (16, OC, C/G)
         slices = _group_slices(groups, C, OC)
 
         def grads(part):
             dm = kernels.get("winograd_output_grad", g)(g[part])        # (16, n*T, OC)
             if need_w:
                 v = kernels.get("winograd_input", x)(x[part], padding)   # (16, n*T, C)
-                du = du_by_thread.get(threading.get_ident())
-                if du is None:
-                    du = du_by_thread[threading.get_ident()] = m.zeros(u.shape, dtype=u.dtype)
+                mine = du.mine()
                 for cs, os in slices:
-                    du[:, os] += m.matmul(dm[:, :, os].swapaxes(1, 2), v[:, :, cs])
+                    mine[:, os] += m.matmul(dm[:, :, os].swapaxes(1, 2), v[:, :, cs])
             if need_x:
                 dv = m.empty((16, dm.shape[1], C), dtype=g.dtype)        # (16, n*T, C)
                 for cs, os in slices:
                     m.matmul(dm[:, :, os], u[:, os], out=dv[:, :, cs])
                 dx[part] = kernels.get("winograd_input_grad", g)(dv, x[part].shape, padding)
 
-        _over_chunks(m, grads, N, 16 * max(C, OC) * th * tw * x.itemsize)
-        if need_w:
-            du = sum(du_by_thread.values(), m.zeros(u.shape, dtype=u.dtype))
-            dw = kernels.get("winograd_weight_grad", g)(du)
-        else:
-            dw = None
+        over_batch_chunks(m, grads, N, 16 * max(C, OC) * th * tw * x.itemsize)
+        dw = kernels.get("winograd_weight_grad", g)(du.total()) if need_w else None
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, dw, db

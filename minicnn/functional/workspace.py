@@ -1,6 +1,8 @@
 """The workspace of the GEMM convolutions: how many images' columns one call builds at once."""
 import numpy as np
 
+from ..threads import parallel_for
+
 _workspace_limit = 256 * 2 ** 20
 # On the CPU a batch chunk's columns stay about this size, so that they are still in cache
 # when the GEMM reads them right after im2col wrote them.
@@ -29,3 +31,14 @@ def batch_chunks(n, bytes_per_image, m=np, cache_bytes=_CACHE_BYTES):
     budget = _workspace_limit if m is not np else min(_workspace_limit, cache_bytes)
     step = max(1, budget // max(bytes_per_image, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def over_batch_chunks(m, fn, n, bytes_per_image):
+    """fn(part) for each batch chunk: for NumPy arrays chunks of about CORE_CACHE_BYTES on
+    threads (threads.parallel_for), each chunk through all its stages on one core while its
+    buffers stay in that core's cache; otherwise the workspace-sized chunks in turn."""
+    if m is np:
+        parallel_for(fn, batch_chunks(n, bytes_per_image, m, CORE_CACHE_BYTES))
+    else:
+        for part in batch_chunks(n, bytes_per_image, m):
+            fn(part)

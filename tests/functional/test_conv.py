@@ -136,6 +136,34 @@ def test_workspace_limit_chunks_the_batch_without_changing_results():
         set_workspace_limit(0)
 
 
+def _grads_on_threads(threads, op, arrays, **kw):
+    mc.set_num_threads(threads)
+    x, w, b = (mc.tensor(a, requires_grad=True) for a in arrays)
+    y = op(x, w, b, **kw)
+    (y * mc.tensor(random_array(y.shape, 3, np.float32))).sum().backward()
+    return [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
+
+
+@pytest.mark.parametrize("op, w_shape, kw", [
+    (conv2d, (6, 2, 3, 2), dict(stride=2, padding=1, groups=2)),
+    (conv_transpose2d, (4, 3, 3, 2), dict(stride=2, padding=1, output_padding=1, groups=2)),
+])
+def test_im2col_chunks_on_threads_equal_one_thread(op, w_shape, kw):
+    """One image a chunk, seven chunks over three threads, each thread summing its own
+    chunks' filter gradients."""
+    arrays = (random_array((7, 4, 9, 8), 0, np.float32), random_array(w_shape, 1, np.float32),
+              random_array((w_shape[0] if op is conv2d else w_shape[1] * 2,), 2, np.float32))
+    before = mc.get_num_threads()
+    set_workspace_limit(1)
+    try:
+        one, split = (_grads_on_threads(n, op, arrays, **kw) for n in (1, 3))
+    finally:
+        set_workspace_limit(256 * 2 ** 20)
+        mc.set_num_threads(before)
+    for a, b in zip(one, split):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5 * np.abs(a).max())
+
+
 def _t(*shape, dtype=mc.float32):
     return mc.zeros(*shape, dtype=dtype)
 
