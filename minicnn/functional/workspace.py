@@ -4,11 +4,8 @@ import numpy as np
 from ..threads import parallel_for
 
 _workspace_limit = 256 * 2 ** 20
-# On the CPU a batch chunk's columns stay about this size, so that they are still in cache
-# when the GEMM reads them right after im2col wrote them.
-_CACHE_BYTES = 4 * 2 ** 20
-# A chunk that one thread takes through all its stages alone (Winograd) stays about one
-# core's L2 cache.
+# On the CPU one thread takes a batch chunk through all its stages (im2col or tile
+# transform, GEMM, inverse), so a chunk's buffers stay about one core's L2 cache in size.
 CORE_CACHE_BYTES = 2 ** 20
 
 
@@ -25,20 +22,20 @@ def get_workspace_limit():
     return _workspace_limit
 
 
-def batch_chunks(n, bytes_per_image, m=np, cache_bytes=_CACHE_BYTES):
+def batch_chunks(n, bytes_per_image, m=np):
     """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each) and,
-    for NumPy arrays, `cache_bytes`."""
-    budget = _workspace_limit if m is not np else min(_workspace_limit, cache_bytes)
+    for NumPy arrays, CORE_CACHE_BYTES."""
+    budget = _workspace_limit if m is not np else min(_workspace_limit, CORE_CACHE_BYTES)
     step = max(1, budget // max(bytes_per_image, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
 def over_batch_chunks(m, fn, n, bytes_per_image):
-    """fn(part) for each batch chunk: for NumPy arrays chunks of about CORE_CACHE_BYTES on
-    threads (threads.parallel_for), each chunk through all its stages on one core while its
-    buffers stay in that core's cache; otherwise the workspace-sized chunks in turn."""
+    """fn(part) for each batch chunk: for NumPy arrays on threads (threads.parallel_for),
+    each chunk through all its stages on one core while its buffers stay in that core's
+    cache; otherwise in turn."""
     if m is np:
-        parallel_for(fn, batch_chunks(n, bytes_per_image, m, CORE_CACHE_BYTES))
+        parallel_for(fn, batch_chunks(n, bytes_per_image, m))
     else:
         for part in batch_chunks(n, bytes_per_image, m):
             fn(part)
