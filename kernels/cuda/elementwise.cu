@@ -22,24 +22,24 @@ extern "C" __global__ void gelu_f64(const double* x, double* out, long long n) {
     if (i < n) out[i] = 0.5 * x[i] * erfc(-x[i] * 0.70710678118654752);
 }
 
-extern "C" __global__ void gelu_backward_f32(const float* x, const float* g, float* out,
-                                             long long n) {
+// dGELU: the same math for both precisions (CUDA's C++ math overloads pick erfcf/expf for float).
+template <typename T>
+__device__ void gelu_backward_at(const T* x, const T* g, T* out, long long n) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) {
-        float v = x[i];
-        float cdf = 0.5f * erfcf(-v * 0.70710678118654752f);
-        float pdf = expf(-0.5f * v * v) * 0.39894228040143268f;
+        T v = x[i];
+        T cdf = T(0.5) * erfc(-v * T(0.70710678118654752));
+        T pdf = exp(T(-0.5) * v * v) * T(0.39894228040143268);
         out[i] = g[i] * (cdf + v * pdf);
     }
 }
 
+extern "C" __global__ void gelu_backward_f32(const float* x, const float* g, float* out,
+                                             long long n) {
+    gelu_backward_at(x, g, out, n);
+}
+
 extern "C" __global__ void gelu_backward_f64(const double* x, const double* g, double* out,
                                              long long n) {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) {
-        double v = x[i];
-        double cdf = 0.5 * erfc(-v * 0.70710678118654752);
-        double pdf = exp(-0.5 * v * v) * 0.39894228040143268;
-        out[i] = g[i] * (cdf + v * pdf);
-    }
+    gelu_backward_at(x, g, out, n);
 }
