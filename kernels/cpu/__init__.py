@@ -7,6 +7,7 @@ from .gelu import gelu, gelu_backward
 from .im2col import col2im, im2col
 from .lrn import lrn, lrn_backward
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .relu import relu, relu_backward
 from .softmax import log_softmax_rows, softmax_rows
 from .winograd import (winograd_input, winograd_input_grad, winograd_output,
                        winograd_output_grad, winograd_weight, winograd_weight_grad)
@@ -15,6 +16,6 @@ __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_no
            "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
            "depthwise_conv2d_grad_weight", "erf", "gelu", "gelu_backward", "im2col",
            "log_softmax_rows", "lrn", "lrn_backward", "max_pool2d", "max_pool2d_backward",
-           "softmax_rows",
+           "relu", "relu_backward", "softmax_rows",
            "winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad",
            "winograd_weight", "winograd_weight_grad"]

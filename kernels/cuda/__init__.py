@@ -2,7 +2,7 @@
 from .batchnorm import batch_norm_backward, batch_norm_forward
 from .depthwise import (depthwise_conv2d, depthwise_conv2d_grad_input,
                         depthwise_conv2d_grad_weight)
-from .elementwise import erf, gelu, gelu_backward
+from .elementwise import erf, gelu, gelu_backward, relu, relu_backward
 from .im2col import col2im, im2col
 from .lrn import lrn, lrn_backward
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
@@ -12,4 +12,5 @@ __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_no
            "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
            "depthwise_conv2d_grad_weight", "erf", "gelu", "gelu_backward", "im2col",
            "log_softmax_rows", "lrn",
-           "lrn_backward", "max_pool2d", "max_pool2d_backward", "softmax_rows"]
+           "lrn_backward", "max_pool2d", "max_pool2d_backward", "relu", "relu_backward",
+           "softmax_rows"]

@@ -1,4 +1,4 @@
-// Elementwise special functions and the exact GELU, one thread per element.
+// Elementwise special functions, the exact GELU and ReLU, one thread per element.
 
 extern "C" __global__ void erf_f32(const float* x, float* out, long long n) {
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -42,4 +42,36 @@ extern "C" __global__ void gelu_backward_f32(const float* x, const float* g, flo
 extern "C" __global__ void gelu_backward_f64(const double* x, const double* g, double* out,
                                              long long n) {
     gelu_backward_at(x, g, out, n);
+}
+
+// ReLU: max(x, 0) with NaN passed through (NaN < 0 is false); its gradient 0 where y <= 0,
+// else g (a NaN output lets g through, as PyTorch's threshold_backward).
+template <typename T>
+__device__ void relu_at(const T* x, T* out, long long n) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = x[i] < T(0) ? T(0) : x[i];
+}
+
+template <typename T>
+__device__ void relu_backward_at(const T* g, const T* y, T* out, long long n) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = y[i] <= T(0) ? T(0) : g[i];
+}
+
+extern "C" __global__ void relu_f32(const float* x, float* out, long long n) {
+    relu_at(x, out, n);
+}
+
+extern "C" __global__ void relu_f64(const double* x, double* out, long long n) {
+    relu_at(x, out, n);
+}
+
+extern "C" __global__ void relu_backward_f32(const float* g, const float* y, float* out,
+                                             long long n) {
+    relu_backward_at(g, y, out, n);
+}
+
+extern "C" __global__ void relu_backward_f64(const double* g, const double* y, double* out,
+                                             long long n) {
+    relu_backward_at(g, y, out, n);
 }

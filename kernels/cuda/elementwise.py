@@ -26,3 +26,11 @@ def gelu(x):
 
 def gelu_backward(x, g):
     return _elementwise(function("elementwise", "gelu_backward", x.dtype), x, g)
+
+
+def relu(x):
+    return _elementwise(function("elementwise", "relu", x.dtype), x)
+
+
+def relu_backward(g, out):
+    return _elementwise(function("elementwise", "relu_backward", g.dtype), g, out)

@@ -6,18 +6,25 @@ from ..autograd import Function
 from ._common import normalize_dim, xp
 
 
+def _has_kernel(a):
+    """Whether the relu kernels take a's dtype (float32 and float64; others use NumPy)."""
+    return a.dtype.char in "fd"
+
+
 class ReLU(Function):
     @staticmethod
     def forward(ctx, a):
-        out = xp(a).maximum(a, 0)
+        out = kernels.get("relu", a)(a) if _has_kernel(a) else xp(a).maximum(a, 0)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        """da = g where a > 0."""
+        """da = 0 where relu(a) <= 0, else g."""
         (out,) = ctx.saved_arrays
-        return g * (out > 0)
+        if _has_kernel(g):
+            return kernels.get("relu_backward", g)(g, out)
+        return g * ~(out <= 0)
 
 
 class LeakyReLU(Function):

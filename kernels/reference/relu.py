@@ -1,0 +1,13 @@
+"""ReLU and its gradient."""
+import numpy as np
+
+
+def relu(x):
+    """max(x, 0) element by element; NaN stays NaN, as in PyTorch."""
+    return np.where(x < 0, np.zeros((), x.dtype), x)
+
+
+def relu_backward(g, out):
+    """dL/dx = 0 where out = relu(x) is at most 0, else g (a NaN output lets g through, as
+    PyTorch's threshold_backward does)."""
+    return np.where(out <= 0, np.zeros((), g.dtype), g)
