@@ -103,3 +103,42 @@ def test_depthwise_groups_of_images_match_reference(monkeypatch, images_per_buff
                 reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
     assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
                 reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+
+
+def _channels_last_forms(x, w, g, stride, padding, dilation):
+    """The three channels-last kernels, called directly (whatever the map size)."""
+    from minicnn.kernels.cpu import depthwise_channels_last as channels_last
+    from minicnn.kernels.shapes import pair
+
+    x, w, g = (np.ascontiguousarray(a) for a in (x, w, g))
+    pairs = tuple(map(pair, (stride, padding, dilation)))
+    return (channels_last.forward(x, w, np.empty_like(g), *pairs),
+            channels_last.grad_input(g, w, np.empty_like(x), *pairs),
+            channels_last.grad_weight(x, g, np.empty_like(w), *pairs))
+
+
+@given(conv_geometry(), DTYPES, LAYOUTS)
+def test_depthwise_channels_last_matches_reference(geometry, dtype, layout):
+    x, w, g, args = _case(geometry, 1, dtype, layout)
+    y, dx, dw = _channels_last_forms(x, w, g, *args)
+    assert_same(y, reference.depthwise_conv2d(x, w, *args))
+    assert_same(dx, reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
+    assert_same(dw, reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+
+
+@pytest.mark.parametrize("shape, stride", [((3, 64, 8, 8), (2, 2)), ((2, 96, 4, 4), (1, 1)),
+                                           ((5, 128, 2, 2), (1, 1)), ((1, 64, 3, 5), (1, 2))])
+def test_depthwise_small_maps_take_the_channels_last_kernels(monkeypatch, shape, stride):
+    """MobileNet's small maps (many channels, at most 64 pixels) go channels last, and the
+    public kernels still equal the reference there; the other kernels would fail if called."""
+    from minicnn.kernels.cpu import depthwise as module
+
+    for name in ("_forward", "_grad_input", "_grad_weight"):
+        monkeypatch.setattr(module, name, None)
+    geometry = (shape, (3, 3), stride, (1, 1), (1, 1))
+    x, w, g, args = _case(geometry, 1, np.float32)
+    assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
+    assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
+                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
+    assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
+                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
