@@ -54,9 +54,9 @@ def get_num_threads():
     return numba.get_num_threads()
 
 
-def even_slices(n):
-    """range(n) as one contiguous slice per thread (fewer when n is smaller)."""
-    count = max(1, min(get_num_threads(), n))
+def even_slices(n, per_thread=1):
+    """range(n) as `per_thread` contiguous slices per thread (fewer when n is smaller)."""
+    count = max(1, min(get_num_threads() * per_thread, n))
     bounds = [n * i // count for i in range(count + 1)]
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
 

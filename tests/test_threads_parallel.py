@@ -21,12 +21,13 @@ def _blas_threads():
     return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
 
 
+@pytest.mark.parametrize("per_thread", [1, 4])
 @pytest.mark.parametrize("workers", [1, 2, 3])
-@pytest.mark.parametrize("n", [1, 2, 5, 8])
-def test_even_slices_cover_range_once_in_order(threads, workers, n):
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 13])
+def test_even_slices_cover_range_once_in_order(threads, workers, n, per_thread):
     threads(workers)
-    parts = even_slices(n)
-    assert len(parts) == min(workers, n)
+    parts = even_slices(n, per_thread)
+    assert len(parts) == min(workers * per_thread, n)
     assert [i for p in parts for i in range(n)[p]] == list(range(n))
     assert max(p.stop - p.start for p in parts) - min(p.stop - p.start for p in parts) <= 1
 

@@ -133,9 +133,10 @@ def _rows(part, ndim, batch):
 
 def _by_parts(m, fn, batch):
     """fn over slices of the first batch dimension, split across threads for NumPy arrays
-    (attention's many small matrices each fit one BLAS call on one thread)."""
+    (attention's many small matrices each fit one BLAS call on one thread); four slices per
+    thread, so that when another process holds up one core, the others take its share."""
     if m is np and batch:
-        parallel_for(fn, even_slices(batch[0]))
+        parallel_for(fn, even_slices(batch[0], per_thread=4))
     else:
         fn(slice(None))
 
