@@ -9,8 +9,7 @@ around a call, so for float32 both come from arithmetic that does vectorise:
   relative error ≤ 1.6e-7 everywhere. Φ(x) = ½·erfc(|x|/√2) for x < 0 and
   1 − ½·erfc(|x|/√2) otherwise, so the left tail keeps its relative precision (1 + erf(x)
   would cancel to 0 long before Φ underflows).
-- exp(a) for a ≤ 0: a = k·ln 2 + r with |r| ≤ ln 2 / 2, exp(r) by its Taylor series to r⁷,
-  and 2ᵏ written straight into float32 exponent bits (arguments below −87 give 0).
+- exp(a) for a ≤ 0 from _fast_exp.py.
 
 The float32 loops run over blocks of 512 elements, so that the exponent bits can be built
 as a whole int32 array and viewed as float32. float64 keeps libm's erfc and exp.
@@ -20,40 +19,19 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._fast_exp import FAST, exp_nonpositive
+
 _ERFC_SERIES = np.array([
     -0.6513278484344482, 0.6419717669487, 0.019474612548947334, -0.009559820406138897,
     -0.0009480435983277857, 0.0003680436930153519, 4.160354728810489e-05,
     -1.959363726200536e-05, -2.06798131330288e-06, 1.5935962665025727e-06,
     -1.1448005921010918e-07], dtype=np.float32)
-_EXP_TAYLOR = np.array([1 / math.factorial(d) for d in range(8)], dtype=np.float32)
-_LN2 = np.float32(math.log(2))
-_INV_LN2 = np.float32(1 / math.log(2))
 _SQRT_HALF = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _BLOCK = 512
-# Every fast-math licence except "no NaNs" and "no infinities", which would let LLVM drop
-# the NaN and ±∞ cases; without these the series loops are not vectorised.
-_FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(fastmath=_FAST, inline="always")     # inlined: as a call it does not vectorise
-def _exp_nonpositive(a, out, exponent):
-    """out = exp(a) for float32 a ≤ 0; exponent is int32 scratch of a's length."""
-    for i in range(a.shape[0]):
-        v = max(a[i], np.float32(-87.0))
-        k = np.floor(v * _INV_LN2 + np.float32(0.5))
-        r = v - k * _LN2
-        p = _EXP_TAYLOR[7]
-        for d in range(6, -1, -1):
-            p = p * r + _EXP_TAYLOR[d]
-        out[i] = p if a[i] >= np.float32(-87.0) else np.float32(0.0)
-        exponent[i] = np.int32(k) + np.int32(127)
-    scale = (exponent << np.int32(23)).view(np.float32)   # 2ᵏ
-    for i in range(a.shape[0]):
-        out[i] *= scale[i]
-
-
-@njit(fastmath=_FAST, inline="always")
+@njit(fastmath=FAST, inline="always")
 def _normal_cdf(x, lo, cdf, t, arg, exponent):
     """cdf[i] = Φ(x[lo + i]) for a float32 block, from the erfc series (t, arg, exponent:
     scratch of the block's length)."""
@@ -69,13 +47,13 @@ def _normal_cdf(x, lo, cdf, t, arg, exponent):
             b1 = b0
         arg[i] = u * b1 - b2 + _ERFC_SERIES[0] - z * z
         t[i] = ti
-    _exp_nonpositive(arg, cdf, exponent)                # erfc(|x|/√2) / t
+    exp_nonpositive(arg, cdf, exponent)                # erfc(|x|/√2) / t
     for i in range(cdf.shape[0]):
         half_erfc = np.float32(0.5) * t[i] * cdf[i]
         cdf[i] = half_erfc if x[lo + i] < 0 else np.float32(1.0) - half_erfc
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def _gelu_f32(x, out):
     n = x.shape[0]
     for b in prange((n + _BLOCK - 1) // _BLOCK):
@@ -87,7 +65,7 @@ def _gelu_f32(x, out):
             out[lo + i] = x[lo + i] * cdf[i]
 
 
-@njit(parallel=True, cache=True, fastmath=_FAST)
+@njit(parallel=True, cache=True, fastmath=FAST)
 def _gelu_backward_f32(x, g, out):
     n = x.shape[0]
     for b in prange((n + _BLOCK - 1) // _BLOCK):
@@ -98,7 +76,7 @@ def _gelu_backward_f32(x, g, out):
         _normal_cdf(x, lo, cdf, t, arg, exponent)
         for i in range(hi - lo):
             arg[i] = np.float32(-0.5) * x[lo + i] * x[lo + i]
-        _exp_nonpositive(arg, pdf, exponent)            # √(2π)·φ(x)
+        exp_nonpositive(arg, pdf, exponent)            # √(2π)·φ(x)
         for i in range(hi - lo):
             v = x[lo + i]
             out[lo + i] = g[lo + i] * (cdf[i] + v * pdf[i] * np.float32(_INV_SQRT_2PI))

@@ -6,11 +6,12 @@ from .elementwise import erf, gelu, gelu_backward, relu, relu_backward
 from .im2col import col2im, im2col
 from .lrn import lrn, lrn_backward
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
-from .softmax import log_softmax_rows, softmax_rows
+from .softmax import (log_softmax_rows, masked_softmax_rows, softmax_backward_rows,
+                      softmax_rows)
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_forward",
            "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
            "depthwise_conv2d_grad_weight", "erf", "gelu", "gelu_backward", "im2col",
-           "log_softmax_rows", "lrn",
+           "log_softmax_rows", "masked_softmax_rows", "lrn",
            "lrn_backward", "max_pool2d", "max_pool2d_backward", "relu", "relu_backward",
-           "softmax_rows"]
+           "softmax_backward_rows", "softmax_rows"]

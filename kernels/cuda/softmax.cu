@@ -65,3 +65,48 @@ extern "C" __global__ void log_softmax_rows_f32(const float* x, float* y, long l
 extern "C" __global__ void log_softmax_rows_f64(const double* x, double* y, long long K) {
     softmax_impl<double>(x, y, K, true);
 }
+
+// Attention weights: each row's softmax in place; a row of -inf only (every key masked)
+// becomes 0. `top` is the same in every thread of the block, so the early return is uniform.
+template <typename T>
+__device__ void masked_softmax_impl(T* x, long long K) {
+    __shared__ T top_partial[THREADS];
+    __shared__ double sum_partial[THREADS];
+    T* row = x + blockIdx.x * K;
+    T top = row_max(row, K, top_partial);
+    if (top == minus_infinity<T>()) {
+        for (long long k = threadIdx.x; k < K; k += THREADS) row[k] = T(0);
+        return;
+    }
+    double acc = 0;
+    for (long long k = threadIdx.x; k < K; k += THREADS) acc += (double)exponential(row[k] - top);
+    T inv = (T)(1.0 / block_sum(acc, sum_partial));
+    for (long long k = threadIdx.x; k < K; k += THREADS) row[k] = exponential(row[k] - top) * inv;
+}
+
+// The softmax gradient along rows: out = s * (g - sum_k g*s), the sum in double.
+template <typename T>
+__device__ void softmax_backward_impl(const T* s, const T* g, T* out, long long K) {
+    __shared__ double sum_partial[THREADS];
+    long long base = blockIdx.x * K;
+    double acc = 0;
+    for (long long k = threadIdx.x; k < K; k += THREADS) acc += (double)g[base + k] * s[base + k];
+    T total = (T)block_sum(acc, sum_partial);
+    for (long long k = threadIdx.x; k < K; k += THREADS)
+        out[base + k] = s[base + k] * (g[base + k] - total);
+}
+
+extern "C" __global__ void masked_softmax_rows_f32(float* x, long long K) {
+    masked_softmax_impl<float>(x, K);
+}
+extern "C" __global__ void masked_softmax_rows_f64(double* x, long long K) {
+    masked_softmax_impl<double>(x, K);
+}
+extern "C" __global__ void softmax_backward_rows_f32(const float* s, const float* g, float* out,
+                                                     long long K) {
+    softmax_backward_impl<float>(s, g, out, K);
+}
+extern "C" __global__ void softmax_backward_rows_f64(const double* s, const double* g,
+                                                     double* out, long long K) {
+    softmax_backward_impl<double>(s, g, out, K);
+}

@@ -20,3 +20,26 @@ def softmax_rows(x):
 def log_softmax_rows(x):
     """x (R, K) -> y (R, K), each row (x − max) − log Σ exp(x − max)."""
     return _per_row(function("softmax", "log_softmax_rows", x.dtype), x)
+
+
+def masked_softmax_rows(x):
+    """Each row of x (R, K), C-contiguous, replaced by its softmax in place; a row of −∞
+    only becomes 0. Returns x."""
+    if not x.flags.c_contiguous:
+        raise ValueError("masked_softmax_rows: x must be C-contiguous (it is overwritten), "
+                         f"got strides {x.strides} for shape {x.shape}")
+    launch_blocks(function("softmax", "masked_softmax_rows", x.dtype), x.shape[0],
+                  (x,) + ints(x.shape[1]))
+    return x
+
+
+def softmax_backward_rows(s, g):
+    """dL/dx (R, K) of s = softmax(x) along rows, from g = dL/ds: s·(g − Σ g·s)."""
+    import cupy
+
+    s = cupy.ascontiguousarray(s)
+    g = cupy.ascontiguousarray(g, dtype=s.dtype)
+    out = cupy.empty_like(s)
+    launch_blocks(function("softmax", "softmax_backward_rows", s.dtype), s.shape[0],
+                  (s, g, out) + ints(s.shape[1]))
+    return out

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..threads import even_slices, parallel_for
 from ..autograd import Function
 from ..tensor import Tensor
@@ -80,7 +80,7 @@ class ScaledDotProductAttention(Function):
                 dp += rows(g_weights)
             if drop is not None:
                 dp *= rows(drop)
-            ds = rows(p) * (dp - (dp * rows(p)).sum(axis=-1, keepdims=True))
+            ds = _softmax_backward(rows(p), dp)
             if need_mask:
                 rows(full["mask"])[...] = ds
             ds *= ctx.scale
@@ -110,15 +110,18 @@ def _softmax_weights(q, k, mask, scale, causal, out):
         allowed = tri if allowed is None else allowed & tri
     if allowed is not None:
         m.copyto(scores, scores.dtype.type(-np.inf), where=~allowed)
-    if scores.shape[-1]:
-        top = scores.max(axis=-1, keepdims=True)
-        top[top == -np.inf] = 0  # a fully masked row: shift by 0, its exps are all 0
-        scores -= top  # max-shifted: stable for large scores
-    m.exp(scores, out=scores)
-    total = scores.sum(axis=-1, keepdims=True)
-    total[total == 0] = 1  # fully masked rows stay 0 instead of 0/0
-    scores /= total
+    if scores.size:                                 # fully masked rows become 0, not 0/0
+        kernels.get("masked_softmax_rows", scores)(scores.reshape(-1, scores.shape[-1]))
     return scores
+
+
+def _softmax_backward(p, dp):
+    """dS = P∘(dP − Σₛ dP∘P) over the last axis."""
+    S = p.shape[-1]
+    if not p.size:
+        return dp * p
+    ds = kernels.get("softmax_backward_rows", p)(p.reshape(-1, S), dp.reshape(-1, S))
+    return ds.reshape(p.shape)
 
 
 def _rows(part, ndim, batch):
