@@ -23,14 +23,19 @@ def _case(geometry, m, dtype, layout="contiguous"):
     return x, w, g, (stride, padding, dilation)
 
 
-@given(conv_geometry(), MULTIPLIERS, DTYPES, LAYOUTS)
-def test_depthwise_cpu_matches_reference(geometry, m, dtype, layout):
-    x, w, g, args = _case(geometry, m, dtype, layout)
+def _assert_cpu_equals_reference(x, w, g, args):
+    """The cpu forward and both gradients equal the reference's."""
     assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
     assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
                 reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
     assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
                 reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+
+
+@given(conv_geometry(), MULTIPLIERS, DTYPES, LAYOUTS)
+def test_depthwise_cpu_matches_reference(geometry, m, dtype, layout):
+    x, w, g, args = _case(geometry, m, dtype, layout)
+    _assert_cpu_equals_reference(x, w, g, args)
 
 
 @given(conv_geometry(), MULTIPLIERS)
@@ -98,11 +103,7 @@ def test_depthwise_groups_of_images_match_reference(monkeypatch, images_per_buff
     padded = (6 + 2) * (7 + 2)
     monkeypatch.setattr(module, "STACK_ELEMENTS", images_per_buffer * padded)
     x, w, g, args = _case(geometry, 2, np.float64)
-    assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
-    assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
-                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
-    assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
-                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+    _assert_cpu_equals_reference(x, w, g, args)
 
 
 def _channels_last_forms(x, w, g, stride, padding, dilation):
@@ -137,8 +138,4 @@ def test_depthwise_small_maps_take_the_channels_last_kernels(monkeypatch, shape,
         monkeypatch.setattr(module, name, None)
     geometry = (shape, (3, 3), stride, (1, 1), (1, 1))
     x, w, g, args = _case(geometry, 1, np.float32)
-    assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
-    assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
-                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
-    assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
-                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
+    _assert_cpu_equals_reference(x, w, g, args)
