@@ -12,7 +12,7 @@ import threading
 
 _threads = None
 _limiter = None  # keeps threadpoolctl's limit in force
-_blas = None     # threadpoolctl's handle on the loaded BLAS, for parallel_for
+_blas = None     # threadpoolctl's handles on the loaded BLAS libraries, for parallel_for
 _pool = None     # Python threads that run parallel_for's parts beside the caller
 _pool_size = 0
 
@@ -64,7 +64,9 @@ def even_slices(n, per_thread=1):
 def parallel_for(fn, parts):
     """Call fn(part) for every item of `parts` on up to get_num_threads() threads at once,
     the caller's among them; each thread takes the next part when it comes free, so a core
-    slowed by other work takes fewer.
+    slowed by other work takes fewer. The caller returns once every part has run: a helper
+    thread that wakes late (its core given away while it slept, about 4 ms on a busy virtual
+    machine) finds no part left and is not waited for.
 
     For work that releases the GIL: NumPy calls, and Numba kernels compiled with
     nogil=True, not parallel=True (Numba's workqueue layer takes one caller at a time).
@@ -72,17 +74,13 @@ def parallel_for(fn, parts):
     An exception in a part reaches the caller once the running parts have finished; parts
     not yet started are then skipped.
     """
-    global _blas, _pool, _pool_size
+    global _pool, _pool_size
     parts = list(parts)
     workers = min(get_num_threads(), len(parts))
     if workers < 2:
         for part in parts:
             fn(part)
         return
-    if _blas is None:
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController()
     if _pool_size < workers - 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -91,27 +89,53 @@ def parallel_for(fn, parts):
         _pool = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="minicnn")
         _pool_size = workers - 1
     queue = iter(parts)
-    lock = threading.Lock()
+    changed = threading.Condition()
+    running = [0]     # parts started and not yet finished
     failed = []
 
     def work():
-        while not failed:
-            with lock:
-                part = next(queue, _DONE)
-            if part is _DONE:
-                return
+        while True:
+            with changed:
+                part = _DONE if failed else next(queue, _DONE)
+                if part is _DONE:
+                    return
+                running[0] += 1
             try:
                 fn(part)
             except BaseException as error:
                 failed.append(error)
+            finally:
+                with changed:
+                    running[0] -= 1
+                    changed.notify_all()
 
-    with _blas.limit(limits=1, user_api="blas"):
-        helpers = [_pool.submit(work) for _ in range(workers - 1)]
+    with _one_blas_thread():
+        for _ in range(workers - 1):
+            _pool.submit(work)
         work()
-        for helper in helpers:
-            helper.result()
+        with changed:
+            changed.wait_for(lambda: running[0] == 0)
     if failed:
         raise failed[0]
+
+
+class _one_blas_thread:
+    """Hold every loaded BLAS to one thread inside the block (threadpoolctl's handles on
+    them, found once; about 1 µs to set and restore)."""
+
+    def __enter__(self):
+        global _blas
+        if _blas is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        self.saved = [blas.get_num_threads() for blas in _blas]
+        for blas in _blas:
+            blas.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        for blas, n in zip(_blas, self.saved):
+            blas.set_num_threads(n)
 
 
 _DONE = object()
