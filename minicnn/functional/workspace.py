@@ -1,7 +1,7 @@
 """The workspace of the GEMM convolutions: how many images' columns one call builds at once."""
 import numpy as np
 
-from ..threads import parallel_for
+from ..threads import get_num_threads, parallel_for
 
 _workspace_limit = 256 * 2 ** 20
 # On the CPU one thread takes a batch chunk through all its stages (im2col or tile
@@ -22,20 +22,26 @@ def get_workspace_limit():
     return _workspace_limit
 
 
-def batch_chunks(n, bytes_per_image, m=np):
-    """Slices of the batch whose column buffers fit the workspace limit (≥ 1 image each) and,
-    for NumPy arrays, CORE_CACHE_BYTES."""
-    budget = _workspace_limit if m is not np else min(_workspace_limit, CORE_CACHE_BYTES)
-    step = max(1, budget // max(bytes_per_image, 1))
+def batch_chunks(n, bytes_per_image, m=np, min_images=1):
+    """Slices of the batch whose buffers fit the workspace limit (≥ 1 image each) and, for
+    NumPy arrays, CORE_CACHE_BYTES, unless that would leave fewer than `min_images` images
+    in a chunk: then chunks of `min_images`, but no more than one thread's share of the
+    batch (a GEMM of few rows runs at half speed, and re-reads the whole filter bank)."""
+    step = min(_workspace_limit, CORE_CACHE_BYTES if m is np else _workspace_limit) \
+        // max(bytes_per_image, 1)
+    if m is np:
+        step = max(step, min(min_images, -(-n // get_num_threads())))
+    step = max(1, min(step, _workspace_limit // max(bytes_per_image, 1)))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def over_batch_chunks(m, fn, n, bytes_per_image):
-    """fn(part) for each batch chunk: for NumPy arrays on threads (threads.parallel_for),
-    each chunk through all its stages on one core while its buffers stay in that core's
-    cache; otherwise in turn."""
+def over_batch_chunks(m, fn, n, bytes_per_image, min_images=1):
+    """fn(part) for each batch chunk (batch_chunks): for NumPy arrays on threads
+    (threads.parallel_for), each chunk through all its stages on one core while its buffers
+    stay in that core's cache; otherwise in turn."""
+    chunks = batch_chunks(n, bytes_per_image, m, min_images)
     if m is np:
-        parallel_for(fn, batch_chunks(n, bytes_per_image, m))
+        parallel_for(fn, chunks)
     else:
-        for part in batch_chunks(n, bytes_per_image, m):
+        for part in chunks:
             fn(part)

@@ -1,0 +1,59 @@
+"""batch_chunks: how a convolution splits its batch into chunks that fit a core's cache and
+the workspace limit, without leaving GEMMs too thin."""
+import numpy as np
+import pytest
+
+import minicnn as mc
+from minicnn.functional.workspace import (CORE_CACHE_BYTES, batch_chunks, get_workspace_limit,
+                                          set_workspace_limit)
+
+
+@pytest.fixture
+def threads():
+    before = mc.get_num_threads()
+    yield mc.set_num_threads
+    mc.set_num_threads(before)
+
+
+def _sizes(chunks, n):
+    assert [i for c in chunks for i in range(n)[c]] == list(range(n))
+    return [c.stop - c.start for c in chunks]
+
+
+def test_chunks_fit_a_core_cache(threads):
+    threads(2)
+    assert _sizes(batch_chunks(10, CORE_CACHE_BYTES // 4), 10) == [4, 4, 2]
+    assert _sizes(batch_chunks(3, 2 * CORE_CACHE_BYTES), 3) == [1, 1, 1]
+
+
+@pytest.mark.parametrize("workers, expected", [(2, [16, 16]), (3, [11, 11, 10]),
+                                                (1, [32])])
+def test_min_images_grows_chunks_up_to_one_thread_share(threads, workers, expected):
+    threads(workers)
+    per_image = CORE_CACHE_BYTES // 8                       # 8 images fill the cache
+    assert _sizes(batch_chunks(32, per_image, np, min_images=128), 32) == expected
+
+
+def test_min_images_below_one_share_sets_the_chunk(threads):
+    threads(2)
+    per_image = CORE_CACHE_BYTES // 8
+    assert _sizes(batch_chunks(32, per_image, np, min_images=12), 32) == [12, 12, 8]
+    assert _sizes(batch_chunks(32, per_image, np, min_images=4), 32) == [8] * 4
+
+
+def test_min_images_stays_within_the_workspace_limit(threads):
+    threads(2)
+    limit = get_workspace_limit()
+    set_workspace_limit(3 * 1000)
+    try:
+        assert _sizes(batch_chunks(32, 1000, np, min_images=16), 32) == [3] * 10 + [2]
+    finally:
+        set_workspace_limit(limit)
+
+
+def test_other_array_modules_take_the_workspace_limit_whole(threads):
+    threads(2)
+    class Module:                                           # stands in for CuPy
+        pass
+    limit = get_workspace_limit()
+    assert _sizes(batch_chunks(64, limit // 40, Module, min_images=50), 64) == [40, 24]
