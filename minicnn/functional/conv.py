@@ -21,6 +21,11 @@ from .conv_winograd import Conv2dWinograd, winograd_applies
 from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
 
+# Columns (output pixels of the chunk's images) a chunk's GEMM should have at least: deep
+# layers with small maps would otherwise get thin GEMMs (see conv_winograd.MIN_GEMM_ROWS).
+MIN_GEMM_COLUMNS = 512
+
+
 def _is_identity_window(kernel_size, stride, padding, dilation):
     """A 1×1 window, stride 1, no padding: im2col would only reshape the input."""
     return kernel_size == (1, 1) and stride == (1, 1) and padding == (0, 0)
@@ -76,7 +81,8 @@ class Conv2dGemm(Function):
             else:
                 out[part] = _batch_first(m.matmul(wg, cols), (n, OC, P))
 
-        over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize)
+        over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize,
+                          -(-MIN_GEMM_COLUMNS // P))
         out = out.reshape(N, OC, oh, ow)
         if b is not None:
             out += b.reshape(1, OC, 1, 1)
@@ -110,7 +116,7 @@ class Conv2dGemm(Function):
                 dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)
                 dx[part] = _uncolumns(dcols.reshape(G * K, n, P), (n, C, H, W), *window)
 
-        over_batch_chunks(m, grads, N, G * K * P * x.itemsize)
+        over_batch_chunks(m, grads, N, G * K * P * x.itemsize, -(-MIN_GEMM_COLUMNS // P))
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, (dw.total().reshape(w.shape) if need_w else None), db
 
