@@ -142,23 +142,39 @@ _DONE = object()
 
 
 class ThreadSums:
-    """A sum that parts run by parallel_for add into without locks: one accumulator per
-    thread (`mine()`, made by `zeros()` on first use), added up by `total()` at the end."""
+    """A sum that parts run by parallel_for add terms into without locks: one accumulator
+    per thread, added up by `total()` at the end.
 
-    def __init__(self, zeros):
-        self._zeros = zeros
+    `add(write)` calls write(out) to put a term into `out`: on a thread's first term `out`
+    is the thread's accumulator itself (no zeroing, no extra pass over it), afterwards a
+    scratch buffer of the thread's, reused, that is then added in. `empty()` makes both."""
+
+    def __init__(self, empty):
+        self._empty = empty
         self._sums = {}
+        self._scratch = {}
 
-    def mine(self):
+    def add(self, write):
         key = threading.get_ident()
         acc = self._sums.get(key)
         if acc is None:
-            acc = self._sums[key] = self._zeros()
-        return acc
+            acc = self._empty()
+            write(acc)
+            self._sums[key] = acc
+            return
+        scratch = self._scratch.get(key)
+        if scratch is None:
+            scratch = self._scratch[key] = self._empty()
+        write(scratch)
+        acc += scratch
 
     def total(self):
         sums = list(self._sums.values())
-        total = sums[0] if sums else self._zeros()
+        if not sums:
+            total = self._empty()
+            total[...] = 0
+            return total
+        total = sums[0]
         for acc in sums[1:]:
             total += acc
         return total

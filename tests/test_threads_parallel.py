@@ -7,7 +7,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minicnn as mc
-from minicnn.threads import even_slices, parallel_for
+from minicnn.threads import ThreadSums, even_slices, parallel_for
 
 
 @pytest.fixture
@@ -104,3 +104,21 @@ def test_the_caller_does_not_wait_for_a_helper_that_starts_late(threads):
     seen = []
     parallel_for(seen.append, range(4))
     assert sorted(seen) == list(range(4))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_thread_sums_add_every_term_once(threads, workers):
+    threads(workers)
+    sums = ThreadSums(lambda: np.full(3, np.nan))        # terms must overwrite what they get
+
+    def part(i):
+        def write(out):
+            out[...] = [i, 2 * i, 1]
+        sums.add(write)
+
+    parallel_for(part, range(9))
+    np.testing.assert_array_equal(sums.total(), [36, 72, 9])
+
+
+def test_thread_sums_without_terms_are_zero():
+    np.testing.assert_array_equal(ThreadSums(lambda: np.full(2, np.nan)).total(), [0, 0])

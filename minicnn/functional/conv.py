@@ -103,7 +103,7 @@ class Conv2dGemm(Function):
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        dw = ThreadSums(lambda: m.zeros((G, OC // G, K), dtype=w.dtype))
+        dw = ThreadSums(lambda: m.empty((G, OC // G, K), dtype=w.dtype))
 
         def grads(part):
             gy = _channels_first(g[part])                              # (OC, n, P)
@@ -111,7 +111,7 @@ class Conv2dGemm(Function):
             gy = gy.reshape(G, OC // G, n * P)                         # (G, OCg, n*P)
             if need_w:
                 cols = _columns(x[part], *window).reshape(G, K, n * P)  # (G, K, n*P)
-                dw.mine()[...] += m.matmul(gy, cols.swapaxes(1, 2))
+                dw.add(lambda out: m.matmul(gy, cols.swapaxes(1, 2), out=out))
             if need_x:
                 dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)
                 dx[part] = _uncolumns(dcols.reshape(G * K, n, P), (n, C, H, W), *window)
@@ -193,7 +193,7 @@ class ConvTranspose2dGemm(Function):
         wg = w.reshape(G, C // G, K)                                   # (G, Cg, K)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        dw = ThreadSums(lambda: m.zeros((G, C // G, K), dtype=w.dtype))
+        dw = ThreadSums(lambda: m.empty((G, C // G, K), dtype=w.dtype))
 
         def grads(part):
             g_full = m.zeros(g[part].shape[:2] + full, dtype=g.dtype)
@@ -205,7 +205,7 @@ class ConvTranspose2dGemm(Function):
                 dx[part] = _batch_first(m.matmul(wg, cols), (n, C, H, W))
             if need_w:
                 xs = _channels_first(x[part]).reshape(G, C // G, n * H * W)  # (G, Cg, n*P)
-                dw.mine()[...] += m.matmul(xs, cols.swapaxes(1, 2))
+                dw.add(lambda out: m.matmul(xs, cols.swapaxes(1, 2), out=out))
 
         over_batch_chunks(m, grads, N, G * K * H * W * x.itemsize)
         db = g.sum(axis=(0, 2, 3)) if need_b else None

@@ -111,16 +111,19 @@ class Conv2dWinograd(Function):
         _, (th, tw) = winograd_tiles((H, W), padding)
         need_x, need_w, need_b = ctx.needs_input_grad
         dx = m.empty_like(x) if need_x else None
-        du = ThreadSums(lambda: m.zeros(u.shape, dtype=u.dtype))         # (16, OC, C/G)
+        du = ThreadSums(lambda: m.empty(u.shape, dtype=u.dtype))         # (16, OC, C/G)
         slices = _group_slices(groups, C, OC)
 
         def grads(part):
             dm = kernels.get("winograd_output_grad", g)(g[part])        # (16, n*T, OC)
             if need_w:
                 v = kernels.get("winograd_input", x)(x[part], padding)   # (16, n*T, C)
-                mine = du.mine()
-                for cs, os in slices:
-                    mine[:, os] += m.matmul(dm[:, :, os].swapaxes(1, 2), v[:, :, cs])
+
+                def weight_term(out):                                    # dMᵀ · V per group
+                    for cs, os in slices:
+                        m.matmul(dm[:, :, os].swapaxes(1, 2), v[:, :, cs], out=out[:, os])
+
+                du.add(weight_term)
             if need_x:
                 dv = m.empty((16, dm.shape[1], C), dtype=g.dtype)        # (16, n*T, C)
                 for cs, os in slices:
