@@ -31,37 +31,34 @@ def winograd_applies(x, kernel_size, stride, dilation, groups):
             and x.shape[1] // groups >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
 
 
-def _over_filters(m, fn, count):
-    """fn(slice) over slices of the `count` filters: on NumPy arrays across threads with BLAS
-    on one thread each, as a lone BLAS call on two threads after a pause waits about 4 ms for
-    its sleeping helper on a busy virtual machine (a third of a 64→64 32² forward)."""
-    if m is np:
-        parallel_for(fn, even_slices(count))
-    else:
-        fn(slice(None))
-
-
 def _transformed_filters(m, w):
-    """U = G g Gᵀ of every filter, (16, OC, C/G)."""
+    """U = G g Gᵀ of every filter, (16, OC, C/G). On NumPy arrays, slices of the filters
+    across threads with BLAS on one thread each: as one BLAS call on two threads it waited
+    about 4 ms after a pause for BLAS's sleeping helper on a busy virtual machine (a third
+    of a 64→64 32² forward)."""
     transform = kernels.get("winograd_weight", w)
+    if m is not np:
+        return transform(w)
     u = m.empty((16, *w.shape[:2]), dtype=w.dtype)
 
     def part(filters):
         u[:, filters] = transform(w[filters])
 
-    _over_filters(m, part, w.shape[0])
+    parallel_for(part, even_slices(w.shape[0]))
     return u
 
 
 def _filter_grads(m, du):
-    """dW = Gᵀ dU G of every filter, (OC, C/G, 3, 3)."""
+    """dW = Gᵀ dU G of every filter, (OC, C/G, 3, 3); on NumPy arrays as _transformed_filters."""
     transform = kernels.get("winograd_weight_grad", du)
+    if m is not np:
+        return transform(du)
     dw = m.empty((*du.shape[1:], 3, 3), dtype=du.dtype)
 
     def part(filters):
         dw[filters] = transform(du[:, filters])
 
-    _over_filters(m, part, du.shape[1])
+    parallel_for(part, even_slices(du.shape[1]))
     return dw
 
 

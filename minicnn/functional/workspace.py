@@ -27,11 +27,13 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     NumPy arrays, CORE_CACHE_BYTES, unless that would leave fewer than `min_images` images
     in a chunk: then chunks of `min_images`, but no more than one thread's share of the
     batch (a GEMM of few rows runs at half speed, and re-reads the whole filter bank)."""
-    step = min(_workspace_limit, CORE_CACHE_BYTES if m is np else _workspace_limit) \
-        // max(bytes_per_image, 1)
-    if m is np:
-        step = max(step, min(min_images, -(-n // get_num_threads())))
-    step = max(1, min(step, _workspace_limit // max(bytes_per_image, 1)))
+    per_image = max(bytes_per_image, 1)
+    within_limit = max(1, _workspace_limit // per_image)
+    if m is not np:
+        step = within_limit
+    else:
+        share = -(-n // get_num_threads())
+        step = min(within_limit, max(CORE_CACHE_BYTES // per_image, min(min_images, share), 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
