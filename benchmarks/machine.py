@@ -60,6 +60,20 @@ def _load_average():
         return None
 
 
+def _runtime():
+    """Numba's threading layer, and whether freed memory is kept for the next arrays (a
+    process-wide malloc setting, so PyTorch's CPU arrays get it too)."""
+    import numba
+
+    from minicnn.allocator import freed_memory_kept
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:                    # no parallel kernel has run yet
+        layer = f"not started ({numba.config.THREADING_LAYER} asked)"
+    return {"numba_threading_layer": layer, "freed_memory_kept": freed_memory_kept()}
+
+
 def describe(threads, device):
     """Everything the header shows, peaks measured now with `threads` threads."""
     from . import peaks
@@ -68,7 +82,8 @@ def describe(threads, device):
     machine = {**cpu_description(), "platform": platform.platform(), "device": device,
                "load_average": _load_average(),
                "versions": library_versions(), "threads": threads,
-               "threads_in_force": effective_threads(), "sgemm_gflops": peaks.sgemm_peaks()}
+               "threads_in_force": effective_threads(), "runtime": _runtime(),
+               "sgemm_gflops": peaks.sgemm_peaks()}
     machine["fma_gflops"], machine["fma_note"] = peaks.fma_peak(threads)
     if device == "cuda":
         machine.update(_gpu_description())
@@ -82,7 +97,10 @@ def header_text(machine):
              f"versions: minicnn {v['minicnn']}, torch {v['torch']}, numpy {v['numpy']} "
              f"(built with {v['numpy_blas']}; loaded BLAS: {', '.join(v['blas_loaded'])}), "
              f"numba {v['numba']}, python {v['python']}",
-             f"threads: {machine['threads']} (in force: {machine['threads_in_force']})"]
+             f"threads: {machine['threads']} (in force: {machine['threads_in_force']}); "
+             f"Numba threading layer {machine['runtime']['numba_threading_layer']}; malloc "
+             f"keeps freed memory for both libraries: "
+             f"{'yes' if machine['runtime']['freed_memory_kept'] else 'no'}"]
     load = machine["load_average"]
     if load and load[0] > 0.5:
         lines.append(f"load average {load[0]} (1 min) on {machine['cores']} cores before "

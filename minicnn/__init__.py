@@ -5,9 +5,11 @@
     (x * x).sum().backward()
 """
 from ._source_layout import use_source_kernels
+from .allocator import keep_freed_memory
 from .threads import quiet_idle_threads
 
 quiet_idle_threads()                     # before NumPy loads its BLAS, where it can
+keep_freed_memory()
 use_source_kernels()
 from . import cuda, functional, io, kernels, models, nn, train, utils  # noqa: E402
 from . import data
