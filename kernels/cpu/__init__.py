@@ -6,6 +6,7 @@ from .depthwise import (depthwise_conv2d, depthwise_conv2d_grad_input,
 from .elementwise import erf
 from .gelu import gelu, gelu_backward
 from .im2col import col2im, im2col
+from .layernorm import layer_norm_backward, layer_norm_forward
 from .lrn import lrn, lrn_backward
 from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from .relu import relu, relu_backward
@@ -16,6 +17,7 @@ from .winograd import (winograd_input, winograd_input_grad, winograd_output,
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_forward",
            "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
            "depthwise_conv2d_grad_weight", "erf", "gelu", "gelu_backward", "im2col",
+           "layer_norm_backward", "layer_norm_forward",
            "log_softmax_rows", "lrn", "lrn_backward", "masked_softmax_rows", "max_pool2d",
            "max_pool2d_backward", "relu", "relu_backward", "softmax_backward_rows",
            "softmax_rows",

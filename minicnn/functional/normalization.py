@@ -3,6 +3,8 @@
 Every variance is two-pass (mean first, then the mean of squared deviations):
 E[x²] − E[x]² cancels catastrophically in float32 when |mean| ≫ std.
 """
+import math
+
 from .. import backend, kernels
 from ..autograd import Function
 from ._common import require_floating, require_tensor, shape_str, xp
@@ -194,30 +196,37 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return BatchNormEval.apply(input, weight, bias, running_mean, running_var, eps=float(eps))
 
 
+def _rows(x, k):
+    """x as (rows, k) for k the size of its trailing normalized axes, contiguous."""
+    return xp(x).ascontiguousarray(x).reshape(-1, k)
+
+
 class LayerNorm(Function):
+    """LayerNorm through the fused layer_norm_forward / layer_norm_backward kernels on x
+    viewed as (rows, K), K the size of the normalized trailing axes. The backward keeps x and
+    each row's mean and 1/σ, not x̂: no extra buffer."""
+
     @staticmethod
     def forward(ctx, x, weight, bias, n_axes, eps):
-        m = xp(x)
-        axes = tuple(range(x.ndim - n_axes, x.ndim))
-        xhat, rstd = _standardize(m, x, axes, eps)
-        out = _scale_shift(xhat, weight, bias)
-        ctx.save_for_backward(xhat, rstd, weight)
-        ctx.axes = axes
-        return out
+        k = math.prod(x.shape[x.ndim - n_axes:])
+        rows = _rows(x, k)                                              # (R, K)
+        flat = [None if p is None else p.reshape(k) for p in (weight, bias)]
+        y, mean, rstd = kernels.get("layer_norm_forward", rows)(rows, *flat, eps)
+        ctx.save_for_backward(rows, mean, rstd, flat[0])
+        ctx.param_shape = x.shape[x.ndim - n_axes:]
+        return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
         """dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w over the normalized axes;
         dw = Σ g·x̂, db = Σ g over the leading axes."""
-        xhat, rstd, weight = ctx.saved_arrays
-        axes = ctx.axes
-        lead = tuple(range(g.ndim - len(axes)))
-        need_x, need_w, need_b = ctx.needs_input_grad
-        dx = None
-        if need_x:
-            gw = g if weight is None else g * weight
-            dx = _standardize_backward(gw, xhat, rstd, axes)
-        return (dx, *_affine_grads(g, xhat, lead, need_w, need_b))
+        rows, mean, rstd, weight = ctx.saved_arrays
+        dx, dw, db = kernels.get("layer_norm_backward", rows)(
+            _rows(g, rows.shape[1]), rows, mean, rstd, weight)
+        _, need_w, need_b = ctx.needs_input_grad
+        shape = ctx.param_shape
+        return (dx.reshape(g.shape), dw.reshape(shape) if need_w else None,
+                db.reshape(shape) if need_b else None)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
