@@ -19,7 +19,8 @@ FAST = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 @njit(fastmath=FAST, inline="always")     # inlined: as a call it does not vectorise
 def exp_nonpositive(a, out, exponent):
-    """out = exp(a) for float32 a ≤ 0; exponent is int32 scratch of a's length."""
+    """out = exp(a) for float32 a ≤ 0; exponent is contiguous int32 scratch of a's length
+    (it ends up holding the bits of 2ᵏ, read back as float32 without a temporary)."""
     for i in range(a.shape[0]):
         v = max(a[i], np.float32(-87.0))
         k = np.floor(v * _INV_LN2 + np.float32(0.5))
@@ -28,7 +29,7 @@ def exp_nonpositive(a, out, exponent):
         for d in range(6, -1, -1):
             p = p * r + _EXP_TAYLOR[d]
         out[i] = p if a[i] >= np.float32(-87.0) else np.float32(0.0)
-        exponent[i] = np.int32(k) + np.int32(127)
-    scale = (exponent << np.int32(23)).view(np.float32)   # 2ᵏ
+        exponent[i] = (np.int32(k) + np.int32(127)) << np.int32(23)
+    scale = exponent.view(np.float32)                      # 2ᵏ
     for i in range(a.shape[0]):
         out[i] *= scale[i]

@@ -12,12 +12,13 @@ around a call, so for float32 both come from arithmetic that does vectorise:
 - exp(a) for a ≤ 0 from _fast_exp.py.
 
 The float32 loops run over blocks of 512 elements, so that the exponent bits can be built
-as a whole int32 array and viewed as float32. float64 keeps libm's erfc and exp.
+as a whole int32 array and viewed as float32; each iteration of the parallel loop takes a
+run of blocks with one set of scratch buffers. float64 keeps libm's erfc and exp.
 """
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from ._fast_exp import FAST, exp_nonpositive
 
@@ -29,14 +30,15 @@ _ERFC_SERIES = np.array([
 _SQRT_HALF = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _BLOCK = 512
+RUNS_PER_THREAD = 4
 
 
 @njit(fastmath=FAST, inline="always")
-def _normal_cdf(x, lo, cdf, t, arg, exponent):
-    """cdf[i] = Φ(x[lo + i]) for a float32 block, from the erfc series (t, arg, exponent:
+def _normal_cdf(x, cdf, t, arg, exponent):
+    """cdf[i] = Φ(x[i]) for a float32 block, from the erfc series (t, arg, exponent:
     scratch of the block's length)."""
     for i in range(cdf.shape[0]):
-        z = abs(x[lo + i]) * np.float32(_SQRT_HALF)
+        z = abs(x[i]) * np.float32(_SQRT_HALF)
         ti = np.float32(1.0) / (np.float32(1.0) + np.float32(0.5) * z)
         u = np.float32(2.0) * ti - np.float32(1.0)
         b1 = np.float32(0.0)                            # Clenshaw's recurrence
@@ -50,36 +52,41 @@ def _normal_cdf(x, lo, cdf, t, arg, exponent):
     exp_nonpositive(arg, cdf, exponent)                # erfc(|x|/√2) / t
     for i in range(cdf.shape[0]):
         half_erfc = np.float32(0.5) * t[i] * cdf[i]
-        cdf[i] = half_erfc if x[lo + i] < 0 else np.float32(1.0) - half_erfc
+        cdf[i] = half_erfc if x[i] < 0 else np.float32(1.0) - half_erfc
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)
-def _gelu_f32(x, out):
+def _gelu_f32(x, out, runs):
     n = x.shape[0]
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        lo, hi = b * _BLOCK, min(n, b * _BLOCK + _BLOCK)
-        cdf = np.empty(hi - lo, dtype=np.float32)
-        scratch = np.empty((2, hi - lo), dtype=np.float32)
-        _normal_cdf(x, lo, cdf, scratch[0], scratch[1], np.empty(hi - lo, dtype=np.int32))
-        for i in range(hi - lo):
-            out[lo + i] = x[lo + i] * cdf[i]
+    for r in prange(runs):                              # a run of blocks, one scratch
+        scratch = np.empty((3, _BLOCK), dtype=np.float32)
+        exponent = np.empty(_BLOCK, dtype=np.int32)
+        for lo in range(r * n // runs, (r + 1) * n // runs, _BLOCK):
+            m = min((r + 1) * n // runs - lo, _BLOCK)
+            xb, ob = x[lo:lo + m], out[lo:lo + m]
+            cdf = scratch[0, :m]
+            _normal_cdf(xb, cdf, scratch[1, :m], scratch[2, :m], exponent[:m])
+            for i in range(m):
+                ob[i] = xb[i] * cdf[i]
 
 
 @njit(parallel=True, cache=True, fastmath=FAST)
-def _gelu_backward_f32(x, g, out):
+def _gelu_backward_f32(x, g, out, runs):
     n = x.shape[0]
-    for b in prange((n + _BLOCK - 1) // _BLOCK):
-        lo, hi = b * _BLOCK, min(n, b * _BLOCK + _BLOCK)
-        scratch = np.empty((4, hi - lo), dtype=np.float32)
-        cdf, t, arg, pdf = scratch[0], scratch[1], scratch[2], scratch[3]
-        exponent = np.empty(hi - lo, dtype=np.int32)
-        _normal_cdf(x, lo, cdf, t, arg, exponent)
-        for i in range(hi - lo):
-            arg[i] = np.float32(-0.5) * x[lo + i] * x[lo + i]
-        exp_nonpositive(arg, pdf, exponent)            # √(2π)·φ(x)
-        for i in range(hi - lo):
-            v = x[lo + i]
-            out[lo + i] = g[lo + i] * (cdf[i] + v * pdf[i] * np.float32(_INV_SQRT_2PI))
+    for r in prange(runs):
+        scratch = np.empty((4, _BLOCK), dtype=np.float32)
+        exponent = np.empty(_BLOCK, dtype=np.int32)
+        for lo in range(r * n // runs, (r + 1) * n // runs, _BLOCK):
+            m = min((r + 1) * n // runs - lo, _BLOCK)
+            xb, gb, ob = x[lo:lo + m], g[lo:lo + m], out[lo:lo + m]
+            cdf, t, arg, pdf = scratch[0, :m], scratch[1, :m], scratch[2, :m], scratch[3, :m]
+            _normal_cdf(xb, cdf, t, arg, exponent[:m])
+            for i in range(m):
+                arg[i] = np.float32(-0.5) * xb[i] * xb[i]
+            exp_nonpositive(arg, pdf, exponent[:m])     # √(2π)·φ(x)
+            for i in range(m):
+                v = xb[i]
+                ob[i] = gb[i] * (cdf[i] + v * pdf[i] * np.float32(_INV_SQRT_2PI))
 
 
 @njit(parallel=True, cache=True)
@@ -100,18 +107,30 @@ def _flat(a, dtype):
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
+def _runs(n):
+    """Runs of blocks for the float32 loops: several per thread, so that a thread slowed by
+    other work takes fewer."""
+    return max(1, min(get_num_threads() * RUNS_PER_THREAD, -(-n // _BLOCK)))
+
+
 def gelu(x):
     """GELU(x) = x·Φ(x) element by element; float32 stays float32."""
     flat = _flat(x, x.dtype)
     out = np.empty_like(flat)
-    (_gelu_f32 if flat.dtype == np.float32 else _gelu_f64)(flat, out)
+    if flat.dtype == np.float32:
+        _gelu_f32(flat, out, _runs(flat.shape[0]))
+    else:
+        _gelu_f64(flat, out)
     return out.reshape(x.shape)
 
 
 def gelu_backward(x, g):
     """g·(Φ(x) + x·φ(x)) element by element."""
     flat = _flat(x, x.dtype)
+    g = _flat(g, flat.dtype)
     out = np.empty_like(flat)
-    kernel = _gelu_backward_f32 if flat.dtype == np.float32 else _gelu_backward_f64
-    kernel(flat, _flat(g, flat.dtype), out)
+    if flat.dtype == np.float32:
+        _gelu_backward_f32(flat, g, out, _runs(flat.shape[0]))
+    else:
+        _gelu_backward_f64(flat, g, out)
     return out.reshape(x.shape)
