@@ -11,7 +11,7 @@ from ..autograd import Function
 from ..kernels.shapes import winograd_tiles
 from ..threads import ThreadSums, even_slices, parallel_for
 from ._common import xp
-from .workspace import over_batch_chunks
+from .workspace import CORE_L2_BYTES, over_batch_chunks
 
 
 # Below this many input channels the tile transforms cost more than the GEMMs save (an RGB
@@ -19,8 +19,11 @@ from .workspace import over_batch_chunks
 MIN_CHANNELS = 16
 # Rows (tiles) the 16 GEMMs of a batch chunk should have at least: on deep layers with few
 # tiles per image a cache-sized chunk gives thin GEMMs (512 channels at 4×4, 8 images:
-# 32 rows, 64 GFLOP/s on one core; 128 rows: 112 GFLOP/s).
-MIN_GEMM_ROWS = 512
+# 32 rows, 64 GFLOP/s on one core; 128 rows: 112 GFLOP/s). More rows than that cost cache
+# where L2 is small: 512 rows measured best with 2 MiB of L2 per core (Intel Xeon), 128-256
+# with 512 KiB (AMD EPYC: conv3x3 N32 64→64 32² forward+backward on one thread 160 ms at
+# 512 rows, 134-141 ms at 128-256), hence one row per 4 KiB of L2, and never under 128.
+MIN_GEMM_ROWS = max(128, CORE_L2_BYTES // 4096)
 
 
 def winograd_applies(x, kernel_size, stride, dilation, groups):

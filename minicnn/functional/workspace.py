@@ -1,4 +1,6 @@
 """The workspace of the GEMM convolutions: how many images' columns one call builds at once."""
+import os
+
 import numpy as np
 
 from ..threads import get_num_threads, parallel_for
@@ -7,6 +9,30 @@ _workspace_limit = 256 * 2 ** 20
 # On the CPU one thread takes a batch chunk through all its stages (im2col or tile
 # transform, GEMM, inverse), so a chunk's buffers stay about one core's L2 cache in size.
 CORE_CACHE_BYTES = 2 ** 20
+_SIZE_UNITS = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
+
+
+def core_l2_bytes(root="/sys/devices/system/cpu/cpu0/cache", default=2 ** 21):
+    """One core's L2 cache in bytes, as Linux's sysfs describes cpu0 under `root`; `default`
+    (2 MiB) where that cannot be read."""
+    try:
+        for index in sorted(os.listdir(root)):
+            entry = os.path.join(root, index)
+            with open(os.path.join(entry, "level")) as f:
+                level = f.read().strip()
+            with open(os.path.join(entry, "type")) as f:
+                kind = f.read().strip()
+            if level == "2" and kind in ("Unified", "Data"):
+                with open(os.path.join(entry, "size")) as f:
+                    size = f.read().strip()
+                return int(size[:-1]) * _SIZE_UNITS[size[-1]] if size[-1] in _SIZE_UNITS \
+                    else int(size)
+    except (OSError, ValueError):
+        pass
+    return default
+
+
+CORE_L2_BYTES = core_l2_bytes()
 
 
 def set_workspace_limit(nbytes):

@@ -57,3 +57,28 @@ def test_other_array_modules_take_the_workspace_limit_whole(threads):
         pass
     limit = get_workspace_limit()
     assert _sizes(batch_chunks(64, limit // 40, Module, min_images=50), 64) == [40, 24]
+
+
+def _cache_entry(root, index, level, kind, size):
+    entry = root / f"index{index}"
+    entry.mkdir()
+    for name, value in (("level", level), ("type", kind), ("size", size)):
+        (entry / name).write_text(f"{value}\n")
+
+
+def test_core_l2_bytes_reads_the_level_2_cache_from_sysfs(tmp_path):
+    from minicnn.functional.workspace import core_l2_bytes
+
+    _cache_entry(tmp_path, 0, 1, "Data", "32K")
+    _cache_entry(tmp_path, 1, 1, "Instruction", "32K")
+    _cache_entry(tmp_path, 2, 2, "Unified", "512K")
+    _cache_entry(tmp_path, 3, 3, "Unified", "32768K")
+    assert core_l2_bytes(str(tmp_path)) == 512 * 2 ** 10
+
+
+def test_core_l2_bytes_falls_back_without_sysfs(tmp_path):
+    from minicnn.functional.workspace import core_l2_bytes
+
+    assert core_l2_bytes(str(tmp_path / "missing"), default=12345) == 12345
+    _cache_entry(tmp_path, 0, 2, "Unified", "2M")
+    assert core_l2_bytes(str(tmp_path)) == 2 * 2 ** 20
