@@ -14,7 +14,9 @@ gradient sums g[oy, ox, :] · x_pad[...] per tap, each thread over its own run o
 (float64 between images).
 """
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
+
+from ._runs import parallel_runs
 
 
 @njit(cache=True)
@@ -131,6 +133,6 @@ def grad_input(grad_out, weight, dx, stride, padding, dilation):
 
 
 def grad_weight(x, grad_out, dw_out, stride, padding, dilation):
-    runs = max(1, min(x.shape[0], get_num_threads()))
+    runs = parallel_runs(x.shape[0])
     _grad_weight(x, grad_out, dw_out, *stride, *padding, *dilation, runs)
     return dw_out

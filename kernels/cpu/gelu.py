@@ -18,9 +18,10 @@ run of blocks with one set of scratch buffers. float64 keeps libm's erfc and exp
 import math
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
 from ._fast_exp import FAST, exp_nonpositive
+from ._runs import parallel_runs
 
 _ERFC_SERIES = np.array([
     -0.6513278484344482, 0.6419717669487, 0.019474612548947334, -0.009559820406138897,
@@ -108,9 +109,8 @@ def _flat(a, dtype):
 
 
 def _runs(n):
-    """Runs of blocks for the float32 loops: several per thread, so that a thread slowed by
-    other work takes fewer."""
-    return max(1, min(get_num_threads() * RUNS_PER_THREAD, -(-n // _BLOCK)))
+    """Runs of blocks for the float32 loops."""
+    return parallel_runs(-(-n // _BLOCK), RUNS_PER_THREAD)
 
 
 def gelu(x):

@@ -3,8 +3,9 @@ is read twice for its statistics and once more to write y, while it is in cache;
 backward reads g and x once for the row's two sums and once more for dx, and each run sums
 its rows' dw and db (float64) for a final add over runs."""
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
+from ._runs import parallel_runs
 from ._windows import as_c
 
 # Runs of rows per thread: more than one, so that a thread slowed by other work takes fewer.
@@ -58,10 +59,6 @@ def _backward(g, x, mean, rstd, weight, dx, sums, runs):
                 dxr[k] = s * (gr[k] * weight[k] - a - xhat * b)
 
 
-def _runs(rows):
-    return max(1, min(rows, get_num_threads() * RUNS_PER_THREAD))
-
-
 def _or_constant(a, K, value, dtype):
     return np.full(K, value, dtype=dtype) if a is None else as_c(a)
 
@@ -74,7 +71,7 @@ def layer_norm_forward(x, weight, bias, eps):
     mean = np.empty(R, dtype=x.dtype)
     rstd = np.empty(R, dtype=x.dtype)
     _forward(x, _or_constant(weight, K, 1, x.dtype), _or_constant(bias, K, 0, x.dtype),
-             float(eps), y, mean, rstd, _runs(R))
+             float(eps), y, mean, rstd, parallel_runs(R, RUNS_PER_THREAD))
     return y, mean, rstd
 
 
@@ -83,7 +80,7 @@ def layer_norm_backward(g, x, mean, rstd, weight):
     g, x = as_c(g), as_c(x)
     R, K = x.shape
     dx = np.empty_like(x)
-    runs = _runs(R)
+    runs = parallel_runs(R, RUNS_PER_THREAD)
     sums = np.zeros((runs, 2, K))
     _backward(g, x, as_c(mean), as_c(rstd), _or_constant(weight, K, 1, x.dtype), dx, sums,
               runs)
