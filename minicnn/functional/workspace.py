@@ -15,18 +15,16 @@ _SIZE_UNITS = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
 def core_l2_bytes(root="/sys/devices/system/cpu/cpu0/cache", default=2 ** 21):
     """One core's L2 cache in bytes, as Linux's sysfs describes cpu0 under `root`; `default`
     (2 MiB) where that cannot be read."""
+    def read(index, name):
+        with open(os.path.join(root, index, name)) as f:
+            return f.read().strip()
+
     try:
-        for index in sorted(os.listdir(root)):
-            entry = os.path.join(root, index)
-            with open(os.path.join(entry, "level")) as f:
-                level = f.read().strip()
-            with open(os.path.join(entry, "type")) as f:
-                kind = f.read().strip()
-            if level == "2" and kind in ("Unified", "Data"):
-                with open(os.path.join(entry, "size")) as f:
-                    size = f.read().strip()
-                return int(size[:-1]) * _SIZE_UNITS[size[-1]] if size[-1] in _SIZE_UNITS \
-                    else int(size)
+        for index in sorted(e for e in os.listdir(root) if e.startswith("index")):
+            if read(index, "level") == "2" and read(index, "type") in ("Unified", "Data"):
+                size = read(index, "size")
+                unit = _SIZE_UNITS.get(size[-1])
+                return int(size[:-1]) * unit if unit else int(size)
     except (OSError, ValueError):
         pass
     return default

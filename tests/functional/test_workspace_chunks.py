@@ -73,6 +73,7 @@ def test_core_l2_bytes_reads_the_level_2_cache_from_sysfs(tmp_path):
     _cache_entry(tmp_path, 1, 1, "Instruction", "32K")
     _cache_entry(tmp_path, 2, 2, "Unified", "512K")
     _cache_entry(tmp_path, 3, 3, "Unified", "32768K")
+    (tmp_path / "uevent").write_text("")          # sysfs keeps a file beside the entries
     assert core_l2_bytes(str(tmp_path)) == 512 * 2 ** 10
 
 
