@@ -1,6 +1,7 @@
 """The Numba form of every kernel (compiled on first use, cached on disk)."""
 from .attention_softmax import masked_softmax_rows, softmax_backward_rows
 from .batchnorm import batch_norm_backward, batch_norm_forward
+from .channel_affine import channel_affine
 from .depthwise import (depthwise_conv2d, depthwise_conv2d_grad_input,
                         depthwise_conv2d_grad_weight)
 from .elementwise import erf
@@ -15,7 +16,7 @@ from .winograd import (winograd_input, winograd_input_grad, winograd_output,
                        winograd_output_grad, winograd_weight, winograd_weight_grad)
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_forward",
-           "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
+           "channel_affine", "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
            "depthwise_conv2d_grad_weight", "erf", "gelu", "gelu_backward", "im2col",
            "layer_norm_backward", "layer_norm_forward",
            "log_softmax_rows", "lrn", "lrn_backward", "masked_softmax_rows", "max_pool2d",

@@ -1,0 +1,60 @@
+"""The per-channel affine map of evaluation-mode BatchNorm: the cpu and cuda forms equal the
+reference, and the reference equals x·scale + shift written out channel by channel (the
+functional op's parity with torch is tested in tests/functional/test_normalization.py)."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kernel_cases import DTYPES, LAYOUTS, compiled_once, cupy_or_skip, make_array
+
+from minicnn.kernels import cpu, reference
+
+SHAPES = st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 40))     # (N, C, L)
+
+
+def _inputs(shape, dtype, layout, seed=3):
+    x = make_array(shape, dtype, layout, seed=seed)
+    scale = make_array((shape[1],), dtype, seed=seed + 1)
+    shift = make_array((shape[1],), dtype, seed=seed + 2)
+    return x, scale, shift
+
+
+@given(SHAPES, DTYPES, LAYOUTS)
+def test_channel_affine_cpu_equals_reference(shape, dtype, layout):
+    x, scale, shift = _inputs(shape, dtype, layout)
+    got = cpu.channel_affine(x, scale, shift)
+    want = reference.channel_affine(x, scale, shift)
+    assert got.dtype == want.dtype == dtype and got.shape == want.shape == shape
+    np.testing.assert_array_equal(got, want)            # the same two roundings per element
+
+
+@given(SHAPES, DTYPES)
+def test_channel_affine_reference_is_the_affine_map(shape, dtype):
+    x, scale, shift = _inputs(shape, dtype, "contiguous")
+    want = np.empty_like(x)
+    for c in range(shape[1]):
+        want[:, c] = x[:, c] * scale[c] + shift[c]
+    np.testing.assert_array_equal(reference.channel_affine(x, scale, shift), want)
+
+
+def test_channel_affine_cpu_compiles_once_per_dtype():
+    from minicnn.kernels.cpu.channel_affine import _channel_affine
+
+    for dtype in (np.float32, np.float64):
+        cpu.channel_affine(*_inputs((2, 3, 4), dtype, "contiguous"))
+    for layout in ("transposed", "sliced"):
+        for dtype in (np.float32, np.float64):
+            args = _inputs((2, 3, 5), dtype, layout)
+            assert compiled_once(_channel_affine, lambda: cpu.channel_affine(*args))
+
+
+@pytest.mark.gpu
+@given(SHAPES, DTYPES)
+def test_channel_affine_cuda_matches_reference(shape, dtype):
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+
+    x, scale, shift = _inputs(shape, dtype, "transposed")
+    got = cuda.channel_affine(*(cupy.asarray(a) for a in (x, scale, shift)))
+    np.testing.assert_allclose(got.get(), reference.channel_affine(x, scale, shift),
+                               rtol=1e-6 if dtype == np.float32 else 1e-12)
