@@ -60,7 +60,7 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     if m is not np:
         step = within_limit
     else:
-        share = -(-n // get_num_threads())
+        share = max(1, -(-n // get_num_threads()))                     # ≥ 1 on an empty batch
         step = min(within_limit, share, max(CORE_CACHE_BYTES // per_image, min_images, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
