@@ -24,9 +24,9 @@ _TBB_LIBRARIES = ("libtbb.so.12", "libtbb.12.dylib", "tbb12.dll")
 
 def quiet_idle_threads():
     """Idle pool threads sleep instead of spinning, unless the environment already says
-    otherwise: OpenBLAS after 2^4 cycles (read when NumPy loads its BLAS, so this acts when
-    minicnn is imported first), and Numba on its "forksafe" choice of threading layer: TBB
-    when the tbb package is installed, else the workqueue layer.
+    otherwise: OpenBLAS after 2^4 cycles (read when NumPy loads its BLAS, and re-read where
+    NumPy was imported before minicnn), and Numba on its "forksafe" choice of threading
+    layer: TBB when the tbb package is installed, else the workqueue layer.
 
     On a two-core virtual machine a parallel kernel launched after 1 ms of other work cost
     16 µs on TBB against 575 µs on the workqueue layer, whose threads wait on a condition
@@ -35,11 +35,37 @@ def quiet_idle_threads():
     on Linux (libgomp: a forked child that launches a kernel is terminated), and its idle
     threads spin; TBB is both thread and fork safe."""
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    if "numpy" in sys.modules:
+        _reread_openblas_timeout()
     _load_tbb()
     layer = os.environ.setdefault("NUMBA_THREADING_LAYER", "forksafe")
     numba = sys.modules.get("numba")
     if numba is not None and numba.config.THREADING_LAYER == "default":
         numba.config.THREADING_LAYER = layer
+
+
+def _reread_openblas_timeout():
+    """Where NumPy loaded OpenBLAS before minicnn was imported, its threads took the timeout
+    from the environment as it was then (2^28 cycles, about 0.1 s of spinning after every
+    threaded BLAS call, on a core that Numba's or parallel_for's threads need). OpenBLAS
+    re-reads its environment on request (openblas_read_env); its threads, stopped as its
+    fork handler stops them (blas_thread_shutdown_), start again on its next threaded call
+    with the new timeout. Libraries without these entry points are left as they are."""
+    import ctypes
+
+    from threadpoolctl import ThreadpoolController
+
+    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
+        try:
+            openblas = ctypes.CDLL(lib.filepath)
+            read_env, timeout = openblas.openblas_read_env, openblas.openblas_thread_timeout
+            shutdown = openblas.blas_thread_shutdown_
+        except (OSError, AttributeError):
+            continue
+        before = timeout()
+        read_env()
+        if timeout() != before:
+            shutdown()
 
 
 def _load_tbb():

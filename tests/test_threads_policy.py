@@ -1,6 +1,6 @@
-"""Importing minicnn first makes idle BLAS threads sleep instead of spinning and puts Numba on
-TBB, thread and fork safe, when the tbb package is there (see minicnn.threads), unless the
-environment already chose."""
+"""Importing minicnn makes idle BLAS threads sleep instead of spinning, whether NumPy loaded
+OpenBLAS before or after, and puts Numba on TBB, thread and fork safe, when the tbb package
+is there (see minicnn.threads), unless the environment already chose."""
 import os
 import subprocess
 import sys
@@ -46,3 +46,35 @@ def test_the_environment_wins():
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_runs_parallel_kernels():
     assert _run(FORKED) == ["7"]
+
+
+# NumPy first: OpenBLAS has read its environment (no timeout set) before minicnn sets it.
+NUMPY_FIRST = ("import ctypes, numpy as np\n"
+               "from threadpoolctl import ThreadpoolController\n"
+               "libs = ThreadpoolController().select(internal_api='openblas').lib_controllers\n"
+               "timeouts = lambda: [ctypes.CDLL(l.filepath).openblas_thread_timeout() "
+               "for l in libs]\n"
+               "before = timeouts()\n"
+               "import minicnn; minicnn.set_num_threads(2)\n"
+               "a = np.arange(256 * 256, dtype=np.float32).reshape(256, 256) / 65536\n"
+               "same = np.allclose(a @ a, a.astype(np.float64) @ a, rtol=1e-4)\n"
+               "print(before[0], timeouts()[0], same)")
+
+
+def _openblas_entry_points():
+    import ctypes
+
+    from threadpoolctl import ThreadpoolController
+
+    libs = ThreadpoolController().select(internal_api="openblas").lib_controllers
+    if not libs:
+        return False
+    lib = ctypes.CDLL(libs[0].filepath)
+    return all(hasattr(lib, name) for name in ("openblas_read_env", "openblas_thread_timeout",
+                                               "blas_thread_shutdown_"))
+
+
+@pytest.mark.skipif(not _openblas_entry_points(), reason="NumPy's BLAS is not such an OpenBLAS")
+def test_openblas_loaded_before_minicnn_takes_the_timeout_too():
+    """Its threads restart with the short timeout and still multiply correctly."""
+    assert _run(NUMPY_FIRST) == ["0", "4", "True"]
