@@ -38,3 +38,31 @@ def test_pointwise_matches_torch(bias):
 def test_pointwise_gradcheck():
     x, w, b = random_array((2, 3, 2, 3), 0), random_array((4, 3, 1, 1), 1), random_array((4,), 2)
     check_gradients(lambda x, w, b: Conv2dPointwise.apply(x, w, b), x, w, b)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_pointwise_split_across_threads_equals_one_batch(threads):
+    """Each thread's slice of the images and its share of dW add up to the whole batch."""
+    x = random_array((5, 6, 8, 8), 0)
+    w, g = random_array((4, 6, 1, 1), 1), random_array((5, 4, 8, 8), 2)
+    before = mc.get_num_threads()
+    mc.set_num_threads(threads)
+    try:
+        tx, tw = mc.tensor(x, requires_grad=True), mc.tensor(w, requires_grad=True)
+        Conv2dPointwise.apply(tx, tw, None).backward(mc.tensor(g))
+    finally:
+        mc.set_num_threads(before)
+    x3, g3 = x.reshape(5, 6, 64), g.reshape(5, 4, 64)
+    w2 = w.reshape(4, 6)
+    np.testing.assert_allclose(tx.grad.numpy(), (w2.T @ g3).reshape(x.shape), rtol=1e-12)
+    np.testing.assert_allclose(tw.grad.numpy(), np.einsum("nop,ncp->oc", g3, x3)[..., None, None],
+                               rtol=1e-12)
+
+
+def test_pointwise_on_an_empty_batch():
+    x = mc.tensor(np.zeros((0, 6, 8, 8), np.float32), requires_grad=True)
+    w = mc.tensor(random_array((4, 6, 1, 1), 1, np.float32), requires_grad=True)
+    y = Conv2dPointwise.apply(x, w, None)
+    assert y.shape == (0, 4, 8, 8)
+    y.sum().backward()
+    assert x.grad.shape == (0, 6, 8, 8) and np.all(w.grad.numpy() == 0)
