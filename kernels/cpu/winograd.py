@@ -30,32 +30,23 @@ CHANNEL_BLOCK = 8
 
 
 @njit(nogil=True, cache=True)
-def _planes_to_pairs(src, dst, offset):
-    """dst[col & 1, (col >> 1)·C + c] = src[c, k] for col = k + offset: a (C, W) slab of
-    planes into rows split by column parity, channels innermost."""
-    C, W = src.shape
+def _planes_pairs(planes, pairs, offset, into_pairs):
+    """Copy between a (C, W) slab of planes and rows split by column parity, channels
+    innermost: pairs[col & 1, (col >> 1)·C + c] is planes[c, k] for col = k + offset; into
+    `pairs` when `into_pairs`, else out of them."""
+    C, W = planes.shape
     for c0 in range(0, C, CHANNEL_BLOCK):
         cb = min(CHANNEL_BLOCK, C - c0)
         for k in range(W):
             col = k + offset
-            d = dst[col & 1]
+            row = pairs[col & 1]
             base = (col >> 1) * C + c0
-            for c in range(cb):
-                d[base + c] = src[c0 + c, k]
-
-
-@njit(nogil=True, cache=True)
-def _pairs_to_planes(src, dst, offset):
-    """The inverse of _planes_to_pairs: dst[c, k] = src[col & 1, (col >> 1)·C + c]."""
-    C, W = dst.shape
-    for c0 in range(0, C, CHANNEL_BLOCK):
-        cb = min(CHANNEL_BLOCK, C - c0)
-        for k in range(W):
-            col = k + offset
-            s = src[col & 1]
-            base = (col >> 1) * C + c0
-            for c in range(cb):
-                dst[c0 + c, k] = s[base + c]
+            if into_pairs:
+                for c in range(cb):
+                    row[base + c] = planes[c0 + c, k]
+            else:
+                for c in range(cb):
+                    planes[c0 + c, k] = row[base + c]
 
 
 @njit(nogil=True, cache=True)
@@ -64,7 +55,7 @@ def _to_rows(x, rows, ph, pw):
     for ni in range(N * H):                                    # image row iy -> rows[n, iy+ph]
         n = ni // H
         iy = ni - n * H
-        _planes_to_pairs(x[n, :, iy], rows[n, iy + ph], pw)    # (C, W) -> (2, (tw+1)*C)
+        _planes_pairs(x[n, :, iy], rows[n, iy + ph], pw, True)  # (C, W) -> (2, (tw+1)*C)
 
 
 @njit(nogil=True, cache=True)
@@ -73,7 +64,7 @@ def _from_rows(rows, dx, ph, pw):
     for ni in range(N * H):
         n = ni // H
         iy = ni - n * H
-        _pairs_to_planes(rows[n, iy + ph], dx[n, :, iy], pw)
+        _planes_pairs(dx[n, :, iy], rows[n, iy + ph], pw, False)
 
 
 @njit(nogil=True, cache=True)
@@ -127,7 +118,7 @@ def _output(m, bias_tiles, y, th, tw):
                 top[f] = s0[f] + s1[f] + s2[f] + bias_tiles[f]
                 bottom[f] = s1[f] - s2[f] - s3[f] + bias_tiles[f]
         for i in range(2):
-            _pairs_to_planes(out[i], y[n, :, 2 * ty + i], 0)
+            _planes_pairs(y[n, :, 2 * ty + i], out[i], 0, False)
 
 
 @njit(nogil=True, cache=True)
@@ -140,7 +131,7 @@ def _output_grad(g, dm, th, tw):
         n = nt // th
         ty = nt - n * th
         for i in range(2):
-            _planes_to_pairs(g[n, :, 2 * ty + i], rows[i], 0)
+            _planes_pairs(g[n, :, 2 * ty + i], rows[i], 0, True)
         for j in range(2):
             g0, g1 = rows[0, j], rows[1, j]
             h0, h1, h2, h3 = h[0, j], h[1, j], h[2, j], h[3, j]
