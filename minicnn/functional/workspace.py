@@ -52,9 +52,9 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     in a chunk: then chunks of `min_images` (a GEMM of few rows runs at half speed, and
     re-reads the whole filter bank). For NumPy arrays a chunk never holds more than one
     thread's share of the batch, so every thread gets a chunk: a lone chunk would run its
-    GEMM on BLAS's own threads, and OpenBLAS's helper then spins for about 0.1 s, taking a
-    core from the next operations (ResNet-18 CIFAR inference, whose 1×1 shortcuts fitted
-    one chunk: 298-327 ms with it, 230-237 ms with BLAS held to one thread)."""
+    GEMM on BLAS's own threads, whose sleeping helper must first be woken (ResNet-18 CIFAR
+    inference, whose 1×1 shortcuts at 16² and 8² fitted one chunk: 229-243 ms that way,
+    204-215 ms this way, on two threads)."""
     per_image = max(bytes_per_image, 1)
     within_limit = max(1, _workspace_limit // per_image)
     if m is not np:
