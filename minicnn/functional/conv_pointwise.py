@@ -9,31 +9,21 @@ images with BLAS on one thread: NumPy's batched matmul would call a two-thread G
 image, waking BLAS's helper thread for each (MobileNet's 32→64 at 16², N32, forward and
 both gradients: 2.1-2.2 -> 1.5-1.8 ms; 128→256 at 32²: 44-57 -> 40-42 ms, two threads).
 """
-import numpy as np
-
 from ..autograd import Function
-from ..threads import ThreadSums, even_slices, parallel_for
+from ..threads import ThreadSums
 from ._common import xp
+from .workspace import over_batch_chunks
 
 POINTWISE_MIN_PIXELS = 64
+# over_batch_chunks with no buffer to keep in a core's cache: one slice of the images per
+# thread on NumPy arrays, the whole batch at once otherwise.
+NO_WORKSPACE = 1
 
 
 def pointwise_applies(x, kernel_size, stride, padding, groups):
     """Whether conv2d takes the per-image GEMM path."""
     return (kernel_size == (1, 1) and stride == (1, 1) and padding == (0, 0) and groups == 1
             and x.shape[2] * x.shape[3] >= POINTWISE_MIN_PIXELS)
-
-
-def _over_images(m, fn, n):
-    """fn(part) over slices of the n images: for NumPy arrays one slice per thread
-    (threads.parallel_for, BLAS on one thread each), otherwise all at once; nothing for
-    an empty batch."""
-    if n == 0:
-        return
-    if m is np:
-        parallel_for(fn, even_slices(n))
-    else:
-        fn(slice(0, n))
 
 
 def _weight_term(m, g3, x3, out):
@@ -57,7 +47,7 @@ class Conv2dPointwise(Function):
         def images(part):
             m.matmul(w2, x3[part], out=out[part])
 
-        _over_images(m, images, N)
+        over_batch_chunks(m, images, N, NO_WORKSPACE)
         if b is not None:
             out += b.reshape(1, OC, 1)
         ctx.save_for_backward(x, w)
@@ -83,7 +73,7 @@ class Conv2dPointwise(Function):
             if need_w:
                 dw.add(lambda out: _weight_term(m, g3[part], x3[part], out))
 
-        _over_images(m, images, N)
+        over_batch_chunks(m, images, N, NO_WORKSPACE)
         return (dx.reshape(x.shape) if need_x else None,
                 dw.total().reshape(w.shape) if need_w else None,
                 g.sum(axis=(0, 2, 3)) if need_b else None)
