@@ -305,6 +305,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
                                     dilation=dilation)
     elif pointwise_applies(x, kernel_size, stride, padding, groups):
+        if stride != (1, 1):
+            x = x[:, :, ::stride[0], ::stride[1]]
         out = Conv2dPointwise.apply(x, weight, bias)
     elif winograd_applies(x, kernel_size, stride, dilation, groups):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=int(groups))

@@ -1,5 +1,6 @@
-"""conv2d's per-image GEMM path for 1×1 convolutions: taken on maps of at least
-POINTWISE_MIN_PIXELS pixels, equal to PyTorch (forward and gradients) and gradient-checked."""
+"""conv2d's per-image GEMM path for 1×1 convolutions: taken on output maps of at least
+POINTWISE_MIN_PIXELS pixels (strided ones on the input's every stride-th row and column),
+equal to PyTorch (forward and gradients) and gradient-checked."""
 import numpy as np
 import pytest
 from conftest import assert_torch_parity, check_gradients, random_array
@@ -20,8 +21,24 @@ def test_pointwise_path_is_taken_on_large_enough_maps_only():
     small = mc.tensor(random_array((2, 4, 3, 3), 0, np.float32), requires_grad=True)
     assert _node(big, w) == "Conv2dPointwise"
     assert _node(small, w) == "Conv2dGemm"
-    assert _node(big, w, stride=2) == "Conv2dGemm"
+    assert _node(big, w, stride=2) == "Conv2dGemm"                     # 16 output pixels
     assert _node(big, w, padding=1) == "Conv2dGemm"
+    wide = mc.tensor(random_array((1, 4, 16, POINTWISE_MIN_PIXELS // 4), 0, np.float32),
+                     requires_grad=True)
+    assert _node(wide, w, stride=2) == "Conv2dPointwise"
+
+
+@pytest.mark.parametrize("stride", [2, (2, 3), (3, 1)])
+def test_strided_pointwise_matches_torch(stride):
+    """Odd map sizes, so the last row or column of the input is (or is not) sampled."""
+    torch = pytest.importorskip("torch")
+    x = random_array((2, 5, 17, 26), 0, np.float32)
+    w, b = random_array((3, 5, 1, 1), 1, np.float32), random_array((3,), 2, np.float32)
+    assert _node(mc.tensor(x), mc.tensor(w, requires_grad=True), stride=stride) \
+        == "Conv2dPointwise"
+    assert_torch_parity(lambda *t: conv2d(*t, stride=stride),
+                        lambda *t: torch.nn.functional.conv2d(*t, stride=stride),
+                        x, w, b, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -38,6 +55,12 @@ def test_pointwise_matches_torch(bias):
 def test_pointwise_gradcheck():
     x, w, b = random_array((2, 3, 2, 3), 0), random_array((4, 3, 1, 1), 1), random_array((4,), 2)
     check_gradients(lambda x, w, b: Conv2dPointwise.apply(x, w, b), x, w, b)
+
+
+def test_strided_pointwise_gradcheck():
+    x, w = random_array((1, 2, 15, 17), 0), random_array((3, 2, 1, 1), 1)
+    assert _node(mc.tensor(x), mc.tensor(w, requires_grad=True), stride=2) == "Conv2dPointwise"
+    check_gradients(lambda x, w: conv2d(x, w, stride=2), x, w)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
