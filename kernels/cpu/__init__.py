@@ -13,7 +13,8 @@ from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_bac
 from .relu import relu, relu_backward
 from .softmax import log_softmax_rows, softmax_rows
 from .winograd import (winograd_input, winograd_input_grad, winograd_output,
-                       winograd_output_grad, winograd_weight, winograd_weight_grad)
+                       winograd_output_grad)
+from .winograd_filters import winograd_weight, winograd_weight_grad
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_forward",
            "channel_affine", "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",

@@ -9,17 +9,15 @@ column // 2 · C + channel); from there every transform is one long loop along
 what vectorises (the tile counts of small feature maps alone are too short). Each transform
 is separable: a 4-point (or 2-point) transform down the rows, then one across the columns.
 The input gradient adds overlapping tiles onto such rows and copies them back to NCHW. The
-filter transforms are tiny and shared with the reference form.
+filter transforms are in winograd_filters.py.
 """
 import numpy as np
 from numba import njit
 
-from ..reference.winograd import winograd_weight, winograd_weight_grad
 from ..shapes import winograd_tiles
 from ._windows import as_c
 
-__all__ = ["winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad",
-           "winograd_weight", "winograd_weight_grad"]
+__all__ = ["winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad"]
 
 
 # Channels moved together by the transposes between NCHW planes and the (tile, channel) rows:

@@ -4,12 +4,11 @@ transformed filters in 16 GEMMs (per group: each group's channel slice of the ti
 filters), and transformed back. It takes 2.25× fewer multiplications than im2col + GEMM,
 for the forward pass and both gradients alike.
 """
-import numpy as np
 
 from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import winograd_tiles
-from ..threads import ThreadSums, even_slices, parallel_for
+from ..threads import ThreadSums
 from ._common import xp
 from .workspace import CORE_L2_BYTES, over_batch_chunks
 
@@ -34,37 +33,6 @@ def winograd_applies(x, kernel_size, stride, dilation, groups):
             and x.shape[1] // groups >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
 
 
-def _transformed_filters(m, w):
-    """U = G g Gᵀ of every filter, (16, OC, C/G). On NumPy arrays, slices of the filters
-    across threads with BLAS on one thread each: as one BLAS call on two threads it waited
-    about 4 ms after a pause for BLAS's sleeping helper on a busy virtual machine (a third
-    of a 64→64 32² forward)."""
-    transform = kernels.get("winograd_weight", w)
-    if m is not np:
-        return transform(w)
-    u = m.empty((16, *w.shape[:2]), dtype=w.dtype)
-
-    def part(filters):
-        u[:, filters] = transform(w[filters])
-
-    parallel_for(part, even_slices(w.shape[0]))
-    return u
-
-
-def _filter_grads(m, du):
-    """dW = Gᵀ dU G of every filter, (OC, C/G, 3, 3); on NumPy arrays as _transformed_filters."""
-    transform = kernels.get("winograd_weight_grad", du)
-    if m is not np:
-        return transform(du)
-    dw = m.empty((*du.shape[1:], 3, 3), dtype=du.dtype)
-
-    def part(filters):
-        dw[filters] = transform(du[:, filters])
-
-    parallel_for(part, even_slices(du.shape[1]))
-    return dw
-
-
 def _group_slices(groups, in_channels, out_channels):
     """Per group: its input-channel slice and its output-channel slice."""
     cg, og = in_channels // groups, out_channels // groups
@@ -80,7 +48,7 @@ class Conv2dWinograd(Function):
         N, C, H, W = x.shape
         OC = w.shape[0]
         (oh, ow), (th, tw) = winograd_tiles((H, W), padding)
-        u = _transformed_filters(m, w)                                   # (16, OC, C/G)
+        u = kernels.get("winograd_weight", w)(w)                        # (16, OC, C/G)
         to_tiles = kernels.get("winograd_input", x)
         from_tiles = kernels.get("winograd_output", x)
         slices = _group_slices(groups, C, OC)
@@ -132,6 +100,6 @@ class Conv2dWinograd(Function):
 
         over_batch_chunks(m, grads, N, 16 * max(C, OC) * th * tw * x.itemsize,
                           -(-MIN_GEMM_ROWS // (th * tw)))
-        dw = _filter_grads(m, du.total()) if need_w else None
+        dw = kernels.get("winograd_weight_grad", g)(du.total()) if need_w else None
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, dw, db

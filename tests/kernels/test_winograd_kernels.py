@@ -58,6 +58,9 @@ def test_winograd_cpu_matches_reference(geometry, dtype, layout):
     assert_same(cpu.winograd_output_grad(g), reference.winograd_output_grad(g))
     assert_same(cpu.winograd_input_grad(dv, x.shape, padding),
                 reference.winograd_input_grad(dv, x.shape, padding))
+    du = make_array((16,) + w.shape[:2], dtype, layout, seed=7)
+    assert_same(cpu.winograd_weight(w), reference.winograd_weight(w))
+    assert_same(cpu.winograd_weight_grad(du), reference.winograd_weight_grad(du))
 
 
 @given(winograd_geometry())
