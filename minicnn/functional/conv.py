@@ -6,15 +6,16 @@ The general path turns a chunk of images into columns with im2col, laid out
 column gradient alike). On the CPU the chunks run on threads, each chunk's columns kept
 about one core's cache in size and built and multiplied on that core (BLAS on one thread
 meanwhile), so the GEMM reads what im2col has just written; each thread sums its own dW. A
-chunk of one image gets NCHW output straight from its GEMM. Every chunk stays under the
-workspace limit (`mc.set_workspace_limit`).
+chunk of one image gets NCHW output straight from its GEMM, which is why the forward takes
+one image at a time where an image has ONE_IMAGE_COLUMNS output pixels. Every chunk stays
+under the workspace limit (`mc.set_workspace_limit`).
 """
 import numpy as np
 
 from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape, pair
-from ..threads import ThreadSums
+from ..threads import ThreadSums, parallel_for
 from ._common import shape_str, xp
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_winograd import Conv2dWinograd, winograd_applies
@@ -24,6 +25,11 @@ from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_lim
 # Columns (output pixels of the chunk's images) a chunk's GEMM should have at least: deep
 # layers with small maps would otherwise get thin GEMMs (see conv_winograd.MIN_GEMM_ROWS).
 MIN_GEMM_COLUMNS = 512
+# Output pixels from which a forward GEMM per image beats one over a chunk of images on
+# NumPy arrays: its product is already NCHW, where a chunk's must be transposed back
+# (two threads, N32: 64 -> 128 3×3/2 at 32², 256 pixels, 12.5-14.2 -> 11.0-11.2 ms; a
+# 3 -> 64 stem at 32², 4.5 -> 3.8-4.5 ms; at 64 pixels either way, at 16 slower).
+ONE_IMAGE_COLUMNS = 256
 
 
 def _is_identity_window(kernel_size, stride, padding, dilation):
@@ -81,8 +87,11 @@ class Conv2dGemm(Function):
             else:
                 out[part] = _batch_first(m.matmul(wg, cols), (n, OC, P))
 
-        over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize,
-                          -(-MIN_GEMM_COLUMNS // P))
+        if m is np and P >= ONE_IMAGE_COLUMNS:
+            parallel_for(convolve, [slice(n, n + 1) for n in range(N)])
+        else:
+            over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize,
+                              -(-MIN_GEMM_COLUMNS // P))
         out = out.reshape(N, OC, oh, ow)
         if b is not None:
             out += b.reshape(1, OC, 1, 1)

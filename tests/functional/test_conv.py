@@ -164,6 +164,24 @@ def test_im2col_chunks_on_threads_equal_one_thread(op, w_shape, kw):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5 * np.abs(a).max())
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_one_image_chunks_of_wide_outputs_match_torch(threads):
+    """Outputs of ONE_IMAGE_COLUMNS pixels or more: a forward GEMM per image, on threads."""
+    from minicnn.functional.conv import ONE_IMAGE_COLUMNS
+
+    x, w = random_array((5, 4, 18, 17), 0, np.float32), random_array((6, 2, 3, 2), 1, np.float32)
+    b = random_array((6,), 2, np.float32)
+    assert 18 * 18 >= ONE_IMAGE_COLUMNS
+    before = mc.get_num_threads()
+    mc.set_num_threads(threads)
+    try:
+        assert_torch_parity(lambda *t: conv2d(*t, padding=1, groups=2),
+                            lambda *t: TF.conv2d(*t, padding=1, groups=2), x, w, b,
+                            rtol=1e-4, atol=1e-4)
+    finally:
+        mc.set_num_threads(before)
+
+
 def _t(*shape, dtype=mc.float32):
     return mc.zeros(*shape, dtype=dtype)
 
