@@ -28,6 +28,11 @@ class Function:
                  "non_differentiable", "n_outputs", "output_meta", "output_xp", "released",
                  "__dict__", "__weakref__")
 
+    # True where backward returns input gradients that nothing else references: arrays it
+    # allocated, one per input. A leaf's first gradient is then kept as it is, not copied
+    # (an 8 MB copy in a BatchNorm2d forward+backward of 5-7 ms).
+    fresh_input_grads = False
+
     def __init__(self):
         self.saved = ()
         self.output_hooks = None
@@ -171,10 +176,12 @@ def _topological_dependencies(root):
     return deps
 
 
-def _accumulate_leaf(leaf, grad):
+def _accumulate_leaf(leaf, grad, fresh=False):
+    """leaf.grad += grad; `fresh`: grad is referenced nowhere else and may become leaf.grad."""
     from .tensor import Tensor
 
     grad = _as_ndarray(grad)                   # a 0-d leaf's gradient may come as a NumPy scalar
+    fresh = fresh and not leaf._hooks and grad.flags.c_contiguous
     for hook in leaf._hooks or ():
         result = hook(Tensor._make(grad))
         if result is not None:
@@ -184,8 +191,9 @@ def _accumulate_leaf(leaf, grad):
                            f"reached a leaf of shape {leaf.data.shape} and dtype "
                            f"{leaf.data.dtype}")
     if leaf.grad is None:
-        # a copy: the same gradient array may reach several leaves (e.g. both inputs of add)
-        leaf.grad = Tensor._make(grad.copy())
+        # else a copy: the same gradient array may reach several leaves (e.g. both inputs of
+        # add), or be an array the graph still holds
+        leaf.grad = Tensor._make(grad if fresh else grad.copy())
     else:
         leaf.grad.data = _as_ndarray(leaf.grad.data + grad)
 
@@ -245,13 +253,16 @@ def run_backward(root, gradient, retain_graph):
         edges = node.next_edges
         if not retain_graph:
             node.release()
+        kept = []                                  # gradients already kept as a leaf's grad
         for edge, g in zip(edges, input_grads):
             if edge is None:
                 continue
             nxt, index = edge
             if type(nxt) is AccumulateGrad:
                 if g is not None:
-                    _accumulate_leaf(nxt.leaf, g)
+                    fresh = node.fresh_input_grads and not any(g is k for k in kept)
+                    _accumulate_leaf(nxt.leaf, g, fresh)
+                    kept.append(g)
                 continue
             if g is not None:
                 slot = buffers.setdefault(nxt, {})

@@ -66,6 +66,8 @@ def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
 class Conv2dGemm(Function):
     """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk."""
 
+    fresh_input_grads = True
+
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         m = xp(x)
@@ -132,6 +134,8 @@ class Conv2dGemm(Function):
 
 class DepthwiseConv2d(Function):
     """y[n, o] = x[n, o // m] ⋆ W[o] with m = OC / C output channels per input channel."""
+
+    fresh_input_grads = True
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation):

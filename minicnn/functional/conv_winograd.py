@@ -42,6 +42,8 @@ def _group_slices(groups, in_channels, out_channels):
 class Conv2dWinograd(Function):
     """y = Aᵀ [U ⊙ V] A per 2×2 output tile, U = G g Gᵀ, V = Bᵀ d B: 16 GEMMs V[ξ] · U[ξ]ᵀ."""
 
+    fresh_input_grads = True
+
     @staticmethod
     def forward(ctx, x, w, b, padding, groups=1):
         m = xp(x)

@@ -69,6 +69,8 @@ class BatchNorm(Function):
     update and are not differentiable. The backward keeps x, not x̂: no extra buffer.
     """
 
+    fresh_input_grads = True
+
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         m = xp(x)
@@ -307,6 +309,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 
 class LocalResponseNorm(Function):
+    """Local response normalization across channels, through the lrn / lrn_backward kernels."""
+
+    fresh_input_grads = True
+
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
         m = xp(x)

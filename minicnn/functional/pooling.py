@@ -12,6 +12,8 @@ class _ArgmaxPool(Function):
     """A max pool whose forward returns `_outputs(ctx, x, values, indices)`: (values, flat
     argmax indices into each input plane), the indices not differentiable."""
 
+    fresh_input_grads = True
+
     @staticmethod
     def _outputs(ctx, x, values, indices):
         ctx.save_for_backward(indices)
