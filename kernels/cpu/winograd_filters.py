@@ -1,13 +1,14 @@
-"""Winograd F(2×2, 3×3) filter transforms, U = G g Gᵀ and its adjoint dW = Gᵀ dU G, as serial
-Numba loops, parallel over the output channels.
+"""Winograd F(2×2, 3×3) filter transforms, U = G g Gᵀ and its adjoint dW = Gᵀ dU G, as Numba
+loops parallel over the output channels.
 
-The reference form is one GEMM, (G ⊗ G) (16, 9) by every flattened filter: with K = 9 and a
-transposed operand BLAS runs it far below memory speed (512×512 filters: 10 ms on two
-threads, AMD EPYC Zen 4). Here each filter's 9 taps go straight to its 16 outputs, separable
-as G down the taps' columns, then across, in the filters' dtype. Per output channel the taps
-are first copied channels-last, so that the transform runs along contiguous input channels,
-which is what vectorises (one filter at a time, straight from (C, 3, 3): 9 ms for 512×512
-filters on one core; this way 2 ms).
+The reference form is one GEMM, (G ⊗ G) (16, 9) by every flattened filter. Here each
+filter's 9 taps go straight to its 16 outputs, separable as G down the taps' columns, then
+across, in the filters' dtype; per output channel the taps are first copied channels-last,
+so that loads and stores run along contiguous input channels. Numba sees a strided view as
+an 'A'-layout array and does not vectorise it, so the loops write the whole C-contiguous
+array (into a view: 9-13 ms for 512×512 filters on one core). 512×512 filters, AMD EPYC
+Zen 4: forward 4.0 ms on one core, 2.0 on two, as the reference's GEMM (4.6 and 2.0 ms);
+gradient 2.6 and 1.3 ms, against 3.9 and 2.2 ms.
 """
 import numpy as np
 from numba import njit, prange
