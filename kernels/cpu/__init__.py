@@ -14,7 +14,8 @@ from .relu import relu, relu_backward
 from .softmax import log_softmax_rows, softmax_rows
 from .winograd import (winograd_input, winograd_input_grad, winograd_output,
                        winograd_output_grad)
-from .winograd_filters import winograd_weight, winograd_weight_grad
+from .winograd4 import winograd4_input, winograd4_output
+from .winograd_filters import winograd4_weight, winograd_weight, winograd_weight_grad
 
 __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_norm_forward",
            "channel_affine", "col2im", "depthwise_conv2d", "depthwise_conv2d_grad_input",
@@ -23,5 +24,6 @@ __all__ = ["avg_pool2d", "avg_pool2d_backward", "batch_norm_backward", "batch_no
            "log_softmax_rows", "lrn", "lrn_backward", "masked_softmax_rows", "max_pool2d",
            "max_pool2d_backward", "relu", "relu_backward", "softmax_backward_rows",
            "softmax_rows",
+           "winograd4_input", "winograd4_output", "winograd4_weight",
            "winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad",
            "winograd_weight", "winograd_weight_grad"]

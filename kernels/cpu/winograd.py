@@ -4,7 +4,8 @@ chunk through transform, GEMMs and inverse on one core while its tiles are in th
 cache (one parallel launch per stage cost more: ≈50 µs each, and a barrier between stages).
 
 The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
-column // 2 · C + channel); from there every transform is one long loop along
+column // 2 · C + channel) (F(4×4, 3×3) in winograd4.py splits them into four column
+phases instead, through the same copy and output helpers); from there every transform is one long loop along
 (tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays, which is
 what vectorises (the tile counts of small feature maps alone are too short). Each transform
 is separable: a 4-point (or 2-point) transform down the rows, then one across the columns.
@@ -20,49 +21,55 @@ from ._windows import as_c
 __all__ = ["winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad"]
 
 
-# Channels moved together by the transposes between NCHW planes and the (tile, channel) rows:
-# eight channels' reads of one column, then eight contiguous writes (or the reverse). One
-# channel at a time, every write lands C floats from the last: 6.1 ms against 2.8 ms for
-# 32 images of 64×32² on one core (AMD EPYC, Zen 4).
-CHANNEL_BLOCK = 8
-
-
 @njit(nogil=True, cache=True)
-def _planes_pairs(planes, pairs, offset, into_pairs):
-    """Copy between a (C, W) slab of planes and rows split by column parity, channels
-    innermost: pairs[col & 1, (col >> 1)·C + c] is planes[c, k] for col = k + offset; into
-    `pairs` when `into_pairs`, else out of them."""
+def planes_phases(planes, phases, offset, into_phases, columns):
+    """Copy between a (C, W) slab of planes and rows split by column phase, channels
+    innermost: phases[col % P, (col // P)·C + c] is planes[c, k] for col = k + offset, with
+    P = len(phases); into `phases` when `into_phases`, else out of them.
+
+    The transpose goes through `columns`, a (≥ W, C) scratch array: read (or written) along
+    each plane's contiguous row, then copied one whole column of C channels at a time. Eight
+    channels at a time straight between the two layouts took twice as long (32 images of
+    64×32² into rows on one core, AMD EPYC Zen 4: 3.2 ms against 1.5 ms)."""
     C, W = planes.shape
-    for c0 in range(0, C, CHANNEL_BLOCK):
-        cb = min(CHANNEL_BLOCK, C - c0)
-        for k in range(W):
-            col = k + offset
-            row = pairs[col & 1]
-            base = (col >> 1) * C + c0
-            if into_pairs:
-                for c in range(cb):
-                    row[base + c] = planes[c0 + c, k]
-            else:
-                for c in range(cb):
-                    planes[c0 + c, k] = row[base + c]
+    P = phases.shape[0]
+    if into_phases:
+        for c in range(C):
+            row = planes[c]
+            for k in range(W):
+                columns[k, c] = row[k]
+    for k in range(W):
+        col = k + offset
+        q = col // P
+        if into_phases:
+            phases[col - q * P, q * C:q * C + C] = columns[k]
+        else:
+            columns[k] = phases[col - q * P, q * C:q * C + C]
+    if not into_phases:
+        for c in range(C):
+            row = planes[c]
+            for k in range(W):
+                row[k] = columns[k, c]
 
 
 @njit(nogil=True, cache=True)
-def _to_rows(x, rows, ph, pw):
+def to_rows(x, rows, ph, pw):
     N, C, H, W = x.shape
+    columns = np.empty((W, C), dtype=x.dtype)
     for ni in range(N * H):                                    # image row iy -> rows[n, iy+ph]
         n = ni // H
         iy = ni - n * H
-        _planes_pairs(x[n, :, iy], rows[n, iy + ph], pw, True)  # (C, W) -> (2, (tw+1)*C)
+        planes_phases(x[n, :, iy], rows[n, iy + ph], pw, True, columns)  # -> (P, (tw+1)*C)
 
 
 @njit(nogil=True, cache=True)
 def _from_rows(rows, dx, ph, pw):
     N, C, H, W = dx.shape
+    columns = np.empty((W, C), dtype=dx.dtype)
     for ni in range(N * H):
         n = ni // H
         iy = ni - n * H
-        _planes_pairs(dx[n, :, iy], rows[n, iy + ph], pw, False)
+        planes_phases(dx[n, :, iy], rows[n, iy + ph], pw, False, columns)
 
 
 @njit(nogil=True, cache=True)
@@ -99,6 +106,7 @@ def _output(m, bias_tiles, y, th, tw):
     left = np.empty((4, TO), dtype=y.dtype)                     # Aᵀ across each tile
     right = np.empty((4, TO), dtype=y.dtype)
     out = np.empty((2, 2, TO), dtype=y.dtype)                   # (row, column parity, tx*OC + o)
+    columns = np.empty((y.shape[3], OC), dtype=y.dtype)
     for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
@@ -116,7 +124,7 @@ def _output(m, bias_tiles, y, th, tw):
                 top[f] = s0[f] + s1[f] + s2[f] + bias_tiles[f]
                 bottom[f] = s1[f] - s2[f] - s3[f] + bias_tiles[f]
         for i in range(2):
-            _planes_pairs(y[n, :, 2 * ty + i], out[i], 0, False)
+            planes_phases(y[n, :, 2 * ty + i], out[i], 0, False, columns)
 
 
 @njit(nogil=True, cache=True)
@@ -124,12 +132,13 @@ def _output_grad(g, dm, th, tw):
     N, OC = g.shape[:2]
     TO = tw * OC
     rows = np.empty((2, 2, TO), dtype=g.dtype)                  # (row, column parity, tx*OC + o)
+    columns = np.empty((g.shape[3], OC), dtype=g.dtype)
     h = np.empty((4, 2, TO), dtype=g.dtype)                     # A down each tile
     for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
         for i in range(2):
-            _planes_pairs(g[n, :, 2 * ty + i], rows[i], 0, True)
+            planes_phases(g[n, :, 2 * ty + i], rows[i], 0, True, columns)
         for j in range(2):
             g0, g1 = rows[0, j], rows[1, j]
             h0, h1, h2, h3 = h[0, j], h[1, j], h[2, j], h[3, j]
@@ -178,37 +187,51 @@ def _input_grad_rows(dv, rows, th, tw):
                 r3[f] -= e3[f]
 
 
-def winograd_input(x, padding):
-    """x (N, C, H, W) -> V = Bᵀ d B for every 4×4 tile d, (16, N·th·tw, C)."""
+def transformed_input(transform, x, padding, step):
+    """x (N, C, H, W) -> V = Bᵀ d B for every (step + 2)² tile d, tiles `step` apart,
+    (α², N·th·tw, C): the image copied into padded rows split into `step` column phases
+    (to_rows), then `transform` (rows, V viewed as (α², N·th, tw·C), th, tw)."""
     x = as_c(x)
     N, C = x.shape[:2]
-    _, (th, tw) = winograd_tiles(x.shape[2:], padding)
-    rows = np.zeros((N, 2 * th + 2, 2, (tw + 1) * C), dtype=x.dtype)
-    _to_rows(x, rows, padding[0], padding[1])
-    v = np.empty((16, N * th * tw, C), dtype=x.dtype)
-    _input(rows, v.reshape(16, N * th, tw * C), th, tw)
+    _, (th, tw) = winograd_tiles(x.shape[2:], padding, step)
+    rows = np.zeros((N, step * th + 2, step, (tw + 1) * C), dtype=x.dtype)
+    to_rows(x, rows, padding[0], padding[1])
+    v = np.empty(((step + 2) ** 2, N * th * tw, C), dtype=x.dtype)
+    transform(rows, v.reshape(-1, N * th, tw * C), th, tw)
     return v
+
+
+def transformed_output(transform, m, output_shape, bias, out, step):
+    """M (α², N·th·tw, OC) -> y (N, OC, oh, ow) through `transform` (M viewed as
+    (α², N·th, tw·OC), bias tiled tw times, y covering whole tiles, th, tw); written into
+    `out` (C-contiguous, of that shape) when given."""
+    N, OC, oh, ow = output_shape
+    th, tw = -(-oh // step), -(-ow // step)
+    m = as_c(m).reshape(-1, N * th, tw * OC)
+    bias = np.zeros(OC, dtype=m.dtype) if bias is None else bias.astype(m.dtype, copy=False)
+    whole = (step * th, step * tw) == (oh, ow)
+    if out is None or not whole or not out.flags.c_contiguous:
+        y = np.empty((N, OC, step * th, step * tw), dtype=m.dtype)
+    else:
+        y = out
+    transform(m, np.tile(bias, tw), y, th, tw)
+    if y is out:
+        return out
+    if out is None:
+        return y if whole else np.ascontiguousarray(y[:, :, :oh, :ow])
+    out[...] = y[:, :, :oh, :ow]
+    return out
+
+
+def winograd_input(x, padding):
+    """x (N, C, H, W) -> V = Bᵀ d B for every 4×4 tile d, (16, N·th·tw, C)."""
+    return transformed_input(_input, x, padding, 2)
 
 
 def winograd_output(m, output_shape, bias=None, out=None):
     """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow);
     written into `out` (C-contiguous, of that shape) when given."""
-    N, OC, oh, ow = output_shape
-    th, tw = (oh + 1) // 2, (ow + 1) // 2
-    m = as_c(m).reshape(16, N * th, tw * OC)
-    bias = np.zeros(OC, dtype=m.dtype) if bias is None else bias.astype(m.dtype, copy=False)
-    even = (2 * th, 2 * tw) == (oh, ow)
-    if out is None or not even or not out.flags.c_contiguous:
-        y = np.empty((N, OC, 2 * th, 2 * tw), dtype=m.dtype)
-    else:
-        y = out
-    _output(m, np.tile(bias, tw), y, th, tw)
-    if y is out:
-        return out
-    if out is None:
-        return y if even else np.ascontiguousarray(y[:, :, :oh, :ow])
-    out[...] = y[:, :, :oh, :ow]
-    return out
+    return transformed_output(_output, m, output_shape, bias, out, 2)
 
 
 def winograd_output_grad(g):

@@ -1,5 +1,5 @@
-"""Winograd F(2×2, 3×3) filter transforms, U = G g Gᵀ and its adjoint dW = Gᵀ dU G, as Numba
-loops parallel over the output channels.
+"""Winograd filter transforms, U = G g Gᵀ for F(2×2, 3×3) and F(4×4, 3×3) and F(2×2, 3×3)'s
+adjoint dW = Gᵀ dU G, as Numba loops parallel over the output channels.
 
 The reference form is one GEMM, (G ⊗ G) (16, 9) by every flattened filter. Here each
 filter's 9 taps go straight to its 16 outputs, separable as G down the taps' columns, then
@@ -28,15 +28,23 @@ def _g_t(a, b, c, d, half):
     return a + (b + c) * half, (b - c) * half, (b + c) * half + d
 
 
+@njit(nogil=True, inline="always")
+def _taps(w, o):
+    """Output channel o's filters, taps first and channels last: (9, C)."""
+    C = w.shape[1]
+    t = np.empty((9, C), dtype=w.dtype)
+    for c in range(C):
+        for i in range(3):
+            for j in range(3):
+                t[3 * i + j, c] = w[o, c, i, j]
+    return t
+
+
 @njit(parallel=True, cache=True)
 def _weight(w, u, half):
     OC, C = w.shape[:2]
     for o in prange(OC):
-        t = np.empty((9, C), dtype=w.dtype)                           # taps, channels last
-        for c in range(C):
-            for i in range(3):
-                for j in range(3):
-                    t[3 * i + j, c] = w[o, c, i, j]
+        t = _taps(w, o)                                                 # (9, C)
         for c in range(C):                                                # G g, by column
             a0, a1, a2, a3 = _g(t[0, c], t[3, c], t[6, c], half)
             b0, b1, b2, b3 = _g(t[1, c], t[4, c], t[7, c], half)
@@ -45,6 +53,40 @@ def _weight(w, u, half):
             u[4, o, c], u[5, o, c], u[6, o, c], u[7, o, c] = _g(a1, b1, c1, half)
             u[8, o, c], u[9, o, c], u[10, o, c], u[11, o, c] = _g(a2, b2, c2, half)
             u[12, o, c], u[13, o, c], u[14, o, c], u[15, o, c] = _g(a3, b3, c3, half)
+
+
+@njit(nogil=True, inline="always")
+def _g4(a, b, c, k):
+    """G (6, 3) of F(4×4, 3×3) applied to the 3-vector (a, b, c); k = (1/4, 1/6, 1/12, 1/24)
+    as a tuple of scalars in the filters' dtype (as an array, every store to U could alias
+    it, and nothing vectorised: 10× slower)."""
+    s, t = (a + c) * k[1], b * k[1]
+    p, q = a * k[3] + c * k[1], b * k[2]
+    return a * k[0], -s - t, t - s, p + q, p - q, c
+
+
+@njit(nogil=True, inline="always")
+def _g4_rows(p, q, r, out, k):
+    """out[i, c] = (G (6, 3) applied to (p[c], q[c], r[c]))[i] for every c."""
+    o0, o1, o2, o3, o4, o5 = out[0], out[1], out[2], out[3], out[4], out[5]
+    for c in range(p.shape[0]):
+        o0[c], o1[c], o2[c], o3[c], o4[c], o5[c] = _g4(p[c], q[c], r[c], k)
+
+
+@njit(parallel=True, cache=True)
+def _weight4(w, u, k):
+    OC, C = w.shape[:2]
+    for o in prange(OC):
+        t = _taps(w, o)                                                 # (9, C)
+        gg = np.empty((3, 6, C), dtype=w.dtype)                       # G g, by column j
+        for j in range(3):
+            _g4_rows(t[j], t[3 + j], t[6 + j], gg[j], k)
+        rows = np.empty((6, 6, C), dtype=w.dtype)                     # then Gᵀ, by row a
+        for a in range(6):
+            _g4_rows(gg[0, a], gg[1, a], gg[2, a], rows[a], k)
+        for a in range(6):
+            for b in range(6):
+                u[6 * a + b, o] = rows[a, b]
 
 
 @njit(parallel=True, cache=True)
@@ -71,6 +113,14 @@ def winograd_weight(w):
     w = as_c(w)
     u = np.empty((16, *w.shape[:2]), dtype=w.dtype)
     _weight(w, u, w.dtype.type(0.5))
+    return u
+
+
+def winograd4_weight(w):
+    """w (OC, C, 3, 3) -> U = G g Gᵀ of F(4×4, 3×3), laid out (36, OC, C)."""
+    w = as_c(w)
+    u = np.empty((36, *w.shape[:2]), dtype=w.dtype)
+    _weight4(w, u, tuple(w.dtype.type(1 / d) for d in (4, 6, 12, 24)))
     return u
 
 

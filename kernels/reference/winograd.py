@@ -47,16 +47,70 @@ def _const(matrix, like):
     return xp_of(like).asarray(matrix, dtype=like.dtype)
 
 
-def _filter_transform(like):
-    """G ⊗ G (16, 9): row 4a + b maps a flattened 3×3 filter g to (G g Gᵀ)[a, b]."""
-    g = _const(G, like)
+def _filter_transform(like, g_matrix=G):
+    """G ⊗ G (α², 9) for G (α, 3): row α·a + b maps a flattened 3×3 filter g to
+    (G g Gᵀ)[a, b]."""
+    g = _const(g_matrix, like)
     return xp_of(like).kron(g, g)
+
+
+def transformed_weight(w, g_matrix):
+    """w (OC, C, 3, 3) -> U = G g Gᵀ for G (α, 3), laid out (α², OC, C): one GEMM over
+    every filter."""
+    OC, C = w.shape[:2]
+    u = _filter_transform(w, g_matrix) @ w.reshape(OC * C, 9).T          # (α², OC·C)
+    return u.reshape(-1, OC, C)
+
+
+def _padded(x, padding, tiles, step):
+    """x zero-padded by `padding`, and further at the bottom/right to cover every tile of
+    step + 2 pixels, `step` apart."""
+    (ph, pw), (th, tw) = padding, tiles
+    N, C, H, W = x.shape
+    extra_h, extra_w = step * th + 2 - (H + 2 * ph), step * tw + 2 - (W + 2 * pw)
+    return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)))
+
+
+def transformed_input(x, padding, b_t):
+    """x (N, C, H, W) -> V = Bᵀ d B for every α×α tile d (tiles α − 2 apart), (α², N·th·tw, C),
+    for Bᵀ (α, α)."""
+    xp = xp_of(x)
+    N, C = x.shape[:2]
+    alpha = b_t.shape[0]
+    step = alpha - 2
+    _, (th, tw) = winograd_tiles(x.shape[2:], padding, step)
+    xpad = _padded(x, padding, (th, tw), step)                 # (N, C, step·th+2, step·tw+2)
+    d = xp.empty((N, C, th, tw, alpha, alpha), dtype=x.dtype)  # every tile
+    for i in range(alpha):
+        for j in range(alpha):
+            d[..., i, j] = xpad[:, :, i:i + step * th:step, j:j + step * tw:step]
+    bt = _const(b_t, x)
+    v = xp.einsum("ai,ncyxij,bj->abnyxc", bt, d, bt)                   # (α, α, N, th, tw, C)
+    return v.reshape(alpha * alpha, N * th * tw, C)
+
+
+def transformed_output(m, output_shape, bias, out, a_t):
+    """M (α², N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias) for Aᵀ (tile, α), cut to
+    `output_shape` (N, OC, oh, ow); written into `out` (of that shape) when given."""
+    xp = xp_of(m)
+    N, OC, oh, ow = output_shape
+    step, alpha = a_t.shape
+    th, tw = -(-oh // step), -(-ow // step)
+    at = _const(a_t, m)
+    m = m.reshape(alpha, alpha, N, th, tw, OC)
+    y = xp.einsum("ia,abnyxo,jb->noyixj", at, m, at)             # (N, OC, th, step, tw, step)
+    y = y.reshape(N, OC, step * th, step * tw)[:, :, :oh, :ow]
+    if bias is not None:
+        y = y + bias.reshape(1, OC, 1, 1)
+    if out is None:
+        return xp.ascontiguousarray(y)
+    out[...] = y
+    return out
 
 
 def winograd_weight(w):
     """w (OC, C, 3, 3) -> U = G g Gᵀ, laid out (16, OC, C): one GEMM over every filter."""
-    OC, C = w.shape[:2]
-    return (_filter_transform(w) @ w.reshape(OC * C, 9).T).reshape(16, OC, C)
+    return transformed_weight(w, G)
 
 
 def winograd_weight_grad(du):
@@ -65,45 +119,15 @@ def winograd_weight_grad(du):
     return (du.reshape(16, OC * C).T @ _filter_transform(du)).reshape(OC, C, 3, 3)
 
 
-def _padded(x, padding, tiles):
-    """x zero-padded by `padding`, and further at the bottom/right to cover every tile."""
-    (ph, pw), (th, tw) = padding, tiles
-    N, C, H, W = x.shape
-    extra_h, extra_w = 2 * th + 2 - (H + 2 * ph), 2 * tw + 2 - (W + 2 * pw)
-    return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)))
-
-
 def winograd_input(x, padding):
     """x (N, C, H, W) -> V = Bᵀ d B for every 4×4 tile d, (16, N·th·tw, C)."""
-    xp = xp_of(x)
-    N, C = x.shape[:2]
-    _, (th, tw) = winograd_tiles(x.shape[2:], padding)
-    xpad = _padded(x, padding, (th, tw))                               # (N, C, 2th+2, 2tw+2)
-    d = xp.empty((N, C, th, tw, 4, 4), dtype=x.dtype)                  # every tile, stride 2
-    for i in range(4):
-        for j in range(4):
-            d[..., i, j] = xpad[:, :, i:i + 2 * th:2, j:j + 2 * tw:2]
-    bt = _const(B_T, x)
-    v = xp.einsum("ai,ncyxij,bj->abnyxc", bt, d, bt)                   # (4, 4, N, th, tw, C)
-    return v.reshape(16, N * th * tw, C)
+    return transformed_input(x, padding, B_T)
 
 
 def winograd_output(m, output_shape, bias=None, out=None):
     """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow);
     written into `out` (of that shape) when given."""
-    xp = xp_of(m)
-    N, OC, oh, ow = output_shape
-    th, tw = (oh + 1) // 2, (ow + 1) // 2
-    at = _const(A_T, m)
-    m = m.reshape(4, 4, N, th, tw, OC)
-    y = xp.einsum("ia,abnyxo,jb->noyixj", at, m, at)                   # (N, OC, th, 2, tw, 2)
-    y = y.reshape(N, OC, 2 * th, 2 * tw)[:, :, :oh, :ow]
-    if bias is not None:
-        y = y + bias.reshape(1, OC, 1, 1)
-    if out is None:
-        return xp.ascontiguousarray(y)
-    out[...] = y
-    return out
+    return transformed_output(m, output_shape, bias, out, A_T)
 
 
 def winograd_output_grad(g):

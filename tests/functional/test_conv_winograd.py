@@ -1,12 +1,14 @@
 """conv2d's Winograd path (stride-1 3×3): taken where it applies, equal to the im2col path
-in float32 (batch chunks, odd sizes, padding 0-2, groups) and gradient-checked."""
+in float32 (batch chunks, odd sizes, padding 0-2, groups) and gradient-checked; without
+gradients, F(4×4, 3×3) on maps with enough tiles, equal to PyTorch."""
 import numpy as np
 import pytest
 from conftest import check_gradients, random_array
 
 import minicnn as mc
 from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
-from minicnn.functional.conv_winograd import MIN_CHANNELS
+from minicnn.functional import conv_winograd
+from minicnn.functional.conv_winograd import MIN_CHANNELS, MIN_TILES4
 
 
 def _node(out):
@@ -110,3 +112,47 @@ def test_winograd_on_an_empty_batch():
     assert y.shape == (0, 4, 5, 5)
     y.sum().backward()
     assert x.grad.shape == (0, 16, 5, 5) and np.all(w.grad.numpy() == 0)
+
+
+def _tiles_used(monkeypatch):
+    """The tile sizes conv_winograd._convolve is called with, recorded as it runs."""
+    used, convolve = [], conv_winograd._convolve
+
+    def recording(*args):
+        used.append(args[-1])
+        return convolve(*args)
+
+    monkeypatch.setattr(conv_winograd, "_convolve", recording)
+    return used
+
+
+def test_f4_only_without_gradients_and_with_enough_tiles(monkeypatch):
+    used = _tiles_used(monkeypatch)
+    side = 4 * int(np.ceil(np.sqrt(MIN_TILES4)))                        # enough 4×4 tiles
+    x = mc.tensor(random_array((1, MIN_CHANNELS, side, side), 0, np.float32))
+    w = mc.tensor(random_array((4, MIN_CHANNELS, 3, 3), 1, np.float32), requires_grad=True)
+    with mc.no_grad():
+        conv2d(x, w, padding=1)
+        conv2d(x[:, :, :8, :8], w, padding=1)                           # four tiles
+    conv2d(x, w, padding=1)                                             # w wants a gradient
+    assert used == [4, 2, 2]
+
+
+@pytest.mark.parametrize("shape, out_channels, padding, groups", [
+    ((2, 16, 17, 18), 8, (1, 1), 1),                    # outputs not a multiple of 4
+    ((3, 32, 16, 16), 12, (1, 1), 2),                   # two groups
+    ((1, 16, 20, 15), 5, (0, 2), 1),                    # valid rows, wide columns
+])
+def test_f4_forward_equals_torch_in_float32(shape, out_channels, padding, groups, monkeypatch):
+    torch = pytest.importorskip("torch")
+    used = _tiles_used(monkeypatch)
+    x, w, b = (random_array(shape, 0, np.float32),
+               random_array((out_channels, shape[1] // groups, 3, 3), 1, np.float32),
+               random_array((out_channels,), 2, np.float32))
+    with mc.no_grad():
+        out = conv2d(mc.tensor(x), mc.tensor(w), mc.tensor(b), padding=padding, groups=groups)
+    assert used == [4] and out.dtype == mc.float32
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b),
+                                          padding=padding, groups=groups).numpy()
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4,
+                               atol=1e-4 * np.abs(expected).max())

@@ -7,6 +7,16 @@ DTYPES = st.sampled_from([np.float32, np.float64])
 LAYOUTS = st.sampled_from(["contiguous", "transposed", "sliced"])
 
 
+@st.composite
+def conv3x3_geometry(draw, max_side):
+    """(N, C, H, W), out channels, padding of a stride-1 3×3 convolution: padding 0-2, sides
+    up to `max_side`, down to a 1×1 output."""
+    N, C, OC = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    H, W = (draw(st.integers(max(1, 3 - 2 * p), max_side)) for p in padding)
+    return (N, C, H, W), OC, padding
+
+
 def tolerance(dtype):
     """rtol/atol for comparing two forms that may add in different orders."""
     return dict(rtol=1e-4, atol=1e-5) if np.dtype(dtype) == np.float32 else \

@@ -4,20 +4,15 @@ minicnn's own im2col path); each gradient transform is the adjoint of its forwar
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from kernel_cases import DTYPES, LAYOUTS, assert_same, make_array
+from kernel_cases import DTYPES, LAYOUTS, assert_same, conv3x3_geometry, make_array
 
 from minicnn.kernels import cpu, reference
 from minicnn.kernels.shapes import winograd_tiles
 
 
-@st.composite
-def winograd_geometry(draw):
-    """(N, C, H, W), out channels, padding: odd and even output sizes, padding 0-2, 1×1 outputs."""
-    N, C, OC = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    H, W = (draw(st.integers(max(1, 3 - 2 * p), 10)) for p in padding)
-    return (N, C, H, W), OC, padding
+def winograd_geometry():
+    """Odd and even output sizes (every size mod 2), padding 0-2, 1×1 outputs."""
+    return conv3x3_geometry(10)
 
 
 def _case(geometry, dtype, layout="contiguous"):
