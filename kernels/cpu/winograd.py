@@ -5,8 +5,8 @@ cache (one parallel launch per stage cost more: ≈50 µs each, and a barrier be
 
 The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
 column // 2 · C + channel) (F(4×4, 3×3) in winograd4.py splits them into four column
-phases instead, through the same copy and output helpers); from there every transform is one long loop along
-(tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays, which is
+phases instead, through the same copy and output helpers); from there every transform is
+one long loop along (tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays, which is
 what vectorises (the tile counts of small feature maps alone are too short). Each transform
 is separable: a 4-point (or 2-point) transform down the rows, then one across the columns.
 The input gradient adds overlapping tiles onto such rows and copies them back to NCHW. The
@@ -235,7 +235,8 @@ def winograd_output(m, output_shape, bias=None, out=None):
 
 
 def winograd_output_grad(g):
-    """dY (N, OC, oh, ow) -> dM = A dY Aᵀ per 2×2 tile (zeros past an odd edge), (16, N·th·tw, OC)."""
+    """dY (N, OC, oh, ow) -> dM = A dY Aᵀ per 2×2 tile (zeros past an odd edge),
+    (16, N·th·tw, OC)."""
     N, OC, oh, ow = g.shape
     th, tw = (oh + 1) // 2, (ow + 1) // 2
     if (2 * th, 2 * tw) != (oh, ow):

@@ -131,7 +131,8 @@ def winograd_output(m, output_shape, bias=None, out=None):
 
 
 def winograd_output_grad(g):
-    """dY (N, OC, oh, ow) -> dM = A dY Aᵀ per 2×2 tile (zeros past an odd edge), (16, N·th·tw, OC)."""
+    """dY (N, OC, oh, ow) -> dM = A dY Aᵀ per 2×2 tile (zeros past an odd edge),
+    (16, N·th·tw, OC)."""
     xp = xp_of(g)
     N, OC, oh, ow = g.shape
     th, tw = (oh + 1) // 2, (ow + 1) // 2
