@@ -72,6 +72,43 @@ def _from_rows(rows, dx, ph, pw):
         planes_phases(dx[n, :, iy], rows[n, iy + ph], pw, False, columns)
 
 
+@njit(nogil=True, inline="always")
+def _b_t(d0, d1, d2, d3, o0, o1, o2, o3, n):
+    """o = Bᵀ d along n positions: d0 − d2, d1 + d2, d2 − d1, d1 − d3. One output row per
+    loop: with four stores in one loop LLVM did not vectorise it, since it could not prove
+    the rows apart (F(4×4)'s Aᵀ across 4 images' tiles: 264 µs fused, 124 µs split)."""
+    for f in range(n):
+        o0[f] = d0[f] - d2[f]
+    for f in range(n):
+        o1[f] = d1[f] + d2[f]
+    for f in range(n):
+        o2[f] = d2[f] - d1[f]
+    for f in range(n):
+        o3[f] = d1[f] - d3[f]
+
+
+@njit(nogil=True, inline="always")
+def _a_t(m0, m1, m2, m3, o0, o1, bias, n):
+    """o = Aᵀ m + bias along n positions: m0 + m1 + m2, m1 − m2 − m3."""
+    for f in range(n):
+        o0[f] = m0[f] + m1[f] + m2[f] + bias[f]
+    for f in range(n):
+        o1[f] = m1[f] - m2[f] - m3[f] + bias[f]
+
+
+@njit(nogil=True, inline="always")
+def _a(g0, g1, o0, o1, o2, o3, n):
+    """o = A g along n positions: g0, g0 + g1, g0 − g1, −g1."""
+    for f in range(n):
+        o0[f] = g0[f]
+    for f in range(n):
+        o1[f] = g0[f] + g1[f]
+    for f in range(n):
+        o2[f] = g0[f] - g1[f]
+    for f in range(n):
+        o3[f] = -g1[f]
+
+
 @njit(nogil=True, cache=True)
 def _input(rows, v, th, tw):
     N, C = rows.shape[0], rows.shape[3] // (tw + 1)
@@ -82,47 +119,32 @@ def _input(rows, v, th, tw):
         ty = nt - n * th
         r = rows[n, 2 * ty:2 * ty + 4]                          # (4, 2, (tw+1)*C)
         for j in range(2):
-            r0, r1, r2, r3 = r[0, j], r[1, j], r[2, j], r[3, j]
-            t0, t1, t2, t3 = t[0, j], t[1, j], t[2, j], t[3, j]
-            for f in range(TC + C):
-                t0[f] = r0[f] - r2[f]
-                t1[f] = r1[f] + r2[f]
-                t2[f] = r2[f] - r1[f]
-                t3[f] = r1[f] - r3[f]
+            _b_t(r[0, j], r[1, j], r[2, j], r[3, j], t[0, j], t[1, j], t[2, j], t[3, j], TC + C)
         for a in range(4):                                      # then Bᵀ across each tile:
             even, odd = t[a, 0], t[a, 1]                        # columns 2tx, 2tx+1 at f,
-            v0, v1, v2, v3 = v[4 * a, nt], v[4 * a + 1, nt], v[4 * a + 2, nt], v[4 * a + 3, nt]
-            for f in range(TC):                                 # 2tx+2, 2tx+3 at f + C
-                v0[f] = even[f] - even[f + C]
-                v1[f] = odd[f] + even[f + C]
-                v2[f] = even[f + C] - odd[f]
-                v3[f] = odd[f] - odd[f + C]
+            b = 4 * a                                           # 2tx+2, 2tx+3 at f + C
+            _b_t(even, odd, even[C:], odd[C:], v[b, nt], v[b + 1, nt], v[b + 2, nt],
+                 v[b + 3, nt], TC)
 
 
 @njit(nogil=True, cache=True)
 def _output(m, bias_tiles, y, th, tw):
     N, OC = y.shape[:2]
     TO = tw * OC
-    left = np.empty((4, TO), dtype=y.dtype)                     # Aᵀ across each tile
-    right = np.empty((4, TO), dtype=y.dtype)
+    across = np.empty((4, 2, TO), dtype=y.dtype)                # Aᵀ across each tile
     out = np.empty((2, 2, TO), dtype=y.dtype)                   # (row, column parity, tx*OC + o)
     columns = np.empty((y.shape[3], OC), dtype=y.dtype)
+    no_bias = np.zeros(TO, dtype=y.dtype)
     for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
         for a in range(4):
-            m0, m1, m2, m3 = m[4 * a, nt], m[4 * a + 1, nt], m[4 * a + 2, nt], m[4 * a + 3, nt]
-            la, ra = left[a], right[a]
-            for f in range(TO):
-                la[f] = m0[f] + m1[f] + m2[f]
-                ra[f] = m1[f] - m2[f] - m3[f]
+            b = 4 * a
+            _a_t(m[b, nt], m[b + 1, nt], m[b + 2, nt], m[b + 3, nt], across[a, 0], across[a, 1],
+                 no_bias, TO)
         for j in range(2):                                      # then Aᵀ down it
-            s = left if j == 0 else right
-            s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-            top, bottom = out[0, j], out[1, j]
-            for f in range(TO):
-                top[f] = s0[f] + s1[f] + s2[f] + bias_tiles[f]
-                bottom[f] = s1[f] - s2[f] - s3[f] + bias_tiles[f]
+            _a_t(across[0, j], across[1, j], across[2, j], across[3, j], out[0, j], out[1, j],
+                 bias_tiles, TO)
         for i in range(2):
             planes_phases(y[n, :, 2 * ty + i], out[i], 0, False, columns)
 
@@ -140,21 +162,10 @@ def _output_grad(g, dm, th, tw):
         for i in range(2):
             planes_phases(g[n, :, 2 * ty + i], rows[i], 0, True, columns)
         for j in range(2):
-            g0, g1 = rows[0, j], rows[1, j]
-            h0, h1, h2, h3 = h[0, j], h[1, j], h[2, j], h[3, j]
-            for f in range(TO):
-                h0[f] = g0[f]
-                h1[f] = g0[f] + g1[f]
-                h2[f] = g0[f] - g1[f]
-                h3[f] = -g1[f]
+            _a(rows[0, j], rows[1, j], h[0, j], h[1, j], h[2, j], h[3, j], TO)
         for a in range(4):                                      # then A across it
-            e0, e1 = h[a, 0], h[a, 1]
-            d0, d1, d2, d3 = dm[4 * a, nt], dm[4 * a + 1, nt], dm[4 * a + 2, nt], dm[4 * a + 3, nt]
-            for f in range(TO):
-                d0[f] = e0[f]
-                d1[f] = e0[f] + e1[f]
-                d2[f] = e0[f] - e1[f]
-                d3[f] = -e1[f]
+            b = 4 * a
+            _a(h[a, 0], h[a, 1], dm[b, nt], dm[b + 1, nt], dm[b + 2, nt], dm[b + 3, nt], TO)
 
 
 @njit(nogil=True, cache=True)
@@ -170,20 +181,26 @@ def _input_grad_rows(dv, rows, th, tw):
             even, odd = e[a, 0], e[a, 1]
             for f in range(TC):                                 # columns 2tx, 2tx+1
                 even[f] = u0[f]
+            for f in range(TC):
                 odd[f] = u1[f] - u2[f] + u3[f]
             even[TC:] = 0
             odd[TC:] = 0
-            for f in range(TC):                                 # 2tx+2, 2tx+3: the next
-                even[f + C] += u1[f] + u2[f] - u0[f]            # tile's first two
-                odd[f + C] -= u3[f]
+            next_even, next_odd = even[C:], odd[C:]             # 2tx+2, 2tx+3: the next
+            for f in range(TC):                                 # tile's first two
+                next_even[f] += u1[f] + u2[f] - u0[f]
+            for f in range(TC):
+                next_odd[f] -= u3[f]
         r = rows[n, 2 * ty:2 * ty + 4]                          # then B down them, added
         for j in range(2):                                      # onto the padded rows
             e0, e1, e2, e3 = e[0, j], e[1, j], e[2, j], e[3, j]
             r0, r1, r2, r3 = r[0, j], r[1, j], r[2, j], r[3, j]
             for f in range(TC + C):
                 r0[f] += e0[f]
+            for f in range(TC + C):
                 r1[f] += e1[f] - e2[f] + e3[f]
+            for f in range(TC + C):
                 r2[f] += e1[f] + e2[f] - e0[f]
+            for f in range(TC + C):
                 r3[f] -= e3[f]
 
 
