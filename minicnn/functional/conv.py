@@ -88,6 +88,8 @@ class Conv2dGemm(Function):
                 m.matmul(wg, cols, out=out[part].reshape(G, OC // G, P))
             else:
                 out[part] = _batch_first(m.matmul(wg, cols), (n, OC, P))
+            if b is not None:                                          # while in cache
+                out[part] += b.reshape(1, OC, 1)
 
         if m is np and P >= ONE_IMAGE_COLUMNS:
             parallel_for(convolve, [slice(n, n + 1) for n in range(N)])
@@ -95,8 +97,6 @@ class Conv2dGemm(Function):
             over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize,
                               -(-MIN_GEMM_COLUMNS // P))
         out = out.reshape(N, OC, oh, ow)
-        if b is not None:
-            out += b.reshape(1, OC, 1, 1)
         ctx.save_for_backward(x, w)
         ctx.params = window, G
         return out

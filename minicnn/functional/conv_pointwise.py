@@ -52,10 +52,10 @@ class Conv2dPointwise(Function):
 
         def images(part):
             m.matmul(w2, x3[part], out=out[part])
+            if b is not None:                                            # while in cache
+                out[part] += b.reshape(1, OC, 1)
 
         over_batch_chunks(m, images, N, NO_WORKSPACE)
-        if b is not None:
-            out += b.reshape(1, OC, 1)
         ctx.save_for_backward(x, w)
         return out.reshape(N, OC, H, W)
 
