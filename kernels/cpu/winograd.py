@@ -5,10 +5,11 @@ cache (one parallel launch per stage cost more: ≈50 µs each, and a barrier be
 
 The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
 column // 2 · C + channel) (F(4×4, 3×3) in winograd4.py splits them into four column
-phases instead, through the same copy and output helpers); from there every transform is
-one long loop along (tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays, which is
-what vectorises (the tile counts of small feature maps alone are too short). Each transform
-is separable: a 4-point (or 2-point) transform down the rows, then one across the columns.
+phases instead, through the same copy and output helpers); from there every transform runs
+along (tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays,
+which is what vectorises (the tile counts of small feature maps alone are too short), one
+loop per output row. Each transform is separable: a 4-point (or 2-point) transform down
+the rows, then one across the columns.
 The input gradient adds overlapping tiles onto such rows and copies them back to NCHW. The
 filter transforms are in winograd_filters.py.
 """
