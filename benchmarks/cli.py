@@ -24,8 +24,9 @@ def add_arguments(parser):
                         help="untimed runs per library before timing (default: 2 for ops, "
                              "1 for networks)")
     parser.add_argument("--settle", type=float, default=20.0, metavar="MS",
-                        help="untimed rest before each timed call, so that the other "
-                             "library's spinning idle threads are asleep (default: 20 ms)")
+                        help="untimed rest before each timed call, every core spinning, so "
+                             "that the other library's spinning idle threads are asleep "
+                             "(default: 20 ms)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
                         help="peak memory of each training step, one fresh process per "

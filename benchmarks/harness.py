@@ -83,10 +83,12 @@ def time_interleaved(candidates, repeats, warmup, sync=None, settle=0.0):
     """Run each callable `warmup` times, then `repeats` rounds of A, B, A, B ...; return
     the per-candidate lists of seconds (so drift on a shared machine hits all alike).
 
-    Before each timed call the clock is left alone for `settle` seconds (untimed), so that
-    the previous candidate's idle threads are asleep: PyTorch's OpenMP threads spin for
+    Before each timed call every core spins for `settle` seconds (untimed, `rest.py`), so
+    that the previous candidate's idle threads are asleep: PyTorch's OpenMP threads spin for
     about 10 ms after each op, and a candidate started inside that window runs with a core
     taken."""
+    from .rest import busy_rest                 # Numba, so NumPy, only once threads are set
+
     for fn in candidates:
         for _ in range(warmup):
             fn()
@@ -94,7 +96,7 @@ def time_interleaved(candidates, repeats, warmup, sync=None, settle=0.0):
     for _ in range(repeats):
         for fn, bucket in zip(candidates, times):
             if settle:
-                time.sleep(settle)
+                busy_rest(settle)
             if sync:
                 sync()
             start = time.perf_counter()

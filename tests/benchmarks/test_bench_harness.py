@@ -5,6 +5,7 @@ are asserted: those live in the benchmark reports."""
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:                 # benchmarks/ sits beside minicnn/ in the tree
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import cli, harness, models, ops, report  # noqa: E402
+from benchmarks import cli, harness, models, ops, report, rest  # noqa: E402
 
 import minicnn as mc  # noqa: E402
 
@@ -34,13 +35,22 @@ def test_time_interleaved_warms_up_then_alternates_with_sync_around_each_call():
 
 def test_time_interleaved_rests_before_each_timed_call_outside_the_timing(monkeypatch):
     calls = []
-    monkeypatch.setattr(harness.time, "sleep", lambda s: calls.append(("sleep", s)))
+    monkeypatch.setattr(rest, "busy_rest", lambda s: calls.append(("rest", s)))
     clock = iter(range(100))
     monkeypatch.setattr(harness.time, "perf_counter", lambda: calls.append("clock") or next(clock))
     harness.time_interleaved([lambda: calls.append("a"), lambda: calls.append("b")],
                              repeats=2, warmup=1, settle=0.02)
-    timed = [("sleep", 0.02), "clock", "a", "clock", ("sleep", 0.02), "clock", "b", "clock"]
+    timed = [("rest", 0.02), "clock", "a", "clock", ("rest", 0.02), "clock", "b", "clock"]
     assert calls == ["a", "b"] + timed * 2
+
+
+def test_busy_rest_spins_on_every_core_until_its_deadline():
+    rest.busy_rest(0.001, cores=1)                      # compiles the spin loop
+    start = time.perf_counter()
+    spins = rest.busy_rest(0.05, cores=2)
+    assert time.perf_counter() - start >= 0.05
+    assert len(spins) == 2 and all(count > 0 for count in spins)
+    assert len(rest.busy_rest(0.001)) == rest.usable_cores()
 
 
 def test_compare_row_has_medians_minimums_and_the_ratio_of_medians():
