@@ -1,5 +1,6 @@
-"""Convolutions: conv2d (im2col + GEMM, Winograd for stride-1 3×3, per-image GEMMs for 1×1,
-direct depthwise) and its adjoint conv_transpose2d.
+"""Convolutions: conv2d (im2col + GEMM, Winograd for stride-1 3×3 and, without gradients,
+for strided windows of three strides, per-image GEMMs for 1×1, direct depthwise) and its
+adjoint conv_transpose2d.
 
 The general path turns a chunk of images into columns with im2col, laid out
 (C*kh*kw, n, oh*ow) so that one GEMM per group covers the whole chunk (forward, dW and the
@@ -18,6 +19,7 @@ from ..kernels.shapes import conv_output_shape, pair
 from ..threads import ThreadSums, parallel_for
 from ._common import shape_str, xp
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
+from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
 from .conv_winograd import Conv2dWinograd, winograd_applies
 from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
@@ -64,7 +66,8 @@ def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
 
 
 class Conv2dGemm(Function):
-    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk."""
+    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk (and, for a
+    forward without gradients where space_to_depth_applies, conv_space_to_depth.py)."""
 
     fresh_input_grads = True
 
@@ -75,6 +78,9 @@ class Conv2dGemm(Function):
         OC, Cg, kh, kw = w.shape
         G, K = groups, Cg * kh * kw
         oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
+        if not any(ctx.needs_input_grad) and space_to_depth_applies(
+                x, (kh, kw), stride, dilation, G, (oh, ow)):
+            return conv2d_space_to_depth(x, w, b, stride, padding)
         P = oh * ow
         window = ((kh, kw), stride, padding, dilation)
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)

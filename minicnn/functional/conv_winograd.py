@@ -51,11 +51,19 @@ def winograd4_pays(oh, ow):
     return -(-oh // 4) * -(-ow // 4) >= MIN_TILES4
 
 
-def _convolve(x, w, b, padding, groups, tile):
+def _as_is(a):
+    return a
+
+
+def _convolve(x, w, b, padding, groups, tile, prepare=_as_is, min_rows=MIN_GEMM_ROWS):
     """y of a stride-1 3×3 convolution by Winograd F(tile×tile, 3×3), tile 2 or 4, and the
-    transformed filters U (α², OC, C/G)."""
+    transformed filters U (α², OC, C/G). With `prepare`, what is convolved is prepare(x[part])
+    for each batch chunk x[part] (conv_space_to_depth.py's rearrangement, made while the
+    chunk is in cache) instead of x[part]. Chunks hold at least `min_rows` tiles where the
+    batch allows."""
     m = xp(x)
-    N, C, H, W = x.shape
+    N = x.shape[0]
+    C, H, W = prepare(x[:0]).shape[1:]
     OC = w.shape[0]
     (oh, ow), (th, tw) = winograd_tiles((H, W), padding, tile)
     form = "winograd_" if tile == 2 else "winograd4_"
@@ -66,14 +74,14 @@ def _convolve(x, w, b, padding, groups, tile):
     out = m.empty((N, OC, oh, ow), dtype=x.dtype)
 
     def convolve(part):
-        v = to_tiles(x[part], padding)                                   # (α², n*T, C)
+        v = to_tiles(prepare(x[part]), padding)                         # (α², n*T, C)
         products = m.empty((u.shape[0], v.shape[1], OC), dtype=x.dtype)  # M: (α², n*T, OC)
         for cs, os in slices:
             m.matmul(v[:, :, cs], u[:, os].swapaxes(1, 2), out=products[:, :, os])
         from_tiles(products, (v.shape[1] // (th * tw), OC, oh, ow), b, out=out[part])
 
     over_batch_chunks(m, convolve, N, u.shape[0] * max(C, OC) * th * tw * x.itemsize,
-                      -(-MIN_GEMM_ROWS // (th * tw)))
+                      -(-min_rows // (th * tw)))
     return out, u
 
 

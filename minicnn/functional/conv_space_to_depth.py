@@ -1,0 +1,62 @@
+"""Strided convolutions as stride-1 3×3 ones over space-to-depth blocks, for forwards that
+need no gradient: the 3×3 convolution then runs by Winograd F(4×4, 3×3) (conv_winograd.py).
+AlexNet's 11×11/4 stem becomes a 3×3 convolution over 48 channels at 57×57.
+
+Cut the zero-padded input into sh×sw blocks and stack each block's pixels as channels:
+channel c·sh·sw + r·sw + s of block (a, e) holds padded pixel (a·sh + r, e·sw + s) of
+channel c. Cut the filters, zero-extended to 3·sh × 3·sw, the same way. Output pixel
+(oy, ox) reads padded rows oy·sh + i, i < kh, which are row i mod sh of block oy + i // sh,
+and likewise columns: a stride-1 3×3 window over the blocks, where ⌈kh / sh⌉ = ⌈kw / sw⌉ = 3.
+The sums are those of the strided convolution plus products with the zero taps; F(4×4,
+3×3) then takes 2.25·C·sh·sw multiplications per output and output channel where im2col's
+GEMM takes C·kh·kw (AlexNet's stem: 108 against 363).
+"""
+from .. import kernels
+from ..kernels.shapes import conv_output_shape
+from ._common import xp
+from .conv_winograd import MIN_CHANNELS, _convolve, winograd4_pays
+
+WINDOW_IN_BLOCKS = 3        # the stride-1 window the blocks give, Winograd F(4×4, 3×3)'s
+# Tiles a batch chunk's GEMMs need at least: one image's, whatever its size. AlexNet's stem
+# (196 tiles an image, 2.7 MB of products) took 8.7-9.3 ms in chunks of one image and
+# 10.1-12.3 ms in the two that conv_winograd.MIN_GEMM_ROWS asks for (N8, two threads).
+MIN_CHUNK_TILES = 1
+
+
+def space_to_depth_applies(x, kernel_size, stride, dilation, groups, output_hw):
+    """Whether conv2d's forward without gradients takes this path: a stride of more than 1
+    whose window spans three blocks each way, no dilation or groups, at least MIN_CHANNELS
+    block channels and enough 4×4 output tiles, on NumPy arrays."""
+    blocks = tuple(-(-k // s) for k, s in zip(kernel_size, stride))
+    return (stride != (1, 1) and dilation == (1, 1) and groups == 1
+            and blocks == (WINDOW_IN_BLOCKS, WINDOW_IN_BLOCKS)
+            and x.shape[1] * stride[0] * stride[1] >= MIN_CHANNELS
+            and winograd4_pays(*output_hw) and kernels.active_form(x) != "cuda")
+
+
+def space_to_depth(a, block, offset, size):
+    """(N, C, H, W) `a` placed at `offset` in a zero grid of `size` (cut where it reaches
+    past it; size a multiple of `block`) -> (N, C·bh·bw, size_h / bh, size_w / bw), channel
+    c·bh·bw + r·bw + s of block (i, j) holding grid pixel (i·bh + r, j·bw + s) of channel c."""
+    m = xp(a)
+    N, C, H, W = a.shape
+    (bh, bw), (oy, ox), (sh, sw) = block, offset, size
+    h, w = min(H, sh - oy), min(W, sw - ox)
+    grid = m.zeros((N, C, sh, sw), dtype=a.dtype)
+    grid[:, :, oy:oy + h, ox:ox + w] = a[:, :, :h, :w]
+    blocks = grid.reshape(N, C, sh // bh, bh, sw // bw, bw)         # (N, C, i, r, j, s)
+    stacked = m.ascontiguousarray(blocks.transpose(0, 1, 3, 5, 2, 4))  # (N, C, r, s, i, j)
+    return stacked.reshape(N, C * bh * bw, sh // bh, sw // bw)
+
+
+def conv2d_space_to_depth(x, w, b, stride, padding):
+    """conv2d(x, w, b, stride, padding) where space_to_depth_applies; x is rearranged per
+    batch chunk, while the chunk is in cache."""
+    oh, ow = conv_output_shape(x.shape[2:], w.shape[2:], stride, padding, (1, 1))
+    span = WINDOW_IN_BLOCKS - 1
+    size = ((oh + span) * stride[0], (ow + span) * stride[1])       # the blocks read
+    window = (WINDOW_IN_BLOCKS * stride[0], WINDOW_IN_BLOCKS * stride[1])
+    blocked_w = space_to_depth(w, stride, (0, 0), window)           # (OC, C·sh·sw, 3, 3)
+    return _convolve(x, blocked_w, b, (0, 0), 1, 4,
+                     lambda part: space_to_depth(part, stride, padding, size),
+                     MIN_CHUNK_TILES)[0]
