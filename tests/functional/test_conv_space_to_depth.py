@@ -1,7 +1,7 @@
 """conv2d's space-to-depth path: strided convolutions whose window spans three strides run,
 in a forward without gradients, as stride-1 3×3 ones over blocks (Winograd F(4×4, 3×3)).
 The rearrangement places every pixel where its definition says; the path is taken only
-where it applies and equals PyTorch's convolution."""
+where it applies and equals PyTorch's convolution in both forms of the kernels."""
 import numpy as np
 import pytest
 from conftest import random_array
@@ -80,7 +80,8 @@ def test_taken_without_gradients_where_the_window_spans_three_strides(monkeypatc
     ((2, 2, 61, 61), 6, (12, 12), (4, 4), (5, 5), None),        # filters fill the blocks
 ])
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-4)])
-def test_equals_torch(shape, out_channels, kernel, stride, padding, limit, dtype, rtol,
+@pytest.mark.parametrize("form", ["auto", "reference"])
+def test_equals_torch(shape, out_channels, kernel, stride, padding, limit, dtype, rtol, form,
                       monkeypatch):
     torch = pytest.importorskip("torch")
     calls = _calls(monkeypatch)
@@ -90,7 +91,7 @@ def test_equals_torch(shape, out_channels, kernel, stride, padding, limit, dtype
     if limit:
         set_workspace_limit(limit)
     try:
-        with mc.no_grad():
+        with mc.no_grad(), mc.set_kernels(form):
             out = conv2d(mc.tensor(x), mc.tensor(w), mc.tensor(b), stride=stride,
                          padding=padding)
     finally:
