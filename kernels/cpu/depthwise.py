@@ -18,8 +18,13 @@ loops):
 Small maps with many channels go to depthwise_channels_last.py instead.
 
 The forward pass owns one (group, o) output block per iteration, the input gradient one
-(group, c) input block (it gathers the m output channels of c), the weight gradient one
-output channel o; no two iterations write the same element.
+(group, c) input block (it gathers the m output channels of c); no two iterations write
+the same element. The weight gradient sums each group's products in one of
+GRAD_WEIGHT_SLOTS slots, and the slots in order at the end, so that every group is read
+through all its channels in memory order. Output channel by output channel, 7.7 of its
+10.9 ms (32 images of 128×32², one thread) went to copying planes a whole image apart;
+alternating in one process, 40 calls each, the medians went from 11.9 and 10.6 ms to 9.8
+and 8.5 ms on one thread, and from 5.8 to 5.5 ms on two.
 """
 import numpy as np
 from numba import njit, prange
@@ -36,6 +41,10 @@ STACK_ELEMENTS = 4096
 # forward and both gradients: 1.54 -> 0.91 ms on two threads; C128 at 8×8: 1.64 -> 1.26).
 CHANNELS_LAST_MAX_PIXELS = 64
 CHANNELS_LAST_MIN_CHANNELS = 64
+# The weight gradient walks the batch in groups of images, each group through every channel
+# in memory order, with its sums in one of this many slots (a fixed number, so the order
+# of the sums does not depend on the threads).
+GRAD_WEIGHT_SLOTS = 16
 
 
 @njit(cache=True)
@@ -50,6 +59,17 @@ def _axpy3(y, a0, x0, a1, x1, a2, x2):
     """y += a0 · x0 + a1 · x1 + a2 · x2 over equally long rows: three taps per pass over y."""
     for t in range(y.shape[0]):
         y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t]
+
+
+@njit(cache=True, fastmath={"reassoc"})
+def _dot3(y, x0, x1, x2):
+    """(y · x0, y · x1, y · x2) over equally long rows, summed in float64, one pass over y."""
+    s0 = s1 = s2 = 0.0
+    for t in range(y.shape[0]):
+        s0 += y[t] * x0[t]
+        s1 += y[t] * x1[t]
+        s2 += y[t] * x2[t]
+    return s0, s1, s2
 
 
 @njit(cache=True)
@@ -108,18 +128,23 @@ def _phase_stack(planes, ph, pw, sh, sw, Hq, Wq):
 
 
 @njit(cache=True)
-def _wide_stack(planes, Hq, Wq):
-    """The (B, oh, ow) planes in rows of Wq, Hq rows apart (zeros between), flattened and
-    cut after the last plane's ow entries: ((B − 1)·Hq + oh − 1)·Wq + ow."""
+def _wide_zeros(B, oh, ow, Hq, Wq, dtype):
+    """A zeroed wide buffer for B planes of (oh, ow): rows of Wq, Hq rows apart, cut after
+    the last plane's ow entries: ((B − 1)·Hq + oh − 1)·Wq + ow."""
+    return np.zeros(((B - 1) * Hq + oh - 1) * Wq + ow, dtype=dtype)
+
+
+@njit(cache=True)
+def _fill_wide(planes, wide, Hq, Wq):
+    """Copy the (B, oh, ow) planes into their rows of the wide buffer; the junk between them
+    is left as it is (zero in a buffer from _wide_zeros that only this fills)."""
     B, oh, ow = planes.shape
-    wide = np.zeros(((B - 1) * Hq + oh - 1) * Wq + ow, dtype=planes.dtype)
     for b in range(B):
         for oy in range(oh):
             seg = wide[(b * Hq + oy) * Wq:(b * Hq + oy) * Wq + ow]
             row = planes[b, oy]
             for t in range(ow):
                 seg[t] = row[t]
-    return wide
 
 
 @njit(cache=True)
@@ -188,7 +213,8 @@ def _grad_input(g, w, dx, sh, sw, ph, pw, dh, dw, B):
         n0, n1 = b * B, min(N, b * B + B)
         phases = np.zeros(sh * sw * (n1 - n0) * Hq * Wq, dtype=dx.dtype)
         for o in range(c * m, c * m + m):
-            wide = _wide_stack(g[n0:n1, o], Hq, Wq)     # zeros in the junk
+            wide = _wide_zeros(n1 - n0, g.shape[2], g.shape[3], Hq, Wq, g.dtype)
+            _fill_wide(g[n0:n1, o], wide, Hq, Wq)       # zeros in the junk
             _wide_taps(wide, phases, w[o, 0], sh, sw, dh, dw, Wq, True)
         _copy_phases(dx[n0:n1, c], phases, ph, pw, sh, sw, Hq, Wq, False)
 
@@ -200,22 +226,43 @@ def _grad_weight(x, g, dw_out, sh, sw, ph, pw, dh, dw, B):
     OC, _, kh, kw = dw_out.shape
     m = OC // C
     Hq, Wq = (H + 2 * ph + sh - 1) // sh, (W + 2 * pw + sw - 1) // sw
+    oh, ow = g.shape[2], g.shape[3]
+    groups = (N + B - 1) // B
+    slots = min(groups, GRAD_WEIGHT_SLOTS)
+    partial = np.zeros((slots, OC, kh * kw))           # float64 sums per slot of groups
+    for slot in prange(slots):
+        for b in range(slot, groups, slots):
+            n0, n1 = b * B, min(N, b * B + B)
+            phases = np.zeros(sh * sw * (n1 - n0) * Hq * Wq, dtype=x.dtype)  # padding: 0
+            wide = _wide_zeros(n1 - n0, oh, ow, Hq, Wq, x.dtype)             # junk: 0
+            L = wide.shape[0]
+            for o in range(OC):
+                if o % m == 0:                          # the m outputs of one input channel
+                    _copy_phases(x[n0:n1, o // m], phases, ph, pw, sh, sw, Hq, Wq, True)
+                _fill_wide(g[n0:n1, o], wide, Hq, Wq)
+                sums = partial[slot, o]
+                for i in range(kh):
+                    j = 0
+                    while j + 3 <= kw:                  # three taps a pass over wide
+                        s0, s1, s2 = _dot3(wide, _tap(phases, i, j, sh, sw, dh, dw, Wq, L),
+                                           _tap(phases, i, j + 1, sh, sw, dh, dw, Wq, L),
+                                           _tap(phases, i, j + 2, sh, sw, dh, dw, Wq, L))
+                        sums[i * kw + j] += s0
+                        sums[i * kw + j + 1] += s1
+                        sums[i * kw + j + 2] += s2
+                        j += 3
+                    for j in range(j, kw):
+                        src = _tap(phases, i, j, sh, sw, dh, dw, Wq, L)
+                        total = 0.0
+                        for t in range(L):
+                            total += wide[t] * src[t]
+                        sums[i * kw + j] += total
     for o in prange(OC):
-        acc = np.zeros(kh * kw)                         # float64 accumulators
-        for n0 in range(0, N, B):
-            n1 = min(N, n0 + B)
-            phases = _phase_stack(x[n0:n1, o // m], ph, pw, sh, sw, Hq, Wq)
-            wide = _wide_stack(g[n0:n1, o], Hq, Wq)     # zeros in the junk
-            for i in range(kh):
-                for j in range(kw):
-                    src = _tap(phases, i, j, sh, sw, dh, dw, Wq, wide.shape[0])
-                    total = 0.0
-                    for t in range(wide.shape[0]):
-                        total += wide[t] * src[t]
-                    acc[i * kw + j] += total
-        for i in range(kh):
-            for j in range(kw):
-                dw_out[o, 0, i, j] = acc[i * kw + j]
+        for k in range(kh * kw):
+            total = 0.0
+            for slot in range(slots):                   # in slot order, whatever the threads
+                total += partial[slot, o, k]
+            dw_out[o, 0, k // kw, k % kw] = total
 
 
 def _operands(a, b):

@@ -106,6 +106,16 @@ def test_depthwise_groups_of_images_match_reference(monkeypatch, images_per_buff
     _assert_cpu_equals_reference(x, w, g, args)
 
 
+def test_depthwise_weight_gradient_over_more_groups_than_slots(monkeypatch):
+    """More groups of images than the weight gradient's slots: slots sum several groups."""
+    from minicnn.kernels.cpu import depthwise as module
+
+    geometry = ((module.GRAD_WEIGHT_SLOTS + 3, 2, 5, 4), (3, 3), (1, 1), (1, 1), (1, 1))
+    monkeypatch.setattr(module, "STACK_ELEMENTS", (5 + 2) * (4 + 2))   # one image a group
+    x, w, g, args = _case(geometry, 1, np.float64)
+    _assert_cpu_equals_reference(x, w, g, args)
+
+
 def _channels_last_forms(x, w, g, stride, padding, dilation):
     """The three channels-last kernels, called directly (whatever the map size)."""
     from minicnn.kernels.cpu import depthwise_channels_last as channels_last
