@@ -30,6 +30,11 @@ MIN_GEMM_ROWS = max(128, CORE_L2_BYTES // 4096)
 # (median): 64→64 at 32² 17.8 against 19.5 ms, 128→128 at 16² 10.3 against 13.6 ms; at 8²
 # (4 tiles) ResNet-18 CIFAR inference took no less with it (275 against 272 ms).
 MIN_TILES4 = 16
+# F(4×4)'s tiles are 36 products each, against F(2×2)'s 16, so its chunks hold as many
+# bytes of tiles with 16/36 as many rows: N32 64→64 at 32² forward, two threads, four
+# alternating runs, medians: 13.6-14.7 ms at 128 rows (two images), 14.8-16.4 at 256;
+# the harness row, two alternating runs: 14.2 and 14.0 ms against 16.7 and 18.1.
+MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
 
 
 def winograd_applies(x, kernel_size, stride, dilation, groups):
@@ -99,7 +104,7 @@ class Conv2dWinograd(Function):
             out, u = _convolve(x, w, b, padding, groups, 2)
             ctx.save_for_backward(x, u)
             return out
-        return _convolve(x, w, b, padding, groups, 4)[0]
+        return _convolve(x, w, b, padding, groups, 4, min_rows=MIN_GEMM_ROWS4)[0]
 
     @staticmethod
     def backward(ctx, g):

@@ -118,9 +118,9 @@ def _tiles_used(monkeypatch):
     """The tile sizes conv_winograd._convolve is called with, recorded as it runs."""
     used, convolve = [], conv_winograd._convolve
 
-    def recording(*args):
-        used.append(args[-1])
-        return convolve(*args)
+    def recording(x, w, b, padding, groups, tile, *rest, **options):
+        used.append(tile)
+        return convolve(x, w, b, padding, groups, tile, *rest, **options)
 
     monkeypatch.setattr(conv_winograd, "_convolve", recording)
     return used
