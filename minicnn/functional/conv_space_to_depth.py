@@ -14,13 +14,9 @@ GEMM takes C·kh·kw (AlexNet's stem: 108 against 363).
 from .. import kernels
 from ..kernels.shapes import conv_output_shape
 from ._common import xp
-from .conv_winograd import MIN_CHANNELS, _convolve, winograd4_pays
+from .conv_winograd import MIN_CHANNELS, MIN_GEMM_ROWS4, _convolve, winograd4_pays
 
 WINDOW_IN_BLOCKS = 3        # the stride-1 window the blocks give, Winograd F(4×4, 3×3)'s
-# Tiles a batch chunk's GEMMs need at least: one image's, whatever its size. AlexNet's stem
-# (196 tiles an image, 2.7 MB of products) took 8.7-9.3 ms in chunks of one image and
-# 10.1-12.3 ms in the two that conv_winograd.MIN_GEMM_ROWS asks for (N8, two threads).
-MIN_CHUNK_TILES = 1
 
 
 def space_to_depth_applies(x, kernel_size, stride, dilation, groups, output_hw):
@@ -59,4 +55,4 @@ def conv2d_space_to_depth(x, w, b, stride, padding):
     blocked_w = space_to_depth(w, stride, (0, 0), window)           # (OC, C·sh·sw, 3, 3)
     return _convolve(x, blocked_w, b, (0, 0), 1, 4,
                      lambda part: space_to_depth(part, stride, padding, size),
-                     MIN_CHUNK_TILES)[0]
+                     MIN_GEMM_ROWS4)[0]

@@ -33,7 +33,9 @@ MIN_TILES4 = 16
 # F(4×4)'s tiles are 36 products each, against F(2×2)'s 16, so its chunks hold as many
 # bytes of tiles with 16/36 as many rows: N32 64→64 at 32² forward, two threads, four
 # alternating runs, medians: 13.6-14.7 ms at 128 rows (two images), 14.8-16.4 at 256;
-# the harness row, two alternating runs: 14.2 and 14.0 ms against 16.7 and 18.1.
+# the harness row, two alternating runs: 14.2 and 14.0 ms against 16.7 and 18.1. AlexNet's
+# stem through space-to-depth (196 tiles an image, 2.7 MB of products) took 8.7-9.3 ms in
+# chunks of one image, 10.1-12.3 ms in chunks of two (N8, two threads).
 MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
 
 
