@@ -65,13 +65,14 @@ def _runtime():
     process-wide malloc setting, so PyTorch's CPU arrays get it too)."""
     import numba
 
-    from minicnn.allocator import freed_memory_kept
+    from minicnn.runtime import tuning_state
 
     try:
         layer = numba.threading_layer()
     except ValueError:                    # no parallel kernel has run yet
         layer = f"not started ({numba.config.THREADING_LAYER} asked)"
-    return {"numba_threading_layer": layer, "freed_memory_kept": freed_memory_kept()}
+    return {"numba_threading_layer": layer,
+            "freed_memory_kept": tuning_state()["allocator_kept"]}
 
 
 def describe(threads, device):

@@ -5,12 +5,11 @@
     (x * x).sum().backward()
 """
 from ._source_layout import use_source_kernels
-from .allocator import keep_freed_memory
-from .threads import quiet_idle_threads
 
-quiet_idle_threads()                     # before NumPy loads its BLAS, where it can
-keep_freed_memory()
-use_source_kernels()
+use_source_kernels()                     # minicnn.kernels, which minicnn.runtime reports on
+from . import runtime  # noqa: E402
+
+runtime.apply_tuning()                   # before NumPy loads its BLAS, where it can
 from . import cuda, functional, io, kernels, models, nn, train, utils  # noqa: E402
 from . import data
 from . import optim
@@ -33,10 +32,10 @@ from .kernels import set_kernels
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import Tensor
 from .threads import get_num_threads, set_num_threads
+from .version import __version__
 from .utils import summary
 
 float = float32
 int = int32
 bool = bool_
 
-__version__ = "0.1.0"

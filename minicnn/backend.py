@@ -8,8 +8,9 @@ import sys
 
 import numpy as np
 
+from .runtime.cuda_probe import cuda_state
+
 _cupy = None
-_cuda_available = None
 
 
 def cupy_module():
@@ -39,15 +40,9 @@ def xp_of(array):
 
 
 def cuda_is_available():
-    """True when CuPy imports and at least one GPU answers."""
-    global _cuda_available
-    if _cuda_available is None:
-        try:
-            cupy = cupy_module()
-            _cuda_available = cupy.cuda.runtime.getDeviceCount() > 0
-        except Exception:
-            _cuda_available = False
-    return _cuda_available
+    """True when CuPy imports and at least one GPU answers (runtime.cuda_state says why
+    not)."""
+    return cuda_state()[0]
 
 
 class Device:

@@ -1,14 +1,11 @@
-"""How many CPU threads minicnn's kernels and NumPy's BLAS may use, and how idle ones wait.
+"""How many CPU threads minicnn's kernels and NumPy's BLAS may use, and work spread over them.
 
-Numba's parallel kernels and BLAS keep separate thread pools that take turns. By default an
-idle OpenBLAS thread spins for about 2^28 cycles and an idle OpenMP thread spins too, so on a
-small machine each pool's spinning threads hold the cores the other pool needs next (a
-conv3x3 forward on 2 cores: 266 ms, against 48 ms on 1 thread). `quiet_idle_threads` makes
-them sleep instead, and puts Numba on TBB, whose idle threads yield their core and come back
-quickly; `set_num_threads` lets one setting govern both pools.
+Numba's parallel kernels and BLAS keep separate thread pools that take turns on the same
+cores; `set_num_threads` lets one setting govern both. `parallel_for` runs the parts of a
+batch on Python threads, with BLAS held to one thread meanwhile, and `ThreadSums` adds up
+what the parts compute without locks. How idle pool threads wait (asleep, not spinning) is
+a process-wide setting made in minicnn.runtime.
 """
-import os
-import sys
 import threading
 
 _threads = None
@@ -16,85 +13,6 @@ _limiter = None  # keeps threadpoolctl's limit in force
 _blas = None     # threadpoolctl's handles on the loaded BLAS libraries, for parallel_for
 _pool = None     # Python threads that run parallel_for's parts beside the caller
 _pool_size = 0
-
-
-# The TBB runtime library of the `tbb` package, by platform.
-_TBB_LIBRARIES = ("libtbb.so.12", "libtbb.12.dylib", "tbb12.dll")
-
-
-def quiet_idle_threads():
-    """Idle pool threads sleep instead of spinning, unless the environment already says
-    otherwise: OpenBLAS after 2^4 cycles (read when NumPy loads its BLAS, and re-read where
-    NumPy was imported before minicnn), and Numba on its "forksafe" choice of threading
-    layer: TBB when the tbb package is installed, else the workqueue layer.
-
-    On a two-core virtual machine a parallel kernel launched after 1 ms of other work cost
-    16 µs on TBB against 575 µs on the workqueue layer, whose threads wait on a condition
-    and whose wake-up there takes a host round trip (MobileNet's training step launches about
-    a hundred such small kernels). Numba's OpenMP layer starts as fast but is not fork safe
-    on Linux (libgomp: a forked child that launches a kernel is terminated), and its idle
-    threads spin; TBB is both thread and fork safe."""
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-    if "numpy" in sys.modules:
-        _reread_openblas_timeout()
-    _load_tbb()
-    layer = os.environ.setdefault("NUMBA_THREADING_LAYER", "forksafe")
-    numba = sys.modules.get("numba")
-    if numba is not None and numba.config.THREADING_LAYER == "default":
-        numba.config.THREADING_LAYER = layer
-
-
-def _reread_openblas_timeout():
-    """Where NumPy loaded OpenBLAS before minicnn was imported, its threads took the timeout
-    from the environment as it was then (2^28 cycles, about 0.1 s of spinning after every
-    threaded BLAS call, on a core that Numba's or parallel_for's threads need). OpenBLAS
-    re-reads its environment on request (openblas_read_env); its threads, stopped as its
-    fork handler stops them (blas_thread_shutdown_), start again on its next threaded call
-    with the new timeout. Libraries without these entry points are left as they are."""
-    import ctypes
-
-    from threadpoolctl import ThreadpoolController
-
-    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
-        try:
-            openblas = ctypes.CDLL(lib.filepath)
-            read_env, timeout = openblas.openblas_read_env, openblas.openblas_thread_timeout
-            shutdown = openblas.blas_thread_shutdown_
-        except (OSError, AttributeError):
-            continue
-        before = timeout()
-        read_env()
-        if timeout() != before:
-            shutdown()
-
-
-def _load_tbb():
-    """Load the tbb package's runtime library, if it is installed, so that Numba's TBB layer
-    finds it: pip puts it in <prefix>/lib, outside the dynamic loader's search path."""
-    import ctypes
-
-    for path in _tbb_library_paths():
-        try:
-            ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
-            return
-        except OSError:
-            continue
-
-
-def _tbb_library_paths():
-    """Where the tbb package's runtime library is: <prefix>/lib for a virtual environment or
-    system install, else wherever the installed package's file list says."""
-    for name in _TBB_LIBRARIES:
-        path = os.path.join(sys.prefix, "lib", name)
-        if os.path.exists(path):
-            return [path]
-    from importlib import metadata
-
-    try:
-        files = metadata.files("tbb") or ()
-    except metadata.PackageNotFoundError:
-        return []
-    return [str(f.locate()) for f in files if f.name in _TBB_LIBRARIES]
 
 
 def set_num_threads(n):
@@ -131,7 +49,7 @@ def parallel_for(fn, parts):
     """Call fn(part) for every item of `parts` on up to get_num_threads() threads at once,
     the caller's among them; each thread takes the next part when it comes free, so a core
     slowed by other work takes fewer. The caller returns once every part has run: a helper
-    thread that wakes late (its core given away while it slept, about 4 ms on a busy virtual
+    thread that wakes late (its core given away while it slept, as on a busy virtual
     machine) finds no part left and is not waited for.
 
     For work that releases the GIL: NumPy calls, and Numba kernels compiled with
@@ -188,7 +106,7 @@ def parallel_for(fn, parts):
 
 class _one_blas_thread:
     """Hold every loaded BLAS to one thread inside the block (threadpoolctl's handles on
-    them, found once; about 1 µs to set and restore)."""
+    them, found once, so that setting and restoring a limit stays cheap)."""
 
     def __enter__(self):
         global _blas

@@ -1,0 +1,2 @@
+"""minicnn's version, readable by every layer of the package."""
+__version__ = "0.1.0"
