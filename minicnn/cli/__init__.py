@@ -1,10 +1,10 @@
-"""The `minicnn` command (also `python -m minicnn`): train, summary, gradcheck, bench."""
+"""The `minicnn` command (also `python -m minicnn`): train, summary, gradcheck, bench, info."""
 import argparse
 import difflib
 import inspect
 import sys
 
-from . import datasets
+from . import datasets, info_command
 
 
 def _input_size(text):
@@ -58,6 +58,7 @@ def parser():
 
     from .bench_command import add_parser as add_bench_parser
     add_bench_parser(commands)
+    info_command.add_parser(commands)
     return top
 
 
@@ -108,6 +109,8 @@ def main(argv=None):
         run = _summary
     elif args.command == "bench":
         from .bench_command import run
+    elif args.command == "info":
+        run = info_command.run
     else:
         from .gradcheck_command import run
     return run(args)
