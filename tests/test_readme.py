@@ -1,4 +1,5 @@
-"""The README's example is the code of minicnn.example, and it runs and learns."""
+"""The README's example is the code of minicnn.example, and it runs and learns; every
+python block of the README runs."""
 import re
 import runpy
 from pathlib import Path
@@ -18,3 +19,8 @@ def test_example_runs_and_one_step_lowers_the_loss(capsys):
     runpy.run_path(minicnn.example.__file__, run_name="__main__")
     before, after = map(float, re.findall(r"(\d+\.\d+)", capsys.readouterr().out))
     assert after < before
+
+
+def test_every_python_block_runs(capsys):
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        exec(compile(block, str(README), "exec"), {"__name__": "__main__"})
