@@ -87,20 +87,21 @@ def test_an_error_in_a_part_reaches_the_caller_and_blas_is_restored(threads):
 
 
 def test_the_caller_does_not_wait_for_a_helper_that_starts_late(threads):
-    """With the helper thread held up elsewhere, the caller runs every part itself and
-    returns; the helper, once free, finds nothing left."""
+    """With the helper threads held up elsewhere, the caller runs every part itself and
+    returns; the helpers, once free, find nothing left. (An earlier test with more workers
+    leaves more than one helper in the pool: each is held.)"""
     threads(2)
     parallel_for(lambda _: None, range(2))                 # the helper pool exists
     release = threading.Event()
     from minicnn import threads as pool_owner
-    held = pool_owner._pool.submit(release.wait, 10)
+    held = [pool_owner._pool.submit(release.wait, 10) for _ in range(pool_owner._pool_size)]
     ran_on = []
     try:
         parallel_for(lambda i: ran_on.append(threading.get_ident()), range(4))
         assert ran_on == [threading.get_ident()] * 4
     finally:
         release.set()
-    assert held.result() is True
+    assert all(h.result() is True for h in held)
     seen = []
     parallel_for(seen.append, range(4))
     assert sorted(seen) == list(range(4))
