@@ -85,7 +85,7 @@ def time_interleaved(candidates, repeats, warmup, sync=None, settle=0.0):
 
     Before each timed call every core spins for `settle` seconds (untimed, `rest.py`), so
     that the previous candidate's idle threads are asleep: PyTorch's OpenMP threads spin for
-    about 10 ms after each op, and a candidate started inside that window runs with a core
+    a while after each op, and a candidate started inside that window runs with a core
     taken."""
     from .rest import busy_rest                 # Numba, so NumPy, only once threads are set
 

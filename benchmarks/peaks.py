@@ -25,7 +25,7 @@ SGEMM_SHAPES = {  # name → (M, K, N)
 FMA_LANES = 96
 FMA_VECTOR_WIDTH = 8         # float32 lanes of a 256-bit vector
 ROW_FLOATS = 1024            # 4 KB between the threads' lanes: no shared cache lines
-FMA_ITERATIONS = 2_000_000   # ≈ 4 ms a run at 100 GFLOP/s a core
+FMA_ITERATIONS = 2_000_000   # 384 M flops a run per thread: long against starting the loop
 
 
 @njit(fastmath=True, nogil=True)

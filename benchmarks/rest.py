@@ -1,11 +1,11 @@
 """The untimed rest before each timed run, spent with every core busy.
 
 The rest exists so that the other library's idle threads are asleep before the clock
-starts (PyTorch's OpenMP threads spin for about 10 ms after each op). Sleeping through it
-has a cost of its own on a virtual machine: a core left idle for 20 ms came back to the
-next parallel kernel late, so that two threads ran at one core's speed for the first
-10 ms or so (see README.md). Spinning on every core instead, in a loop of neither
-library's, keeps the cores while the other library's threads fall asleep.
+starts (PyTorch's OpenMP threads spin for a while after each op). Sleeping through it has
+a cost of its own on a virtual machine: a core left idle through the rest comes back to
+the next parallel kernel late, so that two threads run at one core's speed at first (see
+NOTES.md). Spinning on every core instead, in a loop of neither library's, keeps the
+cores while the other library's threads fall asleep.
 """
 import math
 import os
@@ -14,7 +14,8 @@ import time
 
 from numba import njit
 
-# Square roots per spin: about 0.1 ms, so a rest ends within that of its deadline.
+# Square roots per spin: a short spin, a small fraction of a rest, so that a rest ends soon
+# after its deadline.
 SPIN_STEPS = 12_000
 
 

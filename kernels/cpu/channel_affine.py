@@ -1,6 +1,5 @@
 """A per-channel affine map as one parallel pass over the (n, c) planes: NumPy's
-x·scale + shift takes two passes and a temporary (a (32, 64, 32, 32) float32 map, two
-threads: 2.8 ms against 1.1 ms)."""
+x·scale + shift takes two passes and a temporary as large as x."""
 import numpy as np
 from numba import njit, prange
 

@@ -21,10 +21,8 @@ The forward pass owns one (group, o) output block per iteration, the input gradi
 (group, c) input block (it gathers the m output channels of c); no two iterations write
 the same element. The weight gradient sums each group's products in one of
 GRAD_WEIGHT_SLOTS slots, and the slots in order at the end, so that every group is read
-through all its channels in memory order. Output channel by output channel, 7.7 of its
-10.9 ms (32 images of 128×32², one thread) went to copying planes a whole image apart;
-alternating in one process, 40 calls each, the medians went from 11.9 and 10.6 ms to 9.8
-and 8.5 ms on one thread, and from 5.8 to 5.5 ms on two.
+through all its channels in memory order: walked output channel by output channel, most of
+its time would go to copying planes a whole image apart.
 """
 import numpy as np
 from numba import njit, prange
@@ -37,8 +35,8 @@ from ._windows import as_c
 # (about 16 KiB of float32), so that the buffer stays in L1 while every tap sweeps it.
 STACK_ELEMENTS = 4096
 # Maps of at most this many pixels, with at least CHANNELS_LAST_MIN_CHANNELS channels and one
-# output channel per input channel, go to depthwise_channels_last.py (C256 at 4×4, N32,
-# forward and both gradients: 1.54 -> 0.91 ms on two threads; C128 at 8×8: 1.64 -> 1.26).
+# output channel per input channel, go to depthwise_channels_last.py, whose loops run along
+# the channels where these planes are too short to give long loops.
 CHANNELS_LAST_MAX_PIXELS = 64
 CHANNELS_LAST_MIN_CHANNELS = 64
 # The weight gradient walks the batch in groups of images, each group through every channel

@@ -3,7 +3,7 @@ maps, channels last, one image per iteration of a parallel loop.
 
 On MobileNet's 8×8 to 2×2 maps the planes are too short for the per-channel loops of
 depthwise.py: each channel's iteration there costs more in setup than in arithmetic (a 2×2
-map with 512 channels, N32: 0.6 ms forward for 0.6 M multiply-adds). Here each image is
+map gives a channel at most 36 multiply-adds an image). Here each image is
 first copied into a zero-padded (Hp, Wp, C) buffer, so that every (output pixel, tap) pair
 is one multiply-add over C contiguous channels, a loop as long as the layer is wide:
 

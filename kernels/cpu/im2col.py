@@ -8,13 +8,10 @@ one GEMM covers them all.
 Wide outputs: each plane is first copied into its zero-padded stride phases (phase (r, q)
 holds the padded pixels (a·sh + r, e·sw + q) at (a, e), as in depthwise.py), so that every
 row of every tap is one contiguous copy of ow values, with no padding cases and no strided
-reads (AlexNet's 11×11/4 conv1, N8, one thread: 25.4 -> 16.2 ms; a 3 -> 64 3×3 stem at
-32², N32: 1.41 -> 0.27 ms; LeNet-5's 5×5 conv1, N64: 2.00 -> 0.68 ms, against the former
-per-row slice copies with padding cases). Below GATHER_MAX_WIDTH output columns a segment
-is too short to pay for a slice copy (20-40 ns each), so the plane is copied once into a
-buffer with a trailing zero and the columns are gathered from it (col2im: scattered into
-it) through a table of flat offsets, padding pointing at that zero: 3-5x faster on 4×4
-to 14×14 outputs.
+reads. Below GATHER_MAX_WIDTH output columns a segment is too short to pay for the fixed
+cost of a slice copy, so the plane is copied once into a buffer with a trailing zero and
+the columns are gathered from it (col2im: scattered into it) through a table of flat
+offsets, padding pointing at that zero.
 """
 import numpy as np
 from numba import njit

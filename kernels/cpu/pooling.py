@@ -4,7 +4,7 @@ An undilated max pool is separable: the first maximum down each column of a wind
 then the first of those across each window (ties go to the smaller flat index, so the
 pick is still the row-major first maximum, as in PyTorch). The column pass vectorises;
 the window pass keeps its running argmax by arithmetic, not by a select, which LLVM turns
-into a branch that real data mispredicts half the time (3x slower). A plane holding a NaN
+into a branch that real data mispredicts half the time. A plane holding a NaN
 (NaN beats everything) is redone window by window by the general loop.
 
 Forward and backward both own whole planes, so the backward scatters (adding where

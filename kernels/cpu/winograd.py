@@ -1,7 +1,7 @@
 """Winograd F(2×2, 3×3) tile transforms as serial Numba loops over tile rows (n, ty) that
 release the GIL: functional/conv_winograd.py runs them on batch chunks across threads, each
 chunk through transform, GEMMs and inverse on one core while its tiles are in that core's
-cache (one parallel launch per stage cost more: ≈50 µs each, and a barrier between stages).
+cache (one parallel launch per stage would add a launch and a barrier between stages).
 
 The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
 column // 2 · C + channel) (F(4×4, 3×3) in winograd4.py splits them into four column
@@ -29,9 +29,9 @@ def planes_phases(planes, phases, offset, into_phases, columns):
     P = len(phases); into `phases` when `into_phases`, else out of them.
 
     The transpose goes through `columns`, a (≥ W, C) scratch array: read (or written) along
-    each plane's contiguous row, then copied one whole column of C channels at a time. Eight
-    channels at a time straight between the two layouts took twice as long (32 images of
-    64×32² into rows on one core, AMD EPYC Zen 4: 3.2 ms against 1.5 ms)."""
+    each plane's contiguous row, then copied one whole column of C channels at a time, so
+    that both sides of the copy run along contiguous memory (eight channels at a time
+    straight between the two layouts is slower)."""
     C, W = planes.shape
     P = phases.shape[0]
     if into_phases:
@@ -76,9 +76,8 @@ def _from_rows(rows, dx, ph, pw):
 @njit(nogil=True, inline="always")
 def _b_t(d0, d1, d2, d3, o0, o1, o2, o3, n):
     """o = Bᵀ d along n positions: d0 − d2, d1 + d2, d2 − d1, d1 − d3. One output row per
-    loop: with every row's store in one loop, LLVM most likely kept it scalar, unable to
-    rule out overlaps between the rows (F(4×4)'s Aᵀ across 4 images' tiles: 264 µs in one
-    loop, 124 µs split)."""
+    loop: with every row's store in one loop, LLVM most likely keeps it scalar, unable to
+    rule out overlaps between the rows."""
     for f in range(n):
         o0[f] = d0[f] - d2[f]
     for f in range(n):

@@ -28,9 +28,8 @@ from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_lim
 # layers with small maps would otherwise get thin GEMMs (see conv_winograd.MIN_GEMM_ROWS).
 MIN_GEMM_COLUMNS = 512
 # Output pixels from which a forward GEMM per image beats one over a chunk of images on
-# NumPy arrays: its product is already NCHW, where a chunk's must be transposed back
-# (two threads, N32: 64 -> 128 3×3/2 at 32², 256 pixels, 12.5-14.2 -> 11.0-11.2 ms; a
-# 3 -> 64 stem at 32², 4.5 -> 3.8-4.5 ms; at 64 pixels either way, at 16 slower).
+# NumPy arrays: its product is already NCHW, where a chunk's must be transposed back. On
+# smaller maps the per-image GEMMs grow too thin for the saved transpose to pay for them.
 ONE_IMAGE_COLUMNS = 256
 
 

@@ -1,16 +1,14 @@
 """A 1×1, unpadded, ungrouped convolution whose output map has at least POINTWISE_MIN_PIXELS
 pixels: one GEMM per image, W (OC, C) · x[n] (C, H·W), straight from and into NCHW. A
-strided one is the same on the input's every stride-th row and column (conv2d slices them
-first: ResNet's 64→128 shortcut at 32², N32, two threads: 8.6 ms through im2col, whose
-gather and transpose back to NCHW cost more than the GEMM, 4.1 ms this way).
+strided one, such as ResNet's 1×1 shortcuts, is the same on the input's every stride-th row
+and column (conv2d slices them first), which spares the im2col path's gather and its
+transpose back to NCHW, both costlier than the GEMM itself.
 
 The general path would first transpose the input to (C, N·H·W) and the product back, two
-passes over arrays as large as the activations (for 32→64 channels at 32², N32: 10.9 ms
-that way, 1.9 ms this way on one thread). On small maps the per-image GEMMs are too small
-and the general path's one large GEMM wins. On NumPy arrays each thread takes a slice of the
-images with BLAS on one thread: NumPy's batched matmul would call a two-thread GEMM per
-image, waking BLAS's helper thread for each (MobileNet's 32→64 at 16², N32, forward and
-both gradients: 2.1-2.2 -> 1.5-1.8 ms; 128→256 at 32²: 44-57 -> 40-42 ms, two threads).
+passes over arrays as large as the activations. On small maps the per-image GEMMs are too
+small and the general path's one large GEMM wins. On NumPy arrays each thread takes a slice
+of the images with BLAS on one thread: NumPy's batched matmul would call a two-thread GEMM
+per image, waking BLAS's helper thread for each.
 """
 from ..autograd import Function
 from ..threads import ThreadSums

@@ -15,27 +15,21 @@ from ._common import xp
 from .workspace import CORE_L2_BYTES, over_batch_chunks
 
 
-# Below this many input channels the tile transforms cost more than the GEMMs save (an RGB
-# stem: 3 -> 64 at 32² takes 10 ms this way, 3 ms by im2col, on 2 cores).
+# Below this many input channels the tile transforms cost more than the GEMMs save: an RGB
+# stem runs faster through im2col.
 MIN_CHANNELS = 16
 # Rows (tiles) the 16 GEMMs of a batch chunk should have at least: on deep layers with few
 # tiles per image a cache-sized chunk gives thin GEMMs (512 channels at 4×4, 8 images:
-# 32 rows, 64 GFLOP/s on one core; 128 rows: 112 GFLOP/s). More rows than that cost cache
-# where L2 is small: 512 rows measured best with 2 MiB of L2 per core (Intel Xeon), 128-256
-# with 512 KiB (AMD EPYC: conv3x3 N32 64→64 32² forward+backward on one thread 160 ms at
-# 512 rows, 134-141 ms at 128-256), hence one row per 4 KiB of L2, and never under 128.
+# 32 rows), which BLAS runs far below its rate. More rows than that cost cache where L2 is
+# small: 512 rows suit 2 MiB of L2 per core, 128-256 suit 512 KiB, hence one row per 4 KiB
+# of L2, and never under 128.
 MIN_GEMM_ROWS = max(128, CORE_L2_BYTES // 4096)
-# 4×4 output tiles per image from which F(4×4, 3×3) is taken when no gradient is wanted.
-# N32 forward, two threads, AMD EPYC Zen 4, against F(2×2, 3×3), 40 alternating runs
-# (median): 64→64 at 32² 17.8 against 19.5 ms, 128→128 at 16² 10.3 against 13.6 ms; at 8²
-# (4 tiles) ResNet-18 CIFAR inference took no less with it (275 against 272 ms).
+# 4×4 output tiles per image from which F(4×4, 3×3) is taken when no gradient is wanted:
+# at 32² and 16² it beats F(2×2, 3×3); at 8² (4 tiles) its GEMMs are too thin to gain.
 MIN_TILES4 = 16
 # F(4×4)'s tiles are 36 products each, against F(2×2)'s 16, so its chunks hold as many
-# bytes of tiles with 16/36 as many rows: N32 64→64 at 32² forward, two threads, four
-# alternating runs, medians: 13.6-14.7 ms at 128 rows (two images), 14.8-16.4 at 256;
-# the harness row, two alternating runs: 14.2 and 14.0 ms against 16.7 and 18.1. AlexNet's
-# stem through space-to-depth (196 tiles an image, 2.7 MB of products) took 8.7-9.3 ms in
-# chunks of one image, 10.1-12.3 ms in chunks of two (N8, two threads).
+# bytes of tiles with 16/36 as many rows. AlexNet's stem through space-to-depth (196 tiles
+# an image, 2.7 MB of products) thus goes one image a chunk.
 MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
 
 

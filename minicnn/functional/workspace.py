@@ -49,12 +49,11 @@ def get_workspace_limit():
 def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     """Slices of the batch whose buffers fit the workspace limit (≥ 1 image each) and, for
     NumPy arrays, CORE_CACHE_BYTES, unless that would leave fewer than `min_images` images
-    in a chunk: then chunks of `min_images` (a GEMM of few rows runs at half speed, and
-    re-reads the whole filter bank). For NumPy arrays a chunk never holds more than one
+    in a chunk: then chunks of `min_images` (a GEMM of few rows runs well below BLAS's rate,
+    and re-reads the whole filter bank). For NumPy arrays a chunk never holds more than one
     thread's share of the batch, so every thread gets a chunk: a lone chunk would run its
-    GEMM on BLAS's own threads, whose sleeping helper must first be woken (ResNet-18 CIFAR
-    inference, whose 1×1 shortcuts at 16² and 8² fitted one chunk: 229-243 ms that way,
-    204-215 ms this way, on two threads)."""
+    GEMM on BLAS's own threads, whose sleeping helper must first be woken (ResNet-18's 1×1
+    shortcuts at 16² and 8² fit their whole batch in one cache-sized chunk)."""
     per_image = max(bytes_per_image, 1)
     within_limit = max(1, _workspace_limit // per_image)
     if m is not np:
