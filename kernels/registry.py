@@ -20,10 +20,6 @@ class Location:
     module: str
     function: str
 
-    @property
-    def path(self):
-        return f"{self.module}.{self.function}"
-
 
 @dataclass(frozen=True)
 class Fallback:
