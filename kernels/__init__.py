@@ -2,7 +2,8 @@
 
 Each kernel exists in three forms with one signature:
 
-- ``reference``: plain NumPy, written to be read (kernels/reference/);
+- ``reference``: plain NumPy, written to be read (kernels/reference/); it runs on CuPy
+  arrays too;
 - ``cpu``: Numba ``@njit(parallel=True, cache=True)`` (kernels/cpu/); the im2col,
   Winograd and attention-softmax kernels are serial ``@njit(nogil=True, cache=True)``
   loops instead, which the convolutions and attention run on batch chunks across threads
@@ -10,10 +11,18 @@ Each kernel exists in three forms with one signature:
   which a second thread did not raise);
 - ``cuda``: CUDA C in kernels/cuda/*.cu, compiled once per process through CuPy.
 
-``get(name, array)`` is the one dispatch point: CuPy arrays get the cuda form,
-NumPy arrays the cpu form, unless ``set_kernels("reference")`` forces the
-readable form everywhere. Installed, this folder is the ``minicnn.kernels`` package.
+One table, kernels/registry.py, names every kernel and says where each of its forms lives
+(module and function); a form a kernel lacks has a declared fallback with its reason: the
+reference form, or none where the callers never ask for it (the Winograd transforms on
+CuPy arrays). ``names()`` lists the kernels, ``forms(name)`` gives a kernel's entry.
+Reading the table imports no form: a form's module is imported when it is first used.
+
+``get(name, array)`` is the one dispatch point: CuPy arrays get the cuda form, NumPy
+arrays the cpu form, unless ``set_kernels("reference")`` forces the readable form
+everywhere; ``active_form(array)`` says which. Installed, this folder is the
+``minicnn.kernels`` package.
 """
 from .dispatch import active_form, get, set_kernels
+from .registry import forms, names
 
-__all__ = ["active_form", "get", "set_kernels"]
+__all__ = ["active_form", "forms", "get", "names", "set_kernels"]

@@ -1,8 +1,9 @@
 """The one place that chooses a kernel's form from the array it is given."""
-import importlib
 import sys
 
-FORMS = ("auto", "reference", "cpu")
+from . import registry
+
+CHOICES = ("auto", "reference")
 _forced = "auto"
 _cache = {}
 
@@ -21,35 +22,34 @@ class _Restore:
         return False
 
 
-def set_kernels(form):
-    """Choose the kernel forms: "auto" (cpu for NumPy arrays, cuda for CuPy arrays),
-    "reference" (the readable NumPy form everywhere) or "cpu" (Numba, NumPy arrays only).
+def set_kernels(choice):
+    """Choose the kernel forms: "auto" (cpu for NumPy arrays, cuda for CuPy arrays) or
+    "reference" (the readable NumPy form everywhere, on CuPy arrays too).
 
     Takes effect at once; used as `with set_kernels("reference"):` it is undone on exit.
     """
     global _forced
-    if form not in FORMS:
-        raise ValueError(f"set_kernels: form must be one of {FORMS}, got {form!r}")
-    previous, _forced = _forced, form
+    if choice not in CHOICES:
+        hint = ' ("auto" already picks the cpu form for NumPy arrays)' if choice == "cpu" else ""
+        raise ValueError(f"set_kernels: form must be one of {CHOICES}, got {choice!r}{hint}")
+    previous, _forced = _forced, choice
     return _Restore(previous)
 
 
 def active_form(array):
-    """The form `get` picks for `array`: "reference", "cpu" or "cuda"."""
-    cupy = sys.modules.get("cupy")
-    on_gpu = cupy is not None and isinstance(array, cupy.ndarray)
+    """The form `get` picks for `array`: "reference", "cpu" or "cuda" (a kernel that lacks
+    it runs its declared fallback, see `forms`)."""
     if _forced == "reference":
         return "reference"
-    return "cuda" if on_gpu else "cpu"
+    cupy = sys.modules.get("cupy")
+    return "cuda" if cupy is not None and isinstance(array, cupy.ndarray) else "cpu"
 
 
 def get(name, array):
-    """The kernel `name` in the form chosen for `array`."""
+    """The kernel `name` in the form chosen for `array`, or in that form's declared fallback."""
     form = active_form(array)
     key = (form, name)
     kernel = _cache.get(key)
     if kernel is None:
-        module = importlib.import_module(f"{__package__}.{form}")
-        kernel = getattr(module, name)
-        _cache[key] = kernel
+        kernel = _cache[key] = registry.load(name, form)
     return kernel

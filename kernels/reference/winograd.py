@@ -54,7 +54,7 @@ def _filter_transform(like, g_matrix=G):
     return xp_of(like).kron(g, g)
 
 
-def transformed_weight(w, g_matrix):
+def _transformed_weight(w, g_matrix):
     """w (OC, C, 3, 3) -> U = G g Gᵀ for G (α, 3), laid out (α², OC, C): one GEMM over
     every filter."""
     OC, C = w.shape[:2]
@@ -71,7 +71,7 @@ def _padded(x, padding, tiles, step):
     return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)))
 
 
-def transformed_input(x, padding, b_t):
+def _transformed_input(x, padding, b_t):
     """x (N, C, H, W) -> V = Bᵀ d B for every α×α tile d (tiles α − 2 apart), (α², N·th·tw, C),
     for Bᵀ (α, α)."""
     xp = xp_of(x)
@@ -89,7 +89,7 @@ def transformed_input(x, padding, b_t):
     return v.reshape(alpha * alpha, N * th * tw, C)
 
 
-def transformed_output(m, output_shape, bias, out, a_t):
+def _transformed_output(m, output_shape, bias, out, a_t):
     """M (α², N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias) for Aᵀ (tile, α), cut to
     `output_shape` (N, OC, oh, ow); written into `out` (of that shape) when given."""
     xp = xp_of(m)
@@ -110,7 +110,7 @@ def transformed_output(m, output_shape, bias, out, a_t):
 
 def winograd_weight(w):
     """w (OC, C, 3, 3) -> U = G g Gᵀ, laid out (16, OC, C): one GEMM over every filter."""
-    return transformed_weight(w, G)
+    return _transformed_weight(w, G)
 
 
 def winograd_weight_grad(du):
@@ -121,13 +121,13 @@ def winograd_weight_grad(du):
 
 def winograd_input(x, padding):
     """x (N, C, H, W) -> V = Bᵀ d B for every 4×4 tile d, (16, N·th·tw, C)."""
-    return transformed_input(x, padding, B_T)
+    return _transformed_input(x, padding, B_T)
 
 
 def winograd_output(m, output_shape, bias=None, out=None):
     """M (16, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape` (N, OC, oh, ow);
     written into `out` (of that shape) when given."""
-    return transformed_output(m, output_shape, bias, out, A_T)
+    return _transformed_output(m, output_shape, bias, out, A_T)
 
 
 def winograd_output_grad(g):

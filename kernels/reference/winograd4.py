@@ -16,7 +16,7 @@ F(2×2, 3×3)) and on maps with enough tiles to feed the GEMMs.
 """
 import numpy as np
 
-from .winograd import transformed_input, transformed_output, transformed_weight
+from .winograd import _transformed_input, _transformed_output, _transformed_weight
 
 B4_T = np.array([[4, 0, -5, 0, 1, 0],
                  [0, -4, -4, 1, 1, 0],
@@ -38,15 +38,15 @@ A4_T = np.array([[1, 1, 1, 1, 1, 0],
 
 def winograd4_weight(w):
     """w (OC, C, 3, 3) -> U = G g Gᵀ, laid out (36, OC, C)."""
-    return transformed_weight(w, G4)
+    return _transformed_weight(w, G4)
 
 
 def winograd4_input(x, padding):
     """x (N, C, H, W) -> V = Bᵀ d B for every 6×6 tile d, (36, N·th·tw, C), th = ⌈oh / 4⌉."""
-    return transformed_input(x, padding, B4_T)
+    return _transformed_input(x, padding, B4_T)
 
 
 def winograd4_output(m, output_shape, bias=None, out=None):
     """M (36, N·th·tw, OC) -> y = Aᵀ M A per tile (+ bias), cut to `output_shape`
     (N, OC, oh, ow); written into `out` (of that shape) when given."""
-    return transformed_output(m, output_shape, bias, out, A4_T)
+    return _transformed_output(m, output_shape, bias, out, A4_T)

@@ -145,18 +145,18 @@ class SiLU(Function):
         return g * s * (1 + a * (1 - s))
 
 
-def _rows_kernel(name, a, axis):
+def _along_rows(kernel, a, axis):
     """Apply a row kernel along `axis`: move it last, view as (rows, K), move it back."""
     m = xp(a)
     moved = m.moveaxis(a, axis, -1)
-    out = kernels.get(name, a)(moved.reshape(-1, moved.shape[-1]))     # (R, K)
+    out = kernel(moved.reshape(-1, moved.shape[-1]))                   # (R, K)
     return m.moveaxis(out.reshape(moved.shape), -1, axis)
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        out = _rows_kernel("softmax_rows", a, axis)
+        out = _along_rows(kernels.get("softmax_rows", a), a, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -171,7 +171,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        out = _rows_kernel("log_softmax_rows", a, axis)  # max-shifted: stable for huge logits
+        # max-shifted rows: stable for huge logits
+        out = _along_rows(kernels.get("log_softmax_rows", a), a, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out

@@ -56,6 +56,16 @@ def _as_is(a):
     return a
 
 
+def _transforms(tile, w, x):
+    """The weight, input and output transforms of F(tile×tile, 3×3), tile 2 or 4, in the
+    kernel forms chosen for w and x."""
+    if tile == 2:
+        return (kernels.get("winograd_weight", w), kernels.get("winograd_input", x),
+                kernels.get("winograd_output", x))
+    return (kernels.get("winograd4_weight", w), kernels.get("winograd4_input", x),
+            kernels.get("winograd4_output", x))
+
+
 def _convolve(x, w, b, padding, groups, tile, prepare=_as_is, min_rows=MIN_GEMM_ROWS):
     """y of a stride-1 3×3 convolution by Winograd F(tile×tile, 3×3), tile 2 or 4, and the
     transformed filters U (α², OC, C/G). With `prepare`, what is convolved is prepare(x[part])
@@ -67,10 +77,8 @@ def _convolve(x, w, b, padding, groups, tile, prepare=_as_is, min_rows=MIN_GEMM_
     C, H, W = prepare(x[:0]).shape[1:]
     OC = w.shape[0]
     (oh, ow), (th, tw) = winograd_tiles((H, W), padding, tile)
-    form = "winograd_" if tile == 2 else "winograd4_"
-    u = kernels.get(form + "weight", w)(w)                              # (α², OC, C/G)
-    to_tiles = kernels.get(form + "input", x)
-    from_tiles = kernels.get(form + "output", x)
+    weight_transform, to_tiles, from_tiles = _transforms(tile, w, x)
+    u = weight_transform(w)                                             # (α², OC, C/G)
     slices = _group_slices(groups, C, OC)
     out = m.empty((N, OC, oh, ow), dtype=x.dtype)
 
