@@ -52,11 +52,15 @@ def _check(args):
 
 
 def run(args):
-    """Run the selected suites with `args` (from `parser()` or `minicnn bench`)."""
+    """Run the selected suites with `args` (from `parser()` or `minicnn bench`).
+
+    The suites are imported here, not at the top: `set_threads` puts the thread count
+    into the environment first, and NumPy's BLAS, Numba and torch read it once, when
+    they load."""
     from .harness import set_threads
 
     _check(args)
-    set_threads(args.threads)        # before numpy, minicnn or torch are imported below
+    set_threads(args.threads)
     from . import models, ops
     from .harness import apply_threads, check_device, selected, synchronizer
     from .machine import describe, header_text

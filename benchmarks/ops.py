@@ -1,13 +1,11 @@
 """Op-by-op timings, minicnn against PyTorch: forward and forward+backward.
 
-    python -m benchmarks.ops [--threads N] [--repeats R] [--only NAME ...]
+    python -m benchmarks --suite ops [--threads N] [--repeats R] [--only NAME ...]
 
-(the same as `python -m benchmarks --suite ops`). Both libraries run in this process on
-the same inputs, with the same thread count, after warm-up; repeats alternate between
-them and each row gives medians and the ratio minicnn / PyTorch (below 1: minicnn is faster).
+Both libraries run in this process on the same inputs, with the same thread count, after
+warm-up; repeats alternate between them and each row gives medians and the ratio
+minicnn / PyTorch (below 1: minicnn is faster).
 """
-import sys
-
 from .harness import compare, selected
 
 REPEATS = 10
@@ -104,14 +102,3 @@ def run(only, repeats, warmup, device, sync, progress=print, settle=0.0):
             progress(f"  {row['name']}: {row['ratio']:.2f}×")
         rows += pair
     return rows
-
-
-def main(argv=None):
-    from .cli import main as run_benchmarks
-
-    argv = sys.argv[1:] if argv is None else list(argv)
-    return run_benchmarks(["--suite", "ops", *argv])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Reverse-mode automatic differentiation: Function nodes and the backward pass.
+"""Reverse-mode automatic differentiation: Function, the node that every op records.
 
 A differentiable op is a subclass of `Function` with two static methods on raw
 arrays (NumPy or CuPy):
@@ -10,15 +10,16 @@ arrays (NumPy or CuPy):
 grad mode is on and an input requires grad, records the node in the graph. The
 instance of the Function is the `ctx`: forward stores on it what backward needs
 (`ctx.save_for_backward(...)` or plain attributes) and the backward pass drops
-all of it once the node has run, unless `retain_graph=True`.
+all of it once the node has run, unless `retain_graph=True`. The backward pass
+itself, which sits below Tensor, is minicnn/backprop.py.
 
 Gradients are first order: backward works on arrays, so the gradient itself is
 not differentiable (no double backward).
 """
-import numpy as np
-
 from . import grad_mode
 from .backend import device_of, xp_of
+from .backprop import SECOND_BACKWARD, AccumulateGrad, as_ndarray
+from .tensor import Tensor
 
 
 class Function:
@@ -54,7 +55,7 @@ class Function:
     @property
     def saved_arrays(self):
         if self.released:
-            raise RuntimeError(_SECOND_BACKWARD.format(type(self).__name__))
+            raise RuntimeError(SECOND_BACKWARD.format(type(self).__name__))
         return self.saved
 
     def mark_non_differentiable(self, *arrays):
@@ -73,8 +74,6 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on Tensors (None allowed for an absent optional input, e.g. bias)."""
-        from .tensor import Tensor
-
         arrays = []
         first = None
         record = False
@@ -97,9 +96,9 @@ class Function:
             ctx.needs_input_grad = (False,) * len(inputs)
         out = cls.forward(ctx, *arrays, **params)
         if type(out) is tuple:
-            out = tuple(_as_ndarray(o) for o in out)
+            out = tuple(as_ndarray(o) for o in out)
         else:
-            out = _as_ndarray(out)
+            out = as_ndarray(out)
         if not record:
             if type(out) is tuple:
                 return tuple(Tensor._make(o) for o in out)
@@ -118,20 +117,6 @@ class Function:
         return Tensor._make(out, ctx, 0)
 
 
-def _as_ndarray(out):
-    """NumPy reductions return scalars (np.float32 ...); tensors always hold arrays."""
-    return np.asarray(out) if isinstance(out, np.generic) else out
-
-
-class AccumulateGrad:
-    """The graph's sink for a leaf tensor: adds the incoming gradient to `leaf.grad`."""
-
-    __slots__ = ("leaf",)
-
-    def __init__(self, leaf):
-        self.leaf = leaf
-
-
 def _edge(t):
     if t is None or not t.requires_grad:
         return None
@@ -147,126 +132,3 @@ def _raise_device_mismatch(cls, inputs):
                           for t in inputs if t is not None)
     raise ValueError(f"{cls.__name__.lower()}: expected all tensors on the same device, "
                      f"got {described}")
-
-
-_SECOND_BACKWARD = (
-    "{}: trying to backward through the graph a second time (or to read saved arrays "
-    "after they were freed); call backward(retain_graph=True) the first time if you "
-    "need to go through it again"
-)
-
-
-def _topological_dependencies(root):
-    """For each Function reachable from `root`, how many edges point at it."""
-    deps = {root: 0}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.released:
-            raise RuntimeError(_SECOND_BACKWARD.format(node.name))
-        for edge in node.next_edges:
-            if edge is None or type(edge[0]) is AccumulateGrad:
-                continue
-            nxt = edge[0]
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
-                stack.append(nxt)
-    return deps
-
-
-def _accumulate_leaf(leaf, grad, fresh=False):
-    """leaf.grad += grad; `fresh`: grad is referenced nowhere else and may become leaf.grad."""
-    from .tensor import Tensor
-
-    grad = _as_ndarray(grad)                   # a 0-d leaf's gradient may come as a NumPy scalar
-    fresh = fresh and not leaf._hooks and grad.flags.c_contiguous
-    for hook in leaf._hooks or ():
-        result = hook(Tensor._make(grad))
-        if result is not None:
-            grad = result.data
-    if grad.shape != leaf.data.shape or grad.dtype != leaf.data.dtype:
-        raise RuntimeError(f"backward: a gradient of shape {grad.shape} and dtype {grad.dtype} "
-                           f"reached a leaf of shape {leaf.data.shape} and dtype "
-                           f"{leaf.data.dtype}")
-    if leaf.grad is None:
-        # else a copy: the same gradient array may reach several leaves (e.g. both inputs of
-        # add), or be an array the graph still holds
-        leaf.grad = Tensor._make(grad if fresh else grad.copy())
-    else:
-        leaf.grad.data = _as_ndarray(leaf.grad.data + grad)
-
-
-def _output_gradients(node, received):
-    """The gradient for each output of `node`, after tensor hooks and retain_grad."""
-    from .tensor import Tensor
-
-    grads = []
-    for i in range(node.n_outputs):
-        g = received.get(i)
-        if g is not None and node.output_hooks and i in node.output_hooks:
-            for hook in node.output_hooks[i]:
-                result = hook(Tensor._make(g))
-                if result is not None:
-                    g = result.data
-        if g is not None and node.retained_outputs and i in node.retained_outputs:
-            target = node.retained_outputs[i]()
-            if target is not None:
-                target.grad = Tensor._make(g.copy() if target.grad is None
-                                           else target.grad.data + g)
-        grads.append(g)
-    if node.n_outputs > 1:
-        xp = node.output_xp
-        grads = [g if g is not None else xp.zeros(shape, dtype=dtype)
-                 for g, (shape, dtype) in zip(grads, node.output_meta)]
-    return grads
-
-
-def run_backward(root, gradient, retain_graph):
-    """Propagate `gradient` (an array shaped like `root`) back to every leaf.
-
-    Each node runs once, after every node that feeds it a gradient has run
-    (Kahn's algorithm over the dependency counts); no recursion, so graphs of
-    any depth work.
-    """
-    if root.grad_fn is None:
-        _accumulate_leaf(root, gradient)
-        return
-    deps = _topological_dependencies(root.grad_fn)
-    buffers = {root.grad_fn: {root.output_index: gradient}}
-    ready = [root.grad_fn]
-    while ready:
-        node = ready.pop()
-        received = buffers.pop(node, None)
-        if received:
-            grads = _output_gradients(node, received)
-            with grad_mode.no_grad():
-                input_grads = node.backward(node, *grads)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(node.next_edges):
-                raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
-                                   f"gradients for {len(node.next_edges)} inputs")
-        else:
-            input_grads = (None,) * len(node.next_edges)
-        edges = node.next_edges
-        if not retain_graph:
-            node.release()
-        kept = []                                  # gradients already kept as a leaf's grad
-        for edge, g in zip(edges, input_grads):
-            if edge is None:
-                continue
-            nxt, index = edge
-            if type(nxt) is AccumulateGrad:
-                if g is not None:
-                    fresh = node.fresh_input_grads and not any(g is k for k in kept)
-                    _accumulate_leaf(nxt.leaf, g, fresh)
-                    kept.append(g)
-                continue
-            if g is not None:
-                slot = buffers.setdefault(nxt, {})
-                slot[index] = g if index not in slot else slot[index] + g
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
-                ready.append(nxt)

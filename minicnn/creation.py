@@ -4,38 +4,7 @@ import numpy as np
 from . import backend
 from .dtypes import get_default_dtype
 from .random import generator
-from .tensor import Tensor
-
-
-def _infer_dtype(data):
-    """PyTorch's rule for Python data: floats → default dtype, ints → int64, bools → bool;
-    arrays keep their dtype."""
-    if isinstance(data, (np.ndarray, np.generic)) or backend.is_cupy_array(data):
-        return data.dtype
-    array = np.asarray(data)
-    if array.dtype.kind == "f":
-        return get_default_dtype()
-    if array.dtype.kind in "iu":
-        return np.dtype(np.int64)
-    if array.dtype.kind == "b":
-        return np.dtype(np.bool_)
-    raise TypeError(f"tensor: cannot make a tensor from data of type {type(data).__name__}")
-
-
-def as_array(data, dtype=None, device=None):
-    """`data` (Python numbers and lists, arrays, Tensors) as an array of `dtype` on `device`."""
-    if isinstance(data, Tensor):
-        data = data.data
-    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
-    dtype = np.dtype(dtype) if dtype is not None else _infer_dtype(data)
-    if device is None:
-        device = backend.device_of(data)
-    if backend.Device(device).type == "cpu":
-        return np.array(backend.to_device(data, "cpu"), dtype=dtype)
-    xp = backend.xp_for(device)
-    with xp.cuda.Device(backend.Device(device).index):
-        return xp.array(data, dtype=dtype)
+from .tensor import Tensor, infer_dtype
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -82,7 +51,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
-        dtype = _infer_dtype(fill_value)
+        dtype = infer_dtype(fill_value)
     return _new(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device,
                 requires_grad)
 

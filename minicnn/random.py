@@ -5,6 +5,8 @@ so a run is reproducible from one seed.
 """
 import numpy as np
 
+from .backend import Device, cupy_module
+
 _cpu_generator = np.random.default_rng(0)
 _cuda_generators = {}
 _seed = 0
@@ -25,8 +27,6 @@ def generator(device=None):
     """The generator for `device` (numpy.random.Generator or cupy.random.Generator)."""
     if device is None or str(device) == "cpu":
         return _cpu_generator
-    from .backend import Device, cupy_module
-
     index = Device(device).index
     if index not in _cuda_generators:
         cupy = cupy_module()

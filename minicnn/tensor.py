@@ -1,17 +1,50 @@
 """Tensor: an array (NumPy or CuPy) plus its place in the autograd graph.
 
-Operators and most methods (`+`, `@`, `.sum()`, `.relu()` ...) are the ops of
-minicnn.functional, bound to the class in minicnn/functional/tensor_methods.py;
-this file holds what is about the tensor itself: data, device, dtype,
-gradient bookkeeping and in-place updates of the data.
+Operators and the methods that are ops (`+`, `@`, `.sum()`, `.relu()`, and `.to()`,
+`.cpu()`, `.float()` ..., which are differentiable) are the ops of minicnn.functional,
+bound to the class by minicnn/functional/tensor_methods.py, so that tensor sits below
+functional and never imports it. This file holds what is about the tensor itself: the
+array it is made from (`as_array`), data, device, dtype, gradient bookkeeping and
+in-place updates of the data.
 """
 import weakref
 
 import numpy as np
 
 from . import backend, grad_mode
-from .autograd import run_backward
+from .backprop import run_backward
 from .dtypes import get_default_dtype
+
+
+def infer_dtype(data):
+    """PyTorch's rule for Python data: floats → default dtype, ints → int64, bools → bool;
+    arrays keep their dtype."""
+    if isinstance(data, (np.ndarray, np.generic)) or backend.is_cupy_array(data):
+        return data.dtype
+    array = np.asarray(data)
+    if array.dtype.kind == "f":
+        return get_default_dtype()
+    if array.dtype.kind in "iu":
+        return np.dtype(np.int64)
+    if array.dtype.kind == "b":
+        return np.dtype(np.bool_)
+    raise TypeError(f"tensor: cannot make a tensor from data of type {type(data).__name__}")
+
+
+def as_array(data, dtype=None, device=None):
+    """`data` (Python numbers and lists, arrays, Tensors) as an array of `dtype` on `device`."""
+    if isinstance(data, Tensor):
+        data = data.data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
+    dtype = np.dtype(dtype) if dtype is not None else infer_dtype(data)
+    if device is None:
+        device = backend.device_of(data)
+    if backend.Device(device).type == "cpu":
+        return np.array(backend.to_device(data, "cpu"), dtype=dtype)
+    xp = backend.xp_for(device)
+    with xp.cuda.Device(backend.Device(device).index):
+        return xp.array(data, dtype=dtype)
 
 
 class Tensor:
@@ -26,8 +59,6 @@ class Tensor:
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import as_array
-
         self._init_leaf(as_array(data, dtype, device), requires_grad)
 
     def _init_leaf(self, array, requires_grad):
@@ -209,7 +240,7 @@ class Tensor:
                 raise ValueError(f"backward(): gradient is on {backend.device_of(grad)} but the "
                                  f"output is on {self.device}")
             grad = grad.astype(self.dtype, copy=False)
-        run_backward(self, grad, retain_graph)
+        run_backward(self, grad, retain_graph, Tensor._make)
 
     # ---- in-place updates of the data (optimizers, init, masking) -----------
     def _check_inplace(self, op):
@@ -299,52 +330,6 @@ class Tensor:
         if isinstance(index, Tensor):
             index = index.data
         self.data[index] = value
-
-    # ---- devices and dtypes ------------------------------------------------
-    def to(self, *args, dtype=None, device=None):
-        """`to(device)`, `to(dtype)`, `to(device, dtype)`, or keywords; differentiable."""
-        for arg in args:
-            if isinstance(arg, (str, backend.Device)):
-                device = arg
-            elif isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            else:
-                dtype = arg
-        from .functional import to_device, astype
-
-        out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = astype(out, dtype)
-        if device is not None and backend.Device(device) != self.device:
-            out = to_device(out, device)
-        return out
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else backend.Device("cuda", device))
-
-    def float(self):
-        return self.to(dtype=np.float32)
-
-    def double(self):
-        return self.to(dtype=np.float64)
-
-    def half(self):
-        return self.to(dtype=np.float16)
-
-    def long(self):
-        return self.to(dtype=np.int64)
-
-    def int(self):
-        return self.to(dtype=np.int32)
-
-    def bool(self):
-        return self.to(dtype=np.bool_)
-
-    def type_as(self, other):
-        return self.to(dtype=other.dtype)
 
     # ---- printing ------------------------------------------------------------
     def __repr__(self):

@@ -4,7 +4,9 @@ import difflib
 import inspect
 import sys
 
-from . import datasets, info_command
+from .. import models, nn
+from ..nn.summary import summary
+from . import bench_command, datasets, gradcheck_command, info_command, train_command
 
 
 def _input_size(text):
@@ -56,15 +58,12 @@ def parser():
     check.add_argument("--atol", type=float, default=1e-5)
     check.add_argument("--rtol", type=float, default=1e-3)
 
-    from .bench_command import add_parser as add_bench_parser
-    add_bench_parser(commands)
+    bench_command.add_parser(commands)
     info_command.add_parser(commands)
     return top
 
 
 def _summary(args):
-    from ..utils.summary import summary
-
     model = _zoo_model(args.model, args.input[0] if args.input else None)
     summary(model, args.input or getattr(model, "input_size", (3, 224, 224)), depth=args.depth)
     return 0
@@ -73,8 +72,6 @@ def _summary(args):
 def _zoo_model(name, channels):
     """minicnn.models.<name>() with its defaults, built for `channels` input channels where
     the constructor takes in_channels."""
-    from .. import models, nn
-
     constructor = None if name.startswith("_") else getattr(models, name, None)
     if not callable(constructor):
         names = {n.lower(): n for n in models.__all__ if _constructs_alone(getattr(models, n))}
@@ -104,15 +101,15 @@ def _constructs_alone(value):
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.command == "train":
-        from .train_command import run
+        run = train_command.run
     elif args.command == "summary":
         run = _summary
     elif args.command == "bench":
-        from .bench_command import run
+        run = bench_command.run
     elif args.command == "info":
         run = info_command.run
     else:
-        from .gradcheck_command import run
+        run = gradcheck_command.run
     return run(args)
 
 

@@ -18,7 +18,7 @@ def _benchmarks_cli():
         if os.path.isfile(os.path.join(root, "benchmarks", "cli.py")):
             if root not in sys.path:
                 sys.path.insert(0, root)
-            try:
+            try:    # importable only now that `root` is on sys.path: benchmarks/ is not installed
                 from benchmarks import cli
             except ImportError:
                 return None

@@ -1,6 +1,6 @@
 """`minicnn gradcheck`: backprop against central differences for every differentiable op."""
 from ..creation import tensor
-from ..utils.gradcheck import gradient_errors
+from ..gradcheck import gradient_errors
 from .op_catalog import catalog, make_inputs
 
 

@@ -3,8 +3,8 @@ from . import tensor_methods
 from .activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid,
                          silu, softmax, tanh)
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
-from .arithmetic import (add, astype, clone, div, maximum, minimum, mul, neg, pow, sub,
-                         to_device, where)
+from .arithmetic import add, clone, div, maximum, minimum, mul, neg, pow, sub, where
+from .conversion import astype, to_device
 from .conv import conv2d, conv_transpose2d, get_workspace_limit, set_workspace_limit
 from .comparison import allclose, eq, equal, ge, gt, isfinite, le, lt, ne
 from .dropout import dropout

@@ -4,6 +4,7 @@ import numpy as np
 from .. import backend
 from ..dtypes import promote, scalar_dtype
 from ..tensor import Tensor
+from .conversion import astype
 
 
 def shape_str(shape):
@@ -17,8 +18,6 @@ def xp(array):
 def as_tensor_pair(op, a, b):
     """Two operands as Tensors of one dtype: Python scalars take the tensor's dtype
     (PyTorch's rule), mixed float precisions promote through a differentiable cast."""
-    from .arithmetic import astype
-
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor operand, got "
                         f"{type(a).__name__} and {type(b).__name__}")

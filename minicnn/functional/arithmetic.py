@@ -1,4 +1,4 @@
-"""Elementwise arithmetic with broadcasting, casts and device moves."""
+"""Elementwise arithmetic with broadcasting (casts and device moves: conversion.py)."""
 import numpy as np
 
 from .. import backend
@@ -6,6 +6,7 @@ from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, unbroadcast, xp
+from .conversion import astype
 
 
 def _binary(function, op, a, b):
@@ -171,30 +172,6 @@ class Where(Function):
         return da, db
 
 
-class Cast(Function):
-    @staticmethod
-    def forward(ctx, a, dtype):
-        ctx.dtype = a.dtype
-        return a.astype(dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        """da = g, cast back to the input's dtype."""
-        return g.astype(ctx.dtype) if ctx.dtype.kind == "f" else None
-
-
-class ToDevice(Function):
-    @staticmethod
-    def forward(ctx, a, device):
-        ctx.device = backend.device_of(a)
-        return backend.to_device(a, device)
-
-    @staticmethod
-    def backward(ctx, g):
-        """da = g, moved back to the input's device."""
-        return backend.to_device(g, ctx.device)
-
-
 class Clone(Function):
     @staticmethod
     def forward(ctx, a):
@@ -273,18 +250,6 @@ def where(condition, input, other):
     if input.shape != shape and other.shape != shape:
         input = add(input, Tensor._make(m.zeros(shape, dtype=input.dtype)))
     return Where.apply(input, other, condition=cond)
-
-
-def astype(input, dtype):
-    """`input` converted to `dtype` (differentiable between floating dtypes)."""
-    dtype = np.dtype(dtype)
-    if input.dtype == dtype:
-        return input
-    return Cast.apply(input, dtype=dtype)
-
-
-def to_device(input, device):
-    return ToDevice.apply(input, device=backend.Device(device))
 
 
 def clone(input):

@@ -1,4 +1,5 @@
 """Comparisons (bool results, no gradient)."""
+from .. import backend
 from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape
 
@@ -42,12 +43,8 @@ def equal(input, other):
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8):
-    from .. import backend
-
     return bool(backend.xp_of(input.data).allclose(input.data, other.data, rtol=rtol, atol=atol))
 
 
 def isfinite(input):
-    from .. import backend
-
     return Tensor._make(backend.xp_of(input.data).isfinite(input.data))

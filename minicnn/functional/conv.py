@@ -21,6 +21,7 @@ from ._common import shape_str, xp
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
 from .conv_winograd import Conv2dWinograd, winograd_applies
+from .shape import pad as pad_op
 from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
 
@@ -285,8 +286,6 @@ def _batched(op, input):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
     padding is an int, a pair, 'valid' or 'same'."""
-    from .shape import pad as pad_op
-
     op = "conv2d"
     x, unbatched = _batched(op, input)
     _check_common(op, x, weight, bias, groups, weight.shape[0] if weight.ndim == 4 else None)

@@ -5,7 +5,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
-from ._common import shape_str, xp
+from ._common import normalize_dim, shape_str, xp
 
 
 class GetItem(Function):
@@ -88,8 +88,6 @@ def getitem(input, index):
 
 
 def index_select(input, dim, index):
-    from ._common import normalize_dim
-
     axis = normalize_dim("index_select", dim, input.ndim)
     if not isinstance(index, Tensor) or index.dtype.kind not in "iu" or index.ndim > 1:
         raise TypeError("index_select: index must be a 0-d or 1-d integer Tensor, got "

@@ -3,7 +3,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from ._common import require_floating, require_tensor, shape_str, unbroadcast, xp
+from ._common import (broadcast_shape, require_floating, require_tensor, shape_str,
+                      unbroadcast, xp)
 from .activation import _sigmoid, log_softmax
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -248,8 +249,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     if pos_weight is not None:
-        from ._common import broadcast_shape
-
         broadcast_shape("binary_cross_entropy_with_logits", pos_weight.shape, input.shape)
     loss = BCEWithLogits.apply(input, target, pos_weight)
     if weight is not None:

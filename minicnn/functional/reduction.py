@@ -7,6 +7,8 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor
 from ._common import expand_reduced, normalize_dim, normalize_dims, xp
+from .arithmetic import maximum, minimum
+from .unary import sqrt
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -166,8 +168,6 @@ def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
 
 
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
-    from .unary import sqrt
-
     return sqrt(_var("std", input, dim, correction, keepdim, unbiased))
 
 
@@ -183,8 +183,6 @@ def _extreme(op, input, dim, keepdim, largest):
 
 
 def _binary_extreme(op, input, other):
-    from .arithmetic import maximum, minimum
-
     return maximum(input, other) if op == "max" else minimum(input, other)
 
 

@@ -2,7 +2,10 @@
 import numpy as np
 
 from ..autograd import Function
-from ._common import normalize_dim, shape_str, xp
+from ..dtypes import promote
+from ._common import normalize_dim, shape_str, unbroadcast, xp
+from .arithmetic import clone
+from .conversion import astype
 
 
 class Reshape(Function):
@@ -38,8 +41,6 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, g):
         """da = g summed over the expanded dimensions."""
-        from ._common import unbroadcast
-
         return unbroadcast(g, ctx.shape)
 
 
@@ -232,9 +233,6 @@ def _check_same_device(op, tensors):
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
-    from .arithmetic import astype
-    from ..dtypes import promote
-
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -340,6 +338,4 @@ def pad(input, pad, mode="constant", value=0.0):
 
 def contiguous(input):
     """`input` itself when its data is C-contiguous, else a contiguous copy."""
-    from .arithmetic import clone
-
     return input if input.data.flags.c_contiguous else clone(input)

@@ -1,8 +1,12 @@
 """Binds the ops of minicnn.functional to Tensor as methods and operators
-(`x + y`, `x @ w`, `x.sum(1)`, `x.relu()` ...), so that tensor.py stays below
-functional in the layering."""
+(`x + y`, `x @ w`, `x.sum(1)`, `x.relu()`, `x.to("cuda")`, `x.float()` ...), so that
+tensor.py stays below functional in the layering."""
+import numpy as np
+
+from .. import backend
 from ..tensor import Tensor
-from . import activation, arithmetic, comparison, indexing, linalg, reduction, shape, unary
+from . import (activation, arithmetic, comparison, conversion, indexing, linalg, reduction,
+               shape, unary)
 
 
 def _reflected(op):
@@ -12,6 +16,15 @@ def _reflected(op):
 def _sizes_method(op):
     """Methods that take sizes either packed or spread: x.reshape(2, 3) or x.reshape((2, 3))."""
     return lambda self, *sizes: op(self, *sizes)
+
+
+def _cast_method(dtype):
+    """x.float(), x.long() ...: `x.to(dtype)`."""
+    return lambda self: conversion.to(self, dtype=dtype)
+
+
+def _cuda(self, device=None):
+    return conversion.to(self, "cuda" if device is None else backend.Device("cuda", device))
 
 
 _OPERATORS = {
@@ -30,7 +43,7 @@ _OPERATORS = {
 _METHODS = {
     "add": arithmetic.add, "sub": arithmetic.sub, "mul": arithmetic.mul, "div": arithmetic.div,
     "pow": arithmetic.pow, "neg": arithmetic.neg, "maximum": arithmetic.maximum,
-    "minimum": arithmetic.minimum, "clone": arithmetic.clone, "astype": arithmetic.astype,
+    "minimum": arithmetic.minimum, "clone": arithmetic.clone, "astype": conversion.astype,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "rsqrt": unary.rsqrt,
     "abs": unary.abs, "clamp": unary.clamp, "clip": unary.clamp,
     "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
@@ -51,6 +64,11 @@ _METHODS = {
     "allclose": comparison.allclose, "isfinite": comparison.isfinite,
     "relu": activation.relu, "sigmoid": activation.sigmoid, "tanh": activation.tanh,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
+    "to": conversion.to, "cpu": lambda self: conversion.to(self, "cpu"), "cuda": _cuda,
+    "float": _cast_method(np.float32), "double": _cast_method(np.float64),
+    "half": _cast_method(np.float16), "long": _cast_method(np.int64),
+    "int": _cast_method(np.int32), "bool": _cast_method(np.bool_),
+    "type_as": lambda self, other: conversion.to(self, dtype=other.dtype),
 }
 
 

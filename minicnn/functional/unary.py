@@ -2,6 +2,7 @@
 from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ._common import require_tensor, xp
+from .conversion import astype
 
 
 def _floating(op, input):
@@ -10,8 +11,6 @@ def _floating(op, input):
     require_tensor(op, "input", input)
     if input.dtype.kind == "f":
         return input
-    from .arithmetic import astype
-
     return astype(input, get_default_dtype())
 
 

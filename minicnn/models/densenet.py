@@ -18,8 +18,8 @@ running statistics a second time.
 from collections import OrderedDict
 
 from .. import nn
+from ..activation_checkpoint import checkpoint
 from ..nn import functional as F
-from ..utils.checkpoint import checkpoint
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
 

@@ -3,9 +3,8 @@ import copy
 
 import numpy as np
 
-from ..creation import as_array
 from ..dtypes import get_default_dtype
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 
 
 class Parameter(Tensor):

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .. import functional as F
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
@@ -81,8 +82,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """One 1-D tensor holding every parameter, flattened, in order (differentiable)."""
-    from .. import functional as F
-
     return F.cat([p.reshape(-1) for p in parameters])
 
 

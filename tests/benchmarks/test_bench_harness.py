@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:                 # benchmarks/ sits beside minicnn/ in the tree
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import cli, harness, models, ops, report, rest  # noqa: E402
+from benchmarks import cli, harness, models, report, rest  # noqa: E402
 
 import minicnn as mc  # noqa: E402
 
@@ -140,13 +140,6 @@ def test_minicnn_bench_takes_the_same_options_and_runs_the_same_entry_point(monk
     monkeypatch.setattr(cli, "run", lambda a: seen.append(a) or 0)
     assert main(["bench", "--no-memory", "--device", "cpu"]) == 0
     assert seen[0].memory is False and seen[0].suite == "all"
-
-
-def test_benchmarks_ops_is_the_ops_suite(monkeypatch):
-    seen = []
-    monkeypatch.setattr(cli, "main", lambda argv: seen.append(argv) or 0)
-    assert ops.main(["--only", "LRN"]) == 0
-    assert seen == [["--suite", "ops", "--only", "LRN"]]
 
 
 def test_cuda_without_a_gpu_fails_with_a_clear_message():

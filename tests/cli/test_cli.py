@@ -13,7 +13,7 @@ import minicnn as mc
 from minicnn.autograd import Function
 from minicnn.cli import main
 from minicnn.cli import op_catalog
-from minicnn.utils.gradcheck import gradient_errors
+from minicnn.gradcheck import gradient_errors
 
 ROW = re.compile(r"^(?P<op>.+?)\s+(?P<abs>\d\.\d\de[+-]\d\d)\s+(?P<rel>\d\.\d\de[+-]\d\d)\s+"
                  r"(?P<result>pass|FAIL)$")

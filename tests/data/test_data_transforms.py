@@ -371,10 +371,10 @@ def test_bad_arguments_fail_at_construction(make):
         make()
 
 
-def test_bad_image_shapes_are_named():
-    with pytest.raises(ValueError, match=r"CenterCrop.*\(1, 2, 3, 4\)"):
+def test_bad_images_are_named_by_the_function_that_refuses_them():
+    with pytest.raises(ValueError, match=r"center_crop.*\(1, 2, 3, 4\)"):
         T.CenterCrop(2)(np.zeros((1, 2, 3, 4), np.uint8))
-    with pytest.raises(TypeError, match="Resize"):
+    with pytest.raises(TypeError, match="resize"):
         T.Resize(2)("not an image")
 
 

@@ -8,7 +8,7 @@ import pytest
 import minicnn as mc
 from minicnn import nn, optim
 from minicnn.models import LeNet5, lenet5
-from minicnn.utils.summary import summary
+from minicnn.nn.summary import summary
 
 VARIANTS = ["modern", "classic"]
 LAYERS = {"features.0": ("C1", 156), "features.3": ("C3", 2416), "features.6": ("C5", 48120),

@@ -8,8 +8,8 @@ from conftest import random_array
 
 import minicnn as mc
 from minicnn import nn
+from minicnn.activation_checkpoint import checkpoint, checkpoint_sequential
 from minicnn.autograd import Function
-from minicnn.utils.checkpoint import checkpoint, checkpoint_sequential
 
 
 def block():

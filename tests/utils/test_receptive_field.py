@@ -6,8 +6,8 @@ import pytest
 import minicnn as mc
 from minicnn import nn
 from minicnn.nn import functional as F
+from minicnn.nn.summary import summary
 from minicnn.utils import receptive_field
-from minicnn.utils.summary import summary
 
 
 def _fields(model, input_size, depth=None):

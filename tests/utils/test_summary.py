@@ -8,8 +8,8 @@ import pytest
 
 import minicnn as mc
 from minicnn import nn
+from minicnn.nn.summary import summary, trace
 from minicnn.utils import count_macs
-from minicnn.utils.summary import summary, trace
 
 KEYS = ["name", "type", "output_shape", "params", "macs", "receptive_field",
         "activation_bytes"]
@@ -188,7 +188,7 @@ def test_mc_summary_is_the_utility_and_totals_count_trainable():
 
 
 # torchvision's published GFLOPS are these MACs, at 224×224, one image; the receptive
-# fields of chosen layers and of the final feature map (minicnn.utils.receptive_field)
+# fields of chosen layers and of the final feature map (minicnn/nn/receptive_field.py)
 ZOO = {
     # conv1 11/4, pool 3/2, conv2 5, pool 3/2, conv3-5 3×3: 11 19 51 67 99 131 163, pool5 195
     "alexnet": ({}, 714_188_480, {"features.0": 11, "features.2": 19, "features.3": 51,

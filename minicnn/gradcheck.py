@@ -10,8 +10,8 @@ its gradient ∂L/∂x = Jᵀ r exercises every entry of the Jacobian J.
 """
 import numpy as np
 
-from .. import backend, grad_mode
-from ..tensor import Tensor
+from . import backend, grad_mode
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):

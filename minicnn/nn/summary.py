@@ -1,5 +1,6 @@
 """`summary(model, input_size)`: every layer's output shape, parameters, multiply-accumulates,
-receptive field and output bytes, with totals; `count_macs(model, input_size)`.
+receptive field and output bytes, with totals; `count_macs(model, input_size)` and
+`receptive_field(model, input_size)`, the totals of the same traced forward pass.
 
 One batch of zeros runs through the model in eval mode with a hook on every module, so a
 module called several times in one forward (a shared layer) is reported and counted once per
@@ -13,16 +14,16 @@ published GFLOPS are:
 
 Biases, normalisation, pooling, activations and the functional ops between modules (residual
 adds, concatenations) are not counted. The receptive-field column follows
-minicnn/utils/receptive_field.py.
+minicnn/nn/receptive_field.py.
 """
 from .. import grad_mode
 from ..creation import zeros
-from ..nn.attention import MultiheadAttention
-from ..nn.conv import Conv2d, ConvTranspose2d
-from ..nn.linear import Linear
+from .attention import MultiheadAttention
+from .conv import Conv2d, ConvTranspose2d
+from .linear import Linear
 from .receptive_field import ReceptiveFields, attention_inputs, tensors_in
 
-__all__ = ["count_macs", "summary", "trace"]
+__all__ = ["count_macs", "receptive_field", "summary", "trace"]
 
 
 def summary(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=None,
@@ -30,7 +31,7 @@ def summary(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=Non
     """Run one zero batch of `input_size` (C, H, W) through `model` and report every leaf
     layer, or with `depth` every module that many levels down (its MACs those of the layers
     inside it): name, type, output_shape, params, macs, receptive_field (input pixels; see
-    minicnn.utils.receptive_field) and activation_bytes (the bytes of its output).
+    minicnn/nn/receptive_field.py) and activation_bytes (the bytes of its output).
 
     Returns the rows as dicts; prints them as a table, with the totals, unless print_table
     is False. Every module's train/eval mode is restored afterwards."""
@@ -43,6 +44,14 @@ def summary(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=Non
 def count_macs(model, input_size=(3, 224, 224), batch_size=1, dtype=None):
     """Total multiply-accumulates of one forward pass of a (batch_size, *input_size) batch."""
     return trace(model, input_size, batch_size, dtype=dtype, receptive_fields=False)[1]["macs"]
+
+
+def receptive_field(model, input_size=(3, 224, 224), dtype=None):
+    """Receptive field, in input pixels, of the final spatial output of `model` on a
+    (C, H, W) input: an int, or (height, width) where the two differ. See
+    minicnn/nn/receptive_field.py for the method and the convention (not capped at the
+    input size)."""
+    return trace(model, input_size, dtype=dtype)[1]["receptive_field"]
 
 
 def layer_macs(module, args, kwargs, output):

@@ -43,7 +43,8 @@ max(r, input size) per axis: the whole input, or more where the local r already 
 So a squeeze-and-excitation branch makes a network global without changing its local r,
 and a ViT's tokens see the whole image after the first attention.
 
-`receptive_field(model, input_size)` is the receptive field of the final spatial output:
+`receptive_field(model, input_size)` (in minicnn/nn/summary.py, whose traced forward pass
+carries the fields) is the receptive field of the final spatial output:
 the input of the last operation that collapses a grid larger than 1×1 to a single position
 (global pooling, the first Linear on flattened features), or the model's output where no
 operation does (a fully convolutional network). Inputs that are not images (N, C, H, W)
@@ -53,30 +54,21 @@ import math
 from collections import namedtuple
 from fractions import Fraction
 
-from ..autograd import AccumulateGrad
+from ..backprop import AccumulateGrad
 from ..functional.attention import ScaledDotProductAttention
-from ..nn.attention import MultiheadAttention
-from ..nn.conv import Conv2d, ConvTranspose2d, _pair
-from ..nn.linear import Linear
-from ..nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from ..tensor import Tensor
+from .attention import MultiheadAttention
+from .conv import Conv2d, ConvTranspose2d, _pair
+from .linear import Linear
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 
-__all__ = ["receptive_field"]
+__all__ = ["ReceptiveFields"]
 
 Field = namedtuple("Field", "size jump grid whole")
 Field.__doc__ = ("Per axis (h, w): receptive field `size` and `jump` in input pixels, `grid` "
                  "the feature map's spatial size; `whole`: depends on the whole input.")
 
 _ADAPTIVE_POOLS = (AdaptiveAvgPool2d, AdaptiveMaxPool2d)
-
-
-def receptive_field(model, input_size=(3, 224, 224), dtype=None):
-    """Receptive field, in input pixels, of the final spatial output of `model` on a
-    (C, H, W) input: an int, or (height, width) where the two differ. See the module
-    docstring for the method and the convention (not capped at the input size)."""
-    from .summary import trace   # the summary's forward pass carries the fields
-
-    return trace(model, input_size, dtype=dtype)[1]["receptive_field"]
 
 
 def _window(field, kernel, stride, grid):

@@ -11,10 +11,11 @@ import contextlib
 
 import numpy as np
 
-from .. import backend, grad_mode, random
-from ..autograd import Function
-from ..backend import xp_of
-from ..tensor import Tensor
+from . import backend, grad_mode, random
+from .autograd import Function
+from .backend import xp_of
+from .creation import zeros
+from .tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
@@ -152,8 +153,6 @@ def checkpoint(function, *args, use_reentrant=None, preserve_rng_state=True, **k
     if grad_mode.is_grad_enabled() and not any(t.requires_grad for t in tensors):
         # nothing would make apply() record the node; a dummy input that requires grad
         # does, so parameters inside the segment still get gradients
-        from ..creation import zeros
-
         device = tensors[0].device if tensors else None
         tensors = [zeros((), dtype="float32", device=device, requires_grad=True)] + tensors
         n_dummy = 1

@@ -1,0 +1,145 @@
+"""Backpropagation: the pass that walks a recorded graph from an output back to its leaves.
+
+The graph is made of the Function nodes that minicnn/autograd.py records (each holds
+`next_edges`: for every input, the node that produced it and which of its outputs, or
+the AccumulateGrad of a leaf, or None). This module knows nodes and leaves only through
+those attributes, so it sits below Tensor: Tensor.backward calls `run_backward` and hands
+it `as_tensor`, the wrapping that hooks and `.grad` need.
+"""
+import numpy as np
+
+from . import grad_mode
+
+
+def as_ndarray(out):
+    """NumPy reductions return scalars (np.float32 ...); tensors always hold arrays."""
+    return np.asarray(out) if isinstance(out, np.generic) else out
+
+
+class AccumulateGrad:
+    """The graph's sink for a leaf tensor: adds the incoming gradient to `leaf.grad`."""
+
+    __slots__ = ("leaf",)
+
+    def __init__(self, leaf):
+        self.leaf = leaf
+
+
+SECOND_BACKWARD = (
+    "{}: trying to backward through the graph a second time (or to read saved arrays "
+    "after they were freed); call backward(retain_graph=True) the first time if you "
+    "need to go through it again"
+)
+
+
+def _topological_dependencies(root):
+    """For each Function reachable from `root`, how many edges point at it."""
+    deps = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.released:
+            raise RuntimeError(SECOND_BACKWARD.format(node.name))
+        for edge in node.next_edges:
+            if edge is None or type(edge[0]) is AccumulateGrad:
+                continue
+            nxt = edge[0]
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+    return deps
+
+
+def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
+    """leaf.grad += grad; `fresh`: grad is referenced nowhere else and may become leaf.grad."""
+    grad = as_ndarray(grad)                   # a 0-d leaf's gradient may come as a NumPy scalar
+    fresh = fresh and not leaf._hooks and grad.flags.c_contiguous
+    for hook in leaf._hooks or ():
+        result = hook(as_tensor(grad))
+        if result is not None:
+            grad = result.data
+    if grad.shape != leaf.data.shape or grad.dtype != leaf.data.dtype:
+        raise RuntimeError(f"backward: a gradient of shape {grad.shape} and dtype {grad.dtype} "
+                           f"reached a leaf of shape {leaf.data.shape} and dtype "
+                           f"{leaf.data.dtype}")
+    if leaf.grad is None:
+        # else a copy: the same gradient array may reach several leaves (e.g. both inputs of
+        # add), or be an array the graph still holds
+        leaf.grad = as_tensor(grad if fresh else grad.copy())
+    else:
+        leaf.grad.data = as_ndarray(leaf.grad.data + grad)
+
+
+def _output_gradients(node, received, as_tensor):
+    """The gradient for each output of `node`, after tensor hooks and retain_grad."""
+    grads = []
+    for i in range(node.n_outputs):
+        g = received.get(i)
+        if g is not None and node.output_hooks and i in node.output_hooks:
+            for hook in node.output_hooks[i]:
+                result = hook(as_tensor(g))
+                if result is not None:
+                    g = result.data
+        if g is not None and node.retained_outputs and i in node.retained_outputs:
+            target = node.retained_outputs[i]()
+            if target is not None:
+                target.grad = as_tensor(g.copy() if target.grad is None
+                                        else target.grad.data + g)
+        grads.append(g)
+    if node.n_outputs > 1:
+        xp = node.output_xp
+        grads = [g if g is not None else xp.zeros(shape, dtype=dtype)
+                 for g, (shape, dtype) in zip(grads, node.output_meta)]
+    return grads
+
+
+def run_backward(root, gradient, retain_graph, as_tensor):
+    """Propagate `gradient` (an array shaped like `root`) back to every leaf.
+
+    Each node runs once, after every node that feeds it a gradient has run
+    (Kahn's algorithm over the dependency counts); no recursion, so graphs of
+    any depth work. `as_tensor(array)` makes the plain Tensor that a hook receives and
+    that `.grad` holds.
+    """
+    if root.grad_fn is None:
+        _accumulate_leaf(root, gradient, as_tensor)
+        return
+    deps = _topological_dependencies(root.grad_fn)
+    buffers = {root.grad_fn: {root.output_index: gradient}}
+    ready = [root.grad_fn]
+    while ready:
+        node = ready.pop()
+        received = buffers.pop(node, None)
+        if received:
+            grads = _output_gradients(node, received, as_tensor)
+            with grad_mode.no_grad():
+                input_grads = node.backward(node, *grads)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if len(input_grads) != len(node.next_edges):
+                raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
+                                   f"gradients for {len(node.next_edges)} inputs")
+        else:
+            input_grads = (None,) * len(node.next_edges)
+        edges = node.next_edges
+        if not retain_graph:
+            node.release()
+        kept = []                                  # gradients already kept as a leaf's grad
+        for edge, g in zip(edges, input_grads):
+            if edge is None:
+                continue
+            nxt, index = edge
+            if type(nxt) is AccumulateGrad:
+                if g is not None:
+                    fresh = node.fresh_input_grads and not any(g is k for k in kept)
+                    _accumulate_leaf(nxt.leaf, g, as_tensor, fresh)
+                    kept.append(g)
+                continue
+            if g is not None:
+                slot = buffers.setdefault(nxt, {})
+                slot[index] = g if index not in slot else slot[index] + g
+            deps[nxt] -= 1
+            if deps[nxt] == 0:
+                ready.append(nxt)
