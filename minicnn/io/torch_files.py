@@ -15,8 +15,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .errors import FileFormatError
 from .torch_tensors import Storage, build_array
-from .torch_unpickler import TensorRecord, TorchFileError, TorchUnpickler
+from .torch_unpickler import TensorRecord, TorchUnpickler
 
 
 def from_torch(state_dict):
@@ -42,7 +43,7 @@ class _StorageReader:
         if key in self.storages:
             storage = self.storages[key].array
             if (storage.dtype, storage.size) != (storage_type.dtype, numel):
-                raise TorchFileError(f"{self.where}: storage {key!r} is named as {numel} "
+                raise FileFormatError(f"{self.where}: storage {key!r} is named as {numel} "
                                      f"elements of {storage_type.dtype} and as {storage.size} "
                                      f"of {storage.dtype}")
             return self.storages[key]
@@ -50,11 +51,11 @@ class _StorageReader:
         try:
             info = self.archive.getinfo(entry)
         except KeyError:
-            raise TorchFileError(f"{self.where}: storage {key!r} has no zip entry "
+            raise FileFormatError(f"{self.where}: storage {key!r} has no zip entry "
                                  f"{entry!r}") from None
         expected = numel * storage_type.dtype.itemsize
         if info.file_size != expected:
-            raise TorchFileError(f"{self.where}: storage {key!r} holds {info.file_size} bytes, "
+            raise FileFormatError(f"{self.where}: storage {key!r} holds {info.file_size} bytes, "
                                  f"but {numel} elements of {storage_type.dtype} take {expected}")
         array = np.frombuffer(self.archive.read(entry), dtype=storage_type.dtype)
         self.storages[key] = Storage(key, array)
@@ -67,13 +68,13 @@ def _state_dict_records(obj, where):
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
-        raise TorchFileError(f"{where} holds a {type(obj).__name__}, not a state_dict (a dict "
+        raise FileFormatError(f"{where} holds a {type(obj).__name__}, not a state_dict (a dict "
                              f"of tensors)")
     for key, value in obj.items():
         if not isinstance(key, str):
-            raise TorchFileError(f"{where}: state_dict key {key!r} is not a string")
+            raise FileFormatError(f"{where}: state_dict key {key!r} is not a string")
         if not isinstance(value, TensorRecord):
-            raise TorchFileError(f"{where}: {key!r} is a {type(value).__name__}, not a tensor "
+            raise FileFormatError(f"{where}: {key!r} is a {type(value).__name__}, not a tensor "
                                  f"(a state_dict maps names to tensors)")
     return obj
 
@@ -81,11 +82,11 @@ def _state_dict_records(obj, where):
 def _read(archive, where):
     pickles = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "data.pkl"]
     if not pickles:
-        raise TorchFileError(f"{where} has no data.pkl")
+        raise FileFormatError(f"{where} has no data.pkl")
     prefix = pickles[0][: -len("data.pkl")]
     byteorder = f"{prefix}byteorder"
     if byteorder in archive.namelist() and archive.read(byteorder) != b"little":
-        raise TorchFileError(f"{where} is not little-endian, which is not supported")
+        raise FileFormatError(f"{where} is not little-endian, which is not supported")
     data = io.BytesIO(archive.read(pickles[0]))
     obj = TorchUnpickler(data, _StorageReader(archive, prefix, where), where).load()
     records = _state_dict_records(obj, where)
@@ -110,7 +111,7 @@ def load_torch_file(path):
         with archive:
             try:
                 return _read(archive, where)
-            except TorchFileError:
+            except FileFormatError:
                 raise
             except Exception as exc:  # a corrupt file fails wherever it fails: name it once
                 raise ValueError(f"{where} is truncated or corrupt ({type(exc).__name__}: "

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .torch_unpickler import TorchFileError
+from .errors import FileFormatError
 
 _INT64_END = 2 ** 63
 
@@ -31,43 +31,43 @@ def _is_index(value):
 
 def _check_indices(values, what, where):
     if not isinstance(values, (tuple, list)) or not all(_is_index(v) for v in values):
-        raise TorchFileError(f"{where}: {what} {values!r} are not non-negative integers")
+        raise FileFormatError(f"{where}: {what} {values!r} are not non-negative integers")
     return tuple(values)
 
 
 def build_array(record, where):
     """The array `record` (a TensorRecord) describes, as a copy that owns its memory.
-    Raises TorchFileError, prefixed by `where`, for any record that is not inside its
+    Raises FileFormatError, prefixed by `where`, for any record that is not inside its
     storage."""
     storage = record.storage
     if not isinstance(storage, Storage):
-        raise TorchFileError(f"{where}: its storage is a {type(storage).__name__}, not one of "
+        raise FileFormatError(f"{where}: its storage is a {type(storage).__name__}, not one of "
                              f"the file's storages")
     where = f"{where} (storage {storage.key!r})"
     if not _is_index(record.offset):
-        raise TorchFileError(f"{where}: storage offset {record.offset!r} is not a "
+        raise FileFormatError(f"{where}: storage offset {record.offset!r} is not a "
                              f"non-negative integer")
     size = _check_indices(record.size, "sizes", where)
     stride = _check_indices(record.stride, "strides", where)
     if len(size) != len(stride):
-        raise TorchFileError(f"{where}: {len(size)} sizes {size} but {len(stride)} strides "
+        raise FileFormatError(f"{where}: {len(size)} sizes {size} but {len(stride)} strides "
                              f"{stride}")
     dtype = storage.array.dtype
     if 0 in size:
         return np.empty(size, dtype)
     last = record.offset + sum((n - 1) * s for n, s in zip(size, stride))
     if last >= storage.array.size:
-        raise TorchFileError(f"{where}: sizes {size} with strides {stride} from offset "
+        raise FileFormatError(f"{where}: sizes {size} with strides {stride} from offset "
                              f"{record.offset} reach element {last}, but the storage holds "
                              f"{storage.array.size}")
     numel = math.prod(size)
     if numel * dtype.itemsize >= _INT64_END:
-        raise TorchFileError(f"{where}: sizes {size} make {numel} elements, too many to hold")
+        raise FileFormatError(f"{where}: sizes {size} make {numel} elements, too many to hold")
     byte_strides = tuple(s * dtype.itemsize if n > 1 else 0 for n, s in zip(size, stride))
     view = np.lib.stride_tricks.as_strided(storage.array[record.offset:], shape=size,
                                            strides=byte_strides, writeable=False)
     try:
         return np.array(view)
     except MemoryError:
-        raise TorchFileError(f"{where}: sizes {size} make {numel} elements of {dtype}, more "
+        raise FileFormatError(f"{where}: sizes {size} make {numel} elements of {dtype}, more "
                              f"than memory holds") from None

@@ -11,16 +11,14 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .errors import FileFormatError
+
 STORAGE_DTYPES = {
     "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
     "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
     "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
     "ComplexFloatStorage": np.complex64, "ComplexDoubleStorage": np.complex128,
 }
-
-
-class TorchFileError(ValueError):
-    """A PyTorch file that is malformed, crafted or holds something minicnn does not read."""
 
 
 class StorageType:
@@ -75,24 +73,24 @@ class TorchUnpickler(pickle.Unpickler):
         except KeyError:
             pass
         if module == "torch" and name.endswith("Storage"):
-            raise TorchFileError(f"{self.where}: torch.{name} is not supported (minicnn reads "
+            raise FileFormatError(f"{self.where}: torch.{name} is not supported (minicnn reads "
                                  f"tensors of {', '.join(sorted(STORAGE_DTYPES))})")
-        raise TorchFileError(f"{self.where}: refusing to load {module}.{name}: only tensors "
+        raise FileFormatError(f"{self.where}: refusing to load {module}.{name}: only tensors "
                              f"and plain containers are allowed")
 
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
-            raise TorchFileError(f"{self.where}: unexpected persistent id {pid!r}")
+            raise FileFormatError(f"{self.where}: unexpected persistent id {pid!r}")
         _, storage_type, key, location, numel = pid
         if not isinstance(key, str):
-            raise TorchFileError(f"{self.where}: storage key {key!r} is not a string")
+            raise FileFormatError(f"{self.where}: storage key {key!r} is not a string")
         if not isinstance(storage_type, StorageType):
-            raise TorchFileError(f"{self.where}: storage {key!r} has no storage type "
+            raise FileFormatError(f"{self.where}: storage {key!r} has no storage type "
                                  f"({storage_type!r})")
         if not isinstance(location, str):
-            raise TorchFileError(f"{self.where}: storage {key!r} has location {location!r}, "
+            raise FileFormatError(f"{self.where}: storage {key!r} has location {location!r}, "
                                  f"not a device name")
         if type(numel) is not int or numel < 0:
-            raise TorchFileError(f"{self.where}: storage {key!r} has {numel!r} elements, not "
+            raise FileFormatError(f"{self.where}: storage {key!r} has {numel!r} elements, not "
                                  f"a non-negative integer")
         return self.read_storage(storage_type, key, numel)
