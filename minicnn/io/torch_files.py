@@ -106,13 +106,13 @@ def load_torch_file(path):
         try:
             archive = zipfile.ZipFile(file)
         except Exception as exc:
-            raise ValueError(f"{where} is not a PyTorch zip file ({exc}; legacy non-zip .pth "
-                             f"files are not supported)") from None
+            raise FileFormatError(f"{where} is not a PyTorch zip file ({exc}; legacy non-zip "
+                                  f".pth files are not supported)") from None
         with archive:
             try:
                 return _read(archive, where)
             except FileFormatError:
                 raise
             except Exception as exc:  # a corrupt file fails wherever it fails: name it once
-                raise ValueError(f"{where} is truncated or corrupt ({type(exc).__name__}: "
-                                 f"{exc})") from exc
+                raise FileFormatError(f"{where} is truncated or corrupt "
+                                      f"({type(exc).__name__}: {exc})") from exc
