@@ -5,7 +5,8 @@ all: a crafted file could read memory outside the storage. So every record is ch
 first, with exact integers: the offset, sizes and strides are non-negative int64 values
 (bool is not an int), there is one stride per size, and the last element it reaches,
 `offset + Σ (size_i − 1)·stride_i`, lies inside the storage. A tensor with a size of 0
-reads nothing and needs no element. PyTorch's own loader applies the same bounds.
+reads nothing and needs no element, and the stride of a dimension of size 1 is never
+followed. PyTorch's own loader applies the same bounds.
 """
 import math
 

@@ -4,7 +4,7 @@ It resolves only the globals a state_dict file names (the tensor and parameter r
 the typed storage classes, OrderedDict) and refuses every other one before it could run.
 It builds no arrays: each tensor comes out as a `TensorRecord` (storage, offset, size,
 stride, exactly as the file states them), so that the caller checks every record against
-its storage, naming the state_dict key, before it reads a single element.
+its storage, naming the state_dict key, before any array is built.
 """
 import pickle
 from collections import OrderedDict
