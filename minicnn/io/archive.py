@@ -1,10 +1,14 @@
 """`save(obj, path)` / `load(path)`: nested dicts, lists and tuples of arrays, tensors and
 plain scalars in one `.npz` file — never pickle.
 
-Arrays become the archive's members; everything around them (the nesting, key types,
-scalars, strings) is written as JSON into one more member. Writing goes to a temporary
-file in the same folder, is flushed to disk and then renamed over the target, so an
-interrupted save leaves the previous file intact.
+Arrays become the archive's entries; everything around them (the nesting, key types,
+scalars, strings) is written as JSON into one more entry (`archive_tree`). `save` checks
+the whole object before it writes a byte, so a value `load` could not give back is refused
+and an existing file is left as it was. Writing goes to a temporary file in the same
+folder, is flushed to disk and then renamed over the target (`atomic_write`), so an
+interrupted save leaves the previous file intact. `load` reads any file as untrusted: a
+file that is truncated, corrupt or not minicnn's raises ValueError naming the file and the
+problem.
 """
 import json
 import os
@@ -13,63 +17,24 @@ import zipfile
 import numpy as np
 
 from .. import backend
-from ..tensor import Tensor
+from .archive_tree import decode, encode
 from .atomic import atomic_write
+from .errors import FileFormatError
+from .npz_reader import read_npz
 
 FORMAT = "minicnn-archive-1"
 _STRUCTURE = "__minicnn_structure__"
 
 
-def _encode(obj, arrays):
-    """JSON-ready description of `obj`; arrays go into `arrays` and are referenced by name."""
-    if isinstance(obj, Tensor):
-        return {"tensor": _add_array(obj.data, arrays)}
-    if isinstance(obj, np.ndarray) or backend.is_cupy_array(obj):
-        return {"array": _add_array(obj, arrays)}
-    if isinstance(obj, np.generic):
-        return _encode(obj.item(), arrays)
-    if isinstance(obj, dict):
-        items = []
-        for key, value in obj.items():
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"save: dict keys must be str or int, got {key!r}")
-            items.append([key, _encode(value, arrays)])
-        return {"dict": items}
-    if isinstance(obj, (list, tuple)):
-        return {"tuple" if isinstance(obj, tuple) else "list": [_encode(v, arrays) for v in obj]}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return {"value": obj}
-    raise TypeError(f"save: cannot store an object of type {type(obj).__name__} (only dicts, "
-                    f"lists, tuples, tensors, arrays, numbers, strings and None)")
-
-
-def _add_array(array, arrays):
-    name = f"a{len(arrays)}"
-    arrays[name] = np.asarray(backend.to_device(array, "cpu"), order="C")
-    return name
-
-
-def _decode(node, archive, device):
-    (kind, value), = node.items()
-    if kind == "tensor":
-        return Tensor._make(backend.to_device(archive[value], device))
-    if kind == "array":
-        return archive[value]
-    if kind == "dict":
-        return {key: _decode(v, archive, device) for key, v in value}
-    if kind == "list":
-        return [_decode(v, archive, device) for v in value]
-    if kind == "tuple":
-        return tuple(_decode(v, archive, device) for v in value)
-    if kind == "value":
-        return value
-    raise ValueError(f"load: unknown entry kind {kind!r}")
-
-
 def save(obj, path):
-    """Write `obj` to `path` atomically (temporary file, fsync, rename)."""
+    """Write `obj` to `path` atomically (temporary file, fsync, rename). Raises TypeError,
+    naming where in `obj`, for any value `load` could not give back, before writing."""
     arrays = {}
-    structure = json.dumps({"format": FORMAT, "root": _encode(obj, arrays)})
+    try:
+        root = encode(obj, arrays)
+    except RecursionError:
+        raise TypeError("save: the object is nested too deeply to store") from None
+    structure = json.dumps({"format": FORMAT, "root": root})
     arrays[_STRUCTURE] = np.frombuffer(structure.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -78,22 +43,53 @@ def save(obj, path):
         np.savez(f, **arrays)
 
 
+def _read_arrays(file, where):
+    if os.fstat(file.fileno()).st_size == 0:
+        raise FileFormatError(f"{where} is truncated or not a minicnn file (the file is empty)")
+    try:
+        archive = zipfile.ZipFile(file)
+    except Exception as exc:
+        raise FileFormatError(f"{where} is truncated or not a minicnn file (not a zip "
+                              f"archive: {exc})") from None
+    with archive:
+        if f"{_STRUCTURE}.npy" not in archive.namelist():
+            raise FileFormatError(f"{where} is not a minicnn file (no {_STRUCTURE} entry)")
+        try:
+            return read_npz(archive, where)
+        except FileFormatError:
+            raise
+        except Exception as exc:  # a corrupt file fails wherever it fails: name it once
+            raise FileFormatError(f"{where} is truncated or not a minicnn file "
+                                  f"({type(exc).__name__}: {exc})") from exc
+
+
+def _header(structure, where):
+    if structure.dtype != np.uint8 or structure.ndim != 1:
+        raise FileFormatError(f"{where} is corrupt: its {_STRUCTURE} entry is not text")
+    try:
+        header = json.loads(structure.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FileFormatError(f"{where} is corrupt: its structure is not JSON ({exc})") from None
+    if not isinstance(header, dict) or "root" not in header:
+        raise FileFormatError(f"{where} is corrupt: its structure has no root")
+    if header.get("format") != FORMAT:
+        raise FileFormatError(f"{where} has format {header.get('format')!r}, expected "
+                              f"{FORMAT!r}")
+    return header
+
+
 def load(path, map_location=None):
-    """Read what `save` wrote; tensors go to `map_location` (default "cpu")."""
+    """Read what `save` wrote; tensors go to `map_location` (default "cpu"). Raises
+    ValueError for a file that is truncated, corrupt or not minicnn's, and OSError
+    (FileNotFoundError, IsADirectoryError, ...) when the path cannot be opened."""
     path = os.fspath(path)
     device = backend.Device(map_location or "cpu")
+    where = f"load: {path}"
+    with open(path, "rb") as file:
+        arrays = _read_arrays(file, where)
+    header = _header(arrays.pop(_STRUCTURE), where)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if _STRUCTURE not in archive.files:
-                raise ValueError(f"load: {path} is not a minicnn file (no {_STRUCTURE} entry)")
-            header = json.loads(archive[_STRUCTURE].tobytes().decode("utf-8"))
-            if header.get("format") != FORMAT:
-                raise ValueError(f"load: {path} has format {header.get('format')!r}, expected "
-                                 f"{FORMAT!r}")
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError, json.JSONDecodeError, UnicodeDecodeError,
-            KeyError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"load: {path} is truncated or not a minicnn file ({exc})") from None
-    return _decode(header["root"], arrays, device)
+        return decode(header["root"], arrays, device, where)
+    except RecursionError:
+        raise FileFormatError(f"{where} is corrupt: its structure is nested too "
+                              f"deeply") from None

@@ -1,16 +1,23 @@
-"""PyTorch weights without PyTorch: convert a state_dict, or read a `.pth` file through an
-unpickler that rebuilds tensors and plain containers and refuses everything else."""
-import pickle
+"""PyTorch weights without PyTorch: convert a state_dict, or read a `.pth`/`.pt` file.
+
+A file is read as untrusted input. Its data.pkl goes through `TorchUnpickler`, which
+resolves only the globals a state_dict needs; each storage it names must be a zip entry
+of exactly `numel × itemsize` bytes; each tensor is checked against its storage before
+its array is built (`torch_tensors.build_array`). A file that fails any check, or that is
+truncated or corrupt in any other way, raises ValueError naming the file and, where there
+is one, the state_dict key or storage key — never another exception, and never an array
+holding bytes from outside the file's storages.
+"""
+import io
+import os
 import zipfile
 from collections import OrderedDict
 
 import numpy as np
 
-_STORAGE_DTYPES = {
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-    "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
-}
+from .errors import FileFormatError
+from .torch_tensors import Storage, build_array
+from .torch_unpickler import TensorRecord, TorchUnpickler
 
 
 def from_torch(state_dict):
@@ -24,69 +31,88 @@ def from_torch(state_dict):
     return converted
 
 
-def _rebuild_tensor(storage, offset, size, stride, *_):
-    """A tensor's array: `size` elements read from `storage` with `stride` (in elements)."""
-    itemsize = storage.itemsize
-    if not size:
-        return storage[offset].copy()
-    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size),
-                                           strides=tuple(s * itemsize for s in stride))
-    return np.array(view)
+class _StorageReader:
+    """Reads the zip entry `<prefix>data/<key>` of each storage once; later references to
+    the same key (views sharing a storage) must agree on its dtype and element count."""
+
+    def __init__(self, archive, prefix, where):
+        self.archive, self.prefix, self.where = archive, prefix, where
+        self.storages = {}
+
+    def __call__(self, storage_type, key, numel):
+        if key in self.storages:
+            storage = self.storages[key].array
+            if (storage.dtype, storage.size) != (storage_type.dtype, numel):
+                raise FileFormatError(f"{self.where}: storage {key!r} is named as {numel} "
+                                     f"elements of {storage_type.dtype} and as {storage.size} "
+                                     f"of {storage.dtype}")
+            return self.storages[key]
+        entry = f"{self.prefix}data/{key}"
+        try:
+            info = self.archive.getinfo(entry)
+        except KeyError:
+            raise FileFormatError(f"{self.where}: storage {key!r} has no zip entry "
+                                 f"{entry!r}") from None
+        expected = numel * storage_type.dtype.itemsize
+        if info.file_size != expected:
+            raise FileFormatError(f"{self.where}: storage {key!r} holds {info.file_size} bytes, "
+                                 f"but {numel} elements of {storage_type.dtype} take {expected}")
+        array = np.frombuffer(self.archive.read(entry), dtype=storage_type.dtype)
+        self.storages[key] = Storage(key, array)
+        return self.storages[key]
 
 
-def _rebuild_parameter(data, requires_grad, backward_hooks, *_):
-    return data
+def _state_dict_records(obj, where):
+    """The {key: TensorRecord} of an unpickled file: a state_dict, or a checkpoint dict
+    that keeps one under "state_dict"."""
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict):
+        raise FileFormatError(f"{where} holds a {type(obj).__name__}, not a state_dict (a dict "
+                             f"of tensors)")
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise FileFormatError(f"{where}: state_dict key {key!r} is not a string")
+        if not isinstance(value, TensorRecord):
+            raise FileFormatError(f"{where}: {key!r} is a {type(value).__name__}, not a tensor "
+                                 f"(a state_dict maps names to tensors)")
+    return obj
 
 
-class _StorageType:
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Knows exactly the globals a state_dict file names; anything else is an error."""
-
-    def __init__(self, file, archive, prefix):
-        super().__init__(file)
-        self.archive, self.prefix = archive, prefix
-
-    def find_class(self, module, name):
-        if (module, name) == ("collections", "OrderedDict"):
-            return OrderedDict
-        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-            return _rebuild_tensor
-        if (module, name) == ("torch._utils", "_rebuild_parameter"):
-            return _rebuild_parameter
-        if module == "torch" and name in _STORAGE_DTYPES:
-            return _StorageType(_STORAGE_DTYPES[name])
-        raise pickle.UnpicklingError(f"load_torch_file: refusing to load {module}.{name}: only "
-                                     f"tensors and plain containers are allowed")
-
-    def persistent_load(self, pid):
-        kind, storage_type, key, _location, numel = pid
-        if kind != "storage" or not isinstance(storage_type, _StorageType):
-            raise pickle.UnpicklingError(f"load_torch_file: unexpected persistent id {pid!r}")
-        raw = self.archive.read(f"{self.prefix}data/{key}")
-        return np.frombuffer(raw, dtype=storage_type.dtype, count=numel)
+def _read(archive, where):
+    pickles = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "data.pkl"]
+    if not pickles:
+        raise FileFormatError(f"{where} has no data.pkl")
+    prefix = pickles[0][: -len("data.pkl")]
+    byteorder = f"{prefix}byteorder"
+    if byteorder in archive.namelist() and archive.read(byteorder) != b"little":
+        raise FileFormatError(f"{where} is not little-endian, which is not supported")
+    data = io.BytesIO(archive.read(pickles[0]))
+    obj = TorchUnpickler(data, _StorageReader(archive, prefix, where), where).load()
+    records = _state_dict_records(obj, where)
+    return OrderedDict((key, build_array(record, f"{where}: {key!r}"))
+                       for key, record in records.items())
 
 
 def load_torch_file(path):
-    """The state_dict in a `.pth`/`.pt` file (PyTorch's zip format) as {name: array}."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ValueError(f"load_torch_file: {path} is not a PyTorch zip file (legacy "
-                         f"non-zip .pth files are not supported)") from None
-    with archive:
-        names = [n for n in archive.namelist() if n.endswith("data.pkl")]
-        if not names:
-            raise ValueError(f"load_torch_file: {path} has no data.pkl")
-        prefix = names[0][: -len("data.pkl")]
-        byteorder = f"{prefix}byteorder"
-        if byteorder in archive.namelist() and archive.read(byteorder) != b"little":
-            raise ValueError(f"load_torch_file: {path} is big-endian, which is not supported")
-        with archive.open(names[0]) as f:
-            obj = _RestrictedUnpickler(f, archive, prefix).load()
-    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
-        obj = obj["state_dict"]
-    return OrderedDict((k, np.asarray(v)) for k, v in obj.items())
+    """The state_dict in a `.pth`/`.pt` file (PyTorch's zip format) as {name: array}.
+
+    Raises ValueError for a file that is not one, is truncated or corrupt, names anything
+    but tensors and plain containers, or describes a tensor outside its storage; OSError
+    (FileNotFoundError, IsADirectoryError, ...) when the file cannot be opened."""
+    path = os.fspath(path)
+    where = f"load_torch_file: {path}"
+    with open(path, "rb") as file:
+        try:
+            archive = zipfile.ZipFile(file)
+        except Exception as exc:
+            raise FileFormatError(f"{where} is not a PyTorch zip file ({exc}; legacy non-zip "
+                                  f".pth files are not supported)") from None
+        with archive:
+            try:
+                return _read(archive, where)
+            except FileFormatError:
+                raise
+            except Exception as exc:  # a corrupt file fails wherever it fails: name it once
+                raise FileFormatError(f"{where} is truncated or corrupt "
+                                      f"({type(exc).__name__}: {exc})") from exc
