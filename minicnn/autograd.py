@@ -14,10 +14,16 @@ all of it once the node has run, unless `retain_graph=True`.
 
 Gradients are first order: backward works on arrays, so the gradient itself is
 not differentiable (no double backward).
+
+`mc.autograd.detect_anomaly()` / `set_detect_anomaly(True)` (minicnn/anomaly_mode.py)
+make every recorded node keep where it was created and the backward pass reject the
+first gradient that holds NaN, naming the Function and the user's line.
 """
 import numpy as np
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
+                           is_anomaly_enabled, set_detect_anomaly)
 from .backend import device_of, xp_of
 
 
@@ -105,6 +111,8 @@ class Function:
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
         ctx.next_edges = tuple(_edge(t) for t in inputs)
+        if anomaly_mode._enabled:
+            ctx.creation_stack = anomaly_mode.creation_stack()
         if type(out) is tuple:
             ctx.n_outputs = len(out)
             ctx.output_meta = tuple((o.shape, o.dtype) for o in out)
@@ -241,13 +249,20 @@ def run_backward(root, gradient, retain_graph):
         received = buffers.pop(node, None)
         if received:
             grads = _output_gradients(node, received)
-            with grad_mode.no_grad():
-                input_grads = node.backward(node, *grads)
+            try:
+                with grad_mode.no_grad():
+                    input_grads = node.backward(node, *grads)
+            except Exception as error:
+                if anomaly_mode._enabled:
+                    anomaly_mode.add_creation_note(error, node)
+                raise
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if len(input_grads) != len(node.next_edges):
                 raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
                                    f"gradients for {len(node.next_edges)} inputs")
+            if anomaly_mode._enabled and anomaly_mode._check_nan:
+                anomaly_mode.check_gradients(node, input_grads)
         else:
             input_grads = (None,) * len(node.next_edges)
         edges = node.next_edges
