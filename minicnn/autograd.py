@@ -15,8 +15,14 @@ itself, which sits below Tensor, is minicnn/backprop.py.
 
 Gradients are first order: backward works on arrays, so the gradient itself is
 not differentiable (no double backward).
+
+`mc.autograd.detect_anomaly()` / `set_detect_anomaly(True)` (minicnn/anomaly_mode.py)
+make every recorded node keep where it was created and the backward pass reject the
+first gradient that holds NaN, naming the Function and the user's line.
 """
-from . import grad_mode
+from . import anomaly_mode, grad_mode
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
+                           is_anomaly_enabled, set_detect_anomaly)
 from .backend import device_of, xp_of
 from .backprop import SECOND_BACKWARD, AccumulateGrad, as_ndarray
 from .tensor import Tensor
@@ -104,6 +110,8 @@ class Function:
                 return tuple(Tensor._make(o) for o in out)
             return Tensor._make(out)
         ctx.next_edges = tuple(_edge(t) for t in inputs)
+        if anomaly_mode._enabled:
+            ctx.creation_stack = anomaly_mode.creation_stack()
         if type(out) is tuple:
             ctx.n_outputs = len(out)
             ctx.output_meta = tuple((o.shape, o.dtype) for o in out)

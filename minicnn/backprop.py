@@ -8,7 +8,7 @@ it `as_tensor`, the wrapping that hooks and `.grad` need.
 """
 import numpy as np
 
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 
 
 def as_ndarray(out):
@@ -114,13 +114,20 @@ def run_backward(root, gradient, retain_graph, as_tensor):
         received = buffers.pop(node, None)
         if received:
             grads = _output_gradients(node, received, as_tensor)
-            with grad_mode.no_grad():
-                input_grads = node.backward(node, *grads)
+            try:
+                with grad_mode.no_grad():
+                    input_grads = node.backward(node, *grads)
+            except Exception as error:
+                if anomaly_mode._enabled:
+                    anomaly_mode.add_creation_note(error, node)
+                raise
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if len(input_grads) != len(node.next_edges):
                 raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
                                    f"gradients for {len(node.next_edges)} inputs")
+            if anomaly_mode._enabled and anomaly_mode._check_nan:
+                anomaly_mode.check_gradients(node, input_grads)
         else:
             input_grads = (None,) * len(node.next_edges)
         edges = node.next_edges

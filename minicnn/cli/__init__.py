@@ -44,6 +44,12 @@ def parser():
                        help="also checkpoint every N batches")
     train.add_argument("--data-root", help="where datasets are kept (default ~/.cache/minicnn)")
     train.add_argument("--download", action="store_true", help="download missing datasets")
+    train.add_argument("--on-nonfinite", choices=["stop", "skip", "raise"], default="stop",
+                       help="when a loss or gradient is NaN or infinite: stop (default; the "
+                            "last good checkpoint stays), skip the batch, or raise")
+    train.add_argument("--detect-anomaly", action="store_true",
+                       help="name the op and the line that made the first NaN gradient "
+                            "(mc.autograd.detect_anomaly; slower)")
 
     summary = commands.add_parser("summary", help="layers, output shapes, parameters, MACs, "
                                   "receptive fields and activation memory")

@@ -1,9 +1,12 @@
 """`minicnn train MODEL`: train a zoo model on a dataset, report test accuracy, save the run."""
+import contextlib
 import os
 import time
+import warnings
 
 from .. import models, optim
 from .. import random as mc_random
+from ..autograd import detect_anomaly
 from ..data import DataLoader
 from ..io import save
 from ..threads import set_num_threads
@@ -43,9 +46,17 @@ def run(args):
     print(f"training {args.model} on {args.dataset} ({len(train_set)} train / {len(test_set)} "
           f"test images) for {args.epochs} epochs; run folder {out}")
     started = time.perf_counter()
-    history = fit(model, train_loader, optimizer, epochs=args.epochs, val_loader=test_loader,
-                  scheduler=scheduler, scheduler_step="batch", device=args.device,
-                  out_dir=out, checkpoint_every=args.checkpoint_every, resume=args.resume)
+    anomaly = detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()
+    with anomaly, warnings.catch_warnings():
+        # a stop on a non-finite loss ends the command with the same message, once
+        warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
+        history = fit(model, train_loader, optimizer, epochs=args.epochs,
+                      val_loader=test_loader, scheduler=scheduler, scheduler_step="batch",
+                      device=args.device, out_dir=out, checkpoint_every=args.checkpoint_every,
+                      resume=args.resume, on_nonfinite=args.on_nonfinite)
+    if history and "stopped" in history[-1]:
+        stopped = history[-1]["stopped"].removeprefix("fit: ")
+        raise SystemExit(f"minicnn train: {stopped}; no model.npz written")
     scores = evaluate(model, test_loader, device=args.device)
     save(model.state_dict(), os.path.join(out, "model.npz"))
     print(f"trained in {time.perf_counter() - started:.1f} s; checkpoint, history and plot "

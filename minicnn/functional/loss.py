@@ -6,6 +6,7 @@ from ..tensor import Tensor
 from ._common import (broadcast_shape, require_floating, require_tensor, shape_str,
                       unbroadcast, xp)
 from .activation import _sigmoid, log_softmax
+from .arithmetic import where
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -62,7 +63,9 @@ class NLLLoss(Function):
     @staticmethod
     def backward(ctx, g):
         """dlogp[n, target_n] = −w_target·g (÷ Σ w for the mean), 0 elsewhere;
-        dweight[c] = Σ_{n: target_n = c} −logp[n, c]·g (mean: Σ (−logp[n, c] − loss)·g / Σ w)."""
+        dweight[c] = Σ_{n: target_n = c} −logp[n, c]·g (mean: Σ (−logp[n, c] − loss)·g / Σ w).
+        Ignored samples get exactly 0, as in PyTorch, also when every sample is ignored and
+        the mean is 0/0 = NaN: one such batch must not poison the parameters."""
         safe, w, valid, picked = ctx.saved_arrays
         m = xp(g)
         dlogp = dweight = None
@@ -70,11 +73,12 @@ class NLLLoss(Function):
             scale = -w * g  # g broadcasts: a scalar for mean/sum, (N, *) for none
             if ctx.reduction == "mean":
                 scale = scale / ctx.denominator
+            scale = m.where(valid, scale, 0)
             dlogp = m.zeros(ctx.shape, dtype=g.dtype)
             m.put_along_axis(dlogp, safe[:, None], scale[:, None].astype(g.dtype), axis=1)
         if ctx.needs_input_grad[1]:
             dw = -picked if ctx.reduction != "mean" else (-picked - ctx.mean) / ctx.denominator
-            dw = m.broadcast_to(dw * g * valid, safe.shape)
+            dw = m.broadcast_to(m.where(valid, dw * g, 0), safe.shape)
             dweight = m.bincount(safe.ravel(), weights=dw.ravel(), minlength=ctx.shape[1])
             dweight = dweight.astype(g.dtype)
         return dlogp, dweight
@@ -96,13 +100,20 @@ def _class_layout(op, input, target):
     return input, target
 
 
+class TargetOutOfRangeError(ValueError, IndexError):
+    """A class index outside [0, C) that is not ignore_index: a ValueError like every other
+    bad argument, and an IndexError like PyTorch's "Target 5 is out of bounds"."""
+
+
 def _check_labels(op, target, num_classes, ignore_index, input_shape):
     data = target.data
     valid = data[data != ignore_index]
     if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
         bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
-        raise ValueError(f"{op}: target contains class {bad} but input has {num_classes} "
-                         f"classes (input shape {shape_str(input_shape)})")
+        raise TargetOutOfRangeError(
+            f"{op}: target contains class {bad} but input has {num_classes} classes (input "
+            f"shape {shape_str(input_shape)}); class indices must be in [0, {num_classes}) or "
+            f"equal ignore_index ({ignore_index})")
 
 
 def _check_weight(op, weight, num_classes):
@@ -161,20 +172,24 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 
 def _smoothing_term(logp, labels, weight, ignore_index, reduction):
-    """−Σ_c w_c·logp_c per sample (ignored samples 0), reduced like the NLL term."""
+    """−Σ_c w_c·logp_c per sample, reduced like the NLL term. Ignored samples are set to 0
+    (not multiplied by 0), so that they get a zero gradient even when every sample is
+    ignored and the mean divides by 0, as in PyTorch."""
     m = xp(logp.data)
-    valid = Tensor._make((labels != ignore_index).astype(logp.dtype))
+    kept = labels != ignore_index
     weighted = logp if weight is None else logp * weight.reshape((1, -1) + (1,) * (logp.ndim - 2))
-    per_sample = -weighted.sum(dim=1) * valid
+    per_sample = where(Tensor._make(kept), -weighted.sum(dim=1), 0.0)
     if reduction == "none":
         return per_sample
     if reduction == "sum":
         return per_sample.sum()
     if weight is None:
-        return per_sample.sum() / valid.data.sum()
+        return per_sample.sum() / kept.sum(dtype=logp.dtype)
     # Σ_n w[label_n] over the kept samples, as Σ_c w_c·count_c so that weight gets its gradient
-    counts = m.bincount(labels[labels != ignore_index].ravel(), minlength=logp.shape[1])
-    return per_sample.sum() / (weight * Tensor._make(counts.astype(logp.dtype))).sum()
+    # (0 for the classes no sample has, also when the sum is 0)
+    counts = m.bincount(labels[kept].ravel(), minlength=logp.shape[1])
+    weighted_counts = weight * Tensor._make(counts.astype(logp.dtype))
+    return per_sample.sum() / where(Tensor._make(counts > 0), weighted_counts, 0.0).sum()
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):

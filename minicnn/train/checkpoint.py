@@ -3,6 +3,7 @@ import copy
 
 from .. import random as mc_random
 from ..io import load, save
+from .nonfinite import NonFiniteError, nonfinite_entry
 
 _KEYS = ("model", "optimizer", "scheduler", "epoch", "step_in_epoch", "global_step", "rng",
          "epoch_rng", "history")
@@ -18,10 +19,17 @@ def save_checkpoint(path, model, optimizer, scheduler, epoch, step_in_epoch, glo
                     epoch_rng, history, epoch_totals=None):
     """Write model, optimizer and scheduler state, the position in the run, and the random
     states (now, and at the start of this epoch so its batch order can be drawn again).
-    `epoch_totals` (mid-epoch) are the running sums of the epoch's history row."""
+    `epoch_totals` (mid-epoch) are the running sums of the epoch's history row.
+
+    Raises NonFiniteError, and leaves the file at `path` as it was, when a weight, buffer
+    or optimizer state holds NaN or ±inf: the last good checkpoint is kept."""
+    weights = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
+    bad = nonfinite_entry(weights)
+    if bad is not None:
+        raise NonFiniteError(f"save_checkpoint: {bad} holds NaN or inf; {path} is left as "
+                             f"it was", entry=bad)
     save({
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
+        **weights,
         "scheduler": scheduler.state_dict() if scheduler is not None else None,
         "epoch": epoch,
         "step_in_epoch": step_in_epoch,

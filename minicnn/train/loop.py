@@ -1,6 +1,9 @@
-"""`fit`: the training loop, with progress bar, validation, history, checkpoints and resume."""
+"""`fit`: the training loop, with progress bar, validation, history, checkpoints, resume,
+and a policy for non-finite losses and gradients."""
+import math
 import os
 import time
+import warnings
 
 from .. import grad_mode
 from .. import random as mc_random
@@ -9,6 +12,7 @@ from ..nn.utils import clip_grad_norm_
 from .checkpoint import load_checkpoint, loader_generator, save_checkpoint
 from .history import plot_history, write_history
 from .metrics import topk_correct
+from .nonfinite import POLICIES, NonFiniteError, nonfinite_entry
 
 
 class Callback:
@@ -48,6 +52,47 @@ def evaluate(model, loader, loss_fn=cross_entropy, device="cpu", topk=(1, 5)):
     return result
 
 
+def _train_step(model, optimizer, loss_fn, inputs, targets, clip_grad_norm):
+    """Forward, backward and optimizer step on one batch. Returns the outputs, the loss and
+    None; or, with no step taken and no gradient kept, what is not finite: the loss (then
+    there is no backward either) or a parameter's gradient."""
+    outputs = model(inputs)
+    loss = loss_fn(outputs, targets)
+    loss_value = float(loss.item())
+    if not math.isfinite(loss_value):
+        return outputs, loss_value, f"the loss is {loss_value}"
+    optimizer.zero_grad()
+    loss.backward()
+    bad = nonfinite_entry({name: p.grad for name, p in model.named_parameters()
+                           if p.grad is not None})
+    if bad is not None:
+        optimizer.zero_grad()
+        return outputs, loss_value, f"the gradient of {bad} holds NaN or inf"
+    if clip_grad_norm is not None:
+        clip_grad_norm_(model.parameters(), clip_grad_norm)
+    optimizer.step()
+    return outputs, loss_value, None
+
+
+def _checkpoint_description(path, epoch, step_in_epoch):
+    """How a message names a checkpoint written at this position of the run."""
+    if step_in_epoch == 0:
+        return f"{path} (written after epoch {epoch})"
+    return f"{path} (written at epoch {epoch + 1}, step {step_in_epoch})"
+
+
+def _unsaved(error):
+    """The problem of a checkpoint that save_checkpoint refused to write."""
+    return f"{error.entry} holds NaN or inf, so the checkpoint is not written,"
+
+
+def _nonfinite_message(problem, epoch, step, steps_per_epoch, last_checkpoint):
+    """What `fit` says when it stops: what is not finite, where, and what is left on disk."""
+    kept = last_checkpoint or "none written in this run"
+    return (f"fit: {problem} at epoch {epoch + 1}, step {step + 1} of {steps_per_epoch}; "
+            f"training stopped. Last good checkpoint: {kept}")
+
+
 def _progress(total, initial, description, enabled):
     from tqdm.auto import tqdm
 
@@ -57,7 +102,8 @@ def _progress(total, initial, description, enabled):
 
 def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loader=None,
         scheduler=None, device="cpu", callbacks=(), clip_grad_norm=None, out_dir=None,
-        checkpoint_every=None, resume=None, scheduler_step="epoch", progress=True):
+        checkpoint_every=None, resume=None, scheduler_step="epoch", progress=True,
+        on_nonfinite="stop"):
     """Train `model` for `epochs` epochs and return the history (one dict per epoch:
     epoch, train_loss, train_acc, lr (after the epoch's scheduler steps), seconds,
     images_per_s, and with a val_loader val_loss, val_acc, val_top5).
@@ -67,13 +113,22 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
     - out_dir: where history.csv/json, curves.png and checkpoint.npz go;
     - checkpoint_every: also checkpoint every this many batches (default: each epoch end);
     - resume: a checkpoint path; the run continues from it, mid-epoch included, and with
-      the same seed reaches the same weights as a run that was never interrupted.
+      the same seed reaches the same weights as a run that was never interrupted;
+    - on_nonfinite: what a NaN or infinite loss or gradient does, checked before each
+      optimizer step: "stop" (default) ends training with a RuntimeWarning naming the epoch,
+      the step and the last good checkpoint, and a last history row (the epoch so far)
+      whose "stopped" holds that message; "skip" drops the batch (no optimizer or
+      scheduler step) and counts it in each row's "skipped_batches"; "raise" raises
+      NonFiniteError with the message. Weights that are not finite when a checkpoint is
+      due stop (or raise) the same way; a checkpoint is never written with them.
     """
     if scheduler_step not in ("epoch", "batch"):
         raise ValueError(f"fit: scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
+    if on_nonfinite not in POLICIES:
+        raise ValueError(f"fit: on_nonfinite must be one of {POLICIES}, got {on_nonfinite!r}")
     model.to(device)
     history, start_epoch, start_step, global_step = [], 0, 0, 0
-    resume_rng = resume_totals = None
+    resume_rng = resume_totals = last_checkpoint = stopped = None
     if resume is not None:
         state = load_checkpoint(resume, model, optimizer, scheduler)
         history = list(state["history"])
@@ -82,6 +137,7 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
         resume_rng = state["epoch_rng"], state["rng"]
         mc_random.set_rng_state(state["rng"])  # also when no epoch is left to run
         resume_totals = state.get("epoch_totals") if start_step > 0 else None
+        last_checkpoint = f"{resume} (the one this run resumed from)"
     checkpoint_path = os.path.join(out_dir, "checkpoint.npz") if out_dir else None
     steps_per_epoch = len(train_loader)
 
@@ -104,60 +160,85 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
                 next(batches)
         if resuming and first > 0:  # mid-epoch: continue from the state after the last step
             mc_random.set_rng_state(step_state)
-        seen, loss_sum, correct, elapsed = 0, 0.0, 0, 0.0
+        seen, loss_sum, correct, elapsed, skipped = 0, 0.0, 0, 0.0, 0
         if resuming and first > 0 and resume_totals:  # the row covers the whole epoch
             seen, loss_sum, correct = (resume_totals["seen"], resume_totals["loss_sum"],
                                        resume_totals["correct"])
             elapsed = resume_totals.get("seconds", 0.0)
+            skipped = resume_totals.get("skipped", 0)
         started = time.perf_counter() - elapsed
         bar = _progress(steps_per_epoch, first, f"epoch {epoch + 1}/{epochs}", progress)
         for step in range(first, steps_per_epoch):
             inputs, targets = _to(next(batches), device)
-            outputs = model(inputs)
-            loss = loss_fn(outputs, targets)
-            optimizer.zero_grad()
-            loss.backward()
-            if clip_grad_norm is not None:
-                clip_grad_norm_(model.parameters(), clip_grad_norm)
-            optimizer.step()
-            if scheduler is not None and scheduler_step == "batch":
-                scheduler.step()
-            global_step += 1
-            n = len(targets)
-            seen += n
-            loss_sum += float(loss.item()) * n
-            correct += topk_correct(outputs, targets, (1,))[0]
-            rate = seen / max(time.perf_counter() - started, 1e-9)
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
-                            img_s=f"{rate:.0f}")
+            outputs, loss, problem = _train_step(model, optimizer, loss_fn, inputs, targets,
+                                                 clip_grad_norm)
+            if problem is not None and on_nonfinite != "skip":
+                stopped = _nonfinite_message(problem, epoch, step, steps_per_epoch,
+                                             last_checkpoint)
+                break
+            if problem is not None:
+                skipped += 1
+            else:
+                if scheduler is not None and scheduler_step == "batch":
+                    scheduler.step()
+                global_step += 1
+                n = len(targets)
+                seen += n
+                loss_sum += loss * n
+                correct += topk_correct(outputs, targets, (1,))[0]
+                rate = seen / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}",
+                                img_s=f"{rate:.0f}")
             bar.update(1)
             if checkpoint_path and checkpoint_every and (step + 1) % checkpoint_every == 0 \
                     and step + 1 < steps_per_epoch:
                 totals = {"seen": seen, "loss_sum": loss_sum, "correct": correct,
-                          "seconds": time.perf_counter() - started}
-                save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch, step + 1,
-                                global_step, epoch_rng, history, totals)
-            state = {"epoch": epoch, "step": step, "global_step": global_step,
-                     "loss": float(loss.item()), "model": model, "optimizer": optimizer}
-            for callback in callbacks:
-                callback.on_step_end(state)
+                          "seconds": time.perf_counter() - started, "skipped": skipped}
+                try:
+                    save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch,
+                                    step + 1, global_step, epoch_rng, history, totals)
+                except NonFiniteError as error:
+                    stopped = _nonfinite_message(_unsaved(error), epoch, step,
+                                                 steps_per_epoch, last_checkpoint)
+                    break
+                last_checkpoint = _checkpoint_description(checkpoint_path, epoch, step + 1)
+            if problem is None:
+                state = {"epoch": epoch, "step": step, "global_step": global_step,
+                         "loss": loss, "model": model, "optimizer": optimizer}
+                for callback in callbacks:
+                    callback.on_step_end(state)
         bar.close()
-        if scheduler is not None and scheduler_step == "epoch":
+        if stopped is None and scheduler is not None and scheduler_step == "epoch":
             scheduler.step()
         row = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1),
                "train_acc": correct / max(seen, 1),
                "lr": optimizer.param_groups[0]["lr"],
                "seconds": time.perf_counter() - started,
                "images_per_s": seen / max(time.perf_counter() - started, 1e-9)}
-        if val_loader is not None:
+        if on_nonfinite == "skip":
+            row["skipped_batches"] = skipped
+        if stopped is None and val_loader is not None:
             scores = evaluate(model, val_loader, loss_fn, device)
             row.update(val_loss=scores["loss"], val_acc=scores["top1"], val_top5=scores["top5"])
         history.append(row)
-        if checkpoint_path:
+        if stopped is None and checkpoint_path:
             next_rng = loader_generator(train_loader).bit_generator.state
-            save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch + 1, 0,
-                            global_step, next_rng, history)
+            try:
+                save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch + 1, 0,
+                                global_step, next_rng, history)
+                last_checkpoint = _checkpoint_description(checkpoint_path, epoch + 1, 0)
+            except NonFiniteError as error:
+                stopped = _nonfinite_message(_unsaved(error), epoch, steps_per_epoch - 1,
+                                             steps_per_epoch, last_checkpoint)
+        if stopped is not None:
+            row["stopped"] = stopped
+        if checkpoint_path:
             write_history(history, out_dir)
+        if stopped is not None:
+            if on_nonfinite == "raise":
+                raise NonFiniteError(stopped)
+            warnings.warn(stopped, RuntimeWarning, stacklevel=2)
+            break
         for callback in callbacks:
             callback.on_epoch_end({"epoch": epoch, "row": row, "model": model})
         resume_rng = resume_totals = None
