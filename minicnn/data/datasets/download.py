@@ -31,6 +31,16 @@ class ChecksumError(DownloadError):
     """A file arrived, but its MD5 is not the published one."""
 
 
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset's files are not on disk: `folder` is where they were looked for, `files`
+    their names there, so that a program can name the expected paths its own way."""
+
+    def __init__(self, message, folder, files):
+        super().__init__(message)
+        self.folder = Path(folder)
+        self.files = list(files)
+
+
 def default_root():
     """Where datasets are kept when no `root` is given."""
     return Path(os.environ.get(ROOT_ENV) or Path.home() / ".cache" / "minicnn").expanduser()
@@ -127,11 +137,12 @@ def download_file(filename, folder, md5, mirrors, progress=True):
 
 
 def missing_files_error(dataset, folder, files, urls):
-    """The FileNotFoundError for a dataset whose files are not on disk."""
+    """The DatasetNotFoundError (a FileNotFoundError) for a dataset whose files are not on
+    disk."""
     listing = "\n".join(f"  {Path(folder) / name}" for name in files)
     sources = "\n".join(f"  {u}" for u in urls)
-    return FileNotFoundError(
+    return DatasetNotFoundError(
         f"{dataset}: dataset files not found; expected:\n{listing}\n"
         f"Pass download=True to fetch them there, or download them from\n{sources}\n"
         f"into {folder} yourself. (The root folder is the `root` argument, else "
-        f"${ROOT_ENV}, else ~/.cache/minicnn.)")
+        f"${ROOT_ENV}, else ~/.cache/minicnn.)", folder, files)
