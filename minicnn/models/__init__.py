@@ -28,6 +28,7 @@ from .deit import (DeiT, VisionTransformerDistilled, deit_base_distilled_patch16
 from .position_embedding import resize_pos_embed
 from .distillation import hard_distillation_loss, soft_distillation_loss
 from .clip import CLIP, ClipLoss, clip_loss, clip_rn50, clip_vit_b_32
+from .clip_classifier import CLIPImageClassifier
 from .clip_tokenizer import SimpleTokenizer
 from .zero_shot import zero_shot_classifier, zero_shot_logits, zero_shot_probs
 

@@ -19,16 +19,18 @@ GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux
 InceptionOutputs = namedtuple("InceptionOutputs", ["logits", "aux_logits"])
 
 
-def inception_loss(outputs, target, aux_weight=0.3):
+def inception_loss(outputs, target, aux_weight=0.3, label_smoothing=0.0):
     """Cross-entropy of the main logits plus aux_weight × the cross-entropy of each auxiliary
-    output (None entries skipped); a plain logits tensor gives the plain cross-entropy."""
+    output (None entries skipped); a plain logits tensor gives the plain cross-entropy. Each
+    term uses `label_smoothing` (Inception-v3's regulariser)."""
     if not aux_weight >= 0:
         raise ValueError(f"inception_loss: aux_weight must be >= 0, got {aux_weight!r}")
     if not isinstance(outputs, tuple):
-        return F.cross_entropy(outputs, target)
+        return F.cross_entropy(outputs, target, label_smoothing=label_smoothing)
     logits, *auxiliary = outputs
-    loss = F.cross_entropy(logits, target)
+    loss = F.cross_entropy(logits, target, label_smoothing=label_smoothing)
     for aux in auxiliary:
         if aux is not None:
-            loss = loss + aux_weight * F.cross_entropy(aux, target)
+            loss = loss + aux_weight * F.cross_entropy(aux, target,
+                                                       label_smoothing=label_smoothing)
     return loss
