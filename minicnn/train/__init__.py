@@ -1,10 +1,13 @@
-"""Training: `fit` (progress bar, validation, history, checkpoints, resume), `evaluate`,
-top-k accuracy."""
+"""Training: `fit` (progress bar, validation, history, checkpoints, resume, Ctrl-C),
+`evaluate`, top-k accuracy, the confusion matrix and its plot."""
 from .checkpoint import load_checkpoint, save_checkpoint
+from .confusion_plot import plot_confusion
 from .history import plot_history, write_history
+from .interrupt import TrainingInterrupted
 from .loop import Callback, evaluate, fit
-from .metrics import accuracy, topk_correct
+from .metrics import accuracy, confusion_counts, topk_correct
 from .nonfinite import NonFiniteError
 
-__all__ = ["Callback", "NonFiniteError", "accuracy", "evaluate", "fit", "load_checkpoint",
-           "plot_history", "save_checkpoint", "topk_correct", "write_history"]
+__all__ = ["Callback", "NonFiniteError", "TrainingInterrupted", "accuracy", "confusion_counts",
+           "evaluate", "fit", "load_checkpoint", "plot_confusion", "plot_history",
+           "save_checkpoint", "topk_correct", "write_history"]

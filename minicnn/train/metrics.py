@@ -21,3 +21,13 @@ def accuracy(output, target, topk=(1,)):
     """Top-k accuracies (fractions) of logits `output` (N, C) against class indices."""
     n = max(len(target), 1)
     return [c / n for c in topk_correct(output, target, topk)]
+
+
+def confusion_counts(output, target, num_classes):
+    """(num_classes, num_classes) int64 counts: row = true class, column = the class with the
+    largest score in `output` (N, C)."""
+    predicted = np.argmax(backend.to_device(output.detach().data, "cpu"), axis=1)
+    labels = backend.to_device(target.data, "cpu")
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(counts, (labels, predicted), 1)
+    return counts
