@@ -1,59 +1,158 @@
-"""The datasets `minicnn train` knows, with the preprocessing each one gets."""
+"""The datasets `minicnn train` knows, and the preprocessing that fits them to a model.
+
+Every dataset yields images of a base side (32: digits are padded from 28, CIFAR-10 is 32,
+an image folder is resized and centre-cropped to 32) unless a larger side is asked for (the
+model's minimum input or --image-size), then resized to it; grayscale images are repeated
+into three channels for a model that takes three. With augmentation (the dataset's usual
+one), training images shift and flip as written below; test images never do.
+"""
+import difflib
+import itertools
 import os
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from ..data import transforms as T
 from ..data.datasets import CIFAR10, MNIST, FashionMNIST, ImageFolder, MNISTSample
+from ..data.datasets.sample import PACKAGED_FILE
+from .errors import UsageError, dataset_input
 
 NAMES = ("sample", "mnist", "fashion-mnist", "cifar10")
+BASE_SIZE = 32
+FOLDER_HELP = "a folder with train/ and test/ (or val/) sub-folders, one folder per class"
 
 
-def _digits(cls, mean, std, root, download):
-    """28×28 grayscale digits padded to LeNet's 32×32; training images shift by up to
-    2 pixels (random crops of the padded image), which keeps the small sample from being
-    memorised."""
-    norm = [T.ToTensor(), T.Normalize((mean,), (std,))]
-    train_tf = T.Compose([T.Pad(2), T.RandomCrop(32, padding=2)] + norm)
-    test_tf = T.Compose([T.Pad(2)] + norm)
-    kwargs = {} if cls is MNISTSample else {"root": root, "download": download}
-    return cls(train=True, transform=train_tf, **kwargs), cls(train=False, transform=test_tf,
-                                                               **kwargs)
+@dataclass(frozen=True)
+class Source:
+    """A dataset as the command uses it: `name` as typed (or the folder), where its images
+    are, their classes, channels and stored side (None: any), and the normalisation."""
+    name: str
+    kind: str
+    location: str
+    classes: tuple
+    channels: int
+    stored_size: int
+    mean: tuple
+    std: tuple
+
+    def record(self):
+        """The data source as run.json keeps it."""
+        return {"dataset": self.name, "kind": self.kind, "location": self.location,
+                "classes": list(self.classes), "channels": self.channels,
+                "stored_size": self.stored_size, "mean": list(self.mean),
+                "std": list(self.std)}
+
+    @classmethod
+    def from_record(cls, record):
+        """The Source that `record()` described."""
+        return cls(record["dataset"], record["kind"], record["location"],
+                   tuple(record["classes"]), record["channels"], record["stored_size"],
+                   tuple(record["mean"]), tuple(record["std"]))
 
 
-def _cifar10(root, download):
-    norm = T.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
-    train_tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
-                          norm])
-    test_tf = T.Compose([T.ToTensor(), norm])
-    return (CIFAR10(root=root, train=True, transform=train_tf, download=download),
-            CIFAR10(root=root, train=False, transform=test_tf, download=download))
-
-
-def _folder(path, size):
-    """An image folder with train/ and test/ (or val/) sub-folders of class folders."""
+def _folder_split(path):
+    """(train folder, test folder) of an image-folder dataset, or a UsageError."""
     test_dir = next((os.path.join(path, d) for d in ("test", "val")
                      if os.path.isdir(os.path.join(path, d))), None)
     if not os.path.isdir(os.path.join(path, "train")) or test_dir is None:
-        raise FileNotFoundError(f"dataset folder {path} needs train/ and test/ (or val/) "
-                                f"sub-folders, each with one folder per class")
-    norm = T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
-    train_tf = T.Compose([T.RandomResizedCrop(size, scale=(0.5, 1.0)),
-                          T.RandomHorizontalFlip(), T.ToTensor(), norm])
-    test_tf = T.Compose([T.Resize(size), T.CenterCrop(size), T.ToTensor(), norm])
-    return (ImageFolder(os.path.join(path, "train"), transform=train_tf),
-            ImageFolder(test_dir, transform=test_tf))
+        raise UsageError(f"--dataset {path}: the folder needs train/ and test/ (or val/) "
+                         f"sub-folders, each with one folder per class")
+    return os.path.join(path, "train"), test_dir
 
 
-def build(name, root=None, download=False, image_size=32):
-    """(train set, test set, input channels, number of classes) for a dataset name or folder."""
-    if name == "sample":
-        return (*_digits(MNISTSample, 0.1307, 0.3081, root, download), 1, 10)
-    if name == "mnist":
-        return (*_digits(MNIST, 0.1307, 0.3081, root, download), 1, 10)
-    if name == "fashion-mnist":
-        return (*_digits(FashionMNIST, 0.2860, 0.3530, root, download), 1, 10)
-    if name == "cifar10":
-        return (*_cifar10(root, download), 3, 10)
-    if os.path.isdir(name):
-        train, test = _folder(name, image_size)
-        return train, test, 3, len(train.classes)
-    raise ValueError(f"train: unknown dataset {name!r}; use one of {NAMES} or a folder")
+def _unknown(name):
+    close = difflib.get_close_matches(name.lower(), NAMES, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return UsageError(f"--dataset {name}: unknown dataset and no such folder; {hint}use one "
+                      f"of {', '.join(NAMES)}, or {FOLDER_HELP}")
+
+
+def open_dataset(name, root=None, download=False):
+    """(Source, train set, test set) for a dataset name or folder, without transforms."""
+    with dataset_input(name):
+        if name in ("sample", "mnist", "fashion-mnist"):
+            cls, kwargs = {"sample": (MNISTSample, {}),
+                           "mnist": (MNIST, {"root": root, "download": download}),
+                           "fashion-mnist": (FashionMNIST, {"root": root,
+                                                            "download": download})}[name]
+            train, test = cls(train=True, **kwargs), cls(train=False, **kwargs)
+            stats = ((0.2860,), (0.3530,)) if name == "fashion-mnist" else \
+                ((0.1307,), (0.3081,))
+            location = str(PACKAGED_FILE) if name == "sample" else str(train.folder)
+            return Source(name, "digits", location, tuple(train.classes), 1, 28,
+                          *stats), train, test
+        if name == "cifar10":
+            train = CIFAR10(root=root, train=True, download=download)
+            test = CIFAR10(root=root, train=False, download=download)
+            return Source(name, "cifar10", str(train.root), tuple(train.classes), 3, 32,
+                          (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)), train, test
+    if not os.path.isdir(name):
+        raise _unknown(name)
+    train_dir, test_dir = _folder_split(name)
+    try:    # a split without class folders or images is the user's to fix
+        train, test = ImageFolder(train_dir), ImageFolder(test_dir)
+    except FileNotFoundError as error:
+        raise UsageError(f"--dataset {name}: {error}") from None
+    if train.classes != test.classes:
+        raise UsageError(f"--dataset {name}: train/ and {os.path.basename(test_dir)}/ hold "
+                         f"different classes ({train.classes} and {test.classes})")
+    return Source(name, "folder", os.path.abspath(name), tuple(train.classes), 3, None,
+                  (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), train, test
+
+
+def three_channels(x):
+    """A 1×H×W array repeated into 3×H×W."""
+    return np.repeat(x, 3, axis=0)
+
+
+def transform(source, train, augment, size, channels):
+    """The preprocessing of `source`'s images for a model that takes `channels` × size ×
+    size inputs: the dataset's geometry (with its augmentation for training), resize,
+    ToTensor, Normalize and, for a 3-channel model on grayscale data, channel repetition."""
+    augment = augment and train
+    if source.kind == "digits":     # 28×28, padded to 32; augmented by shifts of ≤ 2 pixels
+        steps = [T.Pad(2)] + ([T.RandomCrop(BASE_SIZE, padding=2)] if augment else [])
+    elif source.kind == "cifar10":  # 32×32; augmented by 4-pixel-padded crops and flips
+        steps = [T.RandomCrop(BASE_SIZE, padding=4), T.RandomHorizontalFlip()] \
+            if augment else []
+    elif augment:                   # any size; augmented by random resized crops and flips
+        steps = [T.RandomResizedCrop(size, scale=(0.5, 1.0)), T.RandomHorizontalFlip()]
+    else:
+        steps = [T.Resize(size), T.CenterCrop(size)]
+    if source.kind != "folder" and size != BASE_SIZE:
+        steps.append(T.Resize((size, size)))
+    steps += [T.ToTensor(), T.Normalize(source.mean, source.std)]
+    if channels == 3 and source.channels == 1:
+        steps.append(T.Lambda(three_channels))
+    return T.Compose(steps)
+
+
+def read_image(path, source):
+    """The image file at `path` as the dataset stores its images (grayscale or RGB, at the
+    stored side), ready for `transform`; an unreadable file is a UsageError."""
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if source.channels == 1 else "RGB")
+            if source.stored_size is not None:
+                image = image.resize((source.stored_size, source.stored_size),
+                                     Image.BILINEAR)
+            return np.asarray(image)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise UsageError(f"{path}: not an image that can be read ({error})") from None
+
+
+class FirstBatches:
+    """The first `count` batches of `loader` (all of them when count is None)."""
+
+    def __init__(self, loader, count):
+        self.loader, self.count = loader, count
+
+    def __len__(self):
+        return len(self.loader) if self.count is None else min(self.count, len(self.loader))
+
+    def __iter__(self):
+        return itertools.islice(iter(self.loader), len(self))

@@ -1,65 +1,296 @@
-"""`minicnn train MODEL`: train a zoo model on a dataset, report test accuracy, save the run."""
+"""`minicnn train MODEL` and `minicnn train --resume RUN_DIR`: train a zoo model on a
+dataset in a run folder, report its test accuracy, and continue or extend a run."""
+import argparse
 import contextlib
 import os
+import shlex
+import sys
+import textwrap
 import time
 import warnings
+from functools import partial
 
-from .. import models, optim
+from .. import optim
 from .. import random as mc_random
 from ..autograd import detect_anomaly
 from ..data import DataLoader
-from ..io import save
+from ..functional import cross_entropy
+from ..io import load, save
+from ..models import inception_loss
 from ..threads import set_num_threads
-from ..train import evaluate, fit
-from . import datasets
+from ..train import TrainingInterrupted, evaluate, fit
+from . import datasets, run_folder, train_settings, zoo
+from .arg_types import (float_in, nonnegative_float, nonnegative_int, positive_float,
+                        positive_int)
+from .errors import UsageError, user_input
+from .schedule import KINDS, TrainingSchedule
 
-OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD,
-              "rmsprop": optim.RMSprop}
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+FAMILY = "(default: per model family, see below)"
+INTERRUPTED = 130            # the shell's status for a command ended by SIGINT
 
 
-def _optimizer(name, params, lr):
+def add_parser(commands):
+    """The `train` subcommand."""
+    train = commands.add_parser(
+        "train", help="train a model and report its test accuracy",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.fill(
+            "Train MODEL (see `minicnn models`) on a dataset, in a run folder that "
+                    "holds run.json (every setting), checkpoint.npz, model.npz, history.csv/"
+                    "json and curves.png. The data is fitted to the model (grayscale is "
+                    "repeated into 3 channels, images are resized to the model's minimum "
+                    "input) and the model to the data (its classes).",
+            train_settings.WIDTH),
+        epilog=train_settings.families_help())
+    train.add_argument("model", nargs="?",
+                       help="a model of `minicnn models`, e.g. lenet5 (not with --resume)")
+    data = train.add_argument_group("data")
+    data.add_argument("--dataset", help=f"one of {', '.join(datasets.NAMES)}, or "
+                      f"{datasets.FOLDER_HELP} (default: sample, the bundled MNIST digits)")
+    data.add_argument("--data-root", help="where datasets are kept (default: $MINICNN_DATA, "
+                      "else ~/.cache/minicnn)")
+    data.add_argument("--download", action="store_true",
+                      help="download a dataset that is not on disk")
+    data.add_argument("--image-size", type=positive_int, metavar="N",
+                      help="resize images to N×N (default: 32, or the model's minimum input "
+                           "side when larger)")
+    data.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                      help="the dataset's usual augmentation of training images: shifts for "
+                           "digits, padded crops and flips for CIFAR-10, random resized crops "
+                           "and flips for a folder (default: on)")
+    model = train.add_argument_group("model and optimisation")
+    model.add_argument("--variant", help="the model's variant, for models that have several "
+                       "(lenet5: modern, classic; alexnet, googlenet: torchvision, paper)")
+    model.add_argument("--epochs", type=positive_int, help=f"epochs to train {FAMILY}")
+    model.add_argument("--batch-size", type=positive_int, help=f"images per batch {FAMILY}")
+    model.add_argument("--optimizer", choices=OPTIMIZERS, help=FAMILY)
+    model.add_argument("--lr", type=positive_float, help=f"peak learning rate {FAMILY}")
+    model.add_argument("--momentum", type=float_in(0.0, 1.0),
+                       help=f"SGD's and RMSprop's momentum, Adam's beta1, in [0, 1) {FAMILY}")
+    model.add_argument("--weight-decay", type=nonnegative_float, help=FAMILY)
+    model.add_argument("--scheduler", choices=KINDS,
+                       help=f"the learning-rate schedule, stepped every batch: constant, "
+                            f"x0.1 at 1/2 and 3/4 of the run, cosine to 0, or 1cycle "
+                            f"{FAMILY}")
+    model.add_argument("--warmup-epochs", type=nonnegative_float,
+                       help=f"linear warmup to --lr over this many epochs {FAMILY}")
+    model.add_argument("--label-smoothing", type=float_in(0.0, 1.0), help=FAMILY)
+    model.add_argument("--grad-clip", type=nonnegative_float, metavar="NORM",
+                       help=f"clip the gradients' total 2-norm to NORM; 0: no clipping "
+                            f"{FAMILY}")
+    model.add_argument("--seed", type=nonnegative_int, help="seed of the weights, batches "
+                       "and augmentation (default: 0)")
+    run = train.add_argument_group("run")
+    run.add_argument("--out", help="run folder (default: runs/<timestamp>, unique even for "
+                     "runs started in the same second)")
+    run.add_argument("--resume", metavar="RUN_DIR",
+                     help="continue the run in RUN_DIR from its last checkpoint, in the same "
+                          "folder, with its settings; --epochs may extend it (the learning-"
+                          "rate schedule is then rebuilt for the new total)")
+    run.add_argument("--max-steps", type=positive_int, metavar="N",
+                     help="stop after N training batches and evaluate on at most N test "
+                          "batches: a smoke run (default: no limit)")
+    run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
+                     help="also checkpoint every N batches (default: at each epoch's end)")
+    run.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                     help="(default: %(default)s)")
+    run.add_argument("--threads", type=positive_int, default=1,
+                     help="compute threads (default: %(default)s; on small nets more threads "
+                          "cost more in hand-offs than they save)")
+    run.add_argument("--workers", type=nonnegative_int, default=1,
+                     help="threads that prepare batches in the background (default: "
+                          "%(default)s)")
+    run.add_argument("--on-nonfinite", choices=["stop", "skip", "raise"], default="stop",
+                     help="when a loss or gradient is NaN or infinite: stop (default; the "
+                          "last good checkpoint stays), skip the batch, or raise")
+    run.add_argument("--detect-anomaly", action="store_true",
+                     help="name the op and the line that made the first NaN gradient "
+                          "(mc.autograd.detect_anomaly; slower)")
+    return train
+
+
+def _given(args):
+    """The settings given on the command line (setting -> value)."""
+    return {key: getattr(args, key) for key in train_settings.SETTINGS
+            if getattr(args, key) is not None}
+
+
+def _checkpoint_position(path):
+    """(epochs done, batches done in the next epoch) of the checkpoint at `path`."""
+    with user_input(f"--resume: {path}", (ValueError, OSError)):
+        state = load(path)
+    return state["epoch"], state["step_in_epoch"]
+
+
+def _new_run(args):
+    """(folder, record, checkpoint to resume from, (source, train set, test set)) of a run
+    that starts now."""
+    if args.model is None:
+        raise UsageError("name a model (see `minicnn models`), or --resume RUN_DIR")
+    entry = zoo.lookup(args.model)
+    settings = train_settings.resolve(entry.family, _given(args))
+    variants = entry.variants
+    if settings["variant"] is not None and settings["variant"] not in variants:
+        raise UsageError(f"--variant {settings['variant']}: {entry.name} has "
+                         + (f"the variants {', '.join(variants)}" if variants else
+                            "no variants"))
+    opened = datasets.open_dataset(settings["dataset"], args.data_root, args.download)
+    source = opened[0]
+    if settings["image_size"] is None:
+        settings["image_size"] = entry.default_size(datasets.BASE_SIZE)
+    entry.check_size(settings["image_size"])
+    folder = args.out or run_folder.new_run_folder()
+    if os.path.isfile(os.path.join(folder, run_folder.RUN_FILE)):
+        raise UsageError(f"--out {folder}: the folder holds a run already; continue it with "
+                         f"--resume {folder}, or choose another folder")
+    os.makedirs(folder, exist_ok=True)
+    record = {"model": entry.name, "family": entry.family,
+              "num_classes": len(source.classes),
+              "input_size": [entry.channels_for(source.channels), settings["image_size"],
+                             settings["image_size"]],
+              "settings": settings, "data": source.record(), "created": run_folder.stamp(),
+              "trainings": []}
+    return folder, record, None, opened
+
+
+def _resumed_run(args):
+    """(folder, record, checkpoint to resume from, (source, train set, test set)) of the run
+    in --resume, or None when it has nothing left to do."""
+    folder, record = run_folder.read_run(args.resume, "--resume")
+    if args.model is not None and args.model != record["model"]:
+        raise UsageError(f"--resume {args.resume}: the run trains {record['model']}, not "
+                         f"{args.model} (leave the model out)")
+    changed = [train_settings.SETTINGS[k] for k in _given(args) if k != "epochs"]
+    changed += ["--out"] if args.out else []
+    if changed:
+        raise UsageError(f"{changed[0]} cannot be given with --resume: the run keeps the "
+                         f"settings of {os.path.join(folder, run_folder.RUN_FILE)} (--epochs "
+                         f"may extend it)")
+    settings = record["settings"]
+    epochs = args.epochs or settings["epochs"]
+    checkpoint = os.path.join(folder, run_folder.CHECKPOINT)
+    if not os.path.isfile(checkpoint):
+        checkpoint = None            # stopped before its first checkpoint: start it again
+    else:
+        done, step = _checkpoint_position(checkpoint)
+        if epochs < done or (epochs == done and step > 0):
+            raise UsageError(f"--epochs {epochs}: the run in {folder} has trained {done} "
+                             f"epochs already")
+        if epochs == done:
+            print(f"{folder} already finished: {done} of {epochs} epochs trained; nothing to "
+                  f"do (--epochs N with N > {done} trains it longer)")
+            return None
+    if epochs != settings["epochs"]:
+        print(f"extending the run from {settings['epochs']} to {epochs} epochs; the "
+              f"learning-rate schedule is rebuilt for {epochs} epochs")
+    record["settings"] = dict(settings, epochs=epochs)
+    data = record["data"]
+    opened = datasets.open_dataset(data["location"] if data["kind"] == "folder" else
+                                   data["dataset"], args.data_root, args.download)
+    if list(opened[0].classes) != data["classes"]:
+        raise UsageError(f"--resume {args.resume}: the dataset's classes are no longer the "
+                         f"run's ({', '.join(data['classes'])})")
+    return folder, record, checkpoint, opened
+
+
+def _optimizer(settings, params):
+    name, lr = settings["optimizer"], settings["lr"]
+    momentum, decay = settings["momentum"], settings["weight_decay"]
     if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
-    return OPTIMIZERS[name](params, lr=lr)
+        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=decay,
+                         nesterov=momentum > 0)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=decay)
+    adam = optim.Adam if name == "adam" else optim.AdamW
+    return adam(params, lr=lr, betas=(momentum, 0.999), weight_decay=decay)
+
+
+def _loss(entry, settings):
+    """Cross-entropy with the run's label smoothing; with the auxiliary classifiers' terms
+    for the models that have them."""
+    smoothing = settings["label_smoothing"]
+    if entry.rule.output == "aux":
+        return partial(inception_loss, label_smoothing=smoothing)
+    return partial(cross_entropy, label_smoothing=smoothing)
+
+
+def _settings_line(settings):
+    keys = ("optimizer", "lr", "momentum", "weight_decay", "scheduler", "warmup_epochs",
+            "label_smoothing", "grad_clip", "batch_size", "augment", "seed", "image_size")
+    words = []
+    for key in keys:
+        flag, value = train_settings.SETTINGS[key], settings[key]
+        words.append(flag if value is True else f"--no-{flag[2:]}" if value is False
+                     else f"{flag} {value:g}" if isinstance(value, float) else
+                     f"{flag} {value}")
+    return "settings: " + " ".join(words)
+
+
+def _loaders(source, train_set, test_set, record, args):
+    settings, (channels, size, _) = record["settings"], record["input_size"]
+    train_set.transform = datasets.transform(source, True, settings["augment"], size,
+                                             channels)
+    test_set.transform = datasets.transform(source, False, False, size, channels)
+    batch = settings["batch_size"]
+    train_loader = DataLoader(train_set, batch_size=batch, shuffle=True,
+                              seed=settings["seed"], num_workers=args.workers, drop_last=True)
+    if len(train_loader) == 0:
+        raise UsageError(f"--batch-size {batch}: more than the {len(train_set)} training "
+                         f"images")
+    # a smoke run evaluates on a few batches: drawn at random, as a test split may be sorted
+    test_loader = DataLoader(test_set, batch_size=batch, num_workers=args.workers,
+                             shuffle=args.max_steps is not None, seed=settings["seed"])
+    return train_loader, datasets.FirstBatches(test_loader, args.max_steps)
 
 
 def run(args):
-    constructor = getattr(models, args.model, None)
-    if constructor is None or not callable(constructor):
-        raise SystemExit(f"minicnn train: unknown model {args.model!r}; the models are: "
-                         f"{', '.join(models.__all__)}")
+    plan = _resumed_run(args) if args.resume else _new_run(args)
+    if plan is None:
+        return 0
+    folder, record, checkpoint, (source, train_set, test_set) = plan
+    settings, entry = record["settings"], zoo.lookup(record["model"])
+    channels, size, _ = record["input_size"]
     set_num_threads(args.threads)
-    mc_random.manual_seed(args.seed)
-    try:
-        train_set, test_set, channels, classes = datasets.build(args.dataset, args.data_root,
-                                                                args.download)
-    except (ValueError, FileNotFoundError) as error:
-        raise SystemExit(f"minicnn train: {str(error).removeprefix('train: ')}") from None
-    model = constructor(num_classes=classes, in_channels=channels)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
-                              seed=args.seed, num_workers=args.workers, drop_last=True)
-    test_loader = DataLoader(test_set, batch_size=256, num_workers=args.workers)
-    optimizer = _optimizer(args.optimizer, model.parameters(), args.lr)
-    scheduler = optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
-                                              steps_per_epoch=len(train_loader))
-    out = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
-    print(f"training {args.model} on {args.dataset} ({len(train_set)} train / {len(test_set)} "
-          f"test images) for {args.epochs} epochs; run folder {out}")
+    mc_random.manual_seed(settings["seed"])
+    model = entry.build(record["num_classes"], channels, size, settings["variant"])
+    train_loader, test_loader = _loaders(source, train_set, test_set, record, args)
+    optimizer = _optimizer(settings, model.parameters())
+    steps = len(train_loader)
+    scheduler = TrainingSchedule(optimizer, settings["scheduler"], settings["epochs"] * steps,
+                                 round(settings["warmup_epochs"] * steps))
+    record["trainings"].append({"started": run_folder.stamp(), "epochs": settings["epochs"],
+                                "max_steps": args.max_steps, "device": args.device})
+    run_folder.write_run(folder, record)
+    verb = "resuming" if checkpoint else "training"
+    print(f"{verb} {entry.name} on {settings['dataset']} ({len(train_set)} train / "
+          f"{len(test_set)} test images) for {settings['epochs']} epochs; "
+          f"{channels}×{size}×{size} inputs; run folder {folder}")
+    print(_settings_line(settings))
     started = time.perf_counter()
     anomaly = detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()
-    with anomaly, warnings.catch_warnings():
-        # a stop on a non-finite loss ends the command with the same message, once
-        warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
-        history = fit(model, train_loader, optimizer, epochs=args.epochs,
-                      val_loader=test_loader, scheduler=scheduler, scheduler_step="batch",
-                      device=args.device, out_dir=out, checkpoint_every=args.checkpoint_every,
-                      resume=args.resume, on_nonfinite=args.on_nonfinite)
+    try:
+        with anomaly, warnings.catch_warnings():
+            # a stop on a non-finite loss ends the command with the same message, once
+            warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
+            history = fit(model, train_loader, optimizer, loss_fn=_loss(entry, settings),
+                          epochs=settings["epochs"], val_loader=test_loader,
+                          scheduler=scheduler, scheduler_step="batch", device=args.device,
+                          clip_grad_norm=settings["grad_clip"] or None, out_dir=folder,
+                          checkpoint_every=args.checkpoint_every, resume=checkpoint,
+                          on_nonfinite=args.on_nonfinite, max_steps=args.max_steps)
+    except TrainingInterrupted as stop:
+        print(f"minicnn train: {str(stop).removeprefix('fit: ')}\nresume with: minicnn "
+              f"train --resume {shlex.quote(folder)}", file=sys.stderr)
+        return INTERRUPTED
     if history and "stopped" in history[-1]:
         stopped = history[-1]["stopped"].removeprefix("fit: ")
         raise SystemExit(f"minicnn train: {stopped}; no model.npz written")
     scores = evaluate(model, test_loader, device=args.device)
-    save(model.state_dict(), os.path.join(out, "model.npz"))
+    save(model.state_dict(), os.path.join(folder, run_folder.WEIGHTS))
     print(f"trained in {time.perf_counter() - started:.1f} s; checkpoint, history and plot "
-          f"in {out}")
-    print(f"test accuracy: {scores['top1']:.4f}")
-    return 0 if history or args.resume else 1
+          f"in {folder}")
+    if args.max_steps is not None:
+        print(f"evaluated on the first {len(test_loader)} test batches (--max-steps)")
+    print(f"test accuracy: {scores['top1']:.4f} (top-5: {scores['top5']:.4f})")
+    return 0

@@ -49,20 +49,52 @@ def test_resnet18_at_a_small_input_and_by_depth(capsys):
 def test_in_channels_only_where_the_constructor_takes_them(capsys):
     _, rows, _ = _table(capsys, "lenet5", "--input", "3,32,32")
     assert rows["features.0"][6] == "456"                           # 3·25·6 + 6
-    with pytest.raises(ValueError, match="input has 1 channels but weight expects 3"):
-        main(["summary", "resnet18", "--input", "1,64,64"])    # resnet18() takes no in_channels
+    capsys.readouterr()
+    assert main(["summary", "resnet18", "--input", "1,64,64"]) == 2   # no in_channels argument
+    assert capsys.readouterr().err == ("minicnn summary: error: --input 1,64,64: resnet18 takes "
+                                       "3 channels\n")
 
 
 @pytest.mark.parametrize("name, message", [
-    ("resnet9000", "unknown model 'resnet9000'; close names: resnet50"),
-    ("Resnet18", "unknown model 'Resnet18'; close names: resnet18"),
-    ("lenet", "unknown model 'lenet'; close names: lenet5"),     # a module, not a model
-    ("_inspect", "unknown model '_inspect'"),
-    ("zzzzzzzz", "unknown model 'zzzzzzzz'; see minicnn.models"),
-    ("inception_loss", "'inception_loss' is not a model constructor (it needs arguments)"),
-    ("ResNet", "'ResNet' is not a model constructor (it needs arguments)"),
+    ("resnet9000", "unknown model 'resnet9000'; did you mean resnet50, resnet101 or "
+                   "seresnet50?"),
+    ("resnt18", "unknown model 'resnt18'; did you mean resnet18"),
+    ("lenet", "unknown model 'lenet'; did you mean lenet5"),      # a module, not a model
+    ("_inspect", "unknown model '_inspect'; `minicnn models` lists"),
+    ("zzzzzzzz", "unknown model 'zzzzzzzz'; `minicnn models` lists the 47 models"),
+    ("inception_loss", "unknown model 'inception_loss'"),         # needs arguments
+    ("ResNet", "unknown model 'ResNet'"),                         # a class that needs arguments
 ])
 def test_unknown_names_are_clear_errors(name, message, capsys):
-    with pytest.raises(SystemExit, match=re.escape(message)):
-        main(["summary", name])
-    assert capsys.readouterr().out == ""
+    assert main(["summary", name]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"minicnn summary: error: {message}")
+    assert err.count("\n") == 1
+
+
+def test_model_names_are_case_insensitive(capsys):
+    header, rows, totals = _table(capsys, "LeNet5")
+    assert totals[0] == "total parameters: 61,706  (trainable 61,706)"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["vit_b_16", "--input", "3,40,40"], "--input 3,40,40: vit_b_16 takes sides that are a "
+                                         "multiple of 16, at least 16"),
+    (["vit_b_16", "--input", "3,32,48"], "--input 3,32,48: vit_b_16 takes square inputs"),
+    (["alexnet", "--input", "3,32,32"], "--input 3,32,32: max_pool2d: output size (0, 0)"),
+    (["lenet5", "--input", "1,32"], "argument --input: expected C,H,W as three positive"),
+    (["lenet5", "--input", "0,32,32"], "argument --input: expected C,H,W as three positive"),
+])
+def test_bad_input_sizes_are_one_line(argv, message, capsys):
+    try:
+        status = main(["summary", *argv])
+    except SystemExit as error:                   # argparse's own refusals exit at once
+        status = error.code
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"minicnn summary: error: {message}") and err.count("\n") == 1
+
+
+def test_vit_at_a_small_input_is_built_for_it(capsys):
+    _, rows, _ = _table(capsys, "vit_b_16", "--input", "3,32,32", "--depth", "1")
+    assert rows["conv_proj"][2:6] == ["(1,", "768,", "2,", "2)"]

@@ -1,0 +1,41 @@
+"""`minicnn summary MODEL`: layers, output shapes, parameters, MACs, receptive fields and
+activation memory of a zoo model, at its native input size or at --input."""
+from ..nn.summary import summary
+from . import zoo
+from .arg_types import input_size, positive_int
+from .errors import UsageError, user_input
+
+
+def add_parser(commands):
+    """The `summary` subcommand."""
+    parser = commands.add_parser("summary", help="layers, output shapes, parameters, MACs, "
+                                 "receptive fields and activation memory")
+    parser.add_argument("model", help="a model of `minicnn models`, e.g. resnet18")
+    parser.add_argument("--input", type=input_size, default=None, metavar="C,H,W",
+                        help="input size (default: the model's native size)")
+    parser.add_argument("--depth", type=positive_int, default=None,
+                        help="report the modules this many levels down instead of every layer")
+    return parser
+
+
+def run(args):
+    entry = zoo.lookup(args.model)
+    channels = size = None
+    if args.input is not None:
+        channels, height, width = args.input
+        if entry.rule.size_arg:
+            if height != width:
+                raise UsageError(f"--input {channels},{height},{width}: {entry.name} takes "
+                                 f"square inputs")
+            entry.check_size(height, f"--input {channels},{height},{width}")
+            size = height
+        if not entry.rule.channels_arg and channels != 3:
+            raise UsageError(f"--input {channels},{height},{width}: {entry.name} takes 3 "
+                             f"channels")
+    model = entry.construct(channels, size)
+    if args.input is None:
+        summary(model, getattr(model, "input_size", (3, 224, 224)), depth=args.depth)
+        return 0
+    with user_input(f"--input {','.join(map(str, args.input))}"):  # too small, or the wrong size
+        summary(model, args.input, depth=args.depth)
+    return 0
