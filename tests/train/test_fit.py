@@ -11,30 +11,10 @@ import minicnn as mc
 from minicnn import nn, optim
 from minicnn.data import DataLoader, TensorDataset
 from minicnn.train import Callback, evaluate, fit, plot_history, write_history
+from train_helpers import BATCH, N, blobs, loaders, mlp
 
 TRAIN_KEYS = {"epoch", "train_loss", "train_acc", "lr", "seconds", "images_per_s"}
 VAL_KEYS = {"val_loss", "val_acc", "val_top5"}
-N, BATCH = 96, 16                               # 6 batches per epoch
-
-
-def blobs(n=N, seed=0):
-    """Three well separated Gaussian blobs in 2-D: (inputs, labels) tensors."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 3
-    centers = np.array([[3.0, 0.0], [-3.0, 2.0], [0.0, -3.0]])
-    x = centers[labels] + 0.5 * rng.standard_normal((n, 2))
-    return mc.tensor(x.astype(np.float32)), mc.tensor(labels.astype(np.int64))
-
-
-def loaders(seed=0, shuffle=True):
-    train = DataLoader(TensorDataset(*blobs()), batch_size=BATCH, shuffle=shuffle, seed=seed)
-    val = DataLoader(TensorDataset(*blobs(48, seed=1)), batch_size=BATCH)
-    return train, val
-
-
-def mlp(seed=0, dropout=0.0):
-    mc.manual_seed(seed)
-    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 3))
 
 
 class Recorder(Callback):
