@@ -138,7 +138,7 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
       slices): the epoch it ends in gets a history row and a validation for the batches
       run, and a mid-epoch checkpoint, so resume goes on from there;
     - progress: a live progress bar while stdout is a terminal, and a line per epoch
-      (`epoch 3/10  loss …  acc …  val_acc …  (12.3 s)`); False shows nothing;
+      (`epoch 3/10  loss …  acc …  val_acc …  (… s)`); False shows nothing;
     - on_nonfinite: what a NaN or infinite loss or gradient does, checked before each
       optimizer step: "stop" (default) ends training with a RuntimeWarning naming the epoch,
       the step and the last good checkpoint, and a last history row (the epoch so far)

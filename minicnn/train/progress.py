@@ -16,7 +16,8 @@ def progress_bar(total, initial, description, enabled, stream=None):
 
 
 def epoch_line(row, epochs):
-    """`epoch 3/10  loss 0.1234  acc 0.9612  val_acc 0.9750  (12.3 s)` for a history row."""
+    """`epoch 3/10  loss 0.1234  acc 0.9612  val_acc 0.9750  (S.S s)` for a history row, S.S
+    its seconds."""
     parts = [f"epoch {row['epoch']}/{epochs}", f"loss {row['train_loss']:.4f}",
              f"acc {row['train_acc']:.4f}"]
     if "val_acc" in row:

@@ -1,7 +1,5 @@
 """`minicnn summary MODEL [--input C,H,W] [--depth D]`: the table for zoo models, the native
 input size by default, in_channels only where the constructor takes it, clear errors."""
-import re
-
 import pytest
 
 import minicnn as mc

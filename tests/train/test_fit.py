@@ -11,7 +11,7 @@ import minicnn as mc
 from minicnn import nn, optim
 from minicnn.data import DataLoader, TensorDataset
 from minicnn.train import Callback, evaluate, fit, plot_history, write_history
-from train_helpers import BATCH, N, blobs, loaders, mlp
+from train_helpers import BATCH, N, loaders, mlp
 
 TRAIN_KEYS = {"epoch", "train_loss", "train_acc", "lr", "seconds", "images_per_s"}
 VAL_KEYS = {"val_loss", "val_acc", "val_top5"}
