@@ -10,7 +10,7 @@ import time
 import warnings
 from functools import partial
 
-from .. import optim
+from .. import cuda, optim
 from .. import random as mc_random
 from ..autograd import detect_anomaly
 from ..data import DataLoader
@@ -245,6 +245,9 @@ def _loaders(source, train_set, test_set, record, args):
 
 
 def run(args):
+    if args.device == "cuda" and not cuda.is_available():
+        raise UsageError("--device cuda: no CUDA GPU is available to minicnn (it needs one and "
+                         "CuPy: pip install 'minicnn[gpu]'; `minicnn info` shows the CUDA state)")
     plan = _resumed_run(args) if args.resume else _new_run(args)
     if plan is None:
         return 0

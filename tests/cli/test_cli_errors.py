@@ -67,6 +67,15 @@ def test_bad_arguments(argv, message, capsys, tmp_path, monkeypatch):
     assert not (tmp_path / "runs").exists()
 
 
+def test_cuda_without_a_gpu(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("minicnn.cuda.is_available", lambda: False)
+    assert _status(["train", "lenet5", "--device", "cuda"]) == 2
+    assert capsys.readouterr().err.startswith("minicnn train: error: --device cuda: no CUDA GPU "
+                                              "is available")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_missing_dataset_names_download_and_the_expected_path(capsys, tmp_path):
     assert _status(["train", "lenet5", "--dataset", "fashion-mnist", "--data-root",
                     tmp_path]) == 2
