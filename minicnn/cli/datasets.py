@@ -102,6 +102,11 @@ def open_dataset(name, root=None, download=False):
                   (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), train, test
 
 
+def run_dataset(record):
+    """The --dataset value that opens a run's data again (a folder by its absolute path)."""
+    return record["location"] if record["kind"] == "folder" else record["dataset"]
+
+
 def three_channels(x):
     """A 1×H×W array repeated into 3×H×W."""
     return np.repeat(x, 3, axis=0)

@@ -39,8 +39,9 @@ def _slug(name):
 def run(args):
     saved = load_run(args.run_dir)
     data = saved.record["data"]
-    name = args.dataset or (data["location"] if data["kind"] == "folder" else data["dataset"])
-    source, _, test_set = datasets.open_dataset(name, args.data_root, args.download)
+    name = args.dataset or datasets.run_dataset(data)
+    source, _, test_set = datasets.open_dataset(name, args.data_root or data["root"],
+                                                args.download)
     if list(source.classes) != data["classes"]:
         raise UsageError(f"--dataset {name}: its classes ({', '.join(source.classes)}) are "
                          f"not the run's ({', '.join(data['classes'])})")

@@ -140,17 +140,20 @@ def _new_run(args):
     if settings["image_size"] is None:
         settings["image_size"] = entry.default_size(datasets.BASE_SIZE)
     entry.check_size(settings["image_size"])
+    if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out}: a file, not a folder")
+    if args.out and os.path.isfile(os.path.join(args.out, run_folder.RUN_FILE)):
+        raise UsageError(f"--out {args.out}: the folder holds a run already; continue it with "
+                         f"--resume {args.out}, or choose another folder")
     folder = args.out or run_folder.new_run_folder()
-    if os.path.isfile(os.path.join(folder, run_folder.RUN_FILE)):
-        raise UsageError(f"--out {folder}: the folder holds a run already; continue it with "
-                         f"--resume {folder}, or choose another folder")
     os.makedirs(folder, exist_ok=True)
+    data_root = os.path.abspath(args.data_root) if args.data_root else None
     record = {"model": entry.name, "family": entry.family,
               "num_classes": len(source.classes),
               "input_size": [entry.channels_for(source.channels), settings["image_size"],
                              settings["image_size"]],
-              "settings": settings, "data": source.record(), "created": run_folder.stamp(),
-              "trainings": []}
+              "settings": settings, "data": dict(source.record(), root=data_root),
+              "created": run_folder.stamp(), "trainings": []}
     return folder, record, None, opened
 
 
@@ -182,12 +185,13 @@ def _resumed_run(args):
                   f"do (--epochs N with N > {done} trains it longer)")
             return None
     if epochs != settings["epochs"]:
-        print(f"extending the run from {settings['epochs']} to {epochs} epochs; the "
+        verb = "extending" if epochs > settings["epochs"] else "shortening"
+        print(f"{verb} the run from {settings['epochs']} to {epochs} epochs; the "
               f"learning-rate schedule is rebuilt for {epochs} epochs")
     record["settings"] = dict(settings, epochs=epochs)
     data = record["data"]
-    opened = datasets.open_dataset(data["location"] if data["kind"] == "folder" else
-                                   data["dataset"], args.data_root, args.download)
+    opened = datasets.open_dataset(datasets.run_dataset(data), args.data_root or data["root"],
+                                   args.download)
     if list(opened[0].classes) != data["classes"]:
         raise UsageError(f"--resume {args.resume}: the dataset's classes are no longer the "
                          f"run's ({', '.join(data['classes'])})")

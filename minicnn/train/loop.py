@@ -87,7 +87,8 @@ def _train_step(model, optimizer, loss_fn, inputs, targets, clip_grad_norm):
 def _checkpoint_description(path, epoch, step_in_epoch):
     """How a message names a checkpoint written at this position of the run."""
     if step_in_epoch == 0:
-        return f"{path} (written after epoch {epoch})"
+        return f"{path} (written after epoch {epoch})" if epoch else \
+            f"{path} (written before the first batch)"
     return f"{path} (written at epoch {epoch + 1}, step {step_in_epoch})"
 
 
@@ -259,7 +260,10 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
                         callback.on_step_end(state)
             bar.close()
             partial = stopped is None and done < steps_per_epoch
-            if partial and done > first and checkpoint_path:  # resume goes on from here
+            # resume goes on from here; a checkpoint at this very position may exist already
+            # (the one resumed from, or the last epoch's)
+            written = done == first and last_checkpoint is not None
+            if partial and checkpoint_path and not written:
                 try:
                     save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch, done,
                                     global_step, epoch_rng, history, totals())
