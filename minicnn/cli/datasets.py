@@ -136,18 +136,28 @@ def transform(source, train, augment, size, channels):
 
 def read_image(path, source):
     """The image file at `path` as the dataset stores its images (grayscale or RGB, at the
-    stored side), ready for `transform`; an unreadable file is a UsageError."""
+    stored side), ready for `transform`; an unreadable file is a UsageError. Digits are
+    light on dark, as in MNIST: a digit image with a light border (dark ink on paper) is
+    inverted."""
     try:
         with Image.open(path) as image:
             image = image.convert("L" if source.channels == 1 else "RGB")
             if source.stored_size is not None:
                 image = image.resize((source.stored_size, source.stored_size),
                                      Image.BILINEAR)
-            return np.asarray(image)
+            pixels = np.asarray(image)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except (UnidentifiedImageError, OSError) as error:
         raise UsageError(f"{path}: not an image that can be read ({error})") from None
+    if source.kind == "digits" and _border_mean(pixels) > 127:
+        pixels = 255 - pixels
+    return pixels
+
+
+def _border_mean(pixels):
+    """The mean of the outermost rows and columns of an H×W image."""
+    return float(np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]).mean())
 
 
 class FirstBatches:

@@ -24,8 +24,9 @@ def _fake_run(folder, model="lenet5"):
     (folder / "run.json").write_text(json.dumps({
         "model": model, "num_classes": 10, "input_size": [1, 32, 32],
         "settings": {"epochs": 2, "variant": None},
-        "data": {"dataset": "sample", "kind": "digits", "location": "x", "classes": list("0123456789"),
-                 "channels": 1, "stored_size": 28, "mean": [0.5], "std": [0.5]}}))
+        "data": {"dataset": "sample", "kind": "digits", "location": "x", "root": None,
+                 "classes": list("0123456789"), "channels": 1, "stored_size": 28,
+                 "mean": [0.5], "std": [0.5]}}))
     return folder
 
 

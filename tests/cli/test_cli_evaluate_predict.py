@@ -53,7 +53,7 @@ def test_predict_prints_the_top5_classes_of_each_image(run, tmp_path):
     run, _ = run
     digits = MNISTSample(train=False)
     paths = []
-    for index in (3, 905):                     # a 0 and a 9 from the test split
+    for index in (3, 905):                     # a 0 and a 9 from the test split, dark on light
         path = tmp_path / f"digit{digits.targets[index]}.png"
         Image.fromarray(255 - digits.data[index]).convert("RGB").resize((56, 56)).save(path)
         paths.append(path)
@@ -61,11 +61,12 @@ def test_predict_prints_the_top5_classes_of_each_image(run, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     assert len(lines) == 12 and lines[0] == str(paths[0]) and lines[6] == str(paths[1])
-    for block in (lines[1:6], lines[7:12]):
+    for block, digit in ((lines[1:6], "0 - zero"), (lines[7:12], "9 - nine")):
         rows = [re.match(r"^  (\d\.\d{4})  (\d - \w+)$", line).groups() for line in block]
         probabilities = [float(p) for p, _ in rows]
         assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1
         assert len({label for _, label in rows}) == 5
+        assert rows[0][1] == digit               # dark ink on a light ground is inverted
 
 
 def test_predict_refuses_what_is_not_an_image(run, tmp_path):
