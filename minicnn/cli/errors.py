@@ -31,8 +31,9 @@ def user_input(what, errors=(ValueError, FileNotFoundError)):
 
 @contextlib.contextmanager
 def dataset_input(name, download_flag="--download", root_flag="--data-root"):
-    """Within the block, a dataset whose files are missing or cannot be fetched becomes a
-    UsageError that names the expected path and the flags that help."""
+    """Within the block, a dataset whose files are missing, cannot be fetched or are not
+    what their reader reads (a ValueError naming the file) becomes a UsageError; a missing
+    one names the expected paths and the flags that help."""
     try:
         yield
     except DatasetNotFoundError as error:
@@ -42,3 +43,5 @@ def dataset_input(name, download_flag="--download", root_flag="--data-root"):
     except DownloadError as error:
         raise UsageError(f"dataset {name!r} could not be downloaded: {one_line(error)}") \
             from None
+    except ValueError as error:
+        raise UsageError(f"dataset {name!r}: {one_line(error)}") from None

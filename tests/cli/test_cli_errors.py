@@ -88,6 +88,16 @@ def test_a_missing_dataset_names_download_and_the_expected_path(capsys, tmp_path
     assert f"expected {tmp_path / 'cifar-10-python.tar.gz'}; pass --download" in err
 
 
+def test_a_corrupt_dataset_file(capsys, tmp_path):
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (tmp_path / "MNIST").mkdir(exist_ok=True)
+        (tmp_path / "MNIST" / name).write_bytes(b"<html>not found</html>")
+    assert _status(["train", "lenet5", "--dataset", "mnist", "--data-root", tmp_path]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minicnn train: error: dataset 'mnist': ")
+    assert "not an IDX file" in err and err.count("\n") == 1
+
+
 def test_runs_that_are_not_there(capsys, tmp_path):
     fake = _fake_run(tmp_path / "fake")
     cases = [
