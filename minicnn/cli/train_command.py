@@ -18,7 +18,7 @@ from ..functional import cross_entropy
 from ..io import load, save
 from ..models import inception_loss
 from ..threads import set_num_threads
-from ..train import TrainingInterrupted, evaluate, fit
+from ..train import TrainingInterrupted, fit
 from . import datasets, run_folder, train_settings, zoo
 from .arg_types import (float_in, nonnegative_float, nonnegative_int, positive_float,
                         positive_int)
@@ -293,11 +293,12 @@ def run(args):
     if history and "stopped" in history[-1]:
         stopped = history[-1]["stopped"].removeprefix("fit: ")
         raise SystemExit(f"minicnn train: {stopped}; no model.npz written")
-    scores = evaluate(model, test_loader, device=args.device)
+    last = history[-1]              # its validation is of the weights fit ended with
     save(model.state_dict(), os.path.join(folder, run_folder.WEIGHTS))
     print(f"trained in {time.perf_counter() - started:.1f} s; checkpoint, history and plot "
           f"in {folder}")
-    if args.max_steps is not None:
-        print(f"evaluated on the first {len(test_loader)} test batches (--max-steps)")
-    print(f"test accuracy: {scores['top1']:.4f} (top-5: {scores['top5']:.4f})")
+    if len(test_loader) < len(test_loader.loader):
+        print(f"tested on {len(test_loader)} of the {len(test_loader.loader)} test batches, "
+              f"drawn at random (--max-steps)")
+    print(f"test accuracy: {last['val_acc']:.4f} (top-5: {last['val_top5']:.4f})")
     return 0

@@ -38,7 +38,7 @@ def test_a_smoke_run_prints_one_line_per_epoch_and_no_redraws(smoke):
                         f"epochs; 1×32×32 inputs; run folder runs/{folder.name}")
     assert lines[1].startswith("settings: --optimizer adam --lr 0.003 --momentum 0.9")
     assert EPOCH.match(lines[2]).groups() == ("1", "12")
-    assert lines[-2] == "evaluated on the first 3 test batches (--max-steps)"
+    assert lines[-2] == "tested on 3 of the 16 test batches, drawn at random (--max-steps)"
     assert ACCURACY.match(lines[-1])
     assert "\r" not in proc.stdout + proc.stderr and proc.stderr == ""
 
