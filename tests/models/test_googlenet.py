@@ -107,6 +107,13 @@ def test_inception_loss_weights_the_auxiliary_outputs():
     got = float(inception_loss((logits, aux2, None), target, aux_weight=1.0).item())
     assert got == pytest.approx(ce[0] + ce[1], rel=1e-6)
     assert float(inception_loss(logits, target).item()) == pytest.approx(ce[0], rel=1e-6)
+    smooth = [float(nn.functional.cross_entropy(t, target, label_smoothing=0.1).item())
+              for t in (logits, aux2, aux1)]
+    got = float(inception_loss(GoogLeNetOutputs(logits, aux2, aux1), target,
+                               label_smoothing=0.1).item())
+    assert got == pytest.approx(smooth[0] + 0.3 * (smooth[1] + smooth[2]), rel=1e-6)
+    assert float(inception_loss(logits, target, label_smoothing=0.1).item()) == \
+        pytest.approx(smooth[0], rel=1e-6)
 
 
 def test_inception_loss_gradient_reaches_the_auxiliary_classifier(small_model):
