@@ -24,6 +24,7 @@ def run(args):
         size = f"{entry.native_channels}×{rule.native}×{rule.native}"
         smallest = "only" if rule.fixed else \
             f"trains from {rule.minimum}×{rule.minimum}" + \
+            "".join(f", {variant}: {side}×{side}" for variant, side in rule.variant_minimum) + \
             (f", sides a multiple of {rule.multiple}" if rule.multiple > 1 else "")
         print(entry.signature)
         print(f"    {entry.description}")

@@ -138,8 +138,8 @@ def _new_run(args):
     opened = datasets.open_dataset(settings["dataset"], args.data_root, args.download)
     source = opened[0]
     if settings["image_size"] is None:
-        settings["image_size"] = entry.default_size(datasets.BASE_SIZE)
-    entry.check_size(settings["image_size"])
+        settings["image_size"] = entry.default_size(datasets.BASE_SIZE, settings["variant"])
+    entry.check_size(settings["image_size"], variant=settings["variant"])
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out}: a file, not a folder")
     if args.out and os.path.isfile(os.path.join(args.out, run_folder.RUN_FILE)):

@@ -6,7 +6,8 @@ live in train_settings.py), its native input side, its minimum side, whether sid
 multiple of a patch size, which constructor arguments set the input side and channels, and
 what its training-mode output is. The minimum is 32 (the data's own side) for a model that
 trains at 32; for the others it is the smallest side at which a training and an evaluation
-forward pass work (measured: at one pixel less they do not). The outputs:
+forward pass work (measured: at one pixel less they do not), per variant where a variant's
+differs (AlexNet's paper variant). The outputs:
 
 - "logits": a (N, classes) tensor;
 - "aux": named tuples with auxiliary logits in training (GoogLeNet, Inception-v3), trained
@@ -41,11 +42,12 @@ class Rule:
     output: str = "logits"
     fixed: bool = False           # takes its native side only
     aux_side: int = None          # below this side the auxiliary classifier is left out
+    variant_minimum: tuple = ()   # (variant, minimum side) where a variant's differs
 
 
 RULES = (
     Rule(r"lenet5", "lenet", 32, 32, channels_arg="in_channels", fixed=True),
-    Rule(r"alexnet", "plain", 224, 63),
+    Rule(r"alexnet", "plain", 224, 63, variant_minimum=(("paper", 67),)),
     Rule(r"zfnet", "plain", 224, 47),
     Rule(r"nin", "plain", 224, 39),
     Rule(r"vgg\d+(_lrn|_c)?", "plain", 224, 32),
@@ -107,24 +109,30 @@ class ZooModel:
         """The input channels it is built for, given the data's."""
         return data_channels if self.rule.channels_arg else 3
 
-    def check_size(self, size, given=None):
-        """A UsageError unless the model takes size × size inputs; `given` is how the message
-        names the value (default: --image-size SIZE)."""
+    def minimum(self, variant=None):
+        """The smallest side it trains from, for `variant` (None: the default one)."""
+        return dict(self.rule.variant_minimum).get(variant, self.rule.minimum)
+
+    def check_size(self, size, given=None, variant=None):
+        """A UsageError unless the model (of `variant`) takes size × size inputs; `given` is
+        how the message names the value (default: --image-size SIZE)."""
         rule, given = self.rule, given or f"--image-size {size}"
         if rule.fixed and size != rule.native:
             raise UsageError(f"{given}: {self.name} takes {rule.native}×{rule.native} inputs "
                              f"only")
-        if size < rule.minimum or size % rule.multiple:
+        minimum = self.minimum(variant)
+        if size < minimum or size % rule.multiple:
             multiple = f"a multiple of {rule.multiple}, " if rule.multiple > 1 else ""
-            raise UsageError(f"{given}: {self.name} takes sides that are {multiple}at least "
-                             f"{rule.minimum}")
+            name = f"{self.name} ({variant})" if variant else self.name
+            raise UsageError(f"{given}: {name} takes sides that are {multiple}at least "
+                             f"{minimum}")
 
-    def default_size(self, data_size):
+    def default_size(self, data_size, variant=None):
         """The side the data is resized to when none is asked for: the data's own, or the
         model's minimum when that is larger, rounded up to the patch multiple."""
         if self.rule.fixed:
             return self.rule.native
-        size = max(data_size, self.rule.minimum)
+        size = max(data_size, self.minimum(variant))
         return -(-size // self.rule.multiple) * self.rule.multiple
 
     def construct(self, channels=None, size=None, **kwargs):

@@ -35,7 +35,7 @@ def test_models_lists_each_with_parameters_input_and_description():
         "alexnet(num_classes=1000, dropout=0.5, variant='torchvision')",
         "    AlexNet: torchvision's (\"torchvision\", 224×224 input) or the 2012 paper's "
         "(\"paper\", 227×227 input, two groups, LRN).",
-        "    input 3×224×224 (trains from 63×63); family plain"]
+        "    input 3×224×224 (trains from 63×63, paper: 67×67); family plain"]
     assert blocks["lenet5"][2] == "    input 1×32×32 (only); family lenet"
     assert blocks["vit_b_16"][2] == ("    input 3×224×224 (trains from 16×16, sides a multiple "
                                      "of 16); family transformer")
@@ -57,6 +57,14 @@ def test_models_filter_and_version():
 ])
 def test_default_size_is_the_data_side_or_the_model_minimum(name, data_size, expected):
     assert zoo.lookup(name).default_size(data_size) == expected
+
+
+def test_a_variant_may_need_a_larger_side():
+    entry = zoo.lookup("alexnet")
+    assert entry.default_size(32, "paper") == 67 and entry.default_size(32) == 63
+    with pytest.raises(UsageError, match=r"^--image-size 64: alexnet \(paper\) takes sides "
+                                         r"that are at least 67$"):
+        entry.check_size(64, variant="paper")
 
 
 @pytest.mark.parametrize("name, size, message", [
