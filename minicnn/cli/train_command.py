@@ -145,8 +145,9 @@ def _new_run(args):
     if args.out and os.path.isfile(os.path.join(args.out, run_folder.RUN_FILE)):
         raise UsageError(f"--out {args.out}: the folder holds a run already; continue it with "
                          f"--resume {args.out}, or choose another folder")
-    folder = args.out or run_folder.new_run_folder()
-    os.makedirs(folder, exist_ok=True)
+    with user_input(f"--out {args.out or 'runs'}", (OSError,)):   # a folder it cannot make
+        folder = args.out or run_folder.new_run_folder()
+        os.makedirs(folder, exist_ok=True)
     data_root = os.path.abspath(args.data_root) if args.data_root else None
     record = {"model": entry.name, "family": entry.family,
               "num_classes": len(source.classes),
