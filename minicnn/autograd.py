@@ -12,6 +12,12 @@ instance of the Function is the `ctx`: forward stores on it what backward needs
 (`ctx.save_for_backward(...)` or plain attributes) and the backward pass drops
 all of it once the node has run, unless `retain_graph=True`.
 
+An op run with the parameter `inplace=True` (F.relu(x, inplace=True) ...) writes its
+result into its first input's array and returns that tensor, with PyTorch's rules:
+the input's version is bumped and, when the graph records, its grad_fn becomes the
+new node. Every node records the versions of the inputs and outputs whose arrays it
+saves, and backward refuses to run it once one of them was modified in place.
+
 Gradients are first order: backward works on arrays, so the gradient itself is
 not differentiable (no double backward).
 """
@@ -19,6 +25,8 @@ import numpy as np
 
 from . import grad_mode
 from .backend import device_of, xp_of
+from .version_counter import (bump_version, check_saved_versions, record_saved_versions,
+                              share_if_aliased)
 
 
 class Function:
@@ -26,7 +34,7 @@ class Function:
 
     __slots__ = ("needs_input_grad", "next_edges", "saved", "output_hooks", "retained_outputs",
                  "non_differentiable", "n_outputs", "output_meta", "output_xp", "released",
-                 "__dict__", "__weakref__")
+                 "saved_versions", "__dict__", "__weakref__")
 
     # True where backward returns input gradients that nothing else references: arrays it
     # allocated, one per input. A leaf's first gradient is then kept as it is, not copied
@@ -35,6 +43,7 @@ class Function:
 
     def __init__(self):
         self.saved = ()
+        self.saved_versions = ()
         self.output_hooks = None
         self.retained_outputs = None
         self.non_differentiable = ()
@@ -67,6 +76,7 @@ class Function:
     def release(self):
         """Drop everything forward saved (arrays, attributes)."""
         self.saved = ()
+        self.saved_versions = ()
         self.__dict__.clear()
         self.released = True
 
@@ -90,32 +100,77 @@ class Function:
             arrays.append(data)
             record = record or t.requires_grad
         record = record and grad_mode._enabled
+        inplace = params.get("inplace", False)
+        if inplace:
+            _check_inplace_target(cls, inputs[0], record)
         ctx = cls()
         if record:
             ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         else:
             ctx.needs_input_grad = (False,) * len(inputs)
         out = cls.forward(ctx, *arrays, **params)
+        if inplace:
+            return _finish_inplace(ctx, inputs, out, record)
         if type(out) is tuple:
             out = tuple(_as_ndarray(o) for o in out)
         else:
             out = _as_ndarray(out)
         if not record:
             if type(out) is tuple:
-                return tuple(Tensor._make(o) for o in out)
-            return Tensor._make(out)
+                outs = tuple(Tensor._make(o) for o in out)
+            else:
+                outs = (Tensor._make(out),)
+            share_if_aliased(outs, inputs, False)
+            return outs if type(out) is tuple else outs[0]
         ctx.next_edges = tuple(_edge(t) for t in inputs)
         if type(out) is tuple:
             ctx.n_outputs = len(out)
             ctx.output_meta = tuple((o.shape, o.dtype) for o in out)
             ctx.output_xp = xp_of(out[0])
             nd = ctx.non_differentiable
-            return tuple(Tensor._make(o) if id(o) in nd else Tensor._make(o, ctx, i)
+            outs = tuple(Tensor._make(o) if id(o) in nd else Tensor._make(o, ctx, i)
                          for i, o in enumerate(out))
-        if out.dtype.kind != "f":
-            return Tensor._make(out)
+        elif out.dtype.kind != "f":
+            outs = (Tensor._make(out),)
+        else:
+            ctx.n_outputs = 1
+            outs = (Tensor._make(out, ctx, 0),)
+        share_if_aliased(outs, inputs, True)
+        if ctx.saved:
+            record_saved_versions(ctx, inputs, outs)
+        return outs if type(out) is tuple else outs[0]
+
+
+def _check_inplace_target(cls, target, record):
+    """PyTorch's rules for an op that writes into `target`: never a leaf that requires grad
+    while grad mode is on; never, in the graph, memory that a recorded view shares (the
+    view and its base would disagree on how their values were computed)."""
+    op = cls.__name__.lower() + "_"
+    if target.requires_grad and target.grad_fn is None and grad_mode._enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           f"in-place operation.")
+    counter = target._version_counter
+    if record and counter is not None and counter.graph_view:
+        raise RuntimeError(f"{op}: the tensor of shape {tuple(target.shape)} shares its memory "
+                           f"with a view recorded in the graph; an in-place operation on it is "
+                           f"not supported, use the out-of-place form (inplace=False)")
+
+
+def _finish_inplace(ctx, inputs, out, record):
+    """After forward wrote into the first input's array (`out`): bump that tensor's version
+    and, in the graph, make it the node's output (its grad_fn becomes the node)."""
+    target = inputs[0]
+    if out is not target.data:
+        raise RuntimeError(f"{ctx.name}.forward(inplace=True) returned a new array instead "
+                           f"of writing into its input")
+    bump_version(target)
+    if record:
+        ctx.next_edges = tuple(_edge(t) for t in inputs)
         ctx.n_outputs = 1
-        return Tensor._make(out, ctx, 0)
+        target.grad_fn, target.output_index, target.requires_grad = ctx, 0, True
+        if ctx.saved:
+            record_saved_versions(ctx, (None,) + tuple(inputs[1:]), (target,))
+    return target
 
 
 def _as_ndarray(out):
@@ -240,6 +295,8 @@ def run_backward(root, gradient, retain_graph):
         node = ready.pop()
         received = buffers.pop(node, None)
         if received:
+            if node.saved_versions:
+                check_saved_versions(node)
             grads = _output_gradients(node, received)
             with grad_mode.no_grad():
                 input_grads = node.backward(node, *grads)
