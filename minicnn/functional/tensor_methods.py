@@ -50,6 +50,7 @@ _METHODS = {
     "gt": comparison.gt, "ge": comparison.ge, "equal": comparison.equal,
     "allclose": comparison.allclose, "isfinite": comparison.isfinite,
     "relu": activation.relu, "sigmoid": activation.sigmoid, "tanh": activation.tanh,
+    "relu_": activation.relu_, "sigmoid_": activation.sigmoid_, "tanh_": activation.tanh_,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
 }
 
