@@ -45,30 +45,35 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # as PyTorch
+        ctx.shapes = a.shape, b.shape
         return a * b
 
     @staticmethod
     def backward(ctx, g):
         """da = g·b, db = g·a."""
         a, b = ctx.saved_arrays
-        da = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
-        db = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        da = unbroadcast(g * b, sa) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(g * a, sb) if ctx.needs_input_grad[1] else None
         return da, db
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # as PyTorch
+        ctx.shapes = a.shape, b.shape
         return a / b
 
     @staticmethod
     def backward(ctx, g):
         """da = g / b, db = −g·a / b²."""
         a, b = ctx.saved_arrays
-        da = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        db = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        da = unbroadcast(g / b, sa) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(-g * a / (b * b), sb) if ctx.needs_input_grad[1] else None
         return da, db
 
 

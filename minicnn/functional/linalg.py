@@ -60,7 +60,9 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)  # as PyTorch
+        ctx.x_shape = x.shape
         out = x.reshape(-1, x.shape[-1]) @ weight.T                    # (rows, out)
         if bias is not None:
             out += bias
@@ -71,7 +73,7 @@ class Linear(Function):
         """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
         x, weight = ctx.saved_arrays
         g2 = g.reshape(-1, g.shape[-1])                                # (rows, out)
-        dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
+        dx = (g2 @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
         dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db

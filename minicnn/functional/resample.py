@@ -232,7 +232,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                          f"got {input.ndim}-D input of shape {shape_str(input.shape)}")
     if not training or p == 0:
         return input
-    if p == 1:
+    if p == 1 and not inplace:
         return input * 0
     mask_shape = tuple(input.shape[:-2]) + (1, 1)
-    return Dropout.apply(input, mask=dropout_mask(input, p, mask_shape))
+    return Dropout.apply(input, mask=dropout_mask(input, p, mask_shape), inplace=bool(inplace))

@@ -132,7 +132,25 @@ def reshape(input, *shape):
     return Reshape.apply(input, shape=shape)
 
 
-view = reshape
+def view(input, *shape):
+    """`input`'s elements under a new shape, always sharing its memory (and version
+    counter), as torch.Tensor.view: where the strides allow no such view (a dimension of
+    the new shape would span two separate blocks of memory), RuntimeError pointing to
+    reshape, which copies then."""
+    out = reshape(input, *shape)
+    a = input.data
+    if out.numel() and not a.flags.c_contiguous and not xp(a).may_share_memory(out.data, a):
+        raise RuntimeError(f"view: shape {_sizes(shape)} for a tensor of shape "
+                           f"{shape_str(input.shape)} and strides {_strides(a)}: view "
+                           f"size is not compatible with input tensor's size and stride (at "
+                           f"least one dimension spans across two contiguous subspaces). Use "
+                           f".reshape(...) instead.")
+    return out
+
+
+def _strides(array):
+    """Strides in elements, as PyTorch reports them."""
+    return tuple(s // array.itemsize for s in array.strides)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
