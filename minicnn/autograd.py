@@ -89,7 +89,7 @@ class Function:
                 _raise_device_mismatch(cls, inputs)
             arrays.append(data)
             record = record or t.requires_grad
-        record = record and grad_mode._enabled
+        record = record and grad_mode.state.enabled
         ctx = cls()
         if record:
             ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
