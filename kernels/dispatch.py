@@ -44,12 +44,15 @@ def active_form(array):
 
 
 def get(name, array):
-    """The kernel `name` in the form chosen for `array`."""
+    """The kernel `name` in the form chosen for `array` (a cpu kernel that launches parallel
+    regions comes behind a lock where Numba's threading layer needs one)."""
     form = active_form(array)
     key = (form, name)
     kernel = _cache.get(key)
     if kernel is None:
         module = importlib.import_module(f"{__package__}.{form}")
         kernel = getattr(module, name)
+        if form == "cpu":
+            kernel = importlib.import_module(f"{__package__}.cpu.launch_guard").guarded(kernel)
         _cache[key] = kernel
     return kernel
