@@ -36,38 +36,31 @@ def is_inference_mode_enabled():
 
 
 class _ModeBlock:
-    """A block that sets this thread's mode on entry and restores it on exit; called on a
-    function, it returns the function run inside a fresh copy of the block."""
+    """A block that sets this thread's grad mode to `enabled` on entry and restores, on
+    exit, the mode its entry found; called on a function, it returns the function run
+    inside a fresh copy of the block."""
 
-    bare_decorator = True                                # @no_grad without parentheses
+    enabled = True
 
-    def __new__(cls, *args):
+    def __new__(cls, func=None):
         block = super().__new__(cls)
-        if cls.bare_decorator and len(args) == 1 and callable(args[0]):
-            block.__init__()
-            return block(args[0])
-        return block
-
-    def __init__(self, *args):
-        if args:
-            raise TypeError(f"{type(self).__name__}: takes no argument other than a function "
-                            f"to decorate, got {args[0]!r}")
-        self._saved = []
-
-    def _switch(self):
-        """Set this thread's mode to what the block asks for."""
-        raise NotImplementedError
+        if func is None:
+            return block
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}: takes no argument other than a function to "
+                            f"decorate, got {func!r}")
+        return block(func)                               # @no_grad without parentheses
 
     def _copy(self):
         return type(self)()
 
     def __enter__(self):
-        self._saved.append((state.enabled, state.inference))
-        self._switch()
+        self._saved = state.enabled
+        state.enabled = self.enabled
         return self
 
     def __exit__(self, *exc):
-        state.enabled, state.inference = self._saved.pop()
+        state.enabled = self._saved
         return False
 
     def __call__(self, func):
@@ -86,15 +79,13 @@ class _ModeBlock:
 class no_grad(_ModeBlock):
     """Context manager and decorator: operations inside record no graph (in this thread)."""
 
-    def _switch(self):
-        state.enabled = False
+    enabled = False
 
 
 class enable_grad(_ModeBlock):
     """Context manager and decorator: turn recording back on inside a `no_grad` block."""
 
-    def _switch(self):
-        state.enabled = True
+    enabled = True
 
 
 class inference_mode(_ModeBlock):
@@ -103,15 +94,26 @@ class inference_mode(_ModeBlock):
     inference mode off and recording on, as in PyTorch. minicnn has no separate kind of
     inference tensor: what is computed inside is an ordinary tensor without a graph."""
 
-    def __init__(self, mode=True):
-        super().__init__()
-        self.mode = bool(mode)
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool) or not callable(mode):
+            return object.__new__(cls)
+        return cls()(mode)                               # @inference_mode without parentheses
 
-    def _switch(self):
-        state.enabled, state.inference = not self.mode, self.mode
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self.enabled = not self.mode
 
     def _copy(self):
         return inference_mode(self.mode)
+
+    def __enter__(self):
+        self._saved = state.enabled, state.inference
+        state.enabled, state.inference = self.enabled, self.mode
+        return self
+
+    def __exit__(self, *exc):
+        state.enabled, state.inference = self._saved
+        return False
 
 
 class set_grad_enabled(_ModeBlock):
@@ -119,22 +121,22 @@ class set_grad_enabled(_ModeBlock):
     call, or as a context manager (restores the previous mode on exit) or a decorator
     (the mode applies inside the decorated function only), as in PyTorch."""
 
-    bare_decorator = False
+    def __new__(cls, mode):
+        return object.__new__(cls)
 
     def __init__(self, mode):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled: mode must be a bool, got "
                             f"{type(mode).__name__} {mode!r}")
-        super().__init__()
-        self.mode = mode
+        self.enabled = mode
         self._previous = state.enabled
         state.enabled = mode
 
     def _copy(self):
-        return set_grad_enabled(self.mode)
+        return set_grad_enabled(self.enabled)
 
     def __enter__(self):
-        self._saved.append((self._previous, state.inference))
+        self._saved = self._previous
         return self
 
     def __call__(self, func):
