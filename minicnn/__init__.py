@@ -32,7 +32,9 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 from .kernels import set_kernels
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import Tensor
-from .threads import get_num_threads, set_num_threads
+from .threads import (are_deterministic_algorithms_enabled, get_num_threads,
+                      is_deterministic_algorithms_warn_only_enabled, set_num_threads,
+                      use_deterministic_algorithms)
 from .version import __version__
 from .utils import summary
 

@@ -1,14 +1,24 @@
 """Threads: grad mode belongs to each thread, as in PyTorch, and backward leaves every
-thread's mode as it found it, even when it raises."""
+thread's mode as it found it, even when it raises; two threads train at once, on every Numba
+threading layer, each to the weights it reaches alone."""
+import json
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
+from small_training import plain_net, same_weights, train_alone_and_at_once
 
 import minicnn as mc
 from minicnn.autograd import Function
+from minicnn import threads as threads_module
+from minicnn.threads import parallel_for
 
 WAIT = 30                                          # seconds; a broken handshake fails, not hangs
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _in_thread(target):
@@ -211,3 +221,87 @@ def _set_event():
     event = threading.Event()
     event.set()
     return event
+
+
+@pytest.fixture
+def deterministic():
+    """Deterministic mode inside the test: without it the weight-gradient sums depend on
+    which thread ran which part, and two runs may differ in the last bits."""
+    mc.use_deterministic_algorithms(True)
+    yield
+    mc.use_deterministic_algorithms(False)
+
+
+def test_two_threads_train_at_once_to_the_weights_each_reaches_alone(deterministic):
+    alone, together = train_alone_and_at_once(plain_net, seeds=(1, 2), steps=50)
+    assert not same_weights(alone[0], alone[1])
+    assert [same_weights(a, t) for a, t in zip(alone, together)] == [True, True]
+
+
+def test_two_threads_train_at_once_on_numbas_workqueue_layer():
+    """The workqueue layer terminates the process when two threads launch parallel kernels
+    at once; minicnn must take them one at a time there."""
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                        os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("small_training.py")),
+                           "concurrent"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.splitlines()[-1]) == {"same": [True, True],
+                                                        "layer": "workqueue"}
+
+
+class _CountingBlas:
+    """Stands for a BLAS library's thread control (OpenBLAS ignores a limit set from a
+    thread other than the one that set it before, which would hide the sequence below)."""
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    def get_num_threads(self):
+        return self.threads
+
+    def set_num_threads(self, n):
+        self.threads = n
+
+
+def test_blas_comes_back_after_parallel_for_calls_that_overlap_in_two_threads(monkeypatch):
+    """A enters parallel_for, B enters, A leaves, B leaves: BLAS stays on one thread until B
+    leaves, and then comes back to its count (each call restoring what it found left BLAS
+    on two threads inside B, then on one thread for good)."""
+    blas = _CountingBlas(2)
+    monkeypatch.setattr(threads_module, "_blas", [blas])
+    before = mc.get_num_threads()
+    mc.set_num_threads(2)
+    a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+    seen_by_b = []
+
+    def part_a(i):
+        if i == 0:
+            a_inside.set()
+            assert b_inside.wait(WAIT)
+
+    def part_b(i):
+        if i == 0:
+            b_inside.set()
+            assert a_done.wait(WAIT)
+            seen_by_b.append(blas.threads)
+
+    def run_a():
+        parallel_for(part_a, range(2))
+        a_done.set()
+
+    def run_b():
+        assert a_inside.wait(WAIT)
+        parallel_for(part_b, range(2))
+
+    try:
+        callers = [threading.Thread(target=run_a), threading.Thread(target=run_b)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(WAIT)
+        assert (seen_by_b, blas.threads) == ([1], 2)
+    finally:
+        mc.set_num_threads(before)
