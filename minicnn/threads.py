@@ -98,9 +98,11 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     depthwise conv2d on small maps, and every GEMM outside parallel_for (linear, matmul,
     attention's projections).
 
-    CuPy arrays are not covered: on the GPU, max-pooling's backward (overlapping windows),
-    index and embedding backward (scatter_add) and weighted bincount add with atomics.
-    `warn_only` is accepted as in PyTorch; no CPU op lacks a deterministic form."""
+    Call it from the main thread: OpenBLAS can ignore a thread limit set from another
+    thread, and deterministic mode then stays off with a RuntimeError. CuPy arrays are not
+    covered: on the GPU, max-pooling's backward (overlapping windows), index and embedding
+    backward (scatter_add) and weighted bincount add with atomics. `warn_only` is accepted
+    as in PyTorch; no CPU op lacks a deterministic form."""
     global _deterministic, _warn_only
     for name, value in (("mode", mode), ("warn_only", warn_only)):
         if not isinstance(value, bool):
@@ -109,6 +111,18 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     _deterministic, _warn_only = mode, warn_only
     use_fixed_partition(mode)
     _limit_blas()
+    if mode and _blas_threads_seen_here() - {1}:
+        use_deterministic_algorithms(False)
+        raise RuntimeError("use_deterministic_algorithms: BLAS did not take the limit of one "
+                           "thread asked for from this thread (OpenBLAS can ignore a limit "
+                           "set outside the main thread); call it from the main thread")
+
+
+def _blas_threads_seen_here():
+    """The thread counts the loaded BLAS libraries report to this thread."""
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
 
 
 def are_deterministic_algorithms_enabled():

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -125,6 +126,39 @@ def test_deterministic_mode_holds_blas_to_one_thread_and_gives_it_back():
         mc.use_deterministic_algorithms(False)
         assert not mc.are_deterministic_algorithms_enabled()
         assert set(_blas_threads()) <= {2}
+    finally:
+        mc.use_deterministic_algorithms(False)
+        mc.set_num_threads(before)
+
+
+def test_deterministic_mode_asked_for_in_another_thread_holds_blas_or_says_it_cannot():
+    """OpenBLAS can ignore a thread limit set outside the main thread: deterministic mode
+    must then refuse, not stay on with BLAS on several threads."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((16, 1000)).astype(np.float32)
+    b = rng.standard_normal((1000, 100)).astype(np.float32)
+    before = mc.get_num_threads()
+    mc.set_num_threads(1)
+    one_thread = a @ b
+    mc.set_num_threads(2)
+    seen = {}
+
+    def ask():
+        try:
+            mc.use_deterministic_algorithms(True)
+        except RuntimeError as error:
+            seen["error"] = str(error)
+        seen["on"] = mc.are_deterministic_algorithms_enabled()
+        seen["same"] = np.array_equal(a @ b, one_thread)
+
+    try:
+        worker = threading.Thread(target=ask)
+        worker.start()
+        worker.join(60)
+        if "error" in seen:
+            assert "call it from the main thread" in seen["error"] and not seen["on"]
+        else:
+            assert seen["on"] and seen["same"]
     finally:
         mc.use_deterministic_algorithms(False)
         mc.set_num_threads(before)
