@@ -13,8 +13,11 @@ import pytest
 from small_training import plain_net, same_weights, train_alone_and_at_once
 
 import minicnn as mc
-from minicnn.autograd import Function
+import minicnn.kernels.cpu as cpu
 from minicnn import threads as threads_module
+from minicnn.autograd import Function
+from minicnn.kernels.cpu.launch_guard import (concurrent_launches_allowed, guarded,
+                                              launches_parallel_regions)
 from minicnn.threads import parallel_for
 
 WAIT = 30                                          # seconds; a broken handshake fails, not hangs
@@ -305,3 +308,16 @@ def test_blas_comes_back_after_parallel_for_calls_that_overlap_in_two_threads(mo
         assert (seen_by_b, blas.threads) == ([1], 2)
     finally:
         mc.set_num_threads(before)
+
+
+def test_only_kernels_that_launch_parallel_regions_are_serialised_and_only_where_needed():
+    parallel = ["batch_norm_forward", "depthwise_conv2d_grad_weight", "max_pool2d",
+                "winograd_weight", "layer_norm_backward", "softmax_rows"]
+    serial = ["im2col", "col2im", "relu", "masked_softmax_rows", "winograd_input",
+              "winograd4_output"]
+    assert all(launches_parallel_regions(getattr(cpu, name)) for name in parallel)
+    assert not any(launches_parallel_regions(getattr(cpu, name)) for name in serial)
+    for name in serial:
+        assert guarded(getattr(cpu, name)) is getattr(cpu, name)
+    if concurrent_launches_allowed():
+        assert guarded(cpu.max_pool2d) is cpu.max_pool2d
