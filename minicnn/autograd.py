@@ -104,7 +104,7 @@ class Function:
                 _raise_device_mismatch(cls, inputs)
             arrays.append(data)
             record = record or t.requires_grad
-        record = record and grad_mode._enabled
+        record = record and grad_mode.state.enabled
         inplace = params.get("inplace", False)
         if inplace:
             _check_inplace_target(cls, inputs[0], record)
@@ -153,7 +153,7 @@ def _check_inplace_target(cls, target, record):
     while grad mode is on; never, in the graph, memory that a recorded view shares (the
     view and its base would disagree on how their values were computed)."""
     op = cls.__name__.lower() + "_"
-    if target.requires_grad and target.grad_fn is None and grad_mode._enabled:
+    if target.requires_grad and target.grad_fn is None and grad_mode.state.enabled:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                            f"in-place operation.")
     counter = target._version_counter
