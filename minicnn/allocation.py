@@ -10,7 +10,6 @@ MemoryError that names the op, the shape and the bytes. CUDA arrays are left to 
 whose allocator refuses at once what the device cannot hold.
 """
 import functools
-import math
 import os
 
 import numpy as np
@@ -40,13 +39,16 @@ def check_fits(op, what, shape, dtype, device=None):
     make on `device`, the CPU when None; `dtype` None is the default dtype) is larger than
     memory and swap together. A shape that is not made of non-negative integers passes: the
     op's own checks report it."""
-    if not all(isinstance(s, (int, np.integer)) and s >= 0 for s in shape):
-        return
+    count = 1
+    for size in shape:
+        if not isinstance(size, (int, np.integer)) or size < 0:
+            return
+        count *= int(size)                    # Python ints: no overflow at absurd sizes
     if device is not None and Device(device).type != "cpu":
         return
     dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
     limit = memory_and_swap_bytes()
-    nbytes = math.prod(int(s) for s in shape) * dtype.itemsize
+    nbytes = count * dtype.itemsize
     if limit is not None and nbytes > limit:
         raise MemoryError(
             f"{op}: {what} of shape {tuple(int(s) for s in shape)} and dtype "
