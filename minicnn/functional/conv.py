@@ -14,6 +14,7 @@ under the workspace limit (`mc.set_workspace_limit`).
 import numpy as np
 
 from .. import kernels
+from ..allocation import check_fits
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape, pair
 from ..threads import ThreadSums, parallel_for
@@ -318,6 +319,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"{op}: kernel of size {kernel_size} (dilated {spans}) is larger than "
                          f"the padded input {padded} (input shape {shape_str(x.shape)}, padding "
                          f"{padding})")
+    out_hw = conv_output_shape(x.shape[2:], kernel_size, stride, padding, dilation)
+    check_fits(op, "the output", (x.shape[0], weight.shape[0], *out_hw), x.dtype, x.device)
     if groups > 1 and groups == x.shape[1] and weight.shape[1] == 1:
         out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
                                     dilation=dilation)
@@ -328,6 +331,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     elif winograd_applies(x, kernel_size, stride, dilation, groups):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=int(groups))
     else:
+        columns = (x.shape[1] * kernel_size[0] * kernel_size[1], *out_hw)  # im2col of one image
+        check_fits(op, "the column buffer of one image", columns, x.dtype, x.device)
         out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
                                dilation=dilation, groups=int(groups))
     return out.squeeze(0) if unbatched else out
@@ -357,6 +362,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if min(output_shape) <= 0:
         raise ValueError(f"{op}: output size {output_shape} is not positive (input shape "
                          f"{shape_str(x.shape)}, weight shape {shape_str(weight.shape)})")
+    check_fits(op, "the output", (x.shape[0], out_channels, *output_shape), x.dtype, x.device)
     out = ConvTranspose2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
                                     dilation=dilation, groups=int(groups),
                                     output_shape=output_shape)

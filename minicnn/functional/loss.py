@@ -1,6 +1,7 @@
 """Loss functions, with torch.nn.functional's signatures and reductions."""
 import numpy as np
 
+from ..allocation import check_fits
 from ..autograd import Function
 from ..tensor import Tensor
 from ._common import (broadcast_shape, require_floating, require_tensor, shape_str,
@@ -36,6 +37,7 @@ def one_hot(tensor, num_classes=-1):
     if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{int(data.min())}, {int(data.max())}]")
+    check_fits("one_hot", "the output", (*data.shape, num_classes), np.int64, tensor.device)
     return Tensor._make((data[..., None] == m.arange(num_classes)).astype(np.int64))
 
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..allocation import check_fits
 from ..autograd import Function
 from ._common import require_floating, require_tensor, shape_str, xp
 from .dropout import Dropout, _check_p, dropout_mask
@@ -211,6 +212,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"{op}: input and output sizes should be greater than 0, but got "
                          f"input (H: {in_hw[0]}, W: {in_hw[1]}) and output (H: {out_hw[0]}, "
                          f"W: {out_hw[1]}) (input shape {shape_str(input.shape)})")
+    check_fits(op, "the output", (*input.shape[:2], *out_hw), input.dtype, input.device)
     T = _coordinate_dtype(input.dtype)
     plans = []
     for n, o, s in zip(in_hw, out_hw, scales):

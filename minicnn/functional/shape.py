@@ -1,6 +1,7 @@
 """Ops that move elements without changing them: reshape, transpose, cat, split, pad ..."""
 import numpy as np
 
+from ..allocation import check_fits
 from ..autograd import Function
 from ..dtypes import promote
 from ._common import normalize_dim, shape_str, unbroadcast, xp
@@ -239,6 +240,9 @@ def repeat(input, *repeats):
     if len(repeats) < input.ndim:
         raise ValueError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of "
                          f"{input.ndim} dimensions (shape {shape_str(input.shape)})")
+    shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
+    check_fits("repeat", "the output", [r * s for r, s in zip(repeats, shape)], input.dtype,
+               input.device)
     return Repeat.apply(input, repeats=repeats)
 
 
@@ -343,6 +347,8 @@ def pad(input, pad, mode="constant", value=0.0):
         if input.shape[axis] + lo + hi < 0:
             raise ValueError(f"pad: padding {(lo, hi)} leaves a negative size in dimension "
                              f"{axis} (input shape {shape_str(input.shape)})")
+    check_fits("pad", "the output", [s + lo + hi for s, (lo, hi) in zip(input.shape, widths)],
+               input.dtype, input.device)
     out = input
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         slices = tuple(slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s)

@@ -3,6 +3,7 @@ import math
 
 from .. import creation
 from .. import functional as F
+from ..allocation import check_fits
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -21,6 +22,7 @@ def _weight_and_bias(module, weight_shape, bias_shape, device, dtype):
         if shape is None:
             module.register_parameter(name, None)
         else:
+            check_fits(type(module).__name__, name, shape, dtype, device)
             setattr(module, name, Parameter(_empty(shape, device, dtype)))
 
 

@@ -1,5 +1,6 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim."""
 from .. import functional as F
+from ..allocation import check_fits
 from ..tensor import Tensor
 from . import init
 from .linear import _empty
@@ -31,6 +32,7 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
+            check_fits("Embedding", "weight", (num_embeddings, embedding_dim), dtype, device)
             self.weight = Parameter(_empty((num_embeddings, embedding_dim), device, dtype),
                                     requires_grad=not _freeze)
             self.reset_parameters()
