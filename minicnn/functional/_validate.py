@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .. import kernels
 from ._common import require_tensor, shape_str
 
 
@@ -166,6 +167,18 @@ def adaptive_size(op, output_size, input_hw=(None, None)):
                         f"({len(output_size)} values)")
     return tuple(kept if s is None else integer(op, "output_size", s, 0)
                  for s, kept in zip(output_size, input_hw))
+
+
+def max_pool_dtype(op, input):
+    """Max pooling selects values, so it takes integer tensors as well as floating ones,
+    as PyTorch's CPU form does; the CUDA kernels are typed for float32 and float64 only."""
+    kind = input.dtype.kind
+    if kind == "f" or (kind in "iu" and kernels.active_form(input.data) != "cuda"):
+        return
+    where = " on CUDA arrays" if kind in "iu" else ""
+    raise TypeError(f"{op}: input of dtype {input.dtype} is not supported{where}; it takes "
+                    f"floating tensors and, on the CPU, integer ones (input shape "
+                    f"{shape_str(input.shape)})")
 
 
 def spatial_input(op, input, layout="(N, C, H, W) or (C, H, W)", ranks=(3, 4)):

@@ -14,6 +14,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _validate as validate
 from ._common import broadcast_shape, require_floating, require_tensor, shape_str, unbroadcast
+from ._float16 import computed_in_float32
 from .arithmetic import add, astype
 from .dropout import dropout_mask
 from .linalg import linear
@@ -155,6 +156,7 @@ def _attention_dropout(op, query, p, shape):
     return dropout_mask(query, p, shape)
 
 
+@computed_in_float32("query", "key", "value")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None):
     """softmax(Q·Kᵀ·scale + mask)·V, as torch.nn.functional.scaled_dot_product_attention.
@@ -237,6 +239,9 @@ def _check_shape(op, name, t, shape):
                          f"{shape_str(t.shape)}")
 
 
+@computed_in_float32("query", "key", "value", "in_proj_weight", "in_proj_bias", "bias_k",
+                     "bias_v", "out_proj_weight", "out_proj_bias", "q_proj_weight",
+                     "k_proj_weight", "v_proj_weight", "static_k", "static_v")
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
                                  in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
                                  dropout_p, out_proj_weight, out_proj_bias, training=True,

@@ -18,7 +18,8 @@ from ..autograd import Function
 from ..kernels.shapes import conv_output_shape
 from ..threads import ThreadSums, parallel_for
 from . import _validate as validate
-from ._common import require_tensor, shape_str, xp
+from ._common import require_floating, require_tensor, shape_str, xp
+from ._float16 import computed_in_float32
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
 from .conv_winograd import Conv2dWinograd, winograd_applies
@@ -242,6 +243,7 @@ def _crop(full, padding, output_shape):
 def _check_common(op, x, w, b, groups, transposed):
     """Rank, kernel size, dtype, groups and bias checks shared by conv2d and
     conv_transpose2d; returns groups as an int."""
+    require_floating(op, "input", x)
     require_tensor(op, "weight", w)
     if b is not None:
         require_tensor(op, "bias", b)
@@ -278,6 +280,7 @@ def _batched(op, input):
     return input, False
 
 
+@computed_in_float32("input", "weight", "bias")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
     padding is an int, a pair, 'valid' or 'same'."""
@@ -330,6 +333,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out.squeeze(0) if unbatched else out
 
 
+@computed_in_float32("input", "weight", "bias")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed convolution (the gradient of conv2d with respect to its input), with

@@ -9,6 +9,7 @@ from .. import backend, kernels
 from ..autograd import Function
 from . import _validate as validate
 from ._common import require_floating, require_tensor, shape_str, xp
+from ._float16 import computed_in_float32
 
 
 def _channel_shape(ndim):
@@ -147,6 +148,7 @@ def _check_affine(op, input, weight, bias, n, what="channels"):
                             f"{input.dtype}")
 
 
+@computed_in_float32("input", "weight", "bias")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Normalize each channel of (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) input.
@@ -230,6 +232,7 @@ class LayerNorm(Function):
                 db.reshape(shape) if need_b else None)
 
 
+@computed_in_float32("input", "weight", "bias")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing dimensions `normalized_shape` (an int or a tuple), then
     scale by weight and shift by bias, both of shape normalized_shape."""
@@ -285,6 +288,7 @@ class GroupNorm(Function):
         return (dx, *_affine_grads(g, xhat, axes, need_w, need_b))
 
 
+@computed_in_float32("input", "weight", "bias")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize (N, C, *) input over each group of C/num_groups channels (and all spatial
     positions) of each sample; weight and bias are per channel, shape (C,)."""
@@ -327,6 +331,7 @@ class LocalResponseNorm(Function):
         return dx.reshape(g.shape)
 
 
+@computed_in_float32("input")
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """y[c] = x[c] / (k + alpha/size · Σ x²[c']) ^ beta, the sum over the channels
     c − size//2 .. c + (size−1)//2 (zero beyond the ends); PyTorch's convention."""

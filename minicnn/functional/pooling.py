@@ -6,7 +6,8 @@ from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import pool_output_shape
 from . import _validate as validate
-from ._common import require_tensor, shape_str, xp
+from ._common import require_floating, require_tensor, shape_str, xp
+from ._float16 import computed_in_float32
 
 
 class _ArgmaxPool(Function):
@@ -135,10 +136,12 @@ def _pool_params(op, x, kernel_size, stride, padding, dilation, ceil_mode):
     return kernel, stride, padding, dilation
 
 
+@computed_in_float32("input")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each window; with return_indices also the flat h·W + w index of each maximum."""
     x, unbatched = _pool_input("max_pool2d", input)
+    validate.max_pool_dtype("max_pool2d", x)
     window = _pool_params("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     kernel, stride, padding, dilation = window
     y, indices = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
@@ -148,9 +151,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (y, indices) if return_indices else y
 
 
+@computed_in_float32("input")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     x, unbatched = _pool_input("avg_pool2d", input)
+    require_floating("avg_pool2d", "input", x)
     kernel, stride, padding, _ = _pool_params("avg_pool2d", x, kernel_size, stride, padding, 1,
                                               ceil_mode)
     divisor = validate.divisor_override("avg_pool2d", divisor_override)
@@ -194,17 +199,21 @@ def _unpool_size(op, input, output_size):
     return sizes[-2:]
 
 
+@computed_in_float32("input")
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins; output_size 1 is global average pooling."""
     x, unbatched = _pool_input("adaptive_avg_pool2d", input)
+    require_floating("adaptive_avg_pool2d", "input", x)
     size = validate.adaptive_size("adaptive_avg_pool2d", output_size, x.shape[2:])
     y = x.mean(dim=(2, 3), keepdim=True) if size == (1, 1) else \
         AdaptiveAvgPool2d.apply(x, output_size=size)
     return y.squeeze(0) if unbatched else y
 
 
+@computed_in_float32("input")
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     x, unbatched = _pool_input("adaptive_max_pool2d", input)
+    validate.max_pool_dtype("adaptive_max_pool2d", x)
     oh, ow = validate.adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
     H, W = x.shape[2:]
     if oh and ow and H % oh == 0 and W % ow == 0:
