@@ -11,7 +11,8 @@ import math
 
 from .. import kernels
 from ..autograd import Function
-from ._common import normalize_dim, xp
+from ._common import normalize_dim, require_floating, xp
+from ._float16 import computed_in_float32
 
 
 def _has_kernel(a):
@@ -270,10 +271,12 @@ def tanh_(input):
     return Tanh.apply(input, inplace=True)
 
 
+@computed_in_float32("input")
 def gelu(input, approximate="none"):
     """x·Φ(x) with the exact erf form ("none") or the tanh approximation ("tanh")."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    require_floating("gelu", "input", input)
     return GELU.apply(input, approximate=approximate)
 
 
@@ -292,10 +295,16 @@ def _softmax_axis(op, input, dim):
 def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype=dtype)
-    return Softmax.apply(input, axis=_softmax_axis("softmax", input, dim))
+    return _along_dim(Softmax, "softmax", input, dim)
 
 
 def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype=dtype)
-    return LogSoftmax.apply(input, axis=_softmax_axis("log_softmax", input, dim))
+    return _along_dim(LogSoftmax, "log_softmax", input, dim)
+
+
+@computed_in_float32("input")
+def _along_dim(function, op, input, dim):
+    """Softmax or LogSoftmax (`function`) of `input` along `dim`, after any dtype cast."""
+    return function.apply(input, axis=_softmax_axis(op, input, dim))

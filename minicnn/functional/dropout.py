@@ -2,7 +2,8 @@
 with `inplace=True` the input itself is scaled, as in PyTorch."""
 from ..autograd import Function
 from ..random import generator
-from ._common import xp
+from . import _validate as validate
+from ._common import require_tensor, xp
 
 
 class Dropout(Function):
@@ -25,13 +26,9 @@ def dropout_mask(input, p, shape):
     return keep.astype(input.dtype) * input.dtype.type(1 / (1 - p) if p < 1 else 0)
 
 
-def _check_p(op, p):
-    if not 0 <= p <= 1:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
-
-
 def dropout(input, p=0.5, training=True, inplace=False):
-    _check_p("dropout", p)
+    require_tensor("dropout", "input", input)
+    p = validate.probability("dropout", "p", p)
     if not training or p == 0:
         return input
     if p == 1 and not inplace:

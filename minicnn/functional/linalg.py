@@ -1,4 +1,6 @@
 """Matrix products: matmul (batched, broadcasting) and linear."""
+import math
+
 from ..autograd import Function
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
 
@@ -63,7 +65,7 @@ class Linear(Function):
         need_x, need_w, _ = ctx.needs_input_grad
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)  # as PyTorch
         ctx.x_shape = x.shape
-        out = x.reshape(-1, x.shape[-1]) @ weight.T                    # (rows, out)
+        out = _rows(x) @ weight.T                                      # (rows, out)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -72,11 +74,16 @@ class Linear(Function):
     def backward(ctx, g):
         """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
         x, weight = ctx.saved_arrays
-        g2 = g.reshape(-1, g.shape[-1])                                # (rows, out)
+        g2 = _rows(g)                                                  # (rows, out)
         dx = (g2 @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        dw = g2.T @ _rows(x) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
+
+
+def _rows(a):
+    """`a` (*, k) as (rows, k), also when k or a leading size is 0 (where -1 is ambiguous)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def linear(input, weight, bias=None):

@@ -4,6 +4,7 @@ import math
 from .. import creation
 from .. import functional as F
 from ..allocation import check_fits
+from ..functional import _validate as validate
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -41,10 +42,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        _weight_and_bias(self, (out_features, in_features), (out_features,) if bias else None,
-                         device, dtype)
+        self.in_features = validate.integer("Linear", "in_features", in_features, 0)
+        self.out_features = validate.integer("Linear", "out_features", out_features, 0)
+        _weight_and_bias(self, (self.out_features, self.in_features),
+                         (self.out_features,) if bias else None, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -519,7 +519,7 @@ def _mha(query, key, value, E=8, h=2, w_in=None, b_in=None, w_out=None, dropout_
     (((4, 2, 8), (5, 2, 8), (5, 2, 8)), {"w_out": _t((8, 4))},
      r"out_proj_weight must have shape \(E_out, 8\), got \(8, 4\)"),
     (((4, 2, 8), (5, 2, 8), (5, 2, 8)), {"dropout_p": -0.1},
-     r"dropout_p has to be between 0 and 1, got -0.1"),
+     r"dropout probability has to be between 0 and 1, but got -0.1 \(argument 'dropout_p'\)"),
     (((2, 4, 8), (2, 5, 8), (2, 6, 8)), {"batch_first": True},
      r"key has 5 positions but value has 6 \(key shape \(2, 5, 8\)"),
 ])

@@ -107,9 +107,9 @@ def _t(*shape):
     (lambda: max_pool2d(_t(1, 1, 2, 2), 5),
      r"max_pool2d: output size \(0, 0\) is not positive \(input shape \(1, 1, 2, 2\)"),
     (lambda: avg_pool2d(_t(1, 1, 4, 4), 2, divisor_override=0),
-     r"avg_pool2d: divisor_override must be positive"),
-    (lambda: adaptive_avg_pool2d(_t(1, 1, 4, 4), 0),
-     r"adaptive_avg_pool2d: output_size must be positive"),
+     r"avg_pool2d: divisor_override must not be zero"),
+    (lambda: adaptive_avg_pool2d(_t(1, 1, 4, 4), -1),
+     r"adaptive_avg_pool2d: output_size must be non-negative"),
     (lambda: max_unpool2d(_t(1, 1, 2, 2), mc.zeros(1, 1, 3, 3, dtype=mc.int64), 2),
      r"max_unpool2d: indices shape \(1, 1, 3, 3\) does not match input shape \(1, 1, 2, 2\)"),
 ])
