@@ -22,7 +22,7 @@ from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _column
                         gemm_grads)
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
-from .conv_winograd import Conv2dWinograd, winograd_applies
+from .conv_winograd import Conv2dWinograd, winograd_applies, winograd_stays_finite
 from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
 
@@ -46,7 +46,7 @@ class Conv2dGemm(Function):
         G, K = groups, Cg * kh * kw
         oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
         if not any(ctx.needs_input_grad) and space_to_depth_applies(
-                x, (kh, kw), stride, dilation, G, (oh, ow)):
+                x, (kh, kw), stride, dilation, G, (oh, ow)) and winograd_stays_finite(x, w):
             return conv2d_space_to_depth(x, w, b, stride, padding)
         P = oh * ow
         window = ((kh, kw), stride, padding, dilation)
@@ -271,7 +271,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if stride != (1, 1):
             x = x[:, :, ::stride[0], ::stride[1]]
         out = Conv2dPointwise.apply(x, weight, bias)
-    elif winograd_applies(x, kernel_size, stride, dilation, groups):
+    elif winograd_applies(x, kernel_size, stride, dilation, groups) and \
+            winograd_stays_finite(x.data, weight.data):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=int(groups))
     else:
         out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
