@@ -21,51 +21,19 @@ from ..threads import ThreadSums, parallel_for
 from . import _validate as validate
 from ._common import require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
+from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _columns, _uncolumns,
+                        gemm_grads)
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
-from .conv_winograd import Conv2dWinograd, winograd_applies
+from .conv_winograd import Conv2dWinograd, winograd_applies, winograd_stays_finite
 from .shape import pad as pad_op
 from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
 
-# Columns (output pixels of the chunk's images) a chunk's GEMM should have at least: deep
-# layers with small maps would otherwise get thin GEMMs (see conv_winograd.MIN_GEMM_ROWS).
-MIN_GEMM_COLUMNS = 512
 # Output pixels from which a forward GEMM per image beats one over a chunk of images on
 # NumPy arrays: its product is already NCHW, where a chunk's must be transposed back. On
 # smaller maps the per-image GEMMs grow too thin for the saved transpose to pay for them.
 ONE_IMAGE_COLUMNS = 256
-
-
-def _is_identity_window(kernel_size, stride, padding, dilation):
-    """A 1×1 window, stride 1, no padding: im2col would only reshape the input."""
-    return kernel_size == (1, 1) and stride == (1, 1) and padding == (0, 0)
-
-
-def _channels_first(a):
-    """(n, C, *spatial) -> (C, n, P), contiguous; no copy for a single image."""
-    n, C = a.shape[:2]
-    return xp(a).ascontiguousarray(a.reshape(n, C, -1).swapaxes(0, 1))
-
-
-def _batch_first(a, shape):
-    """(C, n·P) -> (n, C, *spatial) of `shape`, a view."""
-    n, C = shape[:2]
-    return a.reshape((C, n) + tuple(shape[2:])).swapaxes(0, 1)
-
-
-def _columns(x, kernel_size, stride, padding, dilation):
-    """im2col, or for the pointwise case the input itself."""  # (C*kh*kw, n, oh*ow)
-    if _is_identity_window(kernel_size, stride, padding, dilation):
-        return _channels_first(x)
-    return kernels.get("im2col", x)(x, kernel_size, stride, padding, dilation)
-
-
-def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
-    """col2im, or for the pointwise case a view."""  # (C*kh*kw, n, oh*ow) -> (n, C, H, W)
-    if _is_identity_window(kernel_size, stride, padding, dilation):
-        return _batch_first(cols, shape)
-    return kernels.get("col2im", cols)(cols, shape, kernel_size, stride, padding, dilation)
 
 
 class Conv2dGemm(Function):
@@ -82,7 +50,7 @@ class Conv2dGemm(Function):
         G, K = groups, Cg * kh * kw
         oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
         if not any(ctx.needs_input_grad) and space_to_depth_applies(
-                x, (kh, kw), stride, dilation, G, (oh, ow)):
+                x, (kh, kw), stride, dilation, G, (oh, ow)) and winograd_stays_finite(x, w):
             return conv2d_space_to_depth(x, w, b, stride, padding)
         P = oh * ow
         window = ((kh, kw), stride, padding, dilation)
@@ -115,30 +83,7 @@ class Conv2dGemm(Function):
         """dW = dY · colsᵀ (over every image at once), dX = col2im(Wᵀ · dY), db = Σ dY."""
         x, w = ctx.saved_arrays
         window, G = ctx.params
-        m = xp(g)
-        N, C, H, W = x.shape
-        OC = w.shape[0]
-        K = w[0].size
-        P = g.shape[2] * g.shape[3]
-        wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
-        need_x, need_w, need_b = ctx.needs_input_grad
-        dx = m.empty_like(x) if need_x else None
-        dw = ThreadSums(lambda: m.empty((G, OC // G, K), dtype=w.dtype))
-
-        def grads(part):
-            gy = _channels_first(g[part])                              # (OC, n, P)
-            n = gy.shape[1]
-            gy = gy.reshape(G, OC // G, n * P)                         # (G, OCg, n*P)
-            if need_w:
-                cols = _columns(x[part], *window).reshape(G, K, n * P)  # (G, K, n*P)
-                dw.add(lambda out: m.matmul(gy, cols.swapaxes(1, 2), out=out))
-            if need_x:
-                dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)
-                dx[part] = _uncolumns(dcols.reshape(G * K, n, P), (n, C, H, W), *window)
-
-        over_batch_chunks(m, grads, N, G * K * P * x.itemsize, -(-MIN_GEMM_COLUMNS // P))
-        db = g.sum(axis=(0, 2, 3)) if need_b else None
-        return dx, (dw.total().reshape(w.shape) if need_w else None), db
+        return gemm_grads(x, w, g, window, G, ctx.needs_input_grad)
 
 
 class DepthwiseConv2d(Function):
@@ -327,7 +272,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if stride != (1, 1):
             x = x[:, :, ::stride[0], ::stride[1]]
         out = Conv2dPointwise.apply(x, weight, bias)
-    elif winograd_applies(x, kernel_size, stride, dilation, groups):
+    elif winograd_applies(x, kernel_size, stride, dilation, groups) and \
+            winograd_stays_finite(x.data, weight.data):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=groups)
     else:
         columns = (x.shape[1] * kernel_size[0] * kernel_size[1], *out_hw)  # im2col of one image
