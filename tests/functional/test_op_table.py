@@ -88,23 +88,21 @@ def test_keeps_dtype(op):
     def check(case):
         for dtype in (np.float32, np.float64):
             outs, grads = outputs_and_gradients(op, case, dtype)
-            assert [o.dtype for o in outs if o.dtype.kind == "f"] == \
-                [dtype for o in outs if o.dtype.kind == "f"]
-            assert [g.dtype for g in grads if g is not None] == \
-                [dtype for g in grads if g is not None]
+            floats = [t.dtype for t in outs + grads if t is not None and t.dtype.kind == "f"]
+            assert floats == [dtype] * len(floats), (dtype, floats)
 
     for_each_case(op, check)
 
 
-FORMS_TOLERANCE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-10,
-                                                                           atol=1e-12)}
+# rtol, and atol relative to the largest magnitude of the default kernels' result
+FORMS_TOLERANCE = {np.float32: (1e-5, 1e-5), np.float64: (1e-10, 1e-12)}
 
 
 @pytest.mark.parametrize("op", rows(FORMS))
 def test_reference_kernels_agree(op):
     """With set_kernels("reference") the outputs and gradients equal the default kernels'."""
     def check(case):
-        for dtype, tolerance in FORMS_TOLERANCE.items():
+        for dtype, (rtol, atol) in FORMS_TOLERANCE.items():
             fast_outs, fast_grads = outputs_and_gradients(op, case, dtype)
             with mc.set_kernels("reference"):
                 outs, grads = outputs_and_gradients(op, case, dtype)
@@ -114,8 +112,7 @@ def test_reference_kernels_agree(op):
                 if expected is None:
                     continue
                 expected = expected.detach().numpy()
-                np.testing.assert_allclose(got.detach().numpy(), expected, rtol=tolerance["rtol"],
-                                           atol=tolerance["atol"] * max(1, np.abs(expected).max(
-                                               initial=0)))
+                np.testing.assert_allclose(got.detach().numpy(), expected, rtol=rtol,
+                                           atol=atol * max(1, np.abs(expected).max(initial=0)))
 
     for_each_case(op, check)
