@@ -1,4 +1,6 @@
 """Shared test helpers: float64 gradient checks, PyTorch parity, hypothesis settings, GPU marker."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,6 +62,22 @@ def _flat_outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
+def _on_one_torch_thread(check):
+    """Run `check` with PyTorch on one thread: on the small arrays of the parity checks its
+    thread pool costs far more than it saves, the more so on a busy machine."""
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        torch = pytest.importorskip("torch")
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return check(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+    return wrapper
+
+
+@_on_one_torch_thread
 def assert_torch_parity(mc_fn, torch_fn, *arrays, requires_grad=None, rtol=1e-4, atol=1e-5,
                         seed=0):
     """Forward outputs and every input's gradient (under one random upstream gradient)
