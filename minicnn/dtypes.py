@@ -45,6 +45,29 @@ def promote(a, b):
     return np.result_type(a, b)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
+
+
+def result_type(*arrays):
+    """Result dtype of an op on tensors (anything with `dtype` and `ndim`), by PyTorch's
+    rule: tensors with dimensions decide among themselves; a 0-d tensor counts only when
+    its category (bool < integer < floating) is higher, so float32 beside a 0-d float64
+    stays float32, and int64 beside a 0-d float64 becomes float64."""
+    def promoted(dtypes):
+        result = None
+        for dtype in dtypes:
+            result = np.dtype(dtype) if result is None else promote(result, dtype)
+        return result
+
+    dims = promoted(a.dtype for a in arrays if a.ndim > 0)
+    zero_dim = promoted(a.dtype for a in arrays if a.ndim == 0)
+    if dims is None or zero_dim is None:
+        return zero_dim if dims is None else dims
+    if _CATEGORY[zero_dim.kind] <= _CATEGORY[dims.kind]:
+        return dims
+    return promote(dims, zero_dim)
+
+
 def scalar_dtype(value, tensor_dtype):
     """dtype a Python scalar takes beside a tensor: the tensor's, unless a float meets an
     integer or bool tensor (then the default float dtype)."""

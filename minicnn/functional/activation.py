@@ -195,6 +195,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val={min_val} is greater than max_val={max_val}")
+    if input.dtype.kind in "iu":  # as PyTorch: the bounds take the integer dtype
+        min_val, max_val = int(min_val), int(max_val)
     return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
 
 

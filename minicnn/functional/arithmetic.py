@@ -119,7 +119,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         """The gradient goes to the larger input; ties split it in half (as PyTorch)."""
-        return _select_backward(ctx, g, lambda a, b: a > b)
+        return _select_backward(ctx, g, lambda a, b: a < b)
 
 
 class Minimum(Function):
@@ -131,15 +131,19 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         """The gradient goes to the smaller input; ties split it in half (as PyTorch)."""
-        return _select_backward(ctx, g, lambda a, b: a < b)
+        return _select_backward(ctx, g, lambda a, b: a > b)
 
 
-def _select_backward(ctx, g, wins):
+def _select_backward(ctx, g, loses):
+    """PyTorch's rule: each input gets g (g/2 on ties) except where it `loses`; next to a
+    NaN neither loses, so both get g."""
     a, b = ctx.saved_arrays
-    share_a = wins(a, b) + 0.5 * (a == b)  # 1 where a wins, ½ on ties, 0 where b wins
-    share_a = share_a.astype(g.dtype, copy=False)
-    da = unbroadcast(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
-    db = unbroadcast(g * (1 - share_a), b.shape) if ctx.needs_input_grad[1] else None
+    m = xp(g)
+    shared = m.where(a == b, g / 2, g)
+    da = unbroadcast(m.where(loses(a, b), 0, shared), a.shape) \
+        if ctx.needs_input_grad[0] else None
+    db = unbroadcast(m.where(loses(b, a), 0, shared), b.shape) \
+        if ctx.needs_input_grad[1] else None
     return da, db
 
 
@@ -183,19 +187,32 @@ class Clone(Function):
         return g
 
 
-def _scaled(other, alpha):
-    """alpha · other for add/sub (a Python-number `other` stays a Python number)."""
+def _scaled(op, input, other, alpha):
+    """alpha · other for add/sub (a Python-number `other` stays a Python number); as
+    PyTorch, a float alpha needs a floating result."""
     if alpha == 1:
         return other
+    floating = any(isinstance(v, (float, np.floating)) or
+                   (isinstance(v, Tensor) and v.dtype.kind == "f") for v in (input, other))
+    if isinstance(alpha, (float, np.floating)) and not floating:
+        raise TypeError(f"{op}: alpha={alpha} is a float but both operands are integral; "
+                        f"for integral input tensors, alpha must not be a floating point number")
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
+def _reject_bool(op, operation, *operands):
+    if any(isinstance(t, Tensor) and t.dtype.kind == "b" for t in operands):
+        raise TypeError(f"{op}: {operation} with a bool tensor is not supported; use `~` or "
+                        f"`logical_not` to invert a mask, `^` for exclusive or")
+
+
 def add(input, other, alpha=1):
-    return _binary(Add, "add", input, _scaled(other, alpha))
+    return _binary(Add, "add", input, _scaled("add", input, other, alpha))
 
 
 def sub(input, other, alpha=1):
-    return _binary(Sub, "sub", input, _scaled(other, alpha))
+    _reject_bool("sub", "subtraction", input, other)
+    return _binary(Sub, "sub", input, _scaled("sub", input, other, alpha))
 
 
 def mul(input, other):
@@ -222,16 +239,27 @@ def pow(input, exponent):
     return _binary(Pow, "pow", input, exponent)
 
 
+def _require_tensors(op, input, other):
+    """maximum/minimum take two tensors, as PyTorch (a number there is a mistake)."""
+    for arg, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}: unsupported operand of type {type(value).__name__} for "
+                            f"'{arg}', which must be a Tensor")
+
+
 def maximum(input, other):
+    _require_tensors("maximum", input, other)
     return _binary(Maximum, "maximum", input, other)
 
 
 def minimum(input, other):
+    _require_tensors("minimum", input, other)
     return _binary(Minimum, "minimum", input, other)
 
 
 def neg(input):
     require_tensor("neg", "input", input)
+    _reject_bool("neg", "negation", input)
     return Neg.apply(input)
 
 

@@ -5,10 +5,11 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import expand_reduced, normalize_dim, normalize_dims, xp
+from ._common import expand_reduced, normalize_dim, normalize_dims, shape_str, xp
 from .arithmetic import maximum, minimum
-from .unary import sqrt
+from .conversion import astype
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -17,7 +18,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return a.sum(axis=axes, keepdims=keepdim)
+        # as PyTorch: bool and integer sums are int64 (NumPy would keep uint8 as uint64)
+        return a.sum(axis=axes, keepdims=keepdim,
+                     dtype=np.int64 if a.dtype.kind in "biu" else None)
 
     @staticmethod
     def backward(ctx, g):
@@ -60,6 +63,25 @@ class Var(Function):
         (centered,) = ctx.saved_arrays
         g = expand_reduced(g, centered.shape, ctx.axes, ctx.keepdim)
         return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.inf)
+
+
+class StdFromVar(Function):
+    """std = √var, whose gradient is 0 where std is 0 (PyTorch's std backward), not the
+    0·∞ = NaN of a plain square root."""
+
+    @staticmethod
+    def forward(ctx, var):
+        out = xp(var).sqrt(var)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dvar = g / (2·std), 0 where std = 0."""
+        (out,) = ctx.saved_arrays
+        m = xp(out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return m.where(out == 0, 0, g / (2 * out)).astype(g.dtype, copy=False)
 
 
 class AMax(Function):
@@ -120,8 +142,11 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         m = xp(a)
-        shift = a.max(axis=axes, keepdims=True)
-        shift = m.where(m.isfinite(shift), shift, 0)
+        if any(a.shape[i] == 0 for i in axes):  # an empty sum: log 0 = −inf, as PyTorch
+            shift = m.zeros([1 if i in axes else s for i, s in enumerate(a.shape)], a.dtype)
+        else:
+            shift = a.max(axis=axes, keepdims=True)
+            shift = m.where(m.isfinite(shift), shift, 0)
         out = m.log(m.exp(a - shift).sum(axis=axes, keepdims=True)) + shift
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -138,14 +163,37 @@ def _reduce(function, op, input, dim, keepdim, **params):
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # as PyTorch: an empty dim list reduces over every dimension
     axes = normalize_dims(op, dim, input.ndim)
+    if input.ndim == 0:
+        axes = ()  # as PyTorch: dim 0 or -1 of a 0-d tensor reduces it to itself
     return function.apply(input, axes=axes, keepdim=keepdim, **params)
 
 
-def sum(input, dim=None, keepdim=False):
-    return _reduce(Sum, "sum", input, dim, keepdim)
+def _check_nonempty(op, input, dim):
+    """max/min/argmax ... have no value over nothing: PyTorch's errors for an empty
+    reduction, before NumPy's."""
+    if input.numel() == 0 and (dim is None or (isinstance(dim, (tuple, list)) and not dim)
+                               or input.ndim == 0):
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape "
+                         f"{shape_str(input.shape)} over every dimension; specify dim")
+    if dim is None or input.ndim == 0:
+        return
+    for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+        if input.shape[normalize_dim(op, d, input.ndim)] == 0:
+            raise ValueError(f"{op}: cannot reduce over dim={d}, which has size 0 (input "
+                             f"shape {shape_str(input.shape)})")
 
 
-def mean(input, dim=None, keepdim=False):
+def _cast(input, dtype):
+    """`input` in `dtype` before reducing (the `dtype` argument of sum and mean)."""
+    return input if dtype is None else astype(input, dtype)
+
+
+def sum(input, dim=None, keepdim=False, dtype=None):
+    return _reduce(Sum, "sum", _cast(input, dtype), dim, keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None):
+    input = _cast(input, dtype)
     _require_floating("mean", input)
     return _reduce(Mean, "mean", input, dim, keepdim)
 
@@ -157,27 +205,33 @@ def _require_floating(op, input):
 
 def _var(op, input, dim, correction, keepdim, unbiased):
     _require_floating(op, input)
+    if isinstance(dim, bool):  # PyTorch's var(input, unbiased): a bool is never a dim
+        dim, unbiased = None, dim
     if unbiased is not None:
         correction = int(unbiased)
+    elif correction is None:
+        correction = 1
     return _reduce(Var, op, input, dim, keepdim, correction=correction)
 
 
 def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
-    """Variance over `dim`, dividing by n − correction (1: unbiased, as PyTorch's default)."""
+    """Variance over `dim`, dividing by n − correction (1, or None: unbiased, as PyTorch's
+    default). PyTorch's older forms work too: `var(x, unbiased)` with a bool, and
+    `var(x, dim, unbiased, keepdim)`, where the bool lands on `correction` as 0 or 1."""
     return _var("var", input, dim, correction, keepdim, unbiased)
 
 
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
-    return sqrt(_var("std", input, dim, correction, keepdim, unbiased))
+    """Standard deviation: √var with var's arguments; its gradient is 0 where it is 0."""
+    return StdFromVar.apply(_var("std", input, dim, correction, keepdim, unbiased))
 
 
 def _extreme(op, input, dim, keepdim, largest):
-    if input.numel() == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {tuple(input.shape)}")
-    if dim is None:
-        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest)
     if isinstance(dim, Tensor):
         return _binary_extreme(op, input, dim)
+    _check_nonempty(op, input, dim)
+    if dim is None:
+        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest)
     axis = normalize_dim(op, dim, input.ndim)
     return ValuesIndices(*MaxDim.apply(input, axis=axis, keepdim=keepdim, largest=largest))
 
@@ -198,18 +252,27 @@ def min(input, dim=None, keepdim=False):
 
 def amax(input, dim=(), keepdim=False):
     """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
+    _check_nonempty("amax", input, dim)
     return _reduce(AMax, "amax", input, dim, keepdim, largest=True)
 
 
 def amin(input, dim=(), keepdim=False):
+    _check_nonempty("amin", input, dim)
     return _reduce(AMax, "amin", input, dim, keepdim, largest=False)
 
 
 def logsumexp(input, dim, keepdim=False):
+    """log Σ exp over `dim` (−inf over an empty dim); integers and bools reduce as the
+    default float dtype, as PyTorch."""
+    if input.dtype.kind != "f":
+        input = astype(input, get_default_dtype())
     return _reduce(LogSumExp, "logsumexp", input, dim, keepdim)
 
 
 def _arg_extreme(op, input, dim, keepdim, largest):
+    if input.dtype.kind == "b":
+        raise TypeError(f"{op}: does not support bool input")
+    _check_nonempty(op, input, dim)
     m = xp(input.data)
     find = m.argmax if largest else m.argmin
     if dim is None:

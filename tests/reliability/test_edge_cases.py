@@ -1,0 +1,463 @@
+"""Every op on PyTorch's own kinds of edge cases, against PyTorch itself.
+
+Each row runs one call in both libraries on the same inputs: 0-d tensors, empty tensors,
+non-contiguous views, broadcasting, integer and mixed dtypes, and every documented form of
+the arguments. Where PyTorch returns, minicnn must return the same shape, dtype and values
+(NaN where PyTorch has NaN), and, for floating results, the same gradient for every input
+under one fixed upstream gradient. Where PyTorch raises, minicnn must raise too, with its
+own error (not an exception from inside NumPy).
+"""
+import math
+import os
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+
+import minicnn as mc
+import minicnn.functional as mF
+
+torch = pytest.importorskip("torch")
+tF = torch.nn.functional
+
+
+class Lib:
+    """One library seen through one interface: `L.sum`, `L.F.softmax`, `L.nn.Conv2d`."""
+
+    def __init__(self, module, functional):
+        self.module, self.F, self.nn = module, functional, module.nn
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+
+MC, TORCH = Lib(mc, mF), Lib(torch, tF)
+
+
+class Many(list):
+    """Arrays passed as one list of tensors (cat, stack)."""
+
+
+def rand(*shape, dtype=np.float32, seed=0, low=-2.0, high=2.0):
+    rng = np.random.default_rng(seed + sum(shape) + len(shape))
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def pos(*shape, dtype=np.float32, seed=0):
+    return rand(*shape, dtype=dtype, seed=seed, low=0.5, high=2.0)
+
+
+def ints(*shape, low=-3, high=4, dtype=np.int64, seed=0):
+    return np.random.default_rng(seed + sum(shape)).integers(low, high, size=shape).astype(dtype)
+
+
+S = np.array(1.25, np.float32)            # 0-d
+S64 = np.array(-0.75, np.float64)         # 0-d float64
+SI = np.array(3, np.int64)                # 0-d int
+V = rand(5)
+M = rand(3, 4)
+M64 = rand(3, 4, dtype=np.float64)
+MI = ints(3, 4)
+MB = rand(3, 4) > 0
+B3 = rand(2, 3, 4)
+E = np.zeros(0, np.float32)               # empty 1-D
+E03 = np.zeros((0, 3), np.float32)
+E30 = np.zeros((3, 0), np.float32)
+E040 = np.zeros((0, 4, 0), np.float32)
+IMG = rand(2, 3, 6, 6)
+IMG0 = np.zeros((0, 3, 6, 6), np.float32)  # an empty batch of images
+
+
+def case(name, fn, *inputs, grad=True, raises=False, rtol=1e-4, atol=1e-5):
+    """One row: `fn(L, *tensors)` on `inputs` (arrays become tensors, floating ones requiring
+    grad when `grad`); `raises` says that PyTorch rejects the call."""
+    return pytest.param(fn, inputs, dict(grad=grad, raises=raises, rtol=rtol, atol=atol),
+                        id=name)
+
+
+def _tensor(L, array, grad):
+    requires = grad and array.dtype.kind == "f"
+    if L is TORCH:
+        return torch.tensor(array.copy(), requires_grad=requires)
+    return mc.tensor(array.copy(), requires_grad=requires)
+
+
+def _inputs(L, inputs, grad):
+    made, leaves = [], []
+    for value in inputs:
+        if isinstance(value, Many):
+            tensors = [_tensor(L, a, grad) for a in value]
+            made.append(tensors)
+            leaves.extend(tensors)
+        elif isinstance(value, np.ndarray):
+            made.append(_tensor(L, value, grad))
+            leaves.append(made[-1])
+        else:
+            made.append(value)
+    return made, leaves
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        return [o for item in out for o in _flat(item)]
+    return [out]
+
+
+def _array(x):
+    if isinstance(x, torch.Tensor):
+        return x.detach().numpy()
+    if isinstance(x, mc.Tensor):
+        return np.asarray(x.detach().numpy())
+    return np.asarray(x)
+
+
+def _run(L, fn, inputs, grad):
+    tensors, leaves = _inputs(L, inputs, grad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(L, *tensors)
+    return out, leaves
+
+
+def _from_numpy_internals(error):
+    """Whether an exception was raised inside NumPy rather than by minicnn's own checks."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}numpy{os.sep}" in frames[-1].filename
+
+
+def _upstream(shape, dtype):
+    n = math.prod(shape)
+    return np.linspace(0.5, 1.5, n).reshape(shape).astype(dtype) if n else \
+        np.zeros(shape, dtype)
+
+
+def _backward(L, outs, leaves):
+    loss = None
+    for o in outs:
+        differentiable = isinstance(o, (torch.Tensor, mc.Tensor)) and o.requires_grad
+        if differentiable and _array(o).dtype.kind == "f":
+            term = (o * _tensor(L, _upstream(tuple(o.shape), _array(o).dtype), False)).sum()
+            loss = term if loss is None else loss + term
+    if loss is None:
+        return None
+    loss.backward()
+    return [None if t.grad is None else _array(t.grad) for t in leaves]
+
+
+def _compare(got, expected, rtol, atol, what):
+    assert got.shape == expected.shape, f"{what}: shape {got.shape} != {expected.shape}"
+    assert got.dtype == expected.dtype, f"{what}: dtype {got.dtype} != {expected.dtype}"
+    if got.dtype.kind in "fc":
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True,
+                                   err_msg=what)
+    else:
+        np.testing.assert_array_equal(got, expected, err_msg=what)
+
+
+def check_against_torch(fn, inputs, how):
+    grad, rtol, atol = how["grad"], how["rtol"], how["atol"]
+    try:
+        expected, torch_leaves = _run(TORCH, fn, inputs, grad)
+    except Exception as torch_error:
+        assert how["raises"], f"PyTorch raises {type(torch_error).__name__}: {torch_error}"
+        with pytest.raises(Exception) as info:
+            _run(MC, fn, inputs, grad)
+        assert not _from_numpy_internals(info.value), (
+            f"PyTorch raises {type(torch_error).__name__}: {torch_error}; minicnn raises from "
+            f"inside NumPy: {type(info.value).__name__}: {info.value}")
+        return
+    assert not how["raises"], "PyTorch does not raise"
+    got, mc_leaves = _run(MC, fn, inputs, grad)
+    expected, got = _flat(expected), _flat(got)
+    assert len(got) == len(expected), f"{len(got)} outputs, PyTorch gives {len(expected)}"
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert type(g) is not torch.Tensor
+        if isinstance(e, torch.Tensor):
+            assert isinstance(g, mc.Tensor), f"output {i} is {type(g).__name__}, not a Tensor"
+        _compare(_array(g), _array(e), rtol, atol, f"output {i}")
+    if not grad:
+        return
+    expected_grads = _backward(TORCH, expected, torch_leaves)
+    if expected_grads is None:
+        return
+    got_grads = _backward(MC, got, mc_leaves)
+    assert got_grads is not None, "minicnn's result does not require grad"
+    for i, (g, e, leaf) in enumerate(zip(got_grads, expected_grads, torch_leaves)):
+        if e is None:
+            e = np.zeros(tuple(leaf.shape), _array(leaf).dtype)
+        if g is None:
+            g = np.zeros_like(e)
+        _compare(g, e, rtol, atol, f"gradient of input {i}")
+
+
+# ---- elementwise: every kind of input through every unary op ----------------------------------
+
+UNARY = {
+    "exp": lambda L, x: L.exp(x), "log": lambda L, x: L.log(x), "sqrt": lambda L, x: L.sqrt(x),
+    "rsqrt": lambda L, x: L.rsqrt(x), "abs": lambda L, x: L.abs(x), "neg": lambda L, x: -x,
+    "relu": lambda L, x: L.F.relu(x), "sigmoid": lambda L, x: L.sigmoid(x),
+    "tanh": lambda L, x: L.tanh(x), "gelu": lambda L, x: L.F.gelu(x),
+    "gelu_tanh": lambda L, x: L.F.gelu(x, approximate="tanh"), "silu": lambda L, x: L.F.silu(x),
+    "elu": lambda L, x: L.F.elu(x, 0.5), "leaky_relu": lambda L, x: L.F.leaky_relu(x, 0.2),
+    "hardtanh": lambda L, x: L.F.hardtanh(x, -0.5, 0.5), "relu6": lambda L, x: L.F.relu6(x),
+    "clamp_min": lambda L, x: L.clamp(x, min=0.7), "clamp_max": lambda L, x: x.clamp(max=1.1),
+    "clamp_both": lambda L, x: x.clamp(0.7, 1.1), "clone": lambda L, x: x.clone(),
+    "contiguous": lambda L, x: x.contiguous(), "square": lambda L, x: x * x,
+    "pow_half": lambda L, x: x ** 0.5, "pow_2": lambda L, x: x ** 2, "rpow": lambda L, x: 2 ** x,
+    "isfinite": lambda L, x: L.isfinite(x),
+}
+UNARY_INPUTS = {
+    "0d": (pos(),), "1d": (pos(5),), "2d": (pos(3, 4),), "empty": (E,), "empty2d": (E03,),
+    "f64": (pos(3, 4, dtype=np.float64),), "0d_f64": (pos(dtype=np.float64),),
+}
+UNARY_VIEWS = {
+    "transposed": lambda x: x.t(), "strided": lambda x: x[:, ::2], "expanded": lambda x:
+    x[:1].expand(3, 4), "flipped_view": lambda x: x[1:, 1:],
+}
+
+UNARY_CASES = [case(f"{op}-{kind}", fn, *inputs) for op, fn in UNARY.items()
+               for kind, inputs in UNARY_INPUTS.items()]
+UNARY_CASES += [case(f"{op}-{view}", lambda L, x, fn=fn, v=v: fn(L, v(x)), pos(3, 4))
+                for op, fn in UNARY.items() for view, v in UNARY_VIEWS.items()]
+UNARY_CASES += [case(f"{op}-int", fn, ints(3, 4, low=1), grad=False)
+                for op, fn in UNARY.items() if op not in ("gelu", "gelu_tanh", "silu", "elu",
+                                                           "sigmoid", "tanh", "leaky_relu")]
+UNARY_CASES += [case(f"{op}-int0d", fn, SI, grad=False) for op, fn in UNARY.items()
+                if op in ("exp", "log", "sqrt", "abs", "neg", "relu", "clamp_min")]
+
+
+@pytest.mark.parametrize("fn, inputs, how", UNARY_CASES)
+def test_unary_ops(fn, inputs, how):
+    check_against_torch(fn, inputs, how)
+
+
+# ---- binary ops: broadcasting, 0-d, empty, scalars and mixed dtypes ------------------------------
+
+BINARY = {
+    "add": lambda L, a, b: a + b, "sub": lambda L, a, b: a - b, "mul": lambda L, a, b: a * b,
+    "div": lambda L, a, b: a / b, "pow": lambda L, a, b: L.pow(a, b),
+    "add_alpha": lambda L, a, b: L.add(a, b, alpha=2), "sub_alpha": lambda L, a, b:
+    L.sub(a, b, alpha=0.5), "maximum": lambda L, a, b: L.maximum(a, b),
+    "minimum": lambda L, a, b: L.minimum(a, b), "max_other": lambda L, a, b: L.max(a, b),
+    "min_other": lambda L, a, b: L.min(a, b), "eq": lambda L, a, b: a == b,
+    "ne": lambda L, a, b: a != b, "lt": lambda L, a, b: a < b, "le": lambda L, a, b: a <= b,
+    "gt": lambda L, a, b: L.gt(a, b), "ge": lambda L, a, b: L.ge(a, b),
+    "where": lambda L, a, b: L.where(a > 1, a, b), "matmul_like_mul": lambda L, a, b: a * b + a,
+}
+BINARY_INPUTS = {
+    "same": (pos(3, 4), pos(3, 4, seed=1)),
+    "row_col": (pos(3, 1), pos(1, 4, seed=1)),
+    "lead": (pos(2, 3, 4), pos(4, seed=1)),
+    "0d_2d": (pos(), pos(3, 4, seed=1)),
+    "2d_0d": (pos(3, 4), pos(seed=1)),
+    "0d_0d": (pos(), pos(seed=1)),
+    "empty_bcast": (np.ones((0, 1), np.float32), pos(1, 4)),
+    "empty_empty": (E03, E03),
+    "empty_0d": (E, pos()),
+    "f32_f64": (pos(3, 4), pos(3, 4, seed=1, dtype=np.float64)),
+    "f32_0d_f64": (pos(3, 4), pos(seed=1, dtype=np.float64)),
+    "0d_f64_f32": (pos(dtype=np.float64), pos(3, 4, seed=1)),
+    "f32_int": (pos(3, 4), ints(3, 4, low=1)),
+    "int_f32": (ints(3, 4, low=1), pos(3, 4)),
+    "int_0d_f64": (ints(3, 4, low=1), pos(dtype=np.float64)),
+    "int_int": (ints(3, 4, low=1), ints(3, 4, low=1, seed=1)),
+    "int32_0d_int64": (ints(3, 4, low=1, dtype=np.int32), np.array(2, np.int64)),
+    "bool_int": (MB, ints(3, 4, low=1)),
+    "f32_scalar": (pos(3, 4), 1.5),
+    "scalar_f32": (2.0, pos(3, 4)),
+    "f32_int_scalar": (pos(3, 4), 2),
+    "int_float_scalar": (ints(3, 4, low=1), 1.5),
+    "int_int_scalar": (ints(3, 4, low=1), 3),
+    "0d_scalar": (pos(), 0.5),
+    "bad_bcast": (pos(3, 4), pos(3, 5)),
+}
+SCALAR_FIRST_OK = ("add", "sub", "mul", "div", "eq", "ne", "lt", "le", "matmul_like_mul")
+
+SCALAR_OTHER_REJECTED = ("maximum", "minimum")  # PyTorch: 'other' must be a Tensor
+SCALAR_OTHER_IS_DIM = ("max_other", "min_other")  # max(x, 2) is max over dim 2
+INTEGER_ALPHA_REJECTED = ("sub_alpha",)  # a float alpha with integer tensors
+
+
+def _binary_raises(op, kind, inputs):
+    scalar_other = not isinstance(inputs[1], np.ndarray)
+    integral = all(a.dtype.kind in "iub" if isinstance(a, np.ndarray) else
+                   not isinstance(a, float) for a in inputs)
+    return (kind == "bad_bcast" or (scalar_other and op in SCALAR_OTHER_REJECTED)
+            or (op == "sub" and kind == "bool_int") or (integral and op in INTEGER_ALPHA_REJECTED))
+
+
+BINARY_CASES = [case(f"{op}-{kind}", fn, *inputs, raises=_binary_raises(op, kind, inputs))
+                for op, fn in BINARY.items() for kind, inputs in BINARY_INPUTS.items()
+                if (isinstance(inputs[0], np.ndarray) or op in SCALAR_FIRST_OK)
+                and not (op in SCALAR_OTHER_IS_DIM and not isinstance(inputs[1], np.ndarray))]
+BINARY_CASES += [
+    case("add_noncontig", lambda L, a, b: a.t() + b[:, ::2], pos(4, 3), pos(3, 8)),
+    case("mul_expanded", lambda L, a, b: a.expand(3, 4) * b, pos(1, 4), pos(3, 4)),
+    case("div_by_zero", lambda L, a, b: a / b, rand(4), np.zeros(4, np.float32)),
+    case("int_div_int", lambda L, a, b: a / b, ints(3, low=1), ints(3, low=1, seed=2)),
+    case("pow_int_neg_float", lambda L, a: a ** -0.5, ints(3, low=1), grad=False),
+    case("pow_0d_exponent_tensor", lambda L, a, b: a ** b, pos(3), pos()),
+    case("rpow_tensor", lambda L, a: 2.0 ** a, pos(3)),
+    case("where_scalar_other", lambda L, a: L.where(a > 1, a, 0.0), pos(3, 4)),
+    case("where_bcast_cond", lambda L, a, b: L.where(a > 1, a, b), pos(3, 1), pos(1, 4)),
+    case("where_0d", lambda L, a, b: L.where(a > 1, a, b), pos(), pos(seed=2)),
+    case("where_empty", lambda L, a, b: L.where(a > 1, a, b), E03, E03),
+    case("maximum_nan", lambda L, a, b: L.maximum(a, b), np.array([np.nan, 1], np.float32),
+         np.array([0, np.nan], np.float32)),
+    case("max_other_ties", lambda L, a, b: L.max(a, b), np.ones(3, np.float32),
+         np.ones(3, np.float32)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, how", BINARY_CASES)
+def test_binary_ops(fn, inputs, how):
+    check_against_torch(fn, inputs, how)
+
+
+# ---- reductions: every dim form on 0-d, empty, strided and ordinary tensors ---------------------
+
+REDUCTIONS = {
+    "sum": lambda L, x, **kw: x.sum(**kw), "mean": lambda L, x, **kw: x.mean(**kw),
+    "var": lambda L, x, **kw: x.var(**kw), "std": lambda L, x, **kw: L.std(x, **kw),
+    "amax": lambda L, x, **kw: x.amax(**kw), "amin": lambda L, x, **kw: L.amin(x, **kw),
+    "logsumexp": lambda L, x, **kw: x.logsumexp(**kw), "max": lambda L, x, **kw: x.max(**kw),
+    "min": lambda L, x, **kw: L.min(x, **kw), "argmax": lambda L, x, **kw: x.argmax(**kw),
+    "argmin": lambda L, x, **kw: L.argmin(x, **kw),
+}
+NO_DIM_NONE = ("logsumexp",)               # dim is required
+SINGLE_DIM = ("max", "min", "argmax", "argmin")
+DIM_FORMS = {
+    "all": {}, "d0": dict(dim=0), "dlast": dict(dim=-1), "d0_keep": dict(dim=0, keepdim=True),
+    "dtuple": dict(dim=(0, -1)), "dlist_keep": dict(dim=[-1, 0], keepdim=True),
+    "dempty": dict(dim=()),
+}
+REDUCTION_INPUTS = {
+    "0d": S, "1d": V, "2d": M, "3d": B3, "empty1d": E, "empty03": E03, "empty30": E30,
+    "empty040": E040, "f64": M64, "int": MI, "bool": MB, "one": np.ones((1, 1), np.float32),
+}
+
+
+def _reduction_call(op, form):
+    kw = DIM_FORMS[form]
+    return lambda L, x: REDUCTIONS[op](L, x, **kw)
+
+
+def _reduction_applies(op, form):
+    if op in NO_DIM_NONE and form in ("all", "dempty"):
+        # logsumexp needs dim; PyTorch's dim=() fails inside its own broadcast check
+        return False
+    return not (op in SINGLE_DIM and form in ("dtuple", "dlist_keep", "dempty"))
+
+
+def _reduction_grad(op, form):
+    # PyTorch's var/std backward takes dim=() as "no dim reduced" (n = 1): an inf gradient,
+    # where its forward reduces over every dimension
+    return not (op in ("var", "std") and form == "dempty")
+
+
+def _reduction_raises(op, form, kind):
+    """Where PyTorch rejects the call (checked: PyTorch raises exactly these)."""
+    x = REDUCTION_INPUTS[kind]
+    if op in ("mean", "var", "std") and x.dtype.kind in "iub":
+        return True
+    if op in ("argmax", "argmin") and kind == "bool":
+        return True
+    dims = DIM_FORMS[form].get("dim")
+    if isinstance(dims, int):
+        dims = (dims,)
+    if dims is not None and x.ndim < 2 and len(set(d % max(x.ndim, 1) for d in dims)) \
+            < len(dims):
+        return True
+    if op in ("amax", "amin", "max", "min", "argmax", "argmin") and x.size == 0:
+        if not dims:
+            return True
+        return any(x.shape[d] == 0 for d in dims) if x.ndim else True
+    return False
+
+
+REDUCTION_CASES = [case(f"{op}-{form}-{kind}", _reduction_call(op, form), x,
+                        grad=_reduction_grad(op, form), raises=_reduction_raises(op, form, kind))
+                   for op in REDUCTIONS for form in DIM_FORMS for kind, x in
+                   REDUCTION_INPUTS.items() if _reduction_applies(op, form)]
+REDUCTION_CASES += [
+    case("sum-strided", lambda L, x: x[:, ::2].sum(0), M),
+    case("mean-transposed", lambda L, x: x.t().mean(1), M),
+    case("amax-expanded", lambda L, x: x.expand(3, 4).amax(0), rand(1, 4)),
+    case("max-ties", lambda L, x: x.max(1), np.ones((2, 3), np.float32)),
+    case("amax-ties", lambda L, x: x.amax(1), np.ones((2, 3), np.float32)),
+    case("var-positional-unbiased-false", lambda L, x: x.var(False), V),
+    case("std-positional-unbiased-false", lambda L, x: x.std(False), V),
+    case("var-positional-unbiased-true", lambda L, x: L.var(x, True), V),
+    case("var-dim-unbiased-keepdim", lambda L, x: x.var(1, False, True), M),
+    case("std-dim-unbiased", lambda L, x: x.std(0, True), M),
+    case("var-unbiased-kw", lambda L, x: x.var(unbiased=False), M),
+    case("var-dim-unbiased-kw", lambda L, x: x.var(dim=1, unbiased=False), M),
+    case("var-correction-none", lambda L, x: x.var(correction=None), V),
+    case("std-correction-none", lambda L, x: x.std(dim=0, correction=None), M),
+    case("var-correction-0", lambda L, x: x.var(0, correction=0), M),
+    case("var-correction-2", lambda L, x: x.var(correction=2), V),
+    case("var-correction-float", lambda L, x: x.var(correction=0.5), V),
+    case("var-correction-n", lambda L, x: x.var(correction=5), V, grad=False),
+    case("var-single-element", lambda L, x: x.var(), np.ones(1, np.float32), grad=False),
+    case("var-0d", lambda L, x: x.var(), S, grad=False),
+    case("std-0d-correction0", lambda L, x: x.std(correction=0), S),
+    case("std-constant", lambda L, x: x.std(1), np.ones((2, 3), np.float32)),
+    case("sum-int-dtype", lambda L, x: x.sum(), ints(3, dtype=np.int32)),
+    case("sum-bool", lambda L, x: x.sum(0), MB),
+    case("sum-uint8", lambda L, x: x.sum(), ints(4, low=0, high=200, dtype=np.uint8)),
+    case("max-dim-out-of-range", lambda L, x: x.max(2), M, raises=True),
+    case("sum-dim-out-of-range", lambda L, x: x.sum(-3), M, raises=True),
+    case("sum-0d-dim1", lambda L, x: x.sum(1), S, raises=True),
+    case("logsumexp-empty-dim", lambda L, x: x.logsumexp(0), E03),
+    case("logsumexp-inf", lambda L, x: x.logsumexp(0), np.array([-np.inf, -np.inf], np.float32),
+         grad=False),
+    case("max-nan", lambda L, x: x.max(0), np.array([1, np.nan, 3], np.float32)),
+    case("amax-nan", lambda L, x: x.amax(), np.array([1, np.nan, 3], np.float32), grad=False),
+    case("argmax-nan", lambda L, x: x.argmax(), np.array([1, np.nan, 3], np.float32)),
+    case("mean-dtype-arg", lambda L, x: x.mean(dtype=L.float64), M),
+    case("sum-dtype-arg", lambda L, x: x.sum(0, dtype=L.float64), MI),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, how", REDUCTION_CASES)
+def test_reductions(fn, inputs, how):
+    check_against_torch(fn, inputs, how)
+
+
+# ---- clamp with tensor bounds ------------------------------------------------------------------
+
+CLAMP_CASES = [
+    case("clamp-int-tensor-bounds", lambda L, x, lo, hi: x.clamp(lo, hi), rand(2, 3),
+         np.array([0], np.int64), np.array([1], np.int64)),
+    case("clamp-int-input-float-tensor-bound", lambda L, x, lo: L.clamp(x, lo), ints(2, 3),
+         np.array(0.5, np.float32)),
+    case("clamp-tensor-bounds-grad", lambda L, x, lo, hi: L.clamp(x, min=lo, max=hi),
+         rand(3, 4), rand(3, 4, seed=1) - 1, rand(3, 4, seed=2) + 1),
+    case("clamp-broadcast-bounds", lambda L, x, lo, hi: x.clamp(lo, hi), rand(3, 4),
+         rand(3, 1, seed=1) - 1, rand(1, 4, seed=2) + 1),
+    case("clamp-bounds-broadcast-the-output", lambda L, x, lo: x.clamp(lo), rand(4),
+         rand(3, 1, seed=1)),
+    case("clamp-min-above-max", lambda L, x, lo, hi: x.clamp(lo, hi), rand(3, 4),
+         np.full(4, 1.0, np.float32), np.full(4, -1.0, np.float32)),
+    case("clamp-min-only-tensor", lambda L, x, lo: x.clamp(min=lo), rand(3, 4), rand(4, seed=1)),
+    case("clamp-max-only-tensor", lambda L, x, hi: x.clamp(max=hi), rand(3, 4), rand(4, seed=1)),
+    case("clamp-0d-f64-bound", lambda L, x, hi: x.clamp(max=hi), rand(3, 4),
+         np.array(0.5, np.float64)),
+    case("clamp-f64-bound", lambda L, x, hi: x.clamp(max=hi), rand(3, 4),
+         np.full(4, 0.5, np.float64)),
+    case("clamp-empty-tensor-bound", lambda L, x, lo: x.clamp(lo), E03, np.zeros(3, np.float32)),
+    case("clamp-0d-input-tensor-bounds", lambda L, x, lo, hi: x.clamp(lo, hi), S,
+         np.array(0.0, np.float32), np.array(1.0, np.float32)),
+    case("clamp-bad-broadcast", lambda L, x, lo: x.clamp(lo), rand(3, 4), rand(3), raises=True),
+    case("clamp-no-bounds", lambda L, x: L.clamp(x), rand(3), raises=True),
+    case("clamp-min-above-max-scalars", lambda L, x: x.clamp(1.0, -1.0), rand(3, 4)),
+    case("clamp-nan-input", lambda L, x: x.clamp(-1.0, 1.0),
+         np.array([np.nan, 2, -2], np.float32)),
+    case("clamp-int-int-bounds", lambda L, x: x.clamp(0, 2), ints(5), grad=False),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, how", CLAMP_CASES)
+def test_clamp(fn, inputs, how):
+    check_against_torch(fn, inputs, how)
