@@ -1,4 +1,5 @@
-"""dtype names as in PyTorch (`mc.float32`, ...) and the default floating dtype."""
+"""dtype names as in PyTorch (`mc.float32`, ...) and the default floating dtype; PyTorch's
+memory-format names (`mc.preserve_format`, ...)."""
 import numpy as np
 
 float16 = half = np.dtype(np.float16)
@@ -12,6 +13,23 @@ int64 = long = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
 
 # `mc.float`, `mc.int` and `mc.bool` are bound in minicnn/__init__.py: here they would shadow builtins.
+
+
+class memory_format:
+    """A PyTorch memory-format name. minicnn keeps every tensor's data C-contiguous (NCHW
+    for images), which changes no value, so the methods that take `memory_format=` (`to`,
+    `float` ..., `clone`, `contiguous`) accept these names and otherwise ignore them."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"minicnn.{self.name}"
+
+
+preserve_format = memory_format("preserve_format")
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
 
 _default_dtype = float32
 

@@ -148,6 +148,8 @@ class SiLU(Function):
 def _along_rows(kernel, a, axis):
     """Apply a row kernel along `axis`: move it last, view as (rows, K), move it back."""
     m = xp(a)
+    if a.size == 0:  # nothing to normalize, and no row shape to view it as
+        return a.copy()
     moved = m.moveaxis(a, axis, -1)
     out = kernel(moved.reshape(-1, moved.shape[-1]))                   # (R, K)
     return m.moveaxis(out.reshape(moved.shape), -1, axis)
@@ -235,13 +237,18 @@ def _softmax_axis(op, input, dim):
     return normalize_dim(op, dim, input.ndim)
 
 
-def softmax(input, dim=None, dtype=None):
+def _softmax(function, op, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype=dtype)
-    return Softmax.apply(input, axis=_softmax_axis("softmax", input, dim))
+    axis = _softmax_axis(op, input, dim)
+    if input.ndim == 0:  # as PyTorch: dim 0 or -1 of one value
+        return function.apply(input.reshape(1), axis=0).reshape(())
+    return function.apply(input, axis=axis)
+
+
+def softmax(input, dim=None, dtype=None):
+    return _softmax(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
-    if dtype is not None:
-        input = input.to(dtype=dtype)
-    return LogSoftmax.apply(input, axis=_softmax_axis("log_softmax", input, dim))
+    return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)

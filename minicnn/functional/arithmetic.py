@@ -6,7 +6,7 @@ from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, unbroadcast, xp
-from .conversion import astype
+from .conversion import astype, check_memory_format
 
 
 def _binary(function, op, a, b):
@@ -280,6 +280,7 @@ def where(condition, input, other):
     return Where.apply(input, other, condition=cond)
 
 
-def clone(input):
+def clone(input, memory_format=None):
     require_tensor("clone", "input", input)
+    check_memory_format("clone", input, memory_format)
     return Clone.apply(input)
