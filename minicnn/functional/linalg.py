@@ -1,5 +1,8 @@
 """Matrix products: matmul (batched, broadcasting) and linear."""
+import math
+
 from ..autograd import Function
+from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
 
 
@@ -34,7 +37,11 @@ class MatMul(Function):
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors, leading
-    dimensions broadcast as a batch."""
+    dimensions broadcast as a batch. As PyTorch, both operands need one dtype."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
+        raise TypeError(f"matmul: both operands need one dtype, got {input.dtype} and "
+                        f"{other.dtype} (shapes {shape_str(input.shape)} and "
+                        f"{shape_str(other.shape)})")
     a, b = as_tensor_pair("matmul", input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
@@ -61,7 +68,8 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = x.reshape(-1, x.shape[-1]) @ weight.T                    # (rows, out)
+        rows = math.prod(x.shape[:-1])  # not -1: a reshape cannot infer it with 0 features
+        out = x.reshape(rows, x.shape[-1]) @ weight.T                  # (rows, out)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -70,9 +78,10 @@ class Linear(Function):
     def backward(ctx, g):
         """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
         x, weight = ctx.saved_arrays
-        g2 = g.reshape(-1, g.shape[-1])                                # (rows, out)
+        rows = math.prod(x.shape[:-1])
+        g2 = g.reshape(rows, g.shape[-1])                              # (rows, out)
         dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        dw = g2.T @ x.reshape(rows, x.shape[-1]) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
 
