@@ -706,7 +706,7 @@ def test_softmax_creation_conversion(fn, inputs, how):
     check_against_torch(fn, inputs, how)
 
 
-# ---- neural-network ops: empty batches, unbatched input, every argument form ----------------------
+# ---- neural-network ops: empty batches, unbatched input, every argument form ---------------------
 
 W33 = rand(4, 3, 3, 3, seed=5)            # conv weight (out 4, in 3, 3×3)
 WT = rand(3, 2, 3, 3, seed=6)             # conv_transpose weight (in 3, out 2)
@@ -923,4 +923,61 @@ LOSS_CASES = _loss_cases()
 
 @pytest.mark.parametrize("fn, inputs, how", LOSS_CASES)
 def test_losses(fn, inputs, how):
+    check_against_torch(fn, inputs, how)
+
+
+# ---- attention -----------------------------------------------------------------------------------
+
+E_, HEADS = 4, 2
+MHA_W, MHA_B = rand(3 * E_, E_, seed=11) / 2, rand(3 * E_, seed=12) / 4
+OUT_W, OUT_B = rand(E_, E_, seed=13) / 2, rand(E_, seed=14) / 4
+SEQ_Q, SEQ_K = rand(3, 2, E_, seed=15), rand(5, 2, E_, seed=16)
+
+
+def _mha(bias_shape=None, **kw):
+    def call(L, q, k, w, b, ow, ob, *bias):
+        bias_k, bias_v = (t.reshape(bias_shape) for t in bias) if bias else (None, None)
+        out, weights = L.F.multi_head_attention_forward(q, k, k, E_, HEADS, w, b, bias_k, bias_v,
+                                                        False, 0.0, ow, ob, **kw)
+        return out if weights is None else (out, weights)
+    return call
+
+
+ATTENTION_CASES = [
+    case("mha", _mha(), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W, OUT_B),
+    case("mha-bias_k-E", _mha((E_,)), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W, OUT_B, rand(E_),
+         rand(E_, seed=1)),
+    case("mha-bias_k-1E", _mha((1, E_)), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W, OUT_B, rand(E_),
+         rand(E_, seed=1)),
+    case("mha-bias_k-11E", _mha((1, 1, E_)), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W, OUT_B, rand(E_),
+         rand(E_, seed=1)),
+    case("mha-bias_k-2E", _mha((2, 2)), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W, OUT_B, rand(E_),
+         rand(E_, seed=1), raises=True),
+    case("mha-unbatched", _mha(), SEQ_Q[:, 0], SEQ_K[:, 0], MHA_W, MHA_B, OUT_W, OUT_B),
+    case("mha-no-weights", _mha(need_weights=False), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W, OUT_B),
+    case("mha-per-head", _mha(average_attn_weights=False), SEQ_Q, SEQ_K, MHA_W, MHA_B, OUT_W,
+         OUT_B),
+    case("mha-empty-batch", _mha(), SEQ_Q[:, :0], SEQ_K[:, :0], MHA_W, MHA_B, OUT_W, OUT_B),
+    case("sdpa", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v),
+         rand(2, 3, 4), rand(2, 5, 4, seed=1), rand(2, 5, 6, seed=2)),
+    case("sdpa-causal", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v,
+                                                                            is_causal=True),
+         rand(2, 3, 4), rand(2, 5, 4, seed=1), rand(2, 5, 6, seed=2)),
+    case("sdpa-broadcast-batch", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v),
+         rand(2, 1, 3, 4), rand(1, 3, 5, 4, seed=1), rand(3, 5, 4, seed=2)),
+    case("sdpa-empty-batch", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v),
+         np.zeros((0, 3, 4), np.float32), np.zeros((0, 5, 4), np.float32),
+         np.zeros((0, 5, 4), np.float32)),
+    case("sdpa-empty-queries", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v),
+         np.zeros((2, 0, 4), np.float32), rand(2, 5, 4, seed=1), rand(2, 5, 4, seed=2)),
+    case("sdpa-bool-mask", lambda L, q, k, v, m: L.F.scaled_dot_product_attention(
+        q, k, v, attn_mask=m > 0), rand(2, 3, 4), rand(2, 5, 4, seed=1), rand(2, 5, 4, seed=2),
+         rand(3, 5, seed=3) + 1),
+    case("sdpa-scale", lambda L, q, k, v: L.F.scaled_dot_product_attention(q, k, v, scale=0.3),
+         rand(3, 4), rand(5, 4, seed=1), rand(5, 2, seed=2)),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, how", ATTENTION_CASES)
+def test_attention(fn, inputs, how):
     check_against_torch(fn, inputs, how)
