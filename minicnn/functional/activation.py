@@ -50,10 +50,10 @@ class Hardtanh(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g where min < a < max (open interval, as PyTorch)."""
+        """da = g where min < a < max (open interval, as PyTorch; NaN lets g through)."""
         (a,) = ctx.saved_arrays
         lo, hi = ctx.bounds
-        return g * ((a > lo) & (a < hi))
+        return g * ~((a <= lo) | (a >= hi))
 
 
 class ELU(Function):
@@ -67,9 +67,9 @@ class ELU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g where a > 0, g·(out + α) elsewhere."""
+        """da = g·(out + α) where a ≤ 0, g elsewhere (NaN included, as PyTorch)."""
         a, out = ctx.saved_arrays
-        return xp(g).where(a > 0, g, g * (out + ctx.alpha))
+        return xp(g).where(a <= 0, g * (out + ctx.alpha), g)
 
 
 class Sigmoid(Function):

@@ -85,13 +85,15 @@ class StdFromVar(Function):
 
 
 class AMax(Function):
-    """Largest value over axes; the gradient is shared evenly among tied maxima."""
+    """Largest value over axes; the gradient is shared evenly among tied maxima. With
+    `nan_is_extreme` (PyTorch's max() over everything) a NaN maximum sends the gradient to
+    the NaNs; otherwise (amax) no element equals it and the gradient is NaN."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, largest):
+    def forward(ctx, a, axes, keepdim, largest, nan_is_extreme=False):
         out = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
         ctx.save_for_backward(a, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes, ctx.keepdim, ctx.nan_is_extreme = axes, keepdim, nan_is_extreme
         return out if keepdim else out.reshape([s for i, s in enumerate(a.shape)
                                                 if i not in axes])
 
@@ -99,7 +101,11 @@ class AMax(Function):
     def backward(ctx, g):
         """da = g · 1[a = max] / (number of maxima)."""
         a, out = ctx.saved_arrays
-        hit = (a == out).astype(g.dtype)
+        hit = a == out
+        if ctx.nan_is_extreme:
+            m = xp(a)
+            hit |= m.isnan(a) & m.isnan(out)
+        hit = hit.astype(g.dtype)
         hit /= hit.sum(axis=ctx.axes, keepdims=True)
         return expand_reduced(g, a.shape, ctx.axes, ctx.keepdim) * hit
 
@@ -231,7 +237,8 @@ def _extreme(op, input, dim, keepdim, largest):
         return _binary_extreme(op, input, dim)
     _check_nonempty(op, input, dim)
     if dim is None:
-        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest)
+        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest,
+                          nan_is_extreme=True)
     axis = normalize_dim(op, dim, input.ndim)
     return ValuesIndices(*MaxDim.apply(input, axis=axis, keepdim=keepdim, largest=largest))
 

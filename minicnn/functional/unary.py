@@ -80,9 +80,10 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g·sign(a) (0 at a = 0)."""
+        """da = g·sign(a) (0 at a = 0, and at NaN, as PyTorch)."""
         (a,) = ctx.saved_arrays
-        return g * xp(a).sign(a)
+        m = xp(a)
+        return g * m.where(m.isnan(a), 0, m.sign(a))
 
 
 class Clamp(Function):
