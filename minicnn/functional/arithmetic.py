@@ -81,15 +81,16 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g·b·a^(b−1), db = g·a^b·ln a (taken as 0 where a = 0)."""
+        """da = g·b·a^(b−1) (0 where b = 0), db = g·a^b·ln a (0 where a = 0 and b ≥ 0; NaN
+        for a < 0), as PyTorch."""
         a, b, out = ctx.saved_arrays
         m = xp(a)
         da = db = None
-        if ctx.needs_input_grad[0]:
-            da = unbroadcast(g * b * a ** (b - 1), a.shape)
-        if ctx.needs_input_grad[1]:
-            safe_log = m.log(m.where(a > 0, a, 1))
-            db = unbroadcast(g * out * safe_log, b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                da = unbroadcast(m.where(b == 0, 0, g * b * a ** (b - 1)), a.shape)
+            if ctx.needs_input_grad[1]:
+                db = unbroadcast(m.where((a == 0) & (b >= 0), 0, g * out * m.log(a)), b.shape)
         return da, db
 
 
@@ -107,6 +108,8 @@ class PowScalar(Function):
         p = ctx.exponent
         if p == 2:
             return g * 2 * a
+        if p == 0:  # as PyTorch: 0, also at a = 0 where p·a^(p−1) is 0·∞
+            return xp(g).zeros_like(g)
         return g * (p * a ** (p - 1))
 
 

@@ -283,6 +283,8 @@ BINARY_INPUTS = {
     "int_int_scalar": (ints(3, 4, low=1), 3),
     "0d_scalar": (pos(), 0.5),
     "bad_bcast": (pos(3, 4), pos(3, 5)),
+    "nonfinite": (np.array([np.nan, np.inf, -np.inf, 0, 1, -2, 0], np.float32),
+                  np.array([1, np.inf, 0, 0, np.nan, -np.inf, -0.0], np.float32)),
 }
 SCALAR_FIRST_OK = ("add", "sub", "mul", "div", "eq", "ne", "lt", "le", "matmul_like_mul")
 
@@ -310,6 +312,11 @@ BINARY_CASES += [
     case("int_div_int", lambda L, a, b: a / b, ints(3, low=1), ints(3, low=1, seed=2)),
     case("pow_int_neg_float", lambda L, a: a ** -0.5, ints(3, low=1), grad=False),
     case("pow_0d_exponent_tensor", lambda L, a, b: a ** b, pos(3), pos()),
+    case("pow_negative_base", lambda L, a, b: a ** b, -pos(4), np.array([2, 3, 0.5, 0],
+                                                                        np.float32)),
+    case("pow_zero_base_and_exponent", lambda L, a, b: a ** b, np.zeros(3, np.float32),
+         np.array([0, 1, 2], np.float32)),
+    case("pow_scalar_zero", lambda L, a: a ** 0, np.array([0, 1, -2], np.float32)),
     case("rpow_tensor", lambda L, a: 2.0 ** a, pos(3)),
     case("where_scalar_other", lambda L, a: L.where(a > 1, a, 0.0), pos(3, 4)),
     case("where_bcast_cond", lambda L, a, b: L.where(a > 1, a, b), pos(3, 1), pos(1, 4)),
