@@ -53,7 +53,9 @@ class Hardtanh(Function):
         """da = g where min < a < max (open interval, as PyTorch; NaN lets g through)."""
         (a,) = ctx.saved_arrays
         lo, hi = ctx.bounds
-        return g * ~((a <= lo) | (a >= hi))
+        outside = a <= lo
+        outside |= a >= hi
+        return g * ~outside
 
 
 class ELU(Function):

@@ -141,12 +141,9 @@ def _select_backward(ctx, g, loses):
     """PyTorch's rule: each input gets g (g/2 on ties) except where it `loses`; next to a
     NaN neither loses, so both get g."""
     a, b = ctx.saved_arrays
-    m = xp(g)
-    shared = m.where(a == b, g / 2, g)
-    da = unbroadcast(m.where(loses(a, b), 0, shared), a.shape) \
-        if ctx.needs_input_grad[0] else None
-    db = unbroadcast(m.where(loses(b, a), 0, shared), b.shape) \
-        if ctx.needs_input_grad[1] else None
+    shared = g * xp(g).where(a == b, g.dtype.type(0.5), g.dtype.type(1))
+    da = unbroadcast(shared * ~loses(a, b), a.shape) if ctx.needs_input_grad[0] else None
+    db = unbroadcast(shared * ~loses(b, a), b.shape) if ctx.needs_input_grad[1] else None
     return da, db
 
 

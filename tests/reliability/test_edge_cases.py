@@ -996,3 +996,62 @@ ATTENTION_CASES = [
 @pytest.mark.parametrize("fn, inputs, how", ATTENTION_CASES)
 def test_attention(fn, inputs, how):
     check_against_torch(fn, inputs, how)
+
+
+# ---- modules without parameters, in their every documented form ---------------------------------
+
+def module(build):
+    """A row's call: build the module with `build(nn)` in the library, then call it."""
+    return lambda L, *xs: build(L.nn)(*xs)
+
+
+MODULE_CASES = [
+    case("nn.Flatten-default", module(lambda nn: nn.Flatten()), IMG),
+    case("nn.Flatten-0", module(lambda nn: nn.Flatten(0)), IMG0),
+    case("nn.Flatten-0d", module(lambda nn: nn.Flatten(0)), S),
+    case("nn.Unflatten", module(lambda nn: nn.Unflatten(1, (2, 2))), M),
+    case("nn.Unflatten-minus1", module(lambda nn: nn.Unflatten(1, (2, -1))), M),
+    case("nn.Identity-0d", module(lambda nn: nn.Identity()), S),
+    case("nn.Softmax-dim", module(lambda nn: nn.Softmax(dim=-1)), B3),
+    case("nn.Softmax-empty", module(lambda nn: nn.Softmax(1)), E30),
+    case("nn.LogSoftmax-0d", module(lambda nn: nn.LogSoftmax(0)), S),
+    case("nn.ReLU-empty-batch", module(lambda nn: nn.ReLU()), IMG0),
+    case("nn.GELU-tanh", module(lambda nn: nn.GELU("tanh")), M),
+    case("nn.LeakyReLU", module(lambda nn: nn.LeakyReLU(0.3)), M),
+    case("nn.Hardtanh", module(lambda nn: nn.Hardtanh(-0.5, 0.5)), M),
+    case("nn.ELU", module(lambda nn: nn.ELU(0.7)), M),
+    case("nn.MaxPool2d-1-tuples", module(lambda nn: nn.MaxPool2d((2,), stride=(1,))), IMG),
+    case("nn.MaxPool2d-empty-batch", module(lambda nn: nn.MaxPool2d(3, 2, 1)), IMG0),
+    case("nn.AvgPool2d-1-tuples", module(lambda nn: nn.AvgPool2d((2,), (2,), (1,))), IMG),
+    case("nn.AdaptiveAvgPool2d-None", module(lambda nn: nn.AdaptiveAvgPool2d((None, 2))), IMG),
+    case("nn.AdaptiveMaxPool2d-empty", module(lambda nn: nn.AdaptiveMaxPool2d(2)), IMG0),
+    case("nn.Dropout-eval", module(lambda nn: nn.Dropout(0.5).eval()), M),
+    case("nn.LocalResponseNorm", module(lambda nn: nn.LocalResponseNorm(2)), IMG),
+    case("nn.BatchNorm2d-no-affine", module(lambda nn: nn.BatchNorm2d(3, affine=False)), IMG),
+    case("nn.BatchNorm2d-empty", module(lambda nn: nn.BatchNorm2d(3, affine=False)), IMG0),
+    case("nn.BatchNorm1d-3d", module(lambda nn: nn.BatchNorm1d(3, affine=False)),
+         rand(2, 3, 5)),
+    case("nn.BatchNorm1d-no-stats", module(lambda nn: nn.BatchNorm1d(
+        3, affine=False, track_running_stats=False).eval()), rand(4, 3)),
+    case("nn.LayerNorm-int-no-affine", module(lambda nn: nn.LayerNorm(4,
+                                                                      elementwise_affine=False)),
+         M),
+    case("nn.GroupNorm-no-affine", module(lambda nn: nn.GroupNorm(3, 3, affine=False)), IMG0),
+    case("nn.CrossEntropyLoss-empty", module(lambda nn: nn.CrossEntropyLoss()), EMPTY_LOGITS,
+         EMPTY_LABELS),
+    case("nn.CrossEntropyLoss-sum", module(lambda nn: nn.CrossEntropyLoss(reduction="sum",
+                                                                          label_smoothing=0.2)),
+         LOGITS, LABELS),
+    case("nn.MSELoss-empty", module(lambda nn: nn.MSELoss()), E03, E03),
+    case("nn.L1Loss-0d", module(lambda nn: nn.L1Loss()), S, pos()),
+    case("nn.BCEWithLogitsLoss", module(lambda nn: nn.BCEWithLogitsLoss()), M,
+         (rand(3, 4, seed=1) > 0).astype(np.float32)),
+    case("nn.KLDivLoss-batchmean", module(lambda nn: nn.KLDivLoss(reduction="batchmean")),
+         rand(3, 4), pos(3, 4)),
+    case("nn.NLLLoss-empty", module(lambda nn: nn.NLLLoss()), EMPTY_LOGITS, EMPTY_LABELS),
+]
+
+
+@pytest.mark.parametrize("fn, inputs, how", MODULE_CASES)
+def test_modules(fn, inputs, how):
+    check_against_torch(fn, inputs, how)
