@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Function
-from ..dtypes import get_default_dtype, result_type
+from ..dtypes import get_default_dtype, result_type, scalar_dtype
 from ..tensor import Tensor
 from ._common import broadcast_shape, require_tensor, unbroadcast, xp
 from .conversion import astype
@@ -165,7 +165,8 @@ def _clamp_tensors(input, min, max):
     """Bounds as tensors of the result dtype (PyTorch's promotion over input and bounds),
     broadcastable with the input."""
     bounds = [b if b is None or isinstance(b, Tensor) else
-              Tensor._make(xp(input.data).asarray(b)) for b in (min, max)]
+              Tensor._make(xp(input.data).asarray(b, dtype=scalar_dtype(b, input.dtype)))
+              for b in (min, max)]
     tensors = [input] + [b for b in bounds if b is not None]
     dtype = result_type(*tensors)
     broadcast_shape("clamp", *(t.shape for t in tensors))

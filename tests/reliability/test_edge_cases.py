@@ -58,7 +58,6 @@ def ints(*shape, low=-3, high=4, dtype=np.int64, seed=0):
 
 
 S = np.array(1.25, np.float32)            # 0-d
-S64 = np.array(-0.75, np.float64)         # 0-d float64
 SI = np.array(3, np.int64)                # 0-d int
 V = rand(5)
 M = rand(3, 4)
@@ -255,7 +254,7 @@ BINARY = {
     "min_other": lambda L, a, b: L.min(a, b), "eq": lambda L, a, b: a == b,
     "ne": lambda L, a, b: a != b, "lt": lambda L, a, b: a < b, "le": lambda L, a, b: a <= b,
     "gt": lambda L, a, b: L.gt(a, b), "ge": lambda L, a, b: L.ge(a, b),
-    "where": lambda L, a, b: L.where(a > 1, a, b), "matmul_like_mul": lambda L, a, b: a * b + a,
+    "where": lambda L, a, b: L.where(a > 1, a, b), "mul_add": lambda L, a, b: a * b + a,
 }
 BINARY_INPUTS = {
     "same": (pos(3, 4), pos(3, 4, seed=1)),
@@ -286,7 +285,7 @@ BINARY_INPUTS = {
     "nonfinite": (np.array([np.nan, np.inf, -np.inf, 0, 1, -2, 0], np.float32),
                   np.array([1, np.inf, 0, 0, np.nan, -np.inf, -0.0], np.float32)),
 }
-SCALAR_FIRST_OK = ("add", "sub", "mul", "div", "eq", "ne", "lt", "le", "matmul_like_mul")
+SCALAR_FIRST_OK = ("add", "sub", "mul", "div", "eq", "ne", "lt", "le", "mul_add")
 
 SCALAR_OTHER_REJECTED = ("maximum", "minimum")  # PyTorch: 'other' must be a Tensor
 SCALAR_OTHER_IS_DIM = ("max_other", "min_other")  # max(x, 2) is max over dim 2
