@@ -14,6 +14,15 @@ from .conversion import astype
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+def _mean(a, axes, keepdims):
+    """a.mean over `axes`; NaN over no elements, without NumPy's empty-slice warning
+    (PyTorch gives none)."""
+    if all(a.shape[i] for i in axes):
+        return a.mean(axis=axes, keepdims=keepdims)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a.sum(axis=axes, keepdims=keepdims) / a.dtype.type(0)
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
@@ -33,20 +42,21 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return a.mean(axis=axes, keepdims=keepdim)
+        return _mean(a, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         """da = g / n broadcast back over the n averaged elements."""
         count = int(np.prod([ctx.shape[i] for i in ctx.axes]))
-        g = expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim) / count
+        with np.errstate(divide="ignore", invalid="ignore"):  # n = 0: an empty gradient
+            g = expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim) / count
         return xp(g).broadcast_to(g, ctx.shape)
 
 
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
-        mean = a.mean(axis=axes, keepdims=True)
+        mean = _mean(a, axes, keepdims=True)
         centered = a - mean  # two-pass variance: no E[x²]−E[x]² cancellation
         count = int(np.prod([a.shape[i] for i in axes]))
         divisor = builtins.max(count - correction, 0)  # as PyTorch: x/0 → inf (nan if x = 0)
@@ -62,7 +72,8 @@ class Var(Function):
         """da = g · 2(a − mean) / (n − correction)."""
         (centered,) = ctx.saved_arrays
         g = expand_reduced(g, centered.shape, ctx.axes, ctx.keepdim)
-        return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.inf)
+        with np.errstate(invalid="ignore"):  # n ≤ correction: 0·∞ is NaN, as PyTorch
+            return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.inf)
 
 
 class StdFromVar(Function):

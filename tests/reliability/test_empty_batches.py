@@ -116,3 +116,16 @@ def test_functional_batch_norm_leaves_running_stats_on_an_empty_batch():
     out = F.batch_norm(mc.zeros(0, 3, 5), mean, var, training=True, momentum=0.5)
     assert out.shape == (0, 3, 5)
     assert mean.tolist() == [0.5, -1.0, 2.0] and var.tolist() == [1.5, 0.25, 3.0]
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("reduce", [
+    lambda x: x.mean(), lambda x: x.mean(0), lambda x: x.var(), lambda x: x.std(0),
+    lambda x: F.mse_loss(x, x * 2), lambda x: F.l1_loss(x, x * 2),
+])
+def test_means_over_nothing_are_nan_without_numpy_warnings(reduce):
+    x = mc.zeros(0, 3, requires_grad=True)
+    out = reduce(x)
+    assert np.isnan(out.detach().numpy()).all()
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
