@@ -26,6 +26,8 @@ from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, ch
                          split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                          unsqueeze, var, where)
 from .functional.conv import get_workspace_limit, set_workspace_limit
+from .functional.indexing import index_select
+from .dtypes import channels_last, contiguous_format, memory_format, preserve_format
 from .io import load, save
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
                         no_grad, set_grad_enabled)

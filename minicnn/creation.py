@@ -70,9 +70,33 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
                 requires_grad, "eye")
 
 
+def _number(op, name, value):
+    """A bound given as a number or a one-element tensor, as a Python number."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"{op}: {name} must be a number or a 0-d tensor, got a tensor of "
+                             f"shape {tuple(value.shape)}")
+        return value.item()
+    return value
+
+
+def _check_range(start, end, step):
+    """PyTorch's checks: a finite range, a non-zero step of the sign that reaches `end`."""
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise ValueError(f"arange: unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise ValueError(f"arange: the bounds {start} -> {end} are inconsistent with the sign "
+                         f"of step={step}")
+
+
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    start, end, step = (_number("arange", name, v) for name, v in
+                        (("start", start), ("end", end), ("step", step)))
+    _check_range(start, end, step)
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = get_default_dtype() if is_float else np.int64
@@ -81,6 +105,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    start, end = _number("linspace", "start", start), _number("linspace", "end", end)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     return _new(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device,
                 requires_grad)
 

@@ -81,10 +81,12 @@ class Hardtanh(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g where min < a < max (open interval, as PyTorch)."""
+        """da = g where min < a < max (open interval, as PyTorch; NaN lets g through)."""
         (a,) = ctx.saved_arrays
         lo, hi = ctx.bounds
-        return g * ((a > lo) & (a < hi))
+        outside = a <= lo
+        outside |= a >= hi
+        return g * ~outside
 
 
 class ELU(Function):
@@ -98,11 +100,11 @@ class ELU(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g where a > 0, g·(out + α) elsewhere."""
+        """da = g·(out + α) where a ≤ 0, g elsewhere (NaN included, as PyTorch)."""
         if ctx.inplace and ctx.alpha < 0:
             _negative_slope_inplace("elu_", "alpha", ctx.alpha)
         a, out = ctx.saved_arrays
-        return xp(g).where(a > 0, g, g * (out + ctx.alpha))
+        return xp(g).where(a <= 0, g * (out + ctx.alpha), g)
 
 
 class Sigmoid(Function):
@@ -181,6 +183,8 @@ class SiLU(Function):
 def _along_rows(kernel, a, axis):
     """Apply a row kernel along `axis`: move it last, view as (rows, K), move it back."""
     m = xp(a)
+    if a.size == 0:  # nothing to normalize, and no row shape to view it as
+        return a.copy()
     moved = m.moveaxis(a, axis, -1)
     out = kernel(moved.reshape(-1, moved.shape[-1]))                   # (R, K)
     return m.moveaxis(out.reshape(moved.shape), -1, axis)
@@ -236,6 +240,8 @@ def leaky_relu_(input, negative_slope=0.01):
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val={min_val} is greater than max_val={max_val}")
+    if input.dtype.kind in "iu":  # as PyTorch: the bounds take the integer dtype
+        min_val, max_val = int(min_val), int(max_val)
     return Hardtanh.apply(input, min_val=min_val, max_val=max_val, inplace=bool(inplace))
 
 
@@ -292,19 +298,24 @@ def _softmax_axis(op, input, dim):
     return normalize_dim(op, dim, input.ndim)
 
 
-def softmax(input, dim=None, dtype=None):
+def _softmax(function, op, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype=dtype)
-    return _along_dim(Softmax, "softmax", input, dim)
+    return _along_dim(function, op, input, dim)
+
+
+def softmax(input, dim=None, dtype=None):
+    return _softmax(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
-    if dtype is not None:
-        input = input.to(dtype=dtype)
-    return _along_dim(LogSoftmax, "log_softmax", input, dim)
+    return _softmax(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 @computed_in_float32("input")
 def _along_dim(function, op, input, dim):
     """Softmax or LogSoftmax (`function`) of `input` along `dim`, after any dtype cast."""
-    return function.apply(input, axis=_softmax_axis(op, input, dim))
+    axis = _softmax_axis(op, input, dim)
+    if input.ndim == 0:  # as PyTorch: dim 0 or -1 of one value
+        return function.apply(input.reshape(1), axis=0).reshape(())
+    return function.apply(input, axis=axis)

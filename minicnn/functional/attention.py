@@ -258,8 +258,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     the output; 2-D inputs are one unbatched sequence): query (L, N, E), key (S, N, E),
     value (S, N, E) -> attn_output (L, N, E). Weights: in_proj_weight (3·E, E) holding
     the q, k, v projections in that order, in_proj_bias (3·E,), out_proj_weight (E_out, E),
-    out_proj_bias (E,); bias_k, bias_v (1, 1, E) appended to the keys and values;
-    add_zero_attn appends a zero key and value. With use_separate_proj_weight,
+    out_proj_bias (E,); bias_k, bias_v (1, 1, E), (1, E) or (E,) appended to the keys and
+    values; add_zero_attn appends a zero key and value. With use_separate_proj_weight,
     q_proj_weight (E, E), k_proj_weight (E, kdim) and v_proj_weight (E, vdim) replace
     in_proj_weight (nn.MultiheadAttention with kdim/vdim); static_k, static_v
     (N·num_heads, S, E/num_heads) replace the projected keys and values.
@@ -324,8 +324,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if bias_k is not None:
         if static_k is not None or static_v is not None:
             raise ValueError(f"{op}: bias_k/bias_v cannot be added to static_k/static_v")
-        _check_shape(op, "bias_k", bias_k, (1, 1, embed_dim))
-        _check_shape(op, "bias_v", bias_v, (1, 1, embed_dim))
+        for name, bias in (("bias_k", bias_k), ("bias_v", bias_v)):
+            # PyTorch repeats the bias to (1, N, E): (E,), (1, E) and (1, 1, E) all do
+            if tuple(bias.shape) not in ((embed_dim,), (1, embed_dim), (1, 1, embed_dim)):
+                raise ValueError(f"{op}: {name} must have shape (1, 1, {embed_dim}), (1, "
+                                 f"{embed_dim}) or ({embed_dim},), got "
+                                 f"{shape_str(bias.shape)}")
     for name, static in (("static_k", static_k), ("static_v", static_v)):
         if static is not None:
             require_tensor(op, name, static)
@@ -382,8 +386,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         causal = m.tri(tgt_len, src_len, dtype=np.bool_)
         attn_mask = Tensor._make(m.where(causal, dtype.type(0), dtype.type(-np.inf))[None])
     if bias_k is not None:
-        k = cat([k, expand(bias_k, (1, bsz, embed_dim))], 0)
-        v = cat([v, expand(bias_v, (1, bsz, embed_dim))], 0)
+        k = cat([k, expand(bias_k.reshape(1, 1, embed_dim), (1, bsz, embed_dim))], 0)
+        v = cat([v, expand(bias_v.reshape(1, 1, embed_dim), (1, bsz, embed_dim))], 0)
         attn_mask = _pad_key(attn_mask)
         key_padding_mask = _pad_key(key_padding_mask)
 

@@ -244,6 +244,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if weight.shape[0] % groups:
         raise ValueError(f"{op}: out channels {weight.shape[0]} are not divisible by "
                          f"groups={groups}")
+    if weight.shape[0] == 0:
+        raise ValueError(f"{op}: weight has 0 output channels (weight shape "
+                         f"{shape_str(weight.shape)})")
     if padding == "valid":
         padding = (0, 0)
     elif padding == "same":

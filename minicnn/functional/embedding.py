@@ -23,7 +23,7 @@ class Embedding(Function):
         scale_grad_by_freq); dW[padding_idx] = 0."""
         m = xp(g)
         idx = ctx.indices.reshape(-1)
-        g2 = g.reshape(idx.shape[0], -1)
+        g2 = g.reshape(idx.shape[0], g.shape[-1])
         n = ctx.num_embeddings
         if ctx.scale_grad_by_freq:
             counts = m.bincount(idx, minlength=n)

@@ -2,6 +2,7 @@
 import math
 
 from ..autograd import Function
+from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
 
 
@@ -36,7 +37,11 @@ class MatMul(Function):
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors, leading
-    dimensions broadcast as a batch."""
+    dimensions broadcast as a batch. As PyTorch, both operands need one dtype."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
+        raise TypeError(f"matmul: both operands need one dtype, got {input.dtype} and "
+                        f"{other.dtype} (shapes {shape_str(input.shape)} and "
+                        f"{shape_str(other.shape)})")
     a, b = as_tensor_pair("matmul", input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "

@@ -33,7 +33,10 @@ def one_hot(tensor, num_classes=-1):
     data = tensor.data
     m = xp(data)
     if num_classes == -1:
-        num_classes = int(data.max()) + 1 if data.size else 0
+        if not data.size:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty "
+                             "tensor; pass num_classes")
+        num_classes = int(data.max()) + 1
     if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{int(data.min())}, {int(data.max())}]")

@@ -126,6 +126,17 @@ class BatchNormEval(Function):
         return dx, dw, db, None, None
 
 
+def _empty_result(input, weight, bias, shape):
+    """The output for an input without elements: empty, as PyTorch's, and still a function
+    of weight and bias (reshaped to `shape`), so that they get their zero gradients."""
+    out = input.clone()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
 def _check_channel_tensor(op, arg, t, input, n, what="channels"):
     """`t` is None or a tensor of shape (n,) on input's device (and of its dtype for params)."""
     if t is None:
@@ -186,7 +197,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if not eps > 0:
             raise ValueError(f"{op}: eps must be positive during training, but got {eps}")
         m = validate.momentum(op, momentum)
-        out, mean, var = BatchNorm.apply(input, weight, bias, eps=eps)
+        if input.numel() == 0:  # as PyTorch: an empty result, running stats unchanged
+            return _empty_result(input, weight, bias, _channel_shape(input.ndim))
+        out, mean, var = BatchNorm.apply(input, weight, bias, eps=float(eps))
         if running_mean is not None:
             n = input.numel() // C
             rm, rv = running_mean.data, running_var.data
@@ -257,7 +270,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t.dtype != input.dtype:
             raise TypeError(f"{op}: {arg} dtype {t.dtype} does not match input dtype "
                             f"{input.dtype}")
-    return LayerNorm.apply(input, weight, bias, n_axes=k, eps=validate.eps(op, eps))
+    eps = validate.eps(op, eps)
+    if input.numel() == 0:
+        return _empty_result(input, weight, bias, shape)
+    return LayerNorm.apply(input, weight, bias, n_axes=k, eps=eps)
 
 
 class GroupNorm(Function):
@@ -304,7 +320,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"{op}: num_groups={num_groups!r} must be a positive int dividing the "
                          f"number of channels C={C} (input shape {shape_str(input.shape)})")
     _check_affine(op, input, weight, bias, C)
-    return GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=validate.eps(op, eps))
+    eps = validate.eps(op, eps)
+    if input.numel() == 0:
+        return _empty_result(input, weight, bias, _channel_shape(input.ndim))
+    return GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
 
 
 class LocalResponseNorm(Function):

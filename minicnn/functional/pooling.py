@@ -27,6 +27,8 @@ class _ArgmaxPool(Function):
     def backward(ctx, g, _g_indices):
         """dx[argmax of each window] += dy: the gradient goes to the maximum it came from."""
         (indices,) = ctx.saved_arrays
+        if g.size == 0:  # an empty batch (or channels): nothing to route
+            return xp(g).zeros(ctx.shape, dtype=g.dtype)
         return kernels.get("max_pool2d_backward", g)(g, indices, ctx.shape)
 
 
@@ -112,7 +114,7 @@ class AdaptiveMaxPool2d(_ArgmaxPool):
         indices = m.empty((N, C, oh, ow), dtype=np.int64)
         for i, (h0, h1) in enumerate(_bins(H, oh)):
             for j, (w0, w1) in enumerate(_bins(W, ow)):
-                window = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)        # (N, C, bh*bw)
+                window = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
                 arg = window.argmax(axis=2)
                 values[:, :, i, j] = m.take_along_axis(window, arg[..., None], axis=2)[..., 0]
                 indices[:, :, i, j] = (h0 + arg // (w1 - w0)) * W + w0 + arg % (w1 - w0)

@@ -6,7 +6,7 @@ from ..autograd import Function
 from ..dtypes import promote
 from ._common import normalize_dim, shape_str, unbroadcast, xp
 from .arithmetic import clone
-from .conversion import astype
+from .conversion import astype, check_memory_format
 
 
 class Reshape(Function):
@@ -182,6 +182,8 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     d0 = normalize_dim("transpose", dim0, input.ndim, "dim0")
     d1 = normalize_dim("transpose", dim1, input.ndim, "dim1")
+    if input.ndim == 0:  # as PyTorch: dims 0 and -1 of a 0-d tensor are itself
+        return Permute.apply(input, dims=())
     dims = list(range(input.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(input, dims=tuple(dims))
@@ -254,16 +256,24 @@ def _check_same_device(op, tensors):
 
 
 def cat(tensors, dim=0):
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension. As PyTorch, 1-D empty tensors (shape (0,))
+    are skipped whatever the others' shape (a legacy rule), though their dtype counts."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     _check_same_device("cat", tensors)
-    ndim = tensors[0].ndim
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
                              f"(use stack)")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = promote(dtype, t.dtype)
+    kept = [t for t in tensors if t.shape != (0,)]
+    if not kept:
+        return Cat.apply(*[astype(t, dtype) for t in tensors], axis=0)
+    tensors = kept
+    ndim = tensors[0].ndim
     axis = normalize_dim("cat", dim, ndim)
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
@@ -272,9 +282,6 @@ def cat(tensors, dim=0):
             raise ValueError(f"cat: tensor {i} has shape {shape_str(t.shape)} but tensor 0 has "
                              f"shape {shape_str(ref)}; sizes must match except in dimension "
                              f"{axis}")
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = promote(dtype, t.dtype)
     tensors = [astype(t, dtype) for t in tensors]
     return Cat.apply(*tensors, axis=axis)
 
@@ -360,6 +367,7 @@ def pad(input, pad, mode="constant", value=0.0):
     return out
 
 
-def contiguous(input):
+def contiguous(input, memory_format=None):
     """`input` itself when its data is C-contiguous, else a contiguous copy."""
+    check_memory_format("contiguous", input, memory_format)
     return input if input.data.flags.c_contiguous else clone(input)

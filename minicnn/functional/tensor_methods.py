@@ -19,8 +19,9 @@ def _sizes_method(op):
 
 
 def _cast_method(dtype):
-    """x.float(), x.long() ...: `x.to(dtype)`."""
-    return lambda self: conversion.to(self, dtype=dtype)
+    """x.float(), x.long() ...: `x.to(dtype)` (with PyTorch's `memory_format` keyword)."""
+    return lambda self, memory_format=None: conversion.to(self, dtype=dtype,
+                                                          memory_format=memory_format)
 
 
 def _cuda(self, device=None):
