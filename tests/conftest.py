@@ -118,3 +118,17 @@ def assert_torch_parity(mc_fn, torch_fn, *arrays, requires_grad=None, rtol=1e-4,
             assert o.grad is not None, f"input {i} got no gradient"
             np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
                                        err_msg=f"gradient of input {i}")
+
+
+class Samples(mc.data.Dataset):
+    """A dataset whose sample i is `make(i)`; records every index fetched."""
+
+    def __init__(self, n, make):
+        self.n, self.make, self.fetched = n, make, []
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        self.fetched.append(i)
+        return self.make(i)

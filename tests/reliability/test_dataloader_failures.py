@@ -9,23 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from minicnn.data import DataLoader, Dataset
+from conftest import Samples
+from minicnn.data import DataLoader
 
 WATCHDOG_SECONDS = 20
 
-
-class Samples(Dataset):
-    """Sample i is `make(i)`; records the indices fetched."""
-
-    def __init__(self, n, make):
-        self.n, self.make, self.fetched = n, make, []
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        self.fetched.append(i)
-        return self.make(i)
 
 
 class Boom(Exception):
