@@ -62,7 +62,8 @@ class NLLLoss(Function):
         if reduction == "sum":
             return total
         ctx.denominator = w.sum()
-        ctx.mean = total / ctx.denominator
+        with np.errstate(invalid="ignore", divide="ignore"):  # no kept sample: NaN, as PyTorch
+            ctx.mean = total / ctx.denominator
         return ctx.mean
 
     @staticmethod
