@@ -1,4 +1,5 @@
 """The one place that chooses a kernel's form from the array it is given."""
+import importlib
 import sys
 
 from . import registry
@@ -46,10 +47,15 @@ def active_form(array):
 
 
 def get(name, array):
-    """The kernel `name` in the form chosen for `array`, or in that form's declared fallback."""
+    """The kernel `name` in the form chosen for `array`, or in that form's declared fallback
+    (a cpu kernel that launches parallel regions comes behind a lock where Numba's threading
+    layer needs one)."""
     form = active_form(array)
     key = (form, name)
     kernel = _cache.get(key)
     if kernel is None:
-        kernel = _cache[key] = registry.load(name, form)
+        kernel = registry.load(name, form)
+        if form == "cpu":
+            kernel = importlib.import_module(".cpu.launch_guard", __package__).guarded(kernel)
+        _cache[key] = kernel
     return kernel

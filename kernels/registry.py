@@ -64,6 +64,8 @@ _GROUPS = (
      {"reference": "layernorm", "cpu": "layernorm", "cuda": CUPY_EXPRESSIONS}),
     (("lrn", "lrn_backward"),
      {"reference": "lrn", "cpu": "lrn", "cuda": "lrn"}),
+    (("max_abs",),
+     {"reference": "max_abs", "cpu": "max_abs", "cuda": CUPY_EXPRESSIONS}),
     (("max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"),
      {"reference": "pooling", "cpu": "pooling", "cuda": "pooling"}),
     (("relu", "relu_backward"),

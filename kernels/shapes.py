@@ -9,9 +9,9 @@ All sizes follow PyTorch:
 
 
 def pair(value):
-    """(h, w) from an int or a pair of ints."""
+    """(h, w) from an int, a pair of ints, or one int in a sequence (as PyTorch)."""
     if isinstance(value, (tuple, list)):
-        h, w = value
+        h, w = value if len(value) != 1 else (value[0], value[0])
         return int(h), int(w)
     return int(value), int(value)
 

@@ -26,12 +26,17 @@ from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, ch
                          split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                          unsqueeze, var, where)
 from .functional.conv import get_workspace_limit, set_workspace_limit
+from .functional.indexing import index_select
+from .dtypes import channels_last, contiguous_format, memory_format, preserve_format
 from .io import load, save
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
 from .kernels import set_kernels
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .tensor import Tensor
-from .threads import get_num_threads, set_num_threads
+from .threads import (are_deterministic_algorithms_enabled, get_num_threads,
+                      is_deterministic_algorithms_warn_only_enabled, set_num_threads,
+                      use_deterministic_algorithms)
 from .version import __version__
 from .utils import summary
 

@@ -13,6 +13,12 @@ instance of the Function is the `ctx`: forward stores on it what backward needs
 all of it once the node has run, unless `retain_graph=True`. The backward pass
 itself, which sits below Tensor, is minicnn/backprop.py.
 
+An op run with the parameter `inplace=True` (F.relu(x, inplace=True) ...) writes its
+result into its first input's array and returns that tensor, with PyTorch's rules:
+the input's version is bumped and, when the graph records, its grad_fn becomes the
+new node. Every node records the versions of the inputs and outputs whose arrays it
+saves, and backward refuses to run it once one of them was modified in place.
+
 Gradients are first order: backward works on arrays, so the gradient itself is
 not differentiable (no double backward).
 
@@ -26,6 +32,8 @@ from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa
 from .backend import device_of, xp_of
 from .backprop import SECOND_BACKWARD, AccumulateGrad, as_ndarray
 from .tensor import Tensor
+from .version_counter import (bump_version, check_saved_versions, record_saved_versions,
+                              share_if_aliased)
 
 
 class Function:
@@ -33,7 +41,7 @@ class Function:
 
     __slots__ = ("needs_input_grad", "next_edges", "saved", "output_hooks", "retained_outputs",
                  "non_differentiable", "n_outputs", "output_meta", "output_xp", "released",
-                 "__dict__", "__weakref__")
+                 "saved_versions", "__dict__", "__weakref__")
 
     # True where backward returns input gradients that nothing else references: arrays it
     # allocated, one per input. A leaf's first gradient is then kept as it is, not copied
@@ -42,6 +50,7 @@ class Function:
 
     def __init__(self):
         self.saved = ()
+        self.saved_versions = ()
         self.output_hooks = None
         self.retained_outputs = None
         self.non_differentiable = ()
@@ -74,6 +83,7 @@ class Function:
     def release(self):
         """Drop everything forward saved (arrays, attributes)."""
         self.saved = ()
+        self.saved_versions = ()
         self.__dict__.clear()
         self.released = True
 
@@ -94,21 +104,29 @@ class Function:
                 _raise_device_mismatch(cls, inputs)
             arrays.append(data)
             record = record or t.requires_grad
-        record = record and grad_mode._enabled
+        record = record and grad_mode.state.enabled
+        inplace = params.get("inplace", False)
+        if inplace:
+            _check_inplace_target(cls, inputs[0], record)
         ctx = cls()
         if record:
             ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         else:
             ctx.needs_input_grad = (False,) * len(inputs)
         out = cls.forward(ctx, *arrays, **params)
+        if inplace:
+            return _finish_inplace(ctx, inputs, out, record)
         if type(out) is tuple:
             out = tuple(as_ndarray(o) for o in out)
         else:
             out = as_ndarray(out)
         if not record:
             if type(out) is tuple:
-                return tuple(Tensor._make(o) for o in out)
-            return Tensor._make(out)
+                outs = tuple(Tensor._make(o) for o in out)
+            else:
+                outs = (Tensor._make(out),)
+            share_if_aliased(outs, inputs, False)
+            return outs if type(out) is tuple else outs[0]
         ctx.next_edges = tuple(_edge(t) for t in inputs)
         if anomaly_mode._enabled:
             ctx.creation_stack = anomaly_mode.creation_stack()
@@ -117,12 +135,49 @@ class Function:
             ctx.output_meta = tuple((o.shape, o.dtype) for o in out)
             ctx.output_xp = xp_of(out[0])
             nd = ctx.non_differentiable
-            return tuple(Tensor._make(o) if id(o) in nd else Tensor._make(o, ctx, i)
+            outs = tuple(Tensor._make(o) if id(o) in nd else Tensor._make(o, ctx, i)
                          for i, o in enumerate(out))
-        if out.dtype.kind != "f":
-            return Tensor._make(out)
+        elif out.dtype.kind != "f":
+            outs = (Tensor._make(out),)
+        else:
+            ctx.n_outputs = 1
+            outs = (Tensor._make(out, ctx, 0),)
+        share_if_aliased(outs, inputs, True)
+        if ctx.saved:
+            record_saved_versions(ctx, inputs, outs)
+        return outs if type(out) is tuple else outs[0]
+
+
+def _check_inplace_target(cls, target, record):
+    """PyTorch's rules for an op that writes into `target`: never a leaf that requires grad
+    while grad mode is on; never, in the graph, memory that a recorded view shares (the
+    view and its base would disagree on how their values were computed)."""
+    op = cls.__name__.lower() + "_"
+    if target.requires_grad and target.grad_fn is None and grad_mode.state.enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           f"in-place operation.")
+    counter = target._version_counter
+    if record and counter is not None and counter.graph_view:
+        raise RuntimeError(f"{op}: the tensor of shape {tuple(target.shape)} shares its memory "
+                           f"with a view recorded in the graph; an in-place operation on it is "
+                           f"not supported, use the out-of-place form (inplace=False)")
+
+
+def _finish_inplace(ctx, inputs, out, record):
+    """After forward wrote into the first input's array (`out`): bump that tensor's version
+    and, in the graph, make it the node's output (its grad_fn becomes the node)."""
+    target = inputs[0]
+    if out is not target.data:
+        raise RuntimeError(f"{ctx.name}.forward(inplace=True) returned a new array instead "
+                           f"of writing into its input")
+    bump_version(target)
+    if record:
+        ctx.next_edges = tuple(_edge(t) for t in inputs)
         ctx.n_outputs = 1
-        return Tensor._make(out, ctx, 0)
+        target.grad_fn, target.output_index, target.requires_grad = ctx, 0, True
+        if ctx.saved:
+            record_saved_versions(ctx, (None,) + tuple(inputs[1:]), (target,))
+    return target
 
 
 def _edge(t):

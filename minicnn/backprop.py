@@ -9,6 +9,7 @@ it `as_tensor`, the wrapping that hooks and `.grad` need.
 import numpy as np
 
 from . import anomaly_mode, grad_mode
+from .version_counter import check_saved_versions
 
 
 def as_ndarray(out):
@@ -113,6 +114,8 @@ def run_backward(root, gradient, retain_graph, as_tensor):
         node = ready.pop()
         received = buffers.pop(node, None)
         if received:
+            if node.saved_versions:
+                check_saved_versions(node)
             grads = _output_gradients(node, received, as_tensor)
             try:
                 with grad_mode.no_grad():

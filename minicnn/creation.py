@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import backend
+from .allocation import check_fits
 from .dtypes import get_default_dtype
 from .random import generator
 from .tensor import Tensor, infer_dtype
@@ -28,41 +29,74 @@ def _shape(size):
     return tuple(int(s) for s in size)
 
 
-def _new(fill, size, dtype, device, requires_grad):
+def _new(fill, size, dtype, device, requires_grad, op=None):
+    """A tensor from fill(xp, shape, dtype); `op`, the factory's name, is given where `size`
+    is the shape `fill` makes, which is then checked against memory before `fill` runs."""
     dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
     xp = backend.xp_for(device or "cpu")
-    t = Tensor._make(fill(xp, _shape(size), dtype))
+    shape = _shape(size)
+    if op is not None:
+        check_fits(op, "a tensor", shape, dtype, device)
+    t = Tensor._make(fill(xp, shape, dtype))
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad,
+                "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+    return _new(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad,
+                "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad)
+    return _new(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad,
+                "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = infer_dtype(fill_value)
     return _new(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device,
-                requires_grad)
+                requires_grad, "full")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.eye(n, m, dtype=d), (), dtype, device, requires_grad)
+    return _new(lambda xp, s, d: xp.eye(*s, dtype=d), (n, n if m is None else m), dtype, device,
+                requires_grad, "eye")
+
+
+def _number(op, name, value):
+    """A bound given as a number or a one-element tensor, as a Python number."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"{op}: {name} must be a number or a 0-d tensor, got a tensor of "
+                             f"shape {tuple(value.shape)}")
+        return value.item()
+    return value
+
+
+def _check_range(start, end, step):
+    """PyTorch's checks: a finite range, a non-zero step of the sign that reaches `end`."""
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise ValueError(f"arange: unsupported range: {start} -> {end}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise ValueError(f"arange: the bounds {start} -> {end} are inconsistent with the sign "
+                         f"of step={step}")
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     if end is None:
         start, end = 0, start
+    start, end, step = (_number("arange", name, v) for name, v in
+                        (("start", start), ("end", end), ("step", step)))
+    _check_range(start, end, step)
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = get_default_dtype() if is_float else np.int64
@@ -71,27 +105,30 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    start, end = _number("linspace", "start", start), _number("linspace", "end", end)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
     return _new(lambda xp, s, d: xp.linspace(start, end, steps, dtype=d), (), dtype, device,
                 requires_grad)
 
 
-def _random(sample, size, dtype, device, requires_grad):
+def _random(sample, size, dtype, device, requires_grad, op):
     dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
     rng = generator(device)
-    return _new(lambda xp, s, d: sample(rng, s, d), size, dtype, device, requires_grad)
+    return _new(lambda xp, s, d: sample(rng, s, d), size, dtype, device, requires_grad, op)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
     return _random(lambda rng, s, d: rng.random(s, dtype=d if d.itemsize >= 4 else np.float32)
-                   .astype(d, copy=False), size, dtype, device, requires_grad)
+                   .astype(d, copy=False), size, dtype, device, requires_grad, "rand")
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
     return _random(lambda rng, s, d: rng.standard_normal(s, dtype=d if d.itemsize >= 4
                                                          else np.float32).astype(d, copy=False),
-                   size, dtype, device, requires_grad)
+                   size, dtype, device, requires_grad, "randn")
 
 
 def randint(low, high=None, size=None, dtype=None, device=None):
@@ -103,14 +140,14 @@ def randint(low, high=None, size=None, dtype=None, device=None):
     dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.int64)
     rng = generator(device)
     return _new(lambda xp, s, d: rng.integers(low, high, s).astype(d, copy=False), (size,),
-                dtype, device, False)
+                dtype, device, False, "randint")
 
 
 def randperm(n, dtype=None, device=None):
     dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.int64)
     rng = generator(device)
-    return _new(lambda xp, s, d: rng.permutation(n).astype(d, copy=False), (), dtype, device,
-                False)
+    return _new(lambda xp, s, d: rng.permutation(*s).astype(d, copy=False), (n,), dtype,
+                device, False, "randperm")
 
 
 def _like(input, dtype, device, requires_grad):

@@ -14,6 +14,7 @@ import numpy as np
 from . import backend, grad_mode
 from .backprop import run_backward
 from .dtypes import get_default_dtype
+from .version_counter import bump_version, counter_of
 
 
 def infer_dtype(data):
@@ -55,7 +56,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "output_index",
-                 "_accumulator", "_hooks", "__weakref__")
+                 "_accumulator", "_hooks", "_version_counter", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -69,6 +70,7 @@ class Tensor:
         self.output_index = 0
         self._accumulator = None
         self._hooks = None
+        self._version_counter = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -83,6 +85,7 @@ class Tensor:
         t.output_index = output_index
         t._accumulator = None
         t._hooks = None
+        t._version_counter = None
         t.requires_grad = grad_fn is not None
         return t
 
@@ -124,6 +127,13 @@ class Tensor:
     @property
     def is_leaf(self):
         return self.grad_fn is None
+
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's memory has had, through it or any tensor
+        sharing that memory (PyTorch's `Tensor._version`)."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -185,8 +195,10 @@ class Tensor:
         return self
 
     def detach(self):
-        """A tensor sharing this data, cut from the graph."""
-        return Tensor._make(self.data)
+        """A tensor sharing this data (and its version counter), cut from the graph."""
+        t = Tensor._make(self.data)
+        t._version_counter = counter_of(self)
+        return t
 
     def detach_(self):
         self.grad_fn = None
@@ -243,10 +255,11 @@ class Tensor:
         run_backward(self, grad, retain_graph, Tensor._make)
 
     # ---- in-place updates of the data (optimizers, init, masking) -----------
+    # Each bumps the version counter that the tensor shares with its views.
     def _check_inplace(self, op):
         if self.requires_grad and self.is_leaf and grad_mode.is_grad_enabled():
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad is used in an in-place "
-                               f"operation; wrap it in `with mc.no_grad():`")
+            raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                               f"in-place operation; wrap it in `with mc.no_grad():`")
         if not self.is_leaf and grad_mode.is_grad_enabled():
             raise RuntimeError(f"{op}: in-place update of a tensor that is part of the graph "
                                f"is not supported")
@@ -261,11 +274,13 @@ class Tensor:
     def zero_(self):
         self._check_inplace("zero_")
         self.data[...] = 0
+        bump_version(self)
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_")
         self.data[...] = self._operand(value)
+        bump_version(self)
         return self
 
     def copy_(self, src):
@@ -274,12 +289,14 @@ class Tensor:
         if tuple(np.shape(src)) != self.shape:
             src = backend.xp_of(self.data).broadcast_to(src, self.shape)
         self.data[...] = src
+        bump_version(self)
         return self
 
     def add_(self, other, alpha=1):
         self._check_inplace("add_")
         other = self._operand(other)
         self.data += other if alpha == 1 else alpha * other
+        bump_version(self)
         return self
 
     def sub_(self, other, alpha=1):
@@ -288,16 +305,19 @@ class Tensor:
     def mul_(self, other):
         self._check_inplace("mul_")
         self.data *= self._operand(other)
+        bump_version(self)
         return self
 
     def div_(self, other):
         self._check_inplace("div_")
         self.data /= self._operand(other)
+        bump_version(self)
         return self
 
     def clamp_(self, min=None, max=None):
         self._check_inplace("clamp_")
         backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
+        bump_version(self)
         return self
 
     def _augmented(self, op, inplace, other):
@@ -330,6 +350,7 @@ class Tensor:
         if isinstance(index, Tensor):
             index = index.data
         self.data[index] = value
+        bump_version(self)
 
     # ---- printing ------------------------------------------------------------
     def __repr__(self):

@@ -1,4 +1,6 @@
 """Shared test helpers: float64 gradient checks, PyTorch parity, hypothesis settings, GPU marker."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,6 +62,22 @@ def _flat_outputs(out):
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
+def _on_one_torch_thread(check):
+    """Run `check` with PyTorch on one thread: on the small arrays of the parity checks its
+    thread pool costs far more than it saves, the more so on a busy machine."""
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        torch = pytest.importorskip("torch")
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return check(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+    return wrapper
+
+
+@_on_one_torch_thread
 def assert_torch_parity(mc_fn, torch_fn, *arrays, requires_grad=None, rtol=1e-4, atol=1e-5,
                         seed=0):
     """Forward outputs and every input's gradient (under one random upstream gradient)
@@ -100,3 +118,17 @@ def assert_torch_parity(mc_fn, torch_fn, *arrays, requires_grad=None, rtol=1e-4,
             assert o.grad is not None, f"input {i} got no gradient"
             np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol,
                                        err_msg=f"gradient of input {i}")
+
+
+class Samples(mc.data.Dataset):
+    """A dataset whose sample i is `make(i)`; records every index fetched."""
+
+    def __init__(self, n, make):
+        self.n, self.make, self.fetched = n, make, []
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        self.fetched.append(i)
+        return self.make(i)

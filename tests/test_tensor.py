@@ -43,7 +43,7 @@ def test_repr_like_pytorch():
 
 def test_zero_fill_copy_under_no_grad():
     w = mc.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="zero_: a leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="zero_: a leaf Variable that requires grad"):
         w.zero_()
     with mc.no_grad():
         w.fill_(2.0)
@@ -70,7 +70,7 @@ def test_setitem_on_plain_tensors_and_refusal_in_graph():
     x[mc.tensor([1])] = mc.ones(3)
     assert x.tolist() == [[0, 5, 5], [1, 1, 1]]
     w = mc.zeros(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="__setitem__: a leaf tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="__setitem__: a leaf Variable that requires grad"):
         w[0] = 1.0
 
 

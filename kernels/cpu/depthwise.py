@@ -23,13 +23,22 @@ the same element. The weight gradient sums each group's products in one of
 GRAD_WEIGHT_SLOTS slots, and the slots in order at the end, so that every group is read
 through all its channels in memory order: walked output channel by output channel, most of
 its time would go to copying planes a whole image apart.
+
+The zeros of the wide buffers' junk meet the weights (input gradient) and the input's
+planes (weight gradient) too: an inf or a NaN there would make 0 · inf = NaN in pixels or
+taps that never meet it in the convolution. Gradients whose weights, or whose input, hold one
+are left to the reference form, which forms only the convolution's own products.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 
+from ..reference import depthwise as reference
 from ..shapes import conv_output_shape, pair
 from . import depthwise_channels_last as channels_last
 from ._windows import as_c
+from .max_abs import max_abs
 
 # Images per buffer: as many as keep one channel's padded planes near this many pixels
 # (about 16 KiB of float32), so that the buffer stays in L1 while every tap sweeps it.
@@ -302,6 +311,9 @@ def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, 
     if _channels_last_applies(dx.shape, weight.shape[0]):
         return channels_last.grad_input(grad_out, weight, dx,
                                         *map(pair, (stride, padding, dilation)))
+    if not math.isfinite(max_abs(weight)):                         # junk zeros times inf
+        return reference.depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride,
+                                                     padding, dilation)
     return _run(_grad_input, grad_out, weight, dx, stride, padding, dilation, dx.shape[2:])
 
 
@@ -312,4 +324,7 @@ def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dil
     if _channels_last_applies(x.shape, dw_out.shape[0]):
         return channels_last.grad_weight(x, grad_out, dw_out,
                                          *map(pair, (stride, padding, dilation)))
+    if not math.isfinite(max_abs(x)):                              # junk zeros times inf
+        return reference.depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride,
+                                                      padding, dilation)
     return _run(_grad_weight, x, grad_out, dw_out, stride, padding, dilation, x.shape[2:])

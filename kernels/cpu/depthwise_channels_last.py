@@ -16,7 +16,7 @@ gradient sums g[oy, ox, :] · x_pad[...] per tap, each thread over its own run o
 import numpy as np
 from numba import njit, prange
 
-from ._runs import parallel_runs
+from ._runs import reduction_runs
 
 
 @njit(cache=True)
@@ -133,6 +133,6 @@ def grad_input(grad_out, weight, dx, stride, padding, dilation):
 
 
 def grad_weight(x, grad_out, dw_out, stride, padding, dilation):
-    runs = parallel_runs(x.shape[0])
+    runs = reduction_runs(x.shape[0])
     _grad_weight(x, grad_out, dw_out, *stride, *padding, *dilation, runs)
     return dw_out

@@ -5,7 +5,7 @@ its rows' dw and db (float64) for a final add over runs."""
 import numpy as np
 from numba import njit, prange
 
-from ._runs import parallel_runs
+from ._runs import parallel_runs, reduction_runs
 from ._windows import as_c
 
 # Runs of rows per thread: more than one, so that a thread slowed by other work takes fewer.
@@ -80,7 +80,7 @@ def layer_norm_backward(g, x, mean, rstd, weight):
     g, x = as_c(g), as_c(x)
     R, K = x.shape
     dx = np.empty_like(x)
-    runs = parallel_runs(R, RUNS_PER_THREAD)
+    runs = reduction_runs(R, RUNS_PER_THREAD)
     sums = np.zeros((runs, 2, K))
     _backward(g, x, as_c(mean), as_c(rstd), _or_constant(weight, K, 1, x.dtype), dx, sums,
               runs)

@@ -13,6 +13,7 @@ windows overlap) never race.
 import numpy as np
 from numba import njit, prange
 
+from .. import dtypes
 from ..shapes import avg_pool_divisors, pair, pool_output_shape
 from ._windows import as_c, first_inside
 
@@ -38,7 +39,7 @@ def _max_plane(src, y, idx, kh, kw, sh, sw, ph, pw, dh, dw, lowest):
         for ox in range(ow):
             w0 = first_inside(ox * sw - pw, dw)
             w1 = min(ox * sw - pw + (kw - 1) * dw + 1, W)
-            best = lowest                               # −inf in x's dtype
+            best = lowest                               # −inf (or the least int) in x's dtype
             best_h, best_w = h0, w0
             nan = False
             for ih in range(h0, h1, dh):
@@ -184,9 +185,9 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     y = np.empty((N, C, oh, ow), dtype=x.dtype)
     indices = np.empty((N, C, oh, ow), dtype=np.int64)
     if (dh, dw) == (1, 1):      # separable: first down the columns, then across
-        _max_forward_separable(x, y, indices, kh, kw, sh, sw, ph, pw, x.dtype.type(-np.inf))
+        _max_forward_separable(x, y, indices, kh, kw, sh, sw, ph, pw, dtypes.lowest(x.dtype))
     else:
-        _max_forward(x, y, indices, kh, kw, sh, sw, ph, pw, dh, dw, x.dtype.type(-np.inf))
+        _max_forward(x, y, indices, kh, kw, sh, sw, ph, pw, dh, dw, dtypes.lowest(x.dtype))
     return y, indices
 
 

@@ -26,12 +26,19 @@ def _flat(a, dtype):
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
-def relu(x):
-    """max(x, 0) element by element; NaN stays NaN."""
+def relu(x, out=None):
+    """max(x, 0) element by element; NaN stays NaN. With `out` (x's shape and dtype, x
+    itself for an in-place ReLU) the result is written there."""
     flat = _flat(x, x.dtype)
-    out = np.empty_like(flat)
-    _relu(flat, out)
-    return out.reshape(x.shape)
+    if out is None:
+        result = np.empty_like(flat)
+        _relu(flat, result)
+        return result.reshape(x.shape)
+    if out.flags.c_contiguous:
+        _relu(flat, out.reshape(-1))           # a view: the loop writes into out
+    else:
+        out[...] = relu(x)
+    return out
 
 
 def relu_backward(g, out):

@@ -4,16 +4,22 @@ import numpy as np
 from .loader import function, launch_1d
 
 
-def _elementwise(kernel, x, *others):
-    """out = kernel(x, *others) elementwise, one thread per element: every operand made
-    contiguous (others in x's dtype), flattened, and the result shaped like x."""
+def _elementwise(kernel, x, *others, out=None):
+    """kernel(x, *others) elementwise, one thread per element: every operand made
+    contiguous (others in x's dtype), flattened, and the result shaped like x, or written
+    into `out` (x's shape and dtype) when given."""
     import cupy
 
     flat = cupy.ascontiguousarray(x).reshape(-1)
     extra = [cupy.ascontiguousarray(a, dtype=flat.dtype).reshape(-1) for a in others]
-    out = cupy.empty_like(flat)
-    launch_1d(kernel, flat.size, (flat, *extra, out, np.int64(flat.size)))
-    return out.reshape(x.shape)
+    direct = out is not None and out.flags.c_contiguous
+    result = out.reshape(-1) if direct else cupy.empty_like(flat)
+    launch_1d(kernel, flat.size, (flat, *extra, result, np.int64(flat.size)))
+    if out is None:
+        return result.reshape(x.shape)
+    if not direct:
+        out[...] = result.reshape(x.shape)
+    return out
 
 
 def erf(x):
@@ -28,8 +34,8 @@ def gelu_backward(x, g):
     return _elementwise(function("elementwise", "gelu_backward", x.dtype), x, g)
 
 
-def relu(x):
-    return _elementwise(function("elementwise", "relu", x.dtype), x)
+def relu(x, out=None):
+    return _elementwise(function("elementwise", "relu", x.dtype), x, out=out)
 
 
 def relu_backward(g, out):

@@ -4,6 +4,7 @@ Every pooling output reads one window of its input plane. Both forms here pad th
 input (with −inf for max, 0 for average), far enough on the right for the extra window
 of ``ceil_mode``, and visit the kh·kw taps of all windows at once as strided views.
 """
+from ..dtypes import lowest
 from ..shapes import avg_pool_divisors, pair, pool_output_shape
 from ._xp import xp_of
 
@@ -40,7 +41,8 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
     out_hw = pool_output_shape((H, W), kernel_size, stride, padding, dilation, ceil_mode)
     pads = (padding, kernel_size, stride, dilation, out_hw)
-    x_pad = _pad(x, -xp.inf, *pads)                                    # (N, C, Hp, Wp)
+    least = lowest(x.dtype)                                            # −inf, or the least int
+    x_pad = _pad(x, least, *pads)                                      # (N, C, Hp, Wp)
     Hp, Wp = x_pad.shape[-2:]
     started = (xp.arange(Hp)[:, None] >= ph) & (xp.arange(Wp)[None, :] >= pw)  # (Hp, Wp)
     taps = list(_taps(kernel_size, stride, dilation, out_hw))
@@ -49,7 +51,7 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     # a window whose real pixels are all −inf (or, with dilation, that holds none): like
     # PyTorch, report its first tap past the top and left padding
     first = xp.stack([started[r, c] for _, _, r, c in taps], axis=0).argmax(axis=0)  # (oh, ow)
-    tap = xp.where(windows.max(axis=2) == -xp.inf, first, tap)
+    tap = xp.where(windows.max(axis=2) == least, first, tap)
     y = xp.take_along_axis(windows, tap[:, :, None], axis=2)[:, :, 0]  # (N, C, oh, ow)
     h = xp.arange(out_hw[0])[:, None] * sh - ph + (tap // kw) * dh     # input row of the max
     w = xp.arange(out_hw[1])[None, :] * sw - pw + (tap % kw) * dw      # input column of the max

@@ -2,9 +2,14 @@
 import numpy as np
 
 
-def relu(x):
-    """max(x, 0) element by element; NaN stays NaN, as in PyTorch."""
-    return np.where(x < 0, np.zeros((), x.dtype), x)
+def relu(x, out=None):
+    """max(x, 0) element by element; NaN stays NaN, as in PyTorch. With `out` (an array of
+    x's shape and dtype, x itself for an in-place ReLU) the result is written there."""
+    result = np.where(x < 0, np.zeros((), x.dtype), x)
+    if out is None:
+        return result
+    out[...] = result
+    return out
 
 
 def relu_backward(g, out):

@@ -4,12 +4,13 @@ Reproducibility: every epoch draws its permutation and one base seed from the lo
 generator (its own when built with `seed=` or `generator=`, otherwise minicnn's, so
 `mc.manual_seed` fixes it). Batch k is fetched with `minicnn.data.rng.generator()`
 seeded from (base seed, k), so random transforms give the same batches with any
-`num_workers`.
+`num_workers`. A `sampler` or `batch_sampler` replaces the loader's own order; it is drawn
+lazily, in the caller's thread.
 """
 import collections
+import itertools
 import math
 import numbers
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from . import rng as _rng
 from .dataset import batch_gatherer
+from .worker_threads import PrefetchIterator
 
 
 def _stack(arrays, where):
@@ -101,6 +103,35 @@ def _positive_int(value, name, minimum=1):
     return int(value)
 
 
+def _timeout(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0 \
+            or not math.isfinite(value):
+        raise ValueError(f"DataLoader: timeout must be a non-negative number of seconds "
+                         f"(0: wait forever), got {value!r}")
+    return value
+
+
+def _check_sampling(shuffle, sampler, batch_sampler, batch_size, drop_last):
+    """PyTorch's rules: a sampler replaces shuffling, a batch_sampler replaces batch_size,
+    shuffle, sampler and drop_last."""
+    if sampler is not None and shuffle:
+        raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                      or drop_last):
+        raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                         "batch_size, shuffle, sampler, and drop_last")
+    for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+        if value is not None and not isinstance(value, collections.abc.Iterable):
+            raise TypeError(f"DataLoader: {name} must be an iterable of "
+                            f"{'indices' if name == 'sampler' else 'lists of indices'}, got "
+                            f"{type(value).__name__}")
+
+
+def _note(error, text):
+    if hasattr(error, "add_note"):
+        error.add_note(text)
+
+
 class DataLoader:
     """Iterate over `dataset` in batches.
 
@@ -113,13 +144,22 @@ class DataLoader:
         seed, generator: give the loader its own random stream (an int seed, or a
             numpy Generator); otherwise it draws from minicnn's generator.
         num_workers: threads that fetch batches in the background (0: fetch in the
-            caller's thread). Batches come out in order; an exception raised while
-            fetching is re-raised by the iterator.
+            caller's thread). Batches come out in order. An exception raised while
+            fetching reaches the caller as itself, with notes naming the batch and sample
+            index (and, from a worker, the worker's traceback text).
         prefetch_factor: batches each worker may have ready ahead of the consumer.
+        timeout: seconds to wait for a worker's batch before raising RuntimeError
+            ("DataLoader timed out after N seconds"); 0 waits forever, as PyTorch. A worker
+            thread that dies without delivering its batch raises RuntimeError at once.
+        sampler: an iterable of sample indices (with `__len__` for `len(loader)`) giving
+            the order instead of `shuffle`; iterated anew every epoch.
+        batch_sampler: an iterable of lists of indices, one list per batch, instead of
+            `batch_size`, `shuffle`, `sampler` and `drop_last`.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 seed=None, generator=None, num_workers=0, prefetch_factor=2):
+                 seed=None, generator=None, num_workers=0, prefetch_factor=2, timeout=0,
+                 sampler=None, batch_sampler=None):
         try:
             len(dataset)
         except TypeError:
@@ -127,34 +167,69 @@ class DataLoader:
                             f"__len__; only map-style datasets are supported") from None
         self.dataset = dataset
         self.batch_size = _positive_int(batch_size, "batch_size")
+        _check_sampling(shuffle, sampler, batch_sampler, batch_size, drop_last)
         self.shuffle = bool(shuffle)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.drop_last = bool(drop_last)
         self.collate_fn = default_collate if collate_fn is None else collate_fn
         self.num_workers = _positive_int(num_workers, "num_workers", minimum=0)
         self.prefetch_factor = _positive_int(prefetch_factor, "prefetch_factor")
+        self.timeout = _timeout(timeout)
         self.generator = None if seed is None and generator is None else \
             _rng.as_generator(generator, seed)
         self._gather = batch_gatherer(dataset) if collate_fn is None else None
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _epoch(self):
-        """This epoch's batches of indices and its base seed."""
+        """This epoch's jobs (k, indices of batch k, base seed), drawn lazily from the
+        sampler when there is one."""
         generator = self.generator if self.generator is not None else _rng.generator()
+        if self.batch_sampler is not None:
+            base_seed = int(generator.integers(0, 2 ** 63))
+            return ((k, list(idx), base_seed) for k, idx in enumerate(self.batch_sampler))
+        if self.sampler is not None:
+            base_seed = int(generator.integers(0, 2 ** 63))
+            return self._batches_of(iter(self.sampler), base_seed)
         n = len(self.dataset)
         order = generator.permutation(n) if self.shuffle else np.arange(n)
         base_seed = int(generator.integers(0, 2 ** 63))
-        batches = [order[i:i + self.batch_size] for i in range(0, len(self) * self.batch_size,
-                                                                 self.batch_size)]
-        return [(k, idx, base_seed) for k, idx in enumerate(batches)]
+        return ((k, order[i:i + self.batch_size], base_seed) for k, i in
+                enumerate(range(0, len(self) * self.batch_size, self.batch_size)))
+
+    def _batches_of(self, indices, base_seed):
+        for k in itertools.count():
+            batch = list(itertools.islice(indices, self.batch_size))
+            if not batch or (self.drop_last and len(batch) < self.batch_size):
+                return
+            yield k, batch, base_seed
 
     def _fetch(self, k, indices, base_seed):
         with _rng.seeded([base_seed, k]):
             if self._gather is not None:
-                return self._gather(indices)
-            return self.collate_fn([self.dataset[int(i)] for i in indices])
+                try:
+                    return self._gather(indices)
+                except Exception as error:
+                    _note(error, f"(while fetching batch {k}, sample indices "
+                                 f"{list(map(int, indices))})")
+                    raise
+            samples = []
+            for i in indices:
+                try:
+                    samples.append(self.dataset[int(i)])
+                except Exception as error:
+                    _note(error, f"(while fetching sample index {int(i)} of batch {k})")
+                    raise
+            try:
+                return self.collate_fn(samples)
+            except Exception as error:
+                _note(error, f"(while collating batch {k}, sample indices "
+                             f"{list(map(int, indices))})")
+                raise
 
     def __iter__(self):
         return self.iterate()
@@ -163,72 +238,13 @@ class DataLoader:
         """This epoch's batches from batch `start` on: the order is drawn as for a full
         epoch, then the first `start` batches are skipped without being fetched (resuming
         an interrupted epoch)."""
-        jobs = self._epoch()[start:]
+        jobs = itertools.islice(self._epoch(), start, None)
         if self.num_workers == 0:
             return (self._fetch(*job) for job in jobs)
-        return _PrefetchIterator(self._fetch, jobs, self.num_workers,
-                                 self.num_workers * self.prefetch_factor)
+        return PrefetchIterator(self._fetch, jobs, self.num_workers,
+                                self.num_workers * self.prefetch_factor, self.timeout)
 
     def __repr__(self):
         return (f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, num_workers={self.num_workers})")
-
-
-class _PrefetchIterator:
-    """Fetches batches on a thread pool, at most `depth` ahead, and yields them in order.
-
-    The deque of pending futures is the bounded queue. An iterator that is exhausted,
-    raises, is closed, or is dropped cancels what it has not started; threads finish the
-    batch in hand and exit.
-    """
-
-    def __init__(self, fetch, jobs, num_workers, depth):
-        self._pending = collections.deque()
-        self._pool = ThreadPoolExecutor(num_workers, thread_name_prefix="minicnn-data")
-        self._fetch = fetch
-        self._jobs = iter(jobs)
-        self._depth = depth
-        self._fill()
-
-    def _fill(self):
-        while len(self._pending) < self._depth:
-            job = next(self._jobs, None)
-            if job is None:
-                return
-            self._pending.append((job, self._pool.submit(self._fetch, *job)))
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if not self._pending:
-            self.close()
-            raise StopIteration
-        job, future = self._pending.popleft()
-        try:
-            batch = future.result()
-        except BaseException as error:
-            self.close()
-            if hasattr(error, "add_note"):
-                error.add_note(f"(raised in a DataLoader worker thread while fetching batch "
-                               f"{job[0]}, sample indices {list(map(int, job[1]))})")
-            raise
-        self._fill()
-        return batch
-
-    def close(self):
-        pending = getattr(self, "_pending", None)
-        if pending is None:
-            return
-        for _, future in pending:
-            future.cancel()
-        pending.clear()
-        self._jobs = iter(())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass

@@ -1,7 +1,7 @@
 """Differentiable ops (torch.nn.functional's names and arguments); also `mc.nn.functional`."""
 from . import tensor_methods
-from .activation import (elu, gelu, hardtanh, leaky_relu, log_softmax, relu, relu6, sigmoid,
-                         silu, softmax, tanh)
+from .activation import (elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_,
+                         log_softmax, relu, relu_, relu6, sigmoid, silu, softmax, tanh)
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .arithmetic import add, clone, div, maximum, minimum, mul, neg, pow, sub, where
 from .conversion import astype, to_device

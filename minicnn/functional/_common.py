@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import backend
-from ..dtypes import promote, scalar_dtype
+from ..dtypes import result_type, scalar_dtype
 from ..tensor import Tensor
 from .conversion import astype
 
@@ -16,8 +16,9 @@ def xp(array):
 
 
 def as_tensor_pair(op, a, b):
-    """Two operands as Tensors of one dtype: Python scalars take the tensor's dtype
-    (PyTorch's rule), mixed float precisions promote through a differentiable cast."""
+    """Two operands as Tensors of one dtype: Python scalars take the tensor's dtype, mixed
+    dtypes promote by PyTorch's rule (a 0-d tensor promotes only across categories) through
+    a differentiable cast."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one Tensor operand, got "
                         f"{type(a).__name__} and {type(b).__name__}")
@@ -26,7 +27,7 @@ def as_tensor_pair(op, a, b):
     elif not isinstance(b, Tensor):
         b = _scalar_tensor(op, b, a)
     if a.dtype != b.dtype:
-        dtype = promote(a.dtype, b.dtype)
+        dtype = result_type(a, b)
         a = a if a.dtype == dtype else astype(a, dtype)
         b = b if b.dtype == dtype else astype(b, dtype)
     return a, b

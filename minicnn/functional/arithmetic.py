@@ -6,7 +6,7 @@ from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, unbroadcast, xp
-from .conversion import astype
+from .conversion import astype, check_memory_format
 
 
 def _binary(function, op, a, b):
@@ -45,30 +45,35 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)  # as PyTorch
+        ctx.shapes = a.shape, b.shape
         return a * b
 
     @staticmethod
     def backward(ctx, g):
         """da = g·b, db = g·a."""
         a, b = ctx.saved_arrays
-        da = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
-        db = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        da = unbroadcast(g * b, sa) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(g * a, sb) if ctx.needs_input_grad[1] else None
         return da, db
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # as PyTorch
+        ctx.shapes = a.shape, b.shape
         return a / b
 
     @staticmethod
     def backward(ctx, g):
         """da = g / b, db = −g·a / b²."""
         a, b = ctx.saved_arrays
-        da = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        db = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        sa, sb = ctx.shapes
+        da = unbroadcast(g / b, sa) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(-g * a / (b * b), sb) if ctx.needs_input_grad[1] else None
         return da, db
 
 
@@ -81,15 +86,16 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g·b·a^(b−1), db = g·a^b·ln a (taken as 0 where a = 0)."""
+        """da = g·b·a^(b−1) (0 where b = 0), db = g·a^b·ln a (0 where a = 0 and b ≥ 0; NaN
+        for a < 0), as PyTorch."""
         a, b, out = ctx.saved_arrays
         m = xp(a)
         da = db = None
-        if ctx.needs_input_grad[0]:
-            da = unbroadcast(g * b * a ** (b - 1), a.shape)
-        if ctx.needs_input_grad[1]:
-            safe_log = m.log(m.where(a > 0, a, 1))
-            db = unbroadcast(g * out * safe_log, b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                da = unbroadcast(m.where(b == 0, 0, g * b * a ** (b - 1)), a.shape)
+            if ctx.needs_input_grad[1]:
+                db = unbroadcast(m.where((a == 0) & (b >= 0), 0, g * out * m.log(a)), b.shape)
         return da, db
 
 
@@ -107,6 +113,8 @@ class PowScalar(Function):
         p = ctx.exponent
         if p == 2:
             return g * 2 * a
+        if p == 0:  # as PyTorch: 0, also at a = 0 where p·a^(p−1) is 0·∞
+            return xp(g).zeros_like(g)
         return g * (p * a ** (p - 1))
 
 
@@ -119,7 +127,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         """The gradient goes to the larger input; ties split it in half (as PyTorch)."""
-        return _select_backward(ctx, g, lambda a, b: a > b)
+        return _select_backward(ctx, g, lambda a, b: a < b)
 
 
 class Minimum(Function):
@@ -131,15 +139,16 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         """The gradient goes to the smaller input; ties split it in half (as PyTorch)."""
-        return _select_backward(ctx, g, lambda a, b: a < b)
+        return _select_backward(ctx, g, lambda a, b: a > b)
 
 
-def _select_backward(ctx, g, wins):
+def _select_backward(ctx, g, loses):
+    """PyTorch's rule: each input gets g (g/2 on ties) except where it `loses`; next to a
+    NaN neither loses, so both get g."""
     a, b = ctx.saved_arrays
-    share_a = wins(a, b) + 0.5 * (a == b)  # 1 where a wins, ½ on ties, 0 where b wins
-    share_a = share_a.astype(g.dtype, copy=False)
-    da = unbroadcast(g * share_a, a.shape) if ctx.needs_input_grad[0] else None
-    db = unbroadcast(g * (1 - share_a), b.shape) if ctx.needs_input_grad[1] else None
+    shared = g * xp(g).where(a == b, g.dtype.type(0.5), g.dtype.type(1))
+    da = unbroadcast(shared * ~loses(a, b), a.shape) if ctx.needs_input_grad[0] else None
+    db = unbroadcast(shared * ~loses(b, a), b.shape) if ctx.needs_input_grad[1] else None
     return da, db
 
 
@@ -183,19 +192,32 @@ class Clone(Function):
         return g
 
 
-def _scaled(other, alpha):
-    """alpha · other for add/sub (a Python-number `other` stays a Python number)."""
+def _scaled(op, input, other, alpha):
+    """alpha · other for add/sub (a Python-number `other` stays a Python number); as
+    PyTorch, a float alpha needs a floating result."""
     if alpha == 1:
         return other
+    floating = any(isinstance(v, (float, np.floating)) or
+                   (isinstance(v, Tensor) and v.dtype.kind == "f") for v in (input, other))
+    if isinstance(alpha, (float, np.floating)) and not floating:
+        raise TypeError(f"{op}: alpha={alpha} is a float but both operands are integral; "
+                        f"for integral input tensors, alpha must not be a floating point number")
     return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
+def _reject_bool(op, operation, *operands):
+    if any(isinstance(t, Tensor) and t.dtype.kind == "b" for t in operands):
+        raise TypeError(f"{op}: {operation} with a bool tensor is not supported; use `~` or "
+                        f"`logical_not` to invert a mask, `^` for exclusive or")
+
+
 def add(input, other, alpha=1):
-    return _binary(Add, "add", input, _scaled(other, alpha))
+    return _binary(Add, "add", input, _scaled("add", input, other, alpha))
 
 
 def sub(input, other, alpha=1):
-    return _binary(Sub, "sub", input, _scaled(other, alpha))
+    _reject_bool("sub", "subtraction", input, other)
+    return _binary(Sub, "sub", input, _scaled("sub", input, other, alpha))
 
 
 def mul(input, other):
@@ -222,16 +244,27 @@ def pow(input, exponent):
     return _binary(Pow, "pow", input, exponent)
 
 
+def _require_tensors(op, input, other):
+    """maximum/minimum take two tensors, as PyTorch (a number there is a mistake)."""
+    for arg, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}: unsupported operand of type {type(value).__name__} for "
+                            f"'{arg}', which must be a Tensor")
+
+
 def maximum(input, other):
+    _require_tensors("maximum", input, other)
     return _binary(Maximum, "maximum", input, other)
 
 
 def minimum(input, other):
+    _require_tensors("minimum", input, other)
     return _binary(Minimum, "minimum", input, other)
 
 
 def neg(input):
     require_tensor("neg", "input", input)
+    _reject_bool("neg", "negation", input)
     return Neg.apply(input)
 
 
@@ -252,6 +285,7 @@ def where(condition, input, other):
     return Where.apply(input, other, condition=cond)
 
 
-def clone(input):
+def clone(input, memory_format=None):
     require_tensor("clone", "input", input)
+    check_memory_format("clone", input, memory_format)
     return Clone.apply(input)

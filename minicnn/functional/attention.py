@@ -12,9 +12,11 @@ from .. import backend, kernels
 from ..threads import even_slices, parallel_for
 from ..autograd import Function
 from ..tensor import Tensor
+from . import _validate as validate
 from ._common import broadcast_shape, require_floating, require_tensor, shape_str, unbroadcast
+from ._float16 import computed_in_float32
 from .arithmetic import add, astype
-from .dropout import _check_p, dropout_mask
+from .dropout import dropout_mask
 from .linalg import linear
 from .reduction import mean
 from .shape import cat, expand, pad, permute, reshape, split, squeeze, transpose, unsqueeze
@@ -146,7 +148,7 @@ def _by_parts(m, fn, batch):
 
 def _attention_dropout(op, query, p, shape):
     """The dropout mask D for attention weights of `shape` (None when p = 0)."""
-    _check_p(op, p)
+    p = validate.probability(op, "dropout_p", p)
     if p == 0:
         return None
     if p == 1:
@@ -154,6 +156,7 @@ def _attention_dropout(op, query, p, shape):
     return dropout_mask(query, p, shape)
 
 
+@computed_in_float32("query", "key", "value")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None):
     """softmax(Q·Kᵀ·scale + mask)·V, as torch.nn.functional.scaled_dot_product_attention.
@@ -236,6 +239,9 @@ def _check_shape(op, name, t, shape):
                          f"{shape_str(t.shape)}")
 
 
+@computed_in_float32("query", "key", "value", "in_proj_weight", "in_proj_bias", "bias_k",
+                     "bias_v", "out_proj_weight", "out_proj_bias", "q_proj_weight",
+                     "k_proj_weight", "v_proj_weight", "static_k", "static_v")
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
                                  in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
                                  dropout_p, out_proj_weight, out_proj_bias, training=True,
@@ -252,8 +258,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     the output; 2-D inputs are one unbatched sequence): query (L, N, E), key (S, N, E),
     value (S, N, E) -> attn_output (L, N, E). Weights: in_proj_weight (3·E, E) holding
     the q, k, v projections in that order, in_proj_bias (3·E,), out_proj_weight (E_out, E),
-    out_proj_bias (E,); bias_k, bias_v (1, 1, E) appended to the keys and values;
-    add_zero_attn appends a zero key and value. With use_separate_proj_weight,
+    out_proj_bias (E,); bias_k, bias_v (1, 1, E), (1, E) or (E,) appended to the keys and
+    values; add_zero_attn appends a zero key and value. With use_separate_proj_weight,
     q_proj_weight (E, E), k_proj_weight (E, kdim) and v_proj_weight (E, vdim) replace
     in_proj_weight (nn.MultiheadAttention with kdim/vdim); static_k, static_v
     (N·num_heads, S, E/num_heads) replace the projected keys and values.
@@ -281,11 +287,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise ValueError(f"{op}: query, key and value must all be 3-D (batched) or all 2-D "
                          f"(unbatched), got shapes {shape_str(query.shape)}, "
                          f"{shape_str(key.shape)} and {shape_str(value.shape)}")
-    if isinstance(num_heads, bool) or not isinstance(num_heads, (int, np.integer)) \
-            or num_heads <= 0:
-        raise ValueError(f"{op}: num_heads must be a positive integer, got {num_heads!r}")
-    if not 0 <= dropout_p <= 1:
-        raise ValueError(f"{op}: dropout_p has to be between 0 and 1, got {dropout_p}")
+    num_heads = validate.integer(op, "num_heads", num_heads, 1)
+    validate.probability(op, "dropout_p", dropout_p)
     seq_first = batched and not batch_first
     q_shape, k_shape, v_shape = (_seq_first_shape(t.shape, batched, batch_first)
                                  for t in (query, key, value))
@@ -321,8 +324,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if bias_k is not None:
         if static_k is not None or static_v is not None:
             raise ValueError(f"{op}: bias_k/bias_v cannot be added to static_k/static_v")
-        _check_shape(op, "bias_k", bias_k, (1, 1, embed_dim))
-        _check_shape(op, "bias_v", bias_v, (1, 1, embed_dim))
+        for name, bias in (("bias_k", bias_k), ("bias_v", bias_v)):
+            # PyTorch repeats the bias to (1, N, E): (E,), (1, E) and (1, 1, E) all do
+            if tuple(bias.shape) not in ((embed_dim,), (1, embed_dim), (1, 1, embed_dim)):
+                raise ValueError(f"{op}: {name} must have shape (1, 1, {embed_dim}), (1, "
+                                 f"{embed_dim}) or ({embed_dim},), got "
+                                 f"{shape_str(bias.shape)}")
     for name, static in (("static_k", static_k), ("static_v", static_v)):
         if static is not None:
             require_tensor(op, name, static)
@@ -379,8 +386,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         causal = m.tri(tgt_len, src_len, dtype=np.bool_)
         attn_mask = Tensor._make(m.where(causal, dtype.type(0), dtype.type(-np.inf))[None])
     if bias_k is not None:
-        k = cat([k, expand(bias_k, (1, bsz, embed_dim))], 0)
-        v = cat([v, expand(bias_v, (1, bsz, embed_dim))], 0)
+        k = cat([k, expand(bias_k.reshape(1, 1, embed_dim), (1, bsz, embed_dim))], 0)
+        v = cat([v, expand(bias_v.reshape(1, 1, embed_dim), (1, bsz, embed_dim))], 0)
         attn_mask = _pad_key(attn_mask)
         key_padding_mask = _pad_key(key_padding_mask)
 

@@ -10,7 +10,7 @@ def _compare(op, compute, a, b):
         broadcast_shape(op, a.shape, b.shape)
     if type(a.data) is not type(b.data):
         raise ValueError(f"{op}: tensors on different devices: {a.device} and {b.device}")
-    return Tensor._make(compute(a.data, b.data))
+    return Tensor._make(backend.xp_of(a.data).asarray(compute(a.data, b.data)))
 
 
 def eq(input, other):
@@ -47,4 +47,5 @@ def allclose(input, other, rtol=1e-5, atol=1e-8):
 
 
 def isfinite(input):
-    return Tensor._make(backend.xp_of(input.data).isfinite(input.data))
+    m = backend.xp_of(input.data)
+    return Tensor._make(m.asarray(m.isfinite(input.data)))

@@ -14,55 +14,26 @@ under the workspace limit (`mc.set_workspace_limit`).
 import numpy as np
 
 from .. import kernels
+from ..allocation import check_fits
 from ..autograd import Function
-from ..kernels.shapes import conv_output_shape, pair
+from ..kernels.shapes import conv_output_shape
 from ..threads import ThreadSums, parallel_for
-from ._common import shape_str, xp
+from . import _validate as validate
+from ._common import require_floating, require_tensor, shape_str, xp
+from ._float16 import computed_in_float32
+from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _columns, _uncolumns,
+                        gemm_grads)
 from .conv_pointwise import Conv2dPointwise, pointwise_applies
 from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
-from .conv_winograd import Conv2dWinograd, winograd_applies
+from .conv_winograd import Conv2dWinograd, winograd_applies, winograd_stays_finite
 from .shape import pad as pad_op
 from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
 
 
-# Columns (output pixels of the chunk's images) a chunk's GEMM should have at least: deep
-# layers with small maps would otherwise get thin GEMMs (see conv_winograd.MIN_GEMM_ROWS).
-MIN_GEMM_COLUMNS = 512
 # Output pixels from which a forward GEMM per image beats one over a chunk of images on
 # NumPy arrays: its product is already NCHW, where a chunk's must be transposed back. On
 # smaller maps the per-image GEMMs grow too thin for the saved transpose to pay for them.
 ONE_IMAGE_COLUMNS = 256
-
-
-def _is_identity_window(kernel_size, stride, padding, dilation):
-    """A 1×1 window, stride 1, no padding: im2col would only reshape the input."""
-    return kernel_size == (1, 1) and stride == (1, 1) and padding == (0, 0)
-
-
-def _channels_first(a):
-    """(n, C, *spatial) -> (C, n, P), contiguous; no copy for a single image."""
-    n, C = a.shape[:2]
-    return xp(a).ascontiguousarray(a.reshape(n, C, -1).swapaxes(0, 1))
-
-
-def _batch_first(a, shape):
-    """(C, n·P) -> (n, C, *spatial) of `shape`, a view."""
-    n, C = shape[:2]
-    return a.reshape((C, n) + tuple(shape[2:])).swapaxes(0, 1)
-
-
-def _columns(x, kernel_size, stride, padding, dilation):
-    """im2col, or for the pointwise case the input itself."""  # (C*kh*kw, n, oh*ow)
-    if _is_identity_window(kernel_size, stride, padding, dilation):
-        return _channels_first(x)
-    return kernels.get("im2col", x)(x, kernel_size, stride, padding, dilation)
-
-
-def _uncolumns(cols, shape, kernel_size, stride, padding, dilation):
-    """col2im, or for the pointwise case a view."""  # (C*kh*kw, n, oh*ow) -> (n, C, H, W)
-    if _is_identity_window(kernel_size, stride, padding, dilation):
-        return _batch_first(cols, shape)
-    return kernels.get("col2im", cols)(cols, shape, kernel_size, stride, padding, dilation)
 
 
 class Conv2dGemm(Function):
@@ -79,7 +50,7 @@ class Conv2dGemm(Function):
         G, K = groups, Cg * kh * kw
         oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
         if not any(ctx.needs_input_grad) and space_to_depth_applies(
-                x, (kh, kw), stride, dilation, G, (oh, ow)):
+                x, (kh, kw), stride, dilation, G, (oh, ow)) and winograd_stays_finite(x, w):
             return conv2d_space_to_depth(x, w, b, stride, padding)
         P = oh * ow
         window = ((kh, kw), stride, padding, dilation)
@@ -112,30 +83,7 @@ class Conv2dGemm(Function):
         """dW = dY · colsᵀ (over every image at once), dX = col2im(Wᵀ · dY), db = Σ dY."""
         x, w = ctx.saved_arrays
         window, G = ctx.params
-        m = xp(g)
-        N, C, H, W = x.shape
-        OC = w.shape[0]
-        K = w[0].size
-        P = g.shape[2] * g.shape[3]
-        wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
-        need_x, need_w, need_b = ctx.needs_input_grad
-        dx = m.empty_like(x) if need_x else None
-        dw = ThreadSums(lambda: m.empty((G, OC // G, K), dtype=w.dtype))
-
-        def grads(part):
-            gy = _channels_first(g[part])                              # (OC, n, P)
-            n = gy.shape[1]
-            gy = gy.reshape(G, OC // G, n * P)                         # (G, OCg, n*P)
-            if need_w:
-                cols = _columns(x[part], *window).reshape(G, K, n * P)  # (G, K, n*P)
-                dw.add(lambda out: m.matmul(gy, cols.swapaxes(1, 2), out=out))
-            if need_x:
-                dcols = m.matmul(wg.swapaxes(1, 2), gy)                 # (G, K, n*P)
-                dx[part] = _uncolumns(dcols.reshape(G * K, n, P), (n, C, H, W), *window)
-
-        over_batch_chunks(m, grads, N, G * K * P * x.itemsize, -(-MIN_GEMM_COLUMNS // P))
-        db = g.sum(axis=(0, 2, 3)) if need_b else None
-        return dx, (dw.total().reshape(w.shape) if need_w else None), db
+        return gemm_grads(x, w, g, window, G, ctx.needs_input_grad)
 
 
 class DepthwiseConv2d(Function):
@@ -239,33 +187,28 @@ def _crop(full, padding, output_shape):
     return src, dst
 
 
-def _positive_pair(op, name, value, minimum=1):
-    try:
-        result = pair(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
-    if min(result) < minimum:
-        bound = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {bound}, got {value!r}")
-    return result
-
-
-def _check_common(op, x, w, b, groups, in_per_group_dim):
-    """Rank, dtype, groups and bias checks shared by conv2d and conv_transpose2d."""
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got shape "
-                         f"{shape_str(x.shape)}")
+def _check_common(op, x, w, b, groups, transposed):
+    """Rank, kernel size, dtype, groups and bias checks shared by conv2d and
+    conv_transpose2d; returns groups as an int."""
+    require_floating(op, "input", x)
+    require_tensor(op, "weight", w)
+    if b is not None:
+        require_tensor(op, "bias", b)
     if w.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D, got shape {shape_str(w.shape)}")
-    if not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    if min(w.shape[2:]) < 1:
+        raise ValueError(f"{op}: kernel size {tuple(w.shape[2:])} must be positive (weight "
+                         f"shape {shape_str(w.shape)})")
+    groups = validate.integer(op, "groups", groups, 1)
     if x.dtype != w.dtype:
         raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {w.dtype}")
     if x.shape[1] % groups:
         raise ValueError(f"{op}: input channels {x.shape[1]} are not divisible by groups={groups}")
-    if b is not None and tuple(b.shape) != (in_per_group_dim,):
-        raise ValueError(f"{op}: bias must have shape ({in_per_group_dim},), got "
+    out_channels = w.shape[1] * groups if transposed else w.shape[0]
+    if b is not None and tuple(b.shape) != (out_channels,):
+        raise ValueError(f"{op}: bias must have shape ({out_channels},), got "
                          f"{shape_str(b.shape)} (weight shape {shape_str(w.shape)})")
+    return groups
 
 
 def _same_padding(op, kernel_size, stride, dilation):
@@ -278,19 +221,21 @@ def _same_padding(op, kernel_size, stride, dilation):
 
 def _batched(op, input):
     """(input as 4-D, whether a batch dim was added) for (C, H, W) inputs."""
+    validate.spatial_input(op, input)
     if input.ndim == 3:
         return input.unsqueeze(0), True
     return input, False
 
 
+@computed_in_float32("input", "weight", "bias")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
     padding is an int, a pair, 'valid' or 'same'."""
     op = "conv2d"
     x, unbatched = _batched(op, input)
-    _check_common(op, x, weight, bias, groups, weight.shape[0] if weight.ndim == 4 else None)
-    stride = _positive_pair(op, "stride", stride)
-    dilation = _positive_pair(op, "dilation", dilation)
+    groups = _check_common(op, x, weight, bias, groups, transposed=False)
+    stride = validate.int_pair(op, "stride", stride, 1)
+    dilation = validate.int_pair(op, "dilation", dilation, 1)
     kernel_size = tuple(weight.shape[2:])
     if weight.shape[1] * groups != x.shape[1]:
         raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects "
@@ -299,6 +244,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if weight.shape[0] % groups:
         raise ValueError(f"{op}: out channels {weight.shape[0]} are not divisible by "
                          f"groups={groups}")
+    if weight.shape[0] == 0:
+        raise ValueError(f"{op}: weight has 0 output channels (weight shape "
+                         f"{shape_str(weight.shape)})")
     if padding == "valid":
         padding = (0, 0)
     elif padding == "same":
@@ -311,13 +259,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
                          f"{padding!r}")
     else:
-        padding = _positive_pair(op, "padding", padding, minimum=0)
+        padding = validate.int_pair(op, "padding", padding, 0)
     padded = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
     if spans[0] > padded[0] or spans[1] > padded[1]:
         raise ValueError(f"{op}: kernel of size {kernel_size} (dilated {spans}) is larger than "
                          f"the padded input {padded} (input shape {shape_str(x.shape)}, padding "
                          f"{padding})")
+    out_hw = conv_output_shape(x.shape[2:], kernel_size, stride, padding, dilation)
+    check_fits(op, "the output", (x.shape[0], weight.shape[0], *out_hw), x.dtype, x.device)
     if groups > 1 and groups == x.shape[1] and weight.shape[1] == 1:
         out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
                                     dilation=dilation)
@@ -325,29 +275,32 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if stride != (1, 1):
             x = x[:, :, ::stride[0], ::stride[1]]
         out = Conv2dPointwise.apply(x, weight, bias)
-    elif winograd_applies(x, kernel_size, stride, dilation, groups):
-        out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=int(groups))
+    elif winograd_applies(x, kernel_size, stride, dilation, groups) and \
+            winograd_stays_finite(x.data, weight.data):
+        out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=groups)
     else:
+        columns = (x.shape[1] * kernel_size[0] * kernel_size[1], *out_hw)  # im2col of one image
+        check_fits(op, "the column buffer of one image", columns, x.dtype, x.device)
         out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
-                               dilation=dilation, groups=int(groups))
+                               dilation=dilation, groups=groups)
     return out.squeeze(0) if unbatched else out
 
 
+@computed_in_float32("input", "weight", "bias")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed convolution (the gradient of conv2d with respect to its input), with
     torch.nn.functional.conv_transpose2d's arguments; weight (C_in, C_out / groups, kh, kw)."""
     op = "conv_transpose2d"
     x, unbatched = _batched(op, input)
-    out_channels = weight.shape[1] * groups if weight.ndim == 4 else None
-    _check_common(op, x, weight, bias, groups, out_channels)
+    groups = _check_common(op, x, weight, bias, groups, transposed=True)
     if weight.shape[0] != x.shape[1]:
         raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects "
                          f"{weight.shape[0]} (weight shape {shape_str(weight.shape)})")
-    stride = _positive_pair(op, "stride", stride)
-    dilation = _positive_pair(op, "dilation", dilation)
-    padding = _positive_pair(op, "padding", padding, minimum=0)
-    output_padding = _positive_pair(op, "output_padding", output_padding, minimum=0)
+    stride = validate.int_pair(op, "stride", stride, 1)
+    dilation = validate.int_pair(op, "dilation", dilation, 1)
+    padding = validate.int_pair(op, "padding", padding, 0)
+    output_padding = validate.int_pair(op, "output_padding", output_padding, 0)
     if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
         raise ValueError(f"{op}: output_padding {output_padding} must be smaller than either "
                          f"stride {stride} or dilation {dilation}")
@@ -357,7 +310,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if min(output_shape) <= 0:
         raise ValueError(f"{op}: output size {output_shape} is not positive (input shape "
                          f"{shape_str(x.shape)}, weight shape {shape_str(weight.shape)})")
+    check_fits(op, "the output", (x.shape[0], weight.shape[1] * groups, *output_shape), x.dtype, x.device)
     out = ConvTranspose2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
-                                    dilation=dilation, groups=int(groups),
+                                    dilation=dilation, groups=groups,
                                     output_shape=output_shape)
     return out.squeeze(0) if unbatched else out

@@ -5,13 +5,21 @@ filters), and transformed back. It takes 2.25× fewer multiplications than im2co
 for the forward pass and both gradients alike. A forward that needs no gradient takes
 F(4×4, 3×3) (kernels/reference/winograd4.py) where the map has enough tiles: 36 GEMMs,
 4× fewer multiplications than im2col.
+
+The transforms add and subtract neighbouring values of a tile, so an inf or a NaN in one
+pixel (or one that overflows there) reaches outputs whose window does not hold it, and
+inf − inf turns PyTorch's ±inf into NaN. conv2d therefore takes this path only where
+winograd_stays_finite bounds every value the transforms make, and the gradients come from
+im2col (conv_gemm.py) where dY's values break that bound.
 """
+import numpy as np
 
 from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import winograd_tiles
 from ..threads import ThreadSums
 from ._common import xp
+from .conv_gemm import gemm_grads
 from .workspace import CORE_L2_BYTES, over_batch_chunks
 
 
@@ -31,6 +39,11 @@ MIN_TILES4 = 16
 # bytes of tiles with 16/36 as many rows. AlexNet's stem through space-to-depth (196 tiles
 # an image, 2.7 MB of products) thus goes one image a chunk.
 MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
+# How far the transforms can carry a value beyond the sum a direct convolution makes of the
+# same products: F(4×4, 3×3)'s input transform scales a tile by up to 10 along each axis
+# and its output transform by up to 19, about 4000 times the direct sum's bound overall
+# (F(2×2, 3×3): 9 forward, 36 for the gradients); 2¹⁶ leaves a margin for rounding.
+TRANSFORM_GROWTH = 2.0 ** 16
 
 
 def winograd_applies(x, kernel_size, stride, dilation, groups):
@@ -39,6 +52,24 @@ def winograd_applies(x, kernel_size, stride, dilation, groups):
     transforms (NumPy arrays)."""
     return (kernel_size == (3, 3) and stride == (1, 1) and dilation == (1, 1)
             and x.shape[1] // groups >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
+
+
+def _sums_stay_finite(magnitude, terms, dtype):
+    """Whether sums of `terms` products each at most `magnitude` in size stay finite in
+    `dtype` with TRANSFORM_GROWTH to spare; never where `magnitude` is inf or NaN."""
+    return magnitude * terms * TRANSFORM_GROWTH < float(np.finfo(dtype).max)
+
+
+def _max_abs(a):
+    return kernels.get("max_abs", a)(a)
+
+
+def winograd_stays_finite(x, w):
+    """Whether the Winograd transforms of arrays x (N, C, H, W) and w (OC, C/G, kh, kw),
+    each output summing C/G·kh·kw products, make only finite values, so that their outputs
+    equal a direct convolution's: max|x| · max|w| · C/G·kh·kw bounded with
+    TRANSFORM_GROWTH to spare. An inf, a NaN or a value near overflow fails it."""
+    return _sums_stay_finite(_max_abs(x) * _max_abs(w), w[0].size, x.dtype)
 
 
 def _group_slices(groups, in_channels, out_channels):
@@ -94,6 +125,17 @@ def _convolve(x, w, b, padding, groups, tile, prepare=_as_is, min_rows=MIN_GEMM_
     return out, u
 
 
+def _grads_stay_finite(x, w, g, needs_input_grad):
+    """Whether the transforms of dY = g keep dX (sums of at most OC·9 products of dY and w)
+    and dW (sums of N·oh·ow products of dY and x) finite, for the gradients wanted."""
+    need_x, need_w, _ = needs_input_grad
+    if not (need_x or need_w):
+        return True
+    g_max = _max_abs(g)
+    return ((not need_x or _sums_stay_finite(g_max * _max_abs(w), w[:, 0].size, g.dtype))
+            and (not need_w or _sums_stay_finite(g_max * _max_abs(x), g[:, 0].size, g.dtype)))
+
+
 class Conv2dWinograd(Function):
     """y = Aᵀ [U ⊙ V] A per 2×2 output tile, U = G g Gᵀ, V = Bᵀ d B: 16 GEMMs V[ξ] · U[ξ]ᵀ
     (per 4×4 tile and 36 GEMMs when no input wants a gradient and winograd4_pays)."""
@@ -106,16 +148,19 @@ class Conv2dWinograd(Function):
         ctx.params = padding, groups
         if any(ctx.needs_input_grad) or not winograd4_pays(oh, ow):
             out, u = _convolve(x, w, b, padding, groups, 2)
-            ctx.save_for_backward(x, u)
+            ctx.save_for_backward(x, w, u)
             return out
         return _convolve(x, w, b, padding, groups, 4, min_rows=MIN_GEMM_ROWS4)[0]
 
     @staticmethod
     def backward(ctx, g):
         """dM = A dY Aᵀ; dU = dMᵀ · V, dW = Gᵀ dU G; dV = dM · U, dX = Σ_tiles B dV Bᵀ;
-        db = Σ dY."""
-        x, u = ctx.saved_arrays                                          # u: (16, OC, C/G)
+        db = Σ dY. Where dY's values break the transforms' bound, im2col's gradients."""
+        x, w, u = ctx.saved_arrays                                       # u: (16, OC, C/G)
         padding, groups = ctx.params
+        if not _grads_stay_finite(x, w, g, ctx.needs_input_grad):
+            return gemm_grads(x, w, g, ((3, 3), (1, 1), padding, (1, 1)), groups,
+                              ctx.needs_input_grad)
         m = xp(g)
         N, C, H, W = x.shape
         OC = u.shape[1]

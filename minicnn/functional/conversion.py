@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..dtypes import channels_last, memory_format as MemoryFormat
 from ..tensor import Tensor
 
 
@@ -42,9 +43,25 @@ def to_device(input, device):
     return ToDevice.apply(input, device=backend.Device(device))
 
 
-def to(input, *args, dtype=None, device=None):
+def check_memory_format(op, input, memory_format):
+    """`memory_format` is None or one of PyTorch's names (`mc.preserve_format` ...), and
+    channels_last is for 4-D tensors, as PyTorch requires."""
+    if memory_format is None:
+        return
+    if not isinstance(memory_format, MemoryFormat):
+        raise TypeError(f"{op}: memory_format must be mc.preserve_format, "
+                        f"mc.contiguous_format or mc.channels_last, got {memory_format!r}")
+    if memory_format is channels_last and input.ndim != 4:
+        raise ValueError(f"{op}: memory_format=channels_last needs a 4-D tensor, got shape "
+                         f"{tuple(input.shape)}")
+
+
+def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False,
+       memory_format=None):
     """`Tensor.to`: `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(other)` or keywords;
-    differentiable, and `input` itself when nothing changes."""
+    differentiable, and `input` itself when nothing changes (a copy with `copy=True`).
+    `non_blocking` has nothing to overlap here; `memory_format` is checked and kept."""
+    check_memory_format("to", input, memory_format)
     for arg in args:
         if isinstance(arg, (str, backend.Device)):
             device = arg
@@ -57,4 +74,6 @@ def to(input, *args, dtype=None, device=None):
         out = astype(out, dtype)
     if device is not None and backend.Device(device) != input.device:
         out = to_device(out, device)
+    if copy and out is input:
+        out = Cast.apply(input, dtype=input.dtype)
     return out

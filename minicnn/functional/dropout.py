@@ -1,13 +1,16 @@
-"""Dropout: zero elements with probability p in training, scale the rest by 1/(1 − p)."""
+"""Dropout: zero elements with probability p in training, scale the rest by 1/(1 − p);
+with `inplace=True` the input itself is scaled, as in PyTorch."""
 from ..autograd import Function
 from ..random import generator
+from . import _validate as validate
+from ._common import require_tensor, xp
 
 
 class Dropout(Function):
     @staticmethod
-    def forward(ctx, a, mask):
+    def forward(ctx, a, mask, inplace=False):
         ctx.save_for_backward(mask)
-        return a * mask
+        return xp(a).multiply(a, mask, out=a if inplace else None)
 
     @staticmethod
     def backward(ctx, g):
@@ -20,18 +23,14 @@ def dropout_mask(input, p, shape):
     """A float mask of `shape`: 0 with probability p, else 1/(1 − p), from minicnn's generator."""
     keep = generator(input.device).random(shape, dtype=input.dtype
                                           if input.dtype.itemsize >= 4 else "float32") >= p
-    return keep.astype(input.dtype) * input.dtype.type(1 / (1 - p))
-
-
-def _check_p(op, p):
-    if not 0 <= p <= 1:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    return keep.astype(input.dtype) * input.dtype.type(1 / (1 - p) if p < 1 else 0)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    _check_p("dropout", p)
+    require_tensor("dropout", "input", input)
+    p = validate.probability("dropout", "p", p)
     if not training or p == 0:
         return input
-    if p == 1:
+    if p == 1 and not inplace:
         return input * 0
-    return Dropout.apply(input, mask=dropout_mask(input, p, input.shape))
+    return Dropout.apply(input, mask=dropout_mask(input, p, input.shape), inplace=bool(inplace))

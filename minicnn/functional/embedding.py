@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import backend, grad_mode
 from ..autograd import Function
+from . import _validate as validate
 from ._common import require_floating, require_tensor, shape_str, xp
 
 
@@ -22,7 +23,7 @@ class Embedding(Function):
         scale_grad_by_freq); dW[padding_idx] = 0."""
         m = xp(g)
         idx = ctx.indices.reshape(-1)
-        g2 = g.reshape(idx.shape[0], -1)
+        g2 = g.reshape(idx.shape[0], g.shape[-1])
         n = ctx.num_embeddings
         if ctx.scale_grad_by_freq:
             counts = m.bincount(idx, minlength=n)
@@ -75,11 +76,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if backend.device_of(input.data) != backend.device_of(weight.data):
         raise ValueError(f"{op}: input is on {input.device} but weight is on {weight.device}")
     n = weight.shape[0]
+    padding_idx = validate.optional_integer(op, "padding_idx", padding_idx)
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx={padding_idx} must be within num_embeddings "
                              f"({n})")
-        padding_idx = int(padding_idx) % n
+        padding_idx %= n
     indices = input.data
     if indices.size:
         lo, hi = int(indices.min()), int(indices.max())
@@ -87,8 +89,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise IndexError(f"{op}: index {lo if lo < 0 else hi} is out of range for weight "
                              f"with {n} rows (shape {shape_str(weight.shape)})")
     indices = indices.astype(np.int64, copy=False)
+    norm_type = validate.real(op, "norm_type", norm_type)
     if max_norm is not None:
+        max_norm = validate.real(op, "max_norm", max_norm)
         with grad_mode.no_grad():
-            _renorm_(weight, indices, float(max_norm), float(norm_type))
+            _renorm_(weight, indices, max_norm, norm_type)
     return Embedding.apply(weight, indices=indices, padding_idx=padding_idx,
                            scale_grad_by_freq=bool(scale_grad_by_freq))

@@ -6,6 +6,7 @@ from .. import backend
 from ..autograd import Function
 from ..tensor import Tensor
 from ._common import normalize_dim, shape_str, xp
+from .arithmetic import clone
 
 
 class GetItem(Function):
@@ -67,7 +68,7 @@ def _check_bounds(a, items):
         if _dims_used(item) == 1 and not isinstance(item, slice) and not is_mask:
             size = a.shape[axis]
             if hasattr(item, "dtype"):
-                lo, hi = (int(item.min()), int(item.max())) if item.size else (0, 0)
+                lo, hi = (int(item.min()), int(item.max())) if item.size else (0, -1)
             else:
                 lo = hi = int(item)
             if lo < -size or hi >= size:
@@ -93,4 +94,12 @@ def index_select(input, dim, index):
         raise TypeError("index_select: index must be a 0-d or 1-d integer Tensor, got "
                         + (f"dtype {index.dtype} and shape {shape_str(index.shape)}"
                            if isinstance(index, Tensor) else type(index).__name__))
+    if input.ndim == 0:  # as PyTorch: a 0-d tensor takes the one index 0
+        if index.numel() != 1:
+            raise ValueError(f"index_select: index to a 0-d tensor can have only 1 value, got "
+                             f"{index.numel()} value(s)")
+        if int(index.data.reshape(-1)[0]) != 0:
+            raise IndexError(f"index_select: index {int(index.data.reshape(-1)[0])} is out of "
+                             f"range for a 0-d tensor")
+        return clone(input)
     return getitem(input, (slice(None),) * axis + (index.reshape(-1),))

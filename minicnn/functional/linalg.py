@@ -1,5 +1,8 @@
 """Matrix products: matmul (batched, broadcasting) and linear."""
+import math
+
 from ..autograd import Function
+from ..tensor import Tensor
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
 
 
@@ -34,7 +37,11 @@ class MatMul(Function):
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch semantics: 1-D operands are vectors, leading
-    dimensions broadcast as a batch."""
+    dimensions broadcast as a batch. As PyTorch, both operands need one dtype."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
+        raise TypeError(f"matmul: both operands need one dtype, got {input.dtype} and "
+                        f"{other.dtype} (shapes {shape_str(input.shape)} and "
+                        f"{shape_str(other.shape)})")
     a, b = as_tensor_pair("matmul", input, other)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
@@ -60,8 +67,10 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        out = x.reshape(-1, x.shape[-1]) @ weight.T                    # (rows, out)
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)  # as PyTorch
+        ctx.x_shape = x.shape
+        out = _rows(x) @ weight.T                                      # (rows, out)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -70,11 +79,16 @@ class Linear(Function):
     def backward(ctx, g):
         """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
         x, weight = ctx.saved_arrays
-        g2 = g.reshape(-1, g.shape[-1])                                # (rows, out)
-        dx = (g2 @ weight).reshape(x.shape) if ctx.needs_input_grad[0] else None
-        dw = g2.T @ x.reshape(-1, x.shape[-1]) if ctx.needs_input_grad[1] else None
+        g2 = _rows(g)                                                  # (rows, out)
+        dx = (g2 @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
+        dw = g2.T @ _rows(x) if ctx.needs_input_grad[1] else None
         db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
         return dx, dw, db
+
+
+def _rows(a):
+    """`a` (*, k) as (rows, k), also when k or a leading size is 0 (where -1 is ambiguous)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 def linear(input, weight, bias=None):

@@ -1,6 +1,7 @@
 """Loss functions, with torch.nn.functional's signatures and reductions."""
 import numpy as np
 
+from ..allocation import check_fits
 from ..autograd import Function
 from ..tensor import Tensor
 from ._common import (broadcast_shape, require_floating, require_tensor, shape_str,
@@ -32,10 +33,14 @@ def one_hot(tensor, num_classes=-1):
     data = tensor.data
     m = xp(data)
     if num_classes == -1:
-        num_classes = int(data.max()) + 1 if data.size else 0
+        if not data.size:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty "
+                             "tensor; pass num_classes")
+        num_classes = int(data.max()) + 1
     if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
                          f"[{int(data.min())}, {int(data.max())}]")
+    check_fits("one_hot", "the output", (*data.shape, num_classes), np.int64, tensor.device)
     return Tensor._make((data[..., None] == m.arange(num_classes)).astype(np.int64))
 
 
@@ -57,7 +62,8 @@ class NLLLoss(Function):
         if reduction == "sum":
             return total
         ctx.denominator = w.sum()
-        ctx.mean = total / ctx.denominator
+        with np.errstate(invalid="ignore", divide="ignore"):  # no kept sample: NaN, as PyTorch
+            ctx.mean = total / ctx.denominator
         return ctx.mean
 
     @staticmethod

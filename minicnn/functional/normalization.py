@@ -7,7 +7,9 @@ import math
 
 from .. import backend, kernels
 from ..autograd import Function
+from . import _validate as validate
 from ._common import require_floating, require_tensor, shape_str, xp
+from ._float16 import computed_in_float32
 
 
 def _channel_shape(ndim):
@@ -124,6 +126,17 @@ class BatchNormEval(Function):
         return dx, dw, db, None, None
 
 
+def _empty_result(input, weight, bias, shape):
+    """The output for an input without elements: empty, as PyTorch's, and still a function
+    of weight and bias (reshaped to `shape`), so that they get their zero gradients."""
+    out = input.clone()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
 def _check_channel_tensor(op, arg, t, input, n, what="channels"):
     """`t` is None or a tensor of shape (n,) on input's device (and of its dtype for params)."""
     if t is None:
@@ -146,6 +159,7 @@ def _check_affine(op, input, weight, bias, n, what="channels"):
                             f"{input.dtype}")
 
 
+@computed_in_float32("input", "weight", "bias")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Normalize each channel of (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) input.
@@ -170,6 +184,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must either both be None or "
                          f"neither be None")
+    eps = validate.eps(op, eps)
     if training:
         if momentum is None:
             raise ValueError(f"{op}: momentum=None (a cumulative moving average) needs the "
@@ -181,10 +196,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"got input of shape {shape_str(input.shape)}")
         if not eps > 0:
             raise ValueError(f"{op}: eps must be positive during training, but got {eps}")
+        m = validate.momentum(op, momentum)
+        if input.numel() == 0:  # as PyTorch: an empty result, running stats unchanged
+            return _empty_result(input, weight, bias, _channel_shape(input.ndim))
         out, mean, var = BatchNorm.apply(input, weight, bias, eps=float(eps))
         if running_mean is not None:
             n = input.numel() // C
-            m = float(momentum)
             rm, rv = running_mean.data, running_var.data
             rm[...] = (1 - m) * rm + m * mean.data.astype(rm.dtype)
             rv[...] = (1 - m) * rv + m * (var.data.astype(rv.dtype) * (n / (n - 1)))
@@ -192,9 +209,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var must be given when "
                          f"training=False (evaluation uses the running statistics)")
-    if eps < 0:
-        raise ValueError(f"{op}: eps must be non-negative, but got {eps}")
-    return BatchNormEval.apply(input, weight, bias, running_mean, running_var, eps=float(eps))
+    return BatchNormEval.apply(input, weight, bias, running_mean, running_var, eps=eps)
 
 
 def _rows(x, k):
@@ -230,18 +245,14 @@ class LayerNorm(Function):
                 db.reshape(shape) if need_b else None)
 
 
+@computed_in_float32("input", "weight", "bias")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing dimensions `normalized_shape` (an int or a tuple), then
     scale by weight and shift by bias, both of shape normalized_shape."""
     op = "layer_norm"
     require_tensor(op, "input", input)
     require_floating(op, "input", input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"{op}: normalized_shape must be an int or a sequence of ints, got "
-                        f"{normalized_shape!r}") from None
+    shape = validate.sizes(op, "normalized_shape", normalized_shape)
     k = len(shape)
     if k == 0:
         raise ValueError(f"{op}: normalized_shape must have at least one dimension, got ()")
@@ -259,7 +270,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if t.dtype != input.dtype:
             raise TypeError(f"{op}: {arg} dtype {t.dtype} does not match input dtype "
                             f"{input.dtype}")
-    return LayerNorm.apply(input, weight, bias, n_axes=k, eps=float(eps))
+    eps = validate.eps(op, eps)
+    if input.numel() == 0:
+        return _empty_result(input, weight, bias, shape)
+    return LayerNorm.apply(input, weight, bias, n_axes=k, eps=eps)
 
 
 class GroupNorm(Function):
@@ -290,6 +304,7 @@ class GroupNorm(Function):
         return (dx, *_affine_grads(g, xhat, axes, need_w, need_b))
 
 
+@computed_in_float32("input", "weight", "bias")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize (N, C, *) input over each group of C/num_groups channels (and all spatial
     positions) of each sample; weight and bias are per channel, shape (C,)."""
@@ -300,12 +315,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(f"{op}: expected input of shape (N, C, *) with at least 2 "
                          f"dimensions, got shape {shape_str(input.shape)}")
     C = input.shape[1]
-    if (isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups <= 0
-            or C % num_groups):
+    num_groups = validate.integer(op, "num_groups", num_groups)
+    if num_groups <= 0 or C % num_groups:
         raise ValueError(f"{op}: num_groups={num_groups!r} must be a positive int dividing the "
                          f"number of channels C={C} (input shape {shape_str(input.shape)})")
     _check_affine(op, input, weight, bias, C)
-    return GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=float(eps))
+    eps = validate.eps(op, eps)
+    if input.numel() == 0:
+        return _empty_result(input, weight, bias, _channel_shape(input.ndim))
+    return GroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
 
 
 class LocalResponseNorm(Function):
@@ -332,6 +350,7 @@ class LocalResponseNorm(Function):
         return dx.reshape(g.shape)
 
 
+@computed_in_float32("input")
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """y[c] = x[c] / (k + alpha/size · Σ x²[c']) ^ beta, the sum over the channels
     c − size//2 .. c + (size−1)//2 (zero beyond the ends); PyTorch's convention."""
@@ -341,10 +360,10 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.ndim < 3:
         raise ValueError(f"{op}: expected 3-D or higher input (N, C, *), got {input.ndim}-D "
                          f"input of shape {shape_str(input.shape)}")
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise ValueError(f"{op}: size must be a positive int, got {size!r}")
+    size = validate.integer(op, "size", size, 1)
+    alpha, beta, k = (validate.real(op, name, v) for name, v in
+                      (("alpha", alpha), ("beta", beta), ("k", k)))
     if input.numel() == 0:
         return input
-    return LocalResponseNorm.apply(input, size=size, alpha=float(alpha), beta=float(beta),
-                                   k=float(k))
+    return LocalResponseNorm.apply(input, size=size, alpha=alpha, beta=beta, k=k)
 

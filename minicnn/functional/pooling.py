@@ -4,8 +4,10 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
-from ..kernels.shapes import pair, pool_output_shape
-from ._common import shape_str, xp
+from ..kernels.shapes import pool_output_shape
+from . import _validate as validate
+from ._common import require_floating, require_tensor, shape_str, xp
+from ._float16 import computed_in_float32
 
 
 class _ArgmaxPool(Function):
@@ -25,6 +27,8 @@ class _ArgmaxPool(Function):
     def backward(ctx, g, _g_indices):
         """dx[argmax of each window] += dy: the gradient goes to the maximum it came from."""
         (indices,) = ctx.saved_arrays
+        if g.size == 0:  # an empty batch (or channels): nothing to route
+            return xp(g).zeros(ctx.shape, dtype=g.dtype)
         return kernels.get("max_pool2d_backward", g)(g, indices, ctx.shape)
 
 
@@ -110,7 +114,7 @@ class AdaptiveMaxPool2d(_ArgmaxPool):
         indices = m.empty((N, C, oh, ow), dtype=np.int64)
         for i, (h0, h1) in enumerate(_bins(H, oh)):
             for j, (w0, w1) in enumerate(_bins(W, ow)):
-                window = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)        # (N, C, bh*bw)
+                window = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
                 arg = window.argmax(axis=2)
                 values[:, :, i, j] = m.take_along_axis(window, arg[..., None], axis=2)[..., 0]
                 indices[:, :, i, j] = (h0 + arg // (w1 - w0)) * W + w0 + arg % (w1 - w0)
@@ -118,42 +122,28 @@ class AdaptiveMaxPool2d(_ArgmaxPool):
 
 
 def _pool_input(op, input):
-    if input.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got shape "
-                         f"{shape_str(input.shape)}")
+    validate.spatial_input(op, input)
     return (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
 
 
 def _pool_params(op, x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Check the window arguments; return them as pairs and the output size."""
-    names = ("kernel_size", "stride", "padding", "dilation")
-    values = (kernel_size, kernel_size if stride is None or stride == [] else stride,
-              padding, dilation)
-    try:
-        pairs = [pair(v) for v in values]
-    except (TypeError, ValueError):
-        raise ValueError(f"{op}: kernel_size, stride, padding and dilation must be ints or "
-                         f"pairs, got {values}") from None
-    (kh, kw), stride, padding, dilation = pairs
-    for name, (a, b) in zip(names, pairs):
-        if min(a, b) < (0 if name == "padding" else 1):
-            raise ValueError(f"{op}: {name} must be {'non-negative' if name == 'padding' else 'positive'}"
-                             f", got {(a, b)}")
-    if padding[0] > kh // 2 or padding[1] > kw // 2:
-        raise ValueError(f"{op}: padding {padding} should be at most half of kernel_size "
-                         f"{(kh, kw)}")
-    out_hw = pool_output_shape(x.shape[2:], (kh, kw), stride, padding, dilation, ceil_mode)
+    """Check the window arguments; return them as pairs (and check the output size)."""
+    kernel, stride, padding, dilation = validate.pool_window(op, kernel_size, stride, padding,
+                                                             dilation)
+    out_hw = pool_output_shape(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     if min(out_hw) <= 0:
         raise ValueError(f"{op}: output size {out_hw} is not positive (input shape "
-                         f"{shape_str(x.shape)}, kernel_size {(kh, kw)}, stride {stride}, "
+                         f"{shape_str(x.shape)}, kernel_size {kernel}, stride {stride}, "
                          f"padding {padding}, dilation {dilation})")
-    return (kh, kw), stride, padding, dilation
+    return kernel, stride, padding, dilation
 
 
+@computed_in_float32("input")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max over each window; with return_indices also the flat h·W + w index of each maximum."""
     x, unbatched = _pool_input("max_pool2d", input)
+    validate.max_pool_dtype("max_pool2d", x)
     window = _pool_params("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     kernel, stride, padding, dilation = window
     y, indices = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
@@ -163,31 +153,37 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (y, indices) if return_indices else y
 
 
+@computed_in_float32("input")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     x, unbatched = _pool_input("avg_pool2d", input)
+    require_floating("avg_pool2d", "input", x)
     kernel, stride, padding, _ = _pool_params("avg_pool2d", x, kernel_size, stride, padding, 1,
                                               ceil_mode)
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+    divisor = validate.divisor_override("avg_pool2d", divisor_override)
     y = AvgPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
                         ceil_mode=bool(ceil_mode),
                         count_include_pad=bool(count_include_pad),
-                        divisor_override=divisor_override)
+                        divisor_override=divisor)
     return y.squeeze(0) if unbatched else y
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Place each value at its index in a zero plane: the inverse of max_pool2d's selection."""
-    x, unbatched = _pool_input("max_unpool2d", input)
+    op = "max_unpool2d"
+    x, unbatched = _pool_input(op, input)
+    require_tensor(op, "indices", indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer tensor, got dtype {indices.dtype}")
     index = indices.unsqueeze(0) if unbatched else indices
     if tuple(index.shape) != tuple(x.shape):
         raise ValueError(f"max_unpool2d: indices shape {shape_str(indices.shape)} does not match "
                          f"input shape {shape_str(input.shape)}")
-    (kh, kw), (sh, sw) = pair(kernel_size), pair(kernel_size if stride is None else stride)
-    ph, pw = pair(padding)
+    kh, kw = validate.int_pair(op, "kernel_size", kernel_size, 1)
+    sh, sw = (kh, kw) if stride is None else validate.int_pair(op, "stride", stride, 1)
+    ph, pw = validate.int_pair(op, "padding", padding, 0)
     default = ((x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw)
-    output_hw = default if output_size is None else tuple(output_size)[-2:]
+    output_hw = default if output_size is None else _unpool_size(op, input, output_size)
     if index.numel() and (int(index.data.min()) < 0
                           or int(index.data.max()) >= output_hw[0] * output_hw[1]):
         raise ValueError(f"max_unpool2d: indices reach {int(index.data.max())} but the output "
@@ -196,28 +192,33 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return y.squeeze(0) if unbatched else y
 
 
-def _adaptive_size(op, x, output_size):
-    sizes = pair(output_size) if not isinstance(output_size, (tuple, list)) else \
-        tuple(x.shape[2 + i] if s is None else int(s) for i, s in enumerate(output_size))
-    if len(sizes) != 2 or min(sizes) <= 0:
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
-    return sizes
+def _unpool_size(op, input, output_size):
+    """The (H, W) of max_unpool2d's output_size: (H, W) or the input's rank of sizes."""
+    sizes = validate.sizes(op, "output_size", output_size, 0)
+    if len(sizes) not in (2, input.ndim):
+        raise ValueError(f"{op}: output_size must have 2 or {input.ndim} values, got "
+                         f"{output_size!r}")
+    return sizes[-2:]
 
 
+@computed_in_float32("input")
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins; output_size 1 is global average pooling."""
     x, unbatched = _pool_input("adaptive_avg_pool2d", input)
-    size = _adaptive_size("adaptive_avg_pool2d", x, output_size)
+    require_floating("adaptive_avg_pool2d", "input", x)
+    size = validate.adaptive_size("adaptive_avg_pool2d", output_size, x.shape[2:])
     y = x.mean(dim=(2, 3), keepdim=True) if size == (1, 1) else \
         AdaptiveAvgPool2d.apply(x, output_size=size)
     return y.squeeze(0) if unbatched else y
 
 
+@computed_in_float32("input")
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     x, unbatched = _pool_input("adaptive_max_pool2d", input)
-    oh, ow = _adaptive_size("adaptive_max_pool2d", x, output_size)
+    validate.max_pool_dtype("adaptive_max_pool2d", x)
+    oh, ow = validate.adaptive_size("adaptive_max_pool2d", output_size, x.shape[2:])
     H, W = x.shape[2:]
-    if H % oh == 0 and W % ow == 0:
+    if oh and ow and H % oh == 0 and W % ow == 0:
         window = (H // oh, W // ow)
         y, indices = MaxPool2d.apply(x, kernel_size=window, stride=window, padding=(0, 0),
                                      dilation=(1, 1), ceil_mode=False)

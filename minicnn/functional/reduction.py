@@ -5,19 +5,31 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import expand_reduced, normalize_dim, normalize_dims, xp
+from ._common import expand_reduced, normalize_dim, normalize_dims, shape_str, xp
 from .arithmetic import maximum, minimum
-from .unary import sqrt
+from .conversion import astype
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _mean(a, axes, keepdims):
+    """a.mean over `axes`; NaN over no elements, without NumPy's empty-slice warning
+    (PyTorch gives none)."""
+    if all(a.shape[i] for i in axes):
+        return a.mean(axis=axes, keepdims=keepdims)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a.sum(axis=axes, keepdims=keepdims) / a.dtype.type(0)
 
 
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return a.sum(axis=axes, keepdims=keepdim)
+        # as PyTorch: bool and integer sums are int64 (NumPy would keep uint8 as uint64)
+        return a.sum(axis=axes, keepdims=keepdim,
+                     dtype=np.int64 if a.dtype.kind in "biu" else None)
 
     @staticmethod
     def backward(ctx, g):
@@ -30,20 +42,21 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return a.mean(axis=axes, keepdims=keepdim)
+        return _mean(a, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         """da = g / n broadcast back over the n averaged elements."""
         count = int(np.prod([ctx.shape[i] for i in ctx.axes]))
-        g = expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim) / count
+        with np.errstate(divide="ignore", invalid="ignore"):  # n = 0: an empty gradient
+            g = expand_reduced(g, ctx.shape, ctx.axes, ctx.keepdim) / count
         return xp(g).broadcast_to(g, ctx.shape)
 
 
 class Var(Function):
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
-        mean = a.mean(axis=axes, keepdims=True)
+        mean = _mean(a, axes, keepdims=True)
         centered = a - mean  # two-pass variance: no E[x²]−E[x]² cancellation
         count = int(np.prod([a.shape[i] for i in axes]))
         divisor = builtins.max(count - correction, 0)  # as PyTorch: x/0 → inf (nan if x = 0)
@@ -59,17 +72,39 @@ class Var(Function):
         """da = g · 2(a − mean) / (n − correction)."""
         (centered,) = ctx.saved_arrays
         g = expand_reduced(g, centered.shape, ctx.axes, ctx.keepdim)
-        return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.inf)
+        with np.errstate(invalid="ignore"):  # n ≤ correction: 0·∞ is NaN, as PyTorch
+            return g * centered * (2.0 / ctx.divisor if ctx.divisor > 0 else np.inf)
+
+
+class StdFromVar(Function):
+    """std = √var, whose gradient is 0 where std is 0 (PyTorch's std backward), not the
+    0·∞ = NaN of a plain square root."""
+
+    @staticmethod
+    def forward(ctx, var):
+        out = xp(var).sqrt(var)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """dvar = g / (2·std), 0 where std = 0."""
+        (out,) = ctx.saved_arrays
+        m = xp(out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return m.where(out == 0, 0, g / (2 * out)).astype(g.dtype, copy=False)
 
 
 class AMax(Function):
-    """Largest value over axes; the gradient is shared evenly among tied maxima."""
+    """Largest value over axes; the gradient is shared evenly among tied maxima. With
+    `nan_is_extreme` (PyTorch's max() over everything) a NaN maximum sends the gradient to
+    the NaNs; otherwise (amax) no element equals it and the gradient is NaN."""
 
     @staticmethod
-    def forward(ctx, a, axes, keepdim, largest):
+    def forward(ctx, a, axes, keepdim, largest, nan_is_extreme=False):
         out = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
         ctx.save_for_backward(a, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes, ctx.keepdim, ctx.nan_is_extreme = axes, keepdim, nan_is_extreme
         return out if keepdim else out.reshape([s for i, s in enumerate(a.shape)
                                                 if i not in axes])
 
@@ -77,7 +112,11 @@ class AMax(Function):
     def backward(ctx, g):
         """da = g · 1[a = max] / (number of maxima)."""
         a, out = ctx.saved_arrays
-        hit = (a == out).astype(g.dtype)
+        hit = a == out
+        if ctx.nan_is_extreme:
+            m = xp(a)
+            hit |= m.isnan(a) & m.isnan(out)
+        hit = hit.astype(g.dtype)
         hit /= hit.sum(axis=ctx.axes, keepdims=True)
         return expand_reduced(g, a.shape, ctx.axes, ctx.keepdim) * hit
 
@@ -120,8 +159,11 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         m = xp(a)
-        shift = a.max(axis=axes, keepdims=True)
-        shift = m.where(m.isfinite(shift), shift, 0)
+        if any(a.shape[i] == 0 for i in axes):  # an empty sum: log 0 = −inf, as PyTorch
+            shift = m.zeros([1 if i in axes else s for i, s in enumerate(a.shape)], a.dtype)
+        else:
+            shift = a.max(axis=axes, keepdims=True)
+            shift = m.where(m.isfinite(shift), shift, 0)
         out = m.log(m.exp(a - shift).sum(axis=axes, keepdims=True)) + shift
         ctx.save_for_backward(a, out)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -138,14 +180,37 @@ def _reduce(function, op, input, dim, keepdim, **params):
     if isinstance(dim, (tuple, list)) and len(dim) == 0:
         dim = None  # as PyTorch: an empty dim list reduces over every dimension
     axes = normalize_dims(op, dim, input.ndim)
+    if input.ndim == 0:
+        axes = ()  # as PyTorch: dim 0 or -1 of a 0-d tensor reduces it to itself
     return function.apply(input, axes=axes, keepdim=keepdim, **params)
 
 
-def sum(input, dim=None, keepdim=False):
-    return _reduce(Sum, "sum", input, dim, keepdim)
+def _check_nonempty(op, input, dim):
+    """max/min/argmax ... have no value over nothing: PyTorch's errors for an empty
+    reduction, before NumPy's."""
+    if input.numel() == 0 and (dim is None or (isinstance(dim, (tuple, list)) and not dim)
+                               or input.ndim == 0):
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape "
+                         f"{shape_str(input.shape)} over every dimension; specify dim")
+    if dim is None or input.ndim == 0:
+        return
+    for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+        if input.shape[normalize_dim(op, d, input.ndim)] == 0:
+            raise ValueError(f"{op}: cannot reduce over dim={d}, which has size 0 (input "
+                             f"shape {shape_str(input.shape)})")
 
 
-def mean(input, dim=None, keepdim=False):
+def _cast(input, dtype):
+    """`input` in `dtype` before reducing (the `dtype` argument of sum and mean)."""
+    return input if dtype is None else astype(input, dtype)
+
+
+def sum(input, dim=None, keepdim=False, dtype=None):
+    return _reduce(Sum, "sum", _cast(input, dtype), dim, keepdim)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None):
+    input = _cast(input, dtype)
     _require_floating("mean", input)
     return _reduce(Mean, "mean", input, dim, keepdim)
 
@@ -157,27 +222,34 @@ def _require_floating(op, input):
 
 def _var(op, input, dim, correction, keepdim, unbiased):
     _require_floating(op, input)
+    if isinstance(dim, bool):  # PyTorch's var(input, unbiased): a bool is never a dim
+        dim, unbiased = None, dim
     if unbiased is not None:
         correction = int(unbiased)
+    elif correction is None:
+        correction = 1
     return _reduce(Var, op, input, dim, keepdim, correction=correction)
 
 
 def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
-    """Variance over `dim`, dividing by n − correction (1: unbiased, as PyTorch's default)."""
+    """Variance over `dim`, dividing by n − correction (1, or None: unbiased, as PyTorch's
+    default). PyTorch's older forms work too: `var(x, unbiased)` with a bool, and
+    `var(x, dim, unbiased, keepdim)`, where the bool lands on `correction` as 0 or 1."""
     return _var("var", input, dim, correction, keepdim, unbiased)
 
 
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
-    return sqrt(_var("std", input, dim, correction, keepdim, unbiased))
+    """Standard deviation: √var with var's arguments; its gradient is 0 where it is 0."""
+    return StdFromVar.apply(_var("std", input, dim, correction, keepdim, unbiased))
 
 
 def _extreme(op, input, dim, keepdim, largest):
-    if input.numel() == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {tuple(input.shape)}")
-    if dim is None:
-        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest)
     if isinstance(dim, Tensor):
         return _binary_extreme(op, input, dim)
+    _check_nonempty(op, input, dim)
+    if dim is None:
+        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False, largest=largest,
+                          nan_is_extreme=True)
     axis = normalize_dim(op, dim, input.ndim)
     return ValuesIndices(*MaxDim.apply(input, axis=axis, keepdim=keepdim, largest=largest))
 
@@ -198,18 +270,27 @@ def min(input, dim=None, keepdim=False):
 
 def amax(input, dim=(), keepdim=False):
     """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
+    _check_nonempty("amax", input, dim)
     return _reduce(AMax, "amax", input, dim, keepdim, largest=True)
 
 
 def amin(input, dim=(), keepdim=False):
+    _check_nonempty("amin", input, dim)
     return _reduce(AMax, "amin", input, dim, keepdim, largest=False)
 
 
 def logsumexp(input, dim, keepdim=False):
+    """log Σ exp over `dim` (−inf over an empty dim); integers and bools reduce as the
+    default float dtype, as PyTorch."""
+    if input.dtype.kind != "f":
+        input = astype(input, get_default_dtype())
     return _reduce(LogSumExp, "logsumexp", input, dim, keepdim)
 
 
 def _arg_extreme(op, input, dim, keepdim, largest):
+    if input.dtype.kind == "b":
+        raise TypeError(f"{op}: does not support bool input")
+    _check_nonempty(op, input, dim)
     m = xp(input.data)
     find = m.argmax if largest else m.argmin
     if dim is None:

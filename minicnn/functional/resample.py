@@ -13,9 +13,11 @@ import math
 import numpy as np
 
 from .. import backend
+from ..allocation import check_fits
 from ..autograd import Function
+from . import _validate as validate
 from ._common import require_floating, require_tensor, shape_str, xp
-from .dropout import Dropout, _check_p, dropout_mask
+from .dropout import Dropout, dropout_mask
 
 
 def _coordinate_dtype(dtype):
@@ -151,20 +153,6 @@ class Interpolate2d(Function):
 _MODES = ("nearest", "bilinear")
 
 
-def _pair(op, arg, value, kind):
-    """(h, w) from a scalar or a length-2 sequence of `kind` (int or float)."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    ok = len(values) == 2 and all(
-        not isinstance(v, bool) and isinstance(v, (int, np.integer) if kind is int
-                                               else (int, float, np.integer, np.floating))
-        for v in values)
-    if not ok:
-        what = "an int or a pair of ints" if kind is int else "a number or a pair of numbers"
-        raise TypeError(f"{op}: {arg} must be {what} (one per spatial dimension of 4-D input), "
-                        f"got {value!r}")
-    return tuple(kind(v) for v in values)
-
-
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize (N, C, H, W) input to `size` or by `scale_factor` (exactly one of them), as
@@ -198,19 +186,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if recompute_scale_factor:
             raise ValueError(f"{op}: recompute_scale_factor is not meaningful with an explicit "
                              f"size")
-        out_hw = _pair(op, "size", size, int)
+        out_hw = validate.int_pair(op, "size", size, 1, lengths=(2,))
         scales = (None, None)
     else:
-        factors = _pair(op, "scale_factor", scale_factor, float)
-        if not all(f > 0 and math.isfinite(f) for f in factors):
-            raise ValueError(f"{op}: scale_factor must be positive and finite, got "
-                             f"{scale_factor!r}")
+        factors = validate.real_pair(op, "scale_factor", scale_factor, positive=True,
+                                     finite=True)
         out_hw = tuple(math.floor(float(n) * f) for n, f in zip(in_hw, factors))
         scales = (None, None) if recompute_scale_factor else factors
     if min(in_hw) <= 0 or min(out_hw) <= 0:
         raise ValueError(f"{op}: input and output sizes should be greater than 0, but got "
                          f"input (H: {in_hw[0]}, W: {in_hw[1]}) and output (H: {out_hw[0]}, "
                          f"W: {out_hw[1]}) (input shape {shape_str(input.shape)})")
+    check_fits(op, "the output", (*input.shape[:2], *out_hw), input.dtype, input.device)
     T = _coordinate_dtype(input.dtype)
     plans = []
     for n, o, s in zip(in_hw, out_hw, scales):
@@ -225,14 +212,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, H, W) or (C, H, W) input, each with probability p, from
     minicnn's generator; scale the kept ones by 1/(1 − p)."""
-    _check_p("dropout2d", p)
     require_tensor("dropout2d", "input", input)
+    p = validate.probability("dropout2d", "p", p)
     if input.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected 4-D input (N, C, H, W) or 3-D input (C, H, W), "
                          f"got {input.ndim}-D input of shape {shape_str(input.shape)}")
     if not training or p == 0:
         return input
-    if p == 1:
+    if p == 1 and not inplace:
         return input * 0
     mask_shape = tuple(input.shape[:-2]) + (1, 1)
-    return Dropout.apply(input, mask=dropout_mask(input, p, mask_shape))
+    return Dropout.apply(input, mask=dropout_mask(input, p, mask_shape), inplace=bool(inplace))

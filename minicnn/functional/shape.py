@@ -1,11 +1,12 @@
 """Ops that move elements without changing them: reshape, transpose, cat, split, pad ..."""
 import numpy as np
 
+from ..allocation import check_fits
 from ..autograd import Function
 from ..dtypes import promote
 from ._common import normalize_dim, shape_str, unbroadcast, xp
 from .arithmetic import clone
-from .conversion import astype
+from .conversion import astype, check_memory_format
 
 
 class Reshape(Function):
@@ -132,7 +133,25 @@ def reshape(input, *shape):
     return Reshape.apply(input, shape=shape)
 
 
-view = reshape
+def view(input, *shape):
+    """`input`'s elements under a new shape, always sharing its memory (and version
+    counter), as torch.Tensor.view: where the strides allow no such view (a dimension of
+    the new shape would span two separate blocks of memory), RuntimeError pointing to
+    reshape, which copies then."""
+    out = reshape(input, *shape)
+    a = input.data
+    if out.numel() and not a.flags.c_contiguous and not xp(a).may_share_memory(out.data, a):
+        raise RuntimeError(f"view: shape {_sizes(shape)} for a tensor of shape "
+                           f"{shape_str(input.shape)} and strides {_strides(a)}: view "
+                           f"size is not compatible with input tensor's size and stride (at "
+                           f"least one dimension spans across two contiguous subspaces). Use "
+                           f".reshape(...) instead.")
+    return out
+
+
+def _strides(array):
+    """Strides in elements, as PyTorch reports them."""
+    return tuple(s // array.itemsize for s in array.strides)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -163,6 +182,8 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     d0 = normalize_dim("transpose", dim0, input.ndim, "dim0")
     d1 = normalize_dim("transpose", dim1, input.ndim, "dim1")
+    if input.ndim == 0:  # as PyTorch: dims 0 and -1 of a 0-d tensor are itself
+        return Permute.apply(input, dims=())
     dims = list(range(input.ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return Permute.apply(input, dims=tuple(dims))
@@ -221,6 +242,9 @@ def repeat(input, *repeats):
     if len(repeats) < input.ndim:
         raise ValueError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of "
                          f"{input.ndim} dimensions (shape {shape_str(input.shape)})")
+    shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
+    check_fits("repeat", "the output", [r * s for r, s in zip(repeats, shape)], input.dtype,
+               input.device)
     return Repeat.apply(input, repeats=repeats)
 
 
@@ -232,16 +256,24 @@ def _check_same_device(op, tensors):
 
 
 def cat(tensors, dim=0):
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension. As PyTorch, 1-D empty tensors (shape (0,))
+    are skipped whatever the others' shape (a legacy rule), though their dtype counts."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     _check_same_device("cat", tensors)
-    ndim = tensors[0].ndim
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
                              f"(use stack)")
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = promote(dtype, t.dtype)
+    kept = [t for t in tensors if t.shape != (0,)]
+    if not kept:
+        return Cat.apply(*[astype(t, dtype) for t in tensors], axis=0)
+    tensors = kept
+    ndim = tensors[0].ndim
     axis = normalize_dim("cat", dim, ndim)
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
@@ -250,9 +282,6 @@ def cat(tensors, dim=0):
             raise ValueError(f"cat: tensor {i} has shape {shape_str(t.shape)} but tensor 0 has "
                              f"shape {shape_str(ref)}; sizes must match except in dimension "
                              f"{axis}")
-    dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = promote(dtype, t.dtype)
     tensors = [astype(t, dtype) for t in tensors]
     return Cat.apply(*tensors, axis=axis)
 
@@ -325,6 +354,8 @@ def pad(input, pad, mode="constant", value=0.0):
         if input.shape[axis] + lo + hi < 0:
             raise ValueError(f"pad: padding {(lo, hi)} leaves a negative size in dimension "
                              f"{axis} (input shape {shape_str(input.shape)})")
+    check_fits("pad", "the output", [s + lo + hi for s, (lo, hi) in zip(input.shape, widths)],
+               input.dtype, input.device)
     out = input
     if any(lo < 0 or hi < 0 for lo, hi in widths):
         slices = tuple(slice(-lo if lo < 0 else 0, s + hi if hi < 0 else s)
@@ -336,6 +367,7 @@ def pad(input, pad, mode="constant", value=0.0):
     return out
 
 
-def contiguous(input):
+def contiguous(input, memory_format=None):
     """`input` itself when its data is C-contiguous, else a contiguous copy."""
+    check_memory_format("contiguous", input, memory_format)
     return input if input.data.flags.c_contiguous else clone(input)

@@ -19,8 +19,9 @@ def _sizes_method(op):
 
 
 def _cast_method(dtype):
-    """x.float(), x.long() ...: `x.to(dtype)`."""
-    return lambda self: conversion.to(self, dtype=dtype)
+    """x.float(), x.long() ...: `x.to(dtype)` (with PyTorch's `memory_format` keyword)."""
+    return lambda self, memory_format=None: conversion.to(self, dtype=dtype,
+                                                          memory_format=memory_format)
 
 
 def _cuda(self, device=None):
@@ -50,19 +51,20 @@ _METHODS = {
     "max": reduction.max, "min": reduction.min, "amax": reduction.amax, "amin": reduction.amin,
     "logsumexp": reduction.logsumexp, "argmax": reduction.argmax, "argmin": reduction.argmin,
     "matmul": linalg.matmul,
-    "reshape": _sizes_method(shape.reshape), "view": _sizes_method(shape.reshape),
+    "reshape": _sizes_method(shape.reshape), "view": _sizes_method(shape.view),
     "permute": _sizes_method(shape.permute), "expand": _sizes_method(shape.expand),
     "repeat": _sizes_method(shape.repeat), "transpose": shape.transpose, "t": shape.t,
     "flatten": shape.flatten, "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze,
     "expand_as": shape.expand_as, "split": shape.split, "chunk": shape.chunk,
     "unbind": shape.unbind, "contiguous": shape.contiguous,
-    "view_as": lambda self, other: shape.reshape(self, other.shape),
+    "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "index_select": indexing.index_select,
     "eq": comparison.eq, "ne": comparison.ne, "lt": comparison.lt, "le": comparison.le,
     "gt": comparison.gt, "ge": comparison.ge, "equal": comparison.equal,
     "allclose": comparison.allclose, "isfinite": comparison.isfinite,
     "relu": activation.relu, "sigmoid": activation.sigmoid, "tanh": activation.tanh,
+    "relu_": activation.relu_, "sigmoid_": activation.sigmoid_, "tanh_": activation.tanh_,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
     "to": conversion.to, "cpu": lambda self: conversion.to(self, "cpu"), "cuda": _cuda,
     "float": _cast_method(np.float32), "double": _cast_method(np.float64),

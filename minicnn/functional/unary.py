@@ -1,7 +1,10 @@
 """Elementwise math: exp, log, sqrt, rsqrt, abs, clamp."""
+import numpy as np
+
 from ..autograd import Function
-from ..dtypes import get_default_dtype
-from ._common import require_tensor, xp
+from ..dtypes import get_default_dtype, result_type, scalar_dtype
+from ..tensor import Tensor
+from ._common import broadcast_shape, require_tensor, unbroadcast, xp
 from .conversion import astype
 
 
@@ -77,9 +80,10 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx, g):
-        """da = g·sign(a) (0 at a = 0)."""
+        """da = g·sign(a) (0 at a = 0, and at NaN, as PyTorch)."""
         (a,) = ctx.saved_arrays
-        return g * xp(a).sign(a)
+        m = xp(a)
+        return g * m.where(m.isnan(a), 0, m.sign(a))
 
 
 class Clamp(Function):
@@ -100,6 +104,40 @@ class Clamp(Function):
         if hi is not None:
             mask &= a <= hi
         return g * mask
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds (either may be None), broadcast together:
+    out = min(max(a, lo), hi), so hi wins where lo > hi (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        m = xp(a)
+        out = a if lo is None else m.maximum(a, lo)
+        out = out if hi is None else m.minimum(out, hi)
+        ctx.save_for_backward(a, lo, hi)
+        return out if out is not a else a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        """PyTorch's rule: da = g where lo ≤ a ≤ hi; dlo = g where a < lo (and lo < hi);
+        dhi = g where a > hi (or hi < lo); each summed back to its own shape."""
+        a, lo, hi = ctx.saved_arrays
+        m = xp(g)
+        keep_a = m.ones(g.shape, dtype=bool)
+        if lo is not None:
+            keep_a = keep_a & (a >= lo)
+        if hi is not None:
+            keep_a = keep_a & (a <= hi)
+        da = unbroadcast(m.where(keep_a, g, 0), a.shape) if ctx.needs_input_grad[0] else None
+        dlo = dhi = None
+        if lo is not None and ctx.needs_input_grad[1]:
+            to_lo = (a < lo) if hi is None else (a < lo) & (lo < hi)
+            dlo = unbroadcast(m.where(to_lo, g, 0), lo.shape)
+        if hi is not None and ctx.needs_input_grad[2]:
+            to_hi = (a > hi) if lo is None else (a > hi) | (hi < lo)
+            dhi = unbroadcast(m.where(to_hi, g, 0), hi.shape)
+        return da, dlo, dhi
 
 
 def exp(input):
@@ -123,11 +161,29 @@ def abs(input):
     return Abs.apply(input)
 
 
+def _clamp_tensors(input, min, max):
+    """Bounds as tensors of the result dtype (PyTorch's promotion over input and bounds),
+    broadcastable with the input."""
+    bounds = [b if b is None or isinstance(b, Tensor) else
+              Tensor._make(xp(input.data).asarray(b, dtype=scalar_dtype(b, input.dtype)))
+              for b in (min, max)]
+    tensors = [input] + [b for b in bounds if b is not None]
+    dtype = result_type(*tensors)
+    broadcast_shape("clamp", *(t.shape for t in tensors))
+    return [None if t is None else astype(t, dtype) for t in [input] + bounds]
+
+
 def clamp(input, min=None, max=None):
-    """Limit values to [min, max]; either bound may be None (Python numbers)."""
+    """Limit values to [min, max]; either bound may be None. Bounds are numbers or tensors
+    (broadcast against the input, with gradients); the result dtype follows PyTorch's
+    promotion, so integers clamped to a float bound become floats."""
     require_tensor("clamp", "input", input)
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' and 'max' must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return ClampTensor.apply(*_clamp_tensors(input, min, max))
+    if input.dtype.kind != "f" and any(isinstance(b, (float, np.floating)) for b in (min, max)):
+        input = astype(input, get_default_dtype())
     return Clamp.apply(input, min=min, max=max)
 
 

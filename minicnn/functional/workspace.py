@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from ..threads import get_num_threads, parallel_for
+from ..threads import batch_shares, parallel_for
 
 _workspace_limit = 256 * 2 ** 20
 # On the CPU one thread takes a batch chunk through all its stages (im2col or tile
@@ -53,13 +53,14 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     and re-reads the whole filter bank). For NumPy arrays a chunk never holds more than one
     thread's share of the batch, so every thread gets a chunk: a lone chunk would run its
     GEMM on BLAS's own threads, whose sleeping helper must first be woken (ResNet-18's 1×1
-    shortcuts at 16² and 8² fit their whole batch in one cache-sized chunk)."""
+    shortcuts at 16² and 8² fit their whole batch in one cache-sized chunk). In deterministic mode the shares are a fixed number
+    (threads.batch_shares), so that the chunks do not depend on the thread count."""
     per_image = max(bytes_per_image, 1)
     within_limit = max(1, _workspace_limit // per_image)
     if m is not np:
         step = within_limit
     else:
-        share = max(1, -(-n // get_num_threads()))                     # ≥ 1 on an empty batch
+        share = max(1, -(-n // batch_shares()))                        # ≥ 1 on an empty batch
         step = min(within_limit, share, max(CORE_CACHE_BYTES // per_image, min_images, 1))
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 

@@ -1,6 +1,6 @@
 """Activations: ReLU, ReLU6, Hardtanh, LeakyReLU, ELU, Tanh, Sigmoid, GELU, SiLU, Softmax,
-LogSoftmax. `inplace=True` is accepted for PyTorch compatibility; the result is the same,
-computed out of place (minicnn records no in-place ops in the graph)."""
+LogSoftmax. With `inplace=True`, as in PyTorch, the layer overwrites its input and returns
+it (see minicnn.functional.activation)."""
 import warnings
 
 from .. import functional as F

@@ -1,6 +1,7 @@
 """MultiheadAttention with PyTorch's parameters: packed in_proj_weight (3·E, E) and
 in_proj_bias (3·E,), or q/k/v_proj_weight when kdim/vdim differ from embed_dim; out_proj."""
 from .. import functional as F
+from ..functional import _validate as validate
 from . import init
 from .linear import Linear, _empty
 from .module import Module
@@ -23,9 +24,12 @@ class MultiheadAttention(Module):
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None):
         super().__init__()
-        if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
-                             f"embed_dim={embed_dim} and num_heads={num_heads} instead")
+        name = "MultiheadAttention"
+        embed_dim = validate.integer(name, "embed_dim", embed_dim, 1)
+        num_heads = validate.integer(name, "num_heads", num_heads, 1)
+        kdim = validate.optional_integer(name, "kdim", kdim, 1)
+        vdim = validate.optional_integer(name, "vdim", vdim, 1)
+        validate.probability(name, "dropout", dropout)
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -35,8 +39,8 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != embed_dim:
-            raise ValueError(f"embed_dim must be divisible by num_heads (got embed_dim="
-                             f"{embed_dim}, num_heads={num_heads})")
+            raise ValueError(f"MultiheadAttention: embed_dim must be divisible by num_heads (got "
+                             f"embed_dim={embed_dim}, num_heads={num_heads})")
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = Parameter(_empty((embed_dim, embed_dim), device, dtype))
             self.k_proj_weight = Parameter(_empty((embed_dim, self.kdim), device, dtype))

@@ -2,6 +2,7 @@
 import math
 
 from .. import functional as F
+from ..functional import _validate as validate
 from . import init
 from .linear import _weight_and_bias
 from .module import Module
@@ -22,8 +23,15 @@ class _ConvNd(Module):
                  transposed, output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
         name = type(self).__name__
-        if groups <= 0:
-            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+        in_channels = validate.integer(name, "in_channels", in_channels, 0)
+        out_channels = validate.integer(name, "out_channels", out_channels, 0)
+        groups = validate.integer(name, "groups", groups, 1)
+        kernel_size = validate.int_pair(name, "kernel_size", kernel_size, 1)
+        stride = validate.int_pair(name, "stride", stride, 1)
+        dilation = validate.int_pair(name, "dilation", dilation, 1)
+        output_padding = validate.int_pair(name, "output_padding", output_padding, 0)
+        if transposed or not isinstance(padding, str):
+            padding = validate.int_pair(name, "padding", padding, 0)
         if in_channels % groups:
             raise ValueError(f"{name}: in_channels={in_channels} must be divisible by "
                              f"groups={groups}")
@@ -92,10 +100,8 @@ class Conv2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride),
-                         padding if isinstance(padding, str) else _pair(padding),
-                         _pair(dilation), False, (0, 0), groups, bias, padding_mode, device,
-                         dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False,
+                         0, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
@@ -109,12 +115,8 @@ class ConvTranspose2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  device=None, dtype=None):
-        if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got "
-                             f"{padding!r}")
-        super().__init__(in_channels, out_channels, _pair(kernel_size), _pair(stride),
-                         _pair(padding), _pair(dilation), True, _pair(output_padding), groups,
-                         bias, padding_mode, device, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True,
+                         output_padding, groups, bias, padding_mode, device, dtype)
 
     def _output_padding(self, input, output_size):
         if output_size is None:

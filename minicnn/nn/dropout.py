@@ -1,5 +1,6 @@
 """Dropout and Dropout2d: active in training mode only, from minicnn's seeded generator."""
 from .. import functional as F
+from ..functional import _validate as validate
 from .module import Module
 
 __all__ = ["Dropout", "Dropout2d"]
@@ -8,8 +9,7 @@ __all__ = ["Dropout", "Dropout2d"]
 class _DropoutNd(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        validate.probability(type(self).__name__, "p", p)
         self.p = p
         self.inplace = inplace
 

@@ -12,6 +12,7 @@ import numpy as np
 from .. import backend
 from ..random import generator
 from ..tensor import Tensor
+from ..version_counter import bump_version
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "zeros_",
            "ones_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -48,10 +49,12 @@ def _check(op, tensor):
 
 
 def _fill(tensor, values):
-    """Write `values` (an array of tensor's shape, host or device) into tensor.data."""
+    """Write `values` (an array of tensor's shape, host or device) into tensor.data, in
+    place: the tensor's version is bumped."""
     data = tensor.data
     values = backend.to_device(values, backend.device_of(data))
     data[...] = values.astype(data.dtype, copy=False)
+    bump_version(tensor)
     return tensor
 
 
@@ -136,6 +139,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 def constant_(tensor, val):
     _check("constant_", tensor)
     tensor.data[...] = val
+    bump_version(tensor)
     return tensor
 
 
@@ -154,6 +158,7 @@ def eye_(tensor):
         raise ValueError("Only tensors with 2 dimensions are supported")
     xp = backend.xp_of(tensor.data)
     tensor.data[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
+    bump_version(tensor)
     return tensor
 
 

@@ -3,6 +3,8 @@ import math
 
 from .. import creation
 from .. import functional as F
+from ..allocation import check_fits
+from ..functional import _validate as validate
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -21,6 +23,7 @@ def _weight_and_bias(module, weight_shape, bias_shape, device, dtype):
         if shape is None:
             module.register_parameter(name, None)
         else:
+            check_fits(type(module).__name__, name, shape, dtype, device)
             setattr(module, name, Parameter(_empty(shape, device, dtype)))
 
 
@@ -39,10 +42,10 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        _weight_and_bias(self, (out_features, in_features), (out_features,) if bias else None,
-                         device, dtype)
+        self.in_features = validate.integer("Linear", "in_features", in_features, 0)
+        self.out_features = validate.integer("Linear", "out_features", out_features, 0)
+        _weight_and_bias(self, (self.out_features, self.in_features),
+                         (self.out_features,) if bias else None, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

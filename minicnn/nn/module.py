@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from .hooks import BackwardHook, HookDict, register_hook
+from ..version_counter import bump_version
 from .parameter import Parameter
 
 __all__ = ["Module"]
@@ -511,6 +512,7 @@ class Module:
                         self._buffers[name] = Tensor._make(new)
                 else:
                     param.data[...] = array
+                    bump_version(param)
             except Exception as ex:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
                                   f'in the model are {tuple(param.shape)} and whose dimensions in '

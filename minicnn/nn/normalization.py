@@ -1,10 +1,9 @@
 """BatchNorm1d/2d/3d, LayerNorm, GroupNorm, LocalResponseNorm."""
-import numbers
-
 import numpy as np
 
 from .. import creation
 from .. import functional as F
+from ..functional import _validate as validate
 from ..tensor import Tensor
 from . import init
 from .linear import _weight_and_bias
@@ -34,7 +33,10 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = num_features
+        name = type(self).__name__
+        self.num_features = num_features = validate.integer(name, "num_features", num_features, 0)
+        validate.eps(name, eps)
+        validate.momentum(name, momentum)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
@@ -132,9 +134,8 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.normalized_shape = validate.sizes("LayerNorm", "normalized_shape", normalized_shape)
+        validate.eps("LayerNorm", eps)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine_parameters(self, elementwise_affine, bias, self.normalized_shape, device, dtype)
@@ -155,9 +156,12 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
+        num_groups = validate.integer("GroupNorm", "num_groups", num_groups, 1)
+        num_channels = validate.integer("GroupNorm", "num_channels", num_channels, 0)
+        validate.eps("GroupNorm", eps)
         if num_channels % num_groups != 0:
-            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups "
-                             f"({num_groups})")
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
@@ -179,6 +183,9 @@ class GroupNorm(Module):
 class LocalResponseNorm(Module):
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
+        validate.integer("LocalResponseNorm", "size", size, 1)
+        for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
+            validate.real("LocalResponseNorm", name, value)
         self.size = size
         self.alpha = alpha
         self.beta = beta

@@ -5,14 +5,15 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor, as_array
+from ..version_counter import counter_of
 
 
 class Parameter(Tensor):
     """A leaf Tensor that requires grad by default and that `Module.__setattr__` registers.
 
-    `Parameter(t)` shares `t`'s array (no copy), as torch.nn.Parameter shares storage;
-    `Parameter()` is an empty float tensor. The results of ops on a Parameter are plain
-    Tensors.
+    `Parameter(t)` shares `t`'s array and version counter (no copy), as torch.nn.Parameter
+    shares storage; `Parameter()` is an empty float tensor. The results of ops on a
+    Parameter are plain Tensors.
     """
 
     __slots__ = ()
@@ -25,6 +26,8 @@ class Parameter(Tensor):
         else:
             array = as_array(data)
         self._init_leaf(array, requires_grad)
+        if isinstance(data, Tensor):
+            self._version_counter = counter_of(data)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -1,6 +1,6 @@
 """MaxPool2d, MaxUnpool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d."""
 from .. import functional as F
-from .conv import _pair
+from ..functional import _validate as validate
 from .module import Module
 
 __all__ = ["MaxPool2d", "MaxUnpool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d"]
@@ -10,6 +10,7 @@ class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
+        validate.pool_window("MaxPool2d", kernel_size, stride, padding, dilation)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -31,9 +32,11 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride if stride is not None else kernel_size)
-        self.padding = _pair(padding)
+        name = "MaxUnpool2d"
+        self.kernel_size = validate.int_pair(name, "kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else \
+            validate.int_pair(name, "stride", stride, 1)
+        self.padding = validate.int_pair(name, "padding", padding, 0)
 
     def forward(self, input, indices, output_size=None):
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
@@ -47,6 +50,8 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
+        validate.pool_window("AvgPool2d", kernel_size, stride, padding)
+        validate.divisor_override("AvgPool2d", divisor_override)
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -65,6 +70,7 @@ class AvgPool2d(Module):
 class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size):
         super().__init__()
+        validate.adaptive_size("AdaptiveAvgPool2d", output_size)
         self.output_size = output_size
 
     def forward(self, input):
@@ -77,6 +83,7 @@ class AdaptiveAvgPool2d(Module):
 class AdaptiveMaxPool2d(Module):
     def __init__(self, output_size, return_indices=False):
         super().__init__()
+        validate.adaptive_size("AdaptiveMaxPool2d", output_size)
         self.output_size = output_size
         self.return_indices = return_indices
 

@@ -1,5 +1,7 @@
 """Embedding: a lookup table of num_embeddings vectors of size embedding_dim."""
 from .. import functional as F
+from ..allocation import check_fits
+from ..functional import _validate as validate
 from ..tensor import Tensor
 from . import init
 from .linear import _empty
@@ -17,8 +19,15 @@ class Embedding(Module):
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):
         super().__init__()
+        name = "Embedding"
+        num_embeddings = validate.integer(name, "num_embeddings", num_embeddings, 0)
+        embedding_dim = validate.integer(name, "embedding_dim", embedding_dim, 0)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
+        padding_idx = validate.optional_integer(name, "padding_idx", padding_idx)
+        if max_norm is not None:
+            validate.real(name, "max_norm", max_norm)
+        validate.real(name, "norm_type", norm_type)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx={padding_idx} must be within "
@@ -31,6 +40,7 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
+            check_fits("Embedding", "weight", (num_embeddings, embedding_dim), dtype, device)
             self.weight = Parameter(_empty((num_embeddings, embedding_dim), device, dtype),
                                     requires_grad=not _freeze)
             self.reset_parameters()

@@ -6,6 +6,7 @@ import numpy as np
 from .. import backend
 from .. import functional as F
 from ..tensor import Tensor
+from ..version_counter import bump_version
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
@@ -94,4 +95,5 @@ def vector_to_parameters(vec, parameters):
     for p in parameters:
         n = p.numel()
         p.data[...] = data[offset:offset + n].reshape(p.shape)
+        bump_version(p)
         offset += n

@@ -19,6 +19,7 @@ import numpy as np
 from .. import backend
 from ..grad_mode import enable_grad
 from ..tensor import Tensor
+from ..version_counter import bump_version
 
 
 class _RequiredParameter:
@@ -175,7 +176,8 @@ class Optimizer:
 
     def _grads(self, group):
         """`(p, p.data, p.grad.data)` for each parameter of `group` that has a gradient,
-        checked to fit it."""
+        checked to fit it; the step writes `p.data` in place, so p's version is bumped (a
+        graph that saved p before the step then refuses to backpropagate, as PyTorch's)."""
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -184,6 +186,7 @@ class Optimizer:
             g = grad.data
             if g.shape != d.shape or type(g) is not type(d):
                 self._check_grad(d, g)
+            bump_version(p)
             yield p, d, g
 
     def _init_state(self, p, *buffers):

@@ -8,22 +8,10 @@ import numpy as np
 import pytest
 
 import minicnn as mc
-from minicnn.data import DataLoader, Dataset, Subset, TensorDataset, default_collate
+from conftest import Samples
+from minicnn.data import DataLoader, Subset, TensorDataset, default_collate
 from minicnn.data import transforms as T
 
-
-class Samples(Dataset):
-    """Sample i is made by `make(i)`; records every index fetched."""
-
-    def __init__(self, n, make):
-        self.n, self.make, self.fetched = n, make, []
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        self.fetched.append(i)
-        return self.make(i)
 
 
 def image_and_label(i):

@@ -1,84 +1,19 @@
-"""add, sub, mul, div, pow, maximum, minimum, where, neg, astype, clone, their operators
-and the dtype rules of mixed operands."""
+"""add, sub, mul, div, pow, maximum, minimum, where, neg, astype, clone: ties, tensor methods,
+astype, the dtype rules of mixed operands and bad input (gradcheck and PyTorch parity of the
+ops and their operators: op_table.py)."""
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import minicnn as mc
-from conftest import assert_torch_parity, check_gradients, random_array
+from conftest import assert_torch_parity
+from op_inputs import nonzero, normal, positive
 
 try:
     import torch
 except ImportError:  # parity tests skip themselves (assert_torch_parity imports torch)
     torch = None
 
-
-def normal(shape, seed, dtype=np.float64):
-    return random_array(shape, seed, dtype)
-
-
-def positive(shape, seed, dtype=np.float64):
-    return random_array(shape, seed, dtype, low=0.5, high=2.0)
-
-
-def nonzero(shape, seed, dtype=np.float64):
-    """|x| in [0.5, 2) with either sign: a denominator away from 0."""
-    sign = np.where(random_array(shape, seed + 7) > 0, 1.0, -1.0)
-    return np.asarray(sign * positive(shape, seed), dtype)
-
-
-def integers(shape, seed, dtype=np.float64):
-    return np.random.default_rng(seed).integers(-3, 4, size=shape).astype(dtype)
-
-
-def off_integers(shape, seed, dtype=np.float64):
-    """k + u with u in [0.2, 0.8]: at least 0.2 from every `integers` value (no ties)."""
-    return np.asarray(integers(shape, seed) + random_array(shape, seed + 1, low=0.2, high=0.8),
-                      dtype)
-
-
-# (op name in both mc and torch, maker of the first input, maker of the second)
-BINARY = [
-    ("add", normal, normal),
-    ("sub", normal, normal),
-    ("mul", normal, normal),
-    ("div", normal, nonzero),
-    ("pow", positive, normal),
-    ("maximum", off_integers, integers),
-    ("minimum", off_integers, integers),
-]
-BINARY_IDS = [b[0] for b in BINARY]
-two_shapes = mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4)
-seeds = st.integers(0, 2**16)
-
-
-@pytest.mark.parametrize("name, make_a, make_b", BINARY, ids=BINARY_IDS)
-@given(shapes=two_shapes, seed=seeds)
-def test_binary_gradcheck_broadcasting(name, make_a, make_b, shapes, seed):
-    (sa, sb), expected = shapes
-    a, b = make_a(sa, seed), make_b(sb, seed + 1)
-    assert getattr(mc, name)(mc.tensor(a), mc.tensor(b)).shape == expected
-    check_gradients(getattr(mc, name), a, b)
-
-
-@pytest.mark.parametrize("name, make_a, make_b", BINARY, ids=BINARY_IDS)
-@given(shapes=two_shapes, seed=seeds)
-def test_binary_torch_parity_broadcasting(name, make_a, make_b, shapes, seed):
-    sa, sb = shapes.input_shapes
-    assert_torch_parity(getattr(mc, name), lambda a, b: getattr(torch, name)(a, b),
-                        make_a(sa, seed, np.float32), make_b(sb, seed + 1, np.float32))
-
-
-@pytest.mark.parametrize("name", ["add", "sub"])
-@pytest.mark.parametrize("other", ["tensor", 1.5], ids=["tensor", "scalar"])
-def test_add_sub_alpha(name, other):
-    a = normal((3, 4), 0, np.float32)
-    b = normal((4,), 1, np.float32) if other == "tensor" else other
-    assert_torch_parity(lambda x, y: getattr(mc, name)(x, y, alpha=2.5),
-                        lambda x, y: getattr(torch, name)(x, y, alpha=2.5), a, b)
-    check_gradients(lambda x, y: getattr(mc, name)(x, y, alpha=2.5), a, b)
+BINARY_NAMES = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"]
 
 
 @pytest.mark.parametrize("name, expected_grad_a", [("maximum", [0.5, 1.0, 0.5, 0.0]),
@@ -93,79 +28,12 @@ def test_maximum_minimum_ties_split_the_gradient(name, expected_grad_a):
     np.testing.assert_array_equal(y.grad.numpy(), 1 - np.array(expected_grad_a))
 
 
-# ---- pow: tensor ** scalar, tensor ** tensor, scalar ** tensor ------------------------------
-@pytest.mark.parametrize("exponent, make", [(2, normal), (3, normal), (-1, nonzero), (0, normal),
-                                            (1.0, normal), (0.5, positive), (-2.5, positive)])
-def test_pow_scalar_exponent(exponent, make):
-    check_gradients(lambda x: x ** exponent, make((3, 4), 0))
-    assert_torch_parity(lambda x: x ** exponent, lambda x: x ** exponent,
-                        make((3, 4), 0, np.float32))
-
-
-@pytest.mark.parametrize("base", [2, 0.5, 3.0])
-def test_pow_scalar_base(base):
-    check_gradients(lambda x: base ** x, normal((3, 4), 0))
-    assert_torch_parity(lambda x: base ** x, lambda x: base ** x, normal((3, 4), 0, np.float32))
-    assert_torch_parity(lambda x: mc.pow(base, x), lambda x: torch.pow(base, x),
-                        normal((3, 4), 0, np.float32))
-
-
-def test_pow_zero_dim_tensor_exponent():
-    check_gradients(lambda x, p: x ** p, positive((2, 3), 0), np.array(1.7))
-    assert_torch_parity(lambda x, p: x ** p, lambda x, p: x ** p,
-                        positive((2, 3), 0, np.float32), np.array(1.7, dtype=np.float32))
-
-
-# ---- operators, reflected forms -------------------------------------------------------------
-# a is positive (a valid base), b is away from zero (a valid denominator)
-OPERATOR_EXPRESSIONS = ["a + b", "a - b", "a * b", "a / b", "a ** b", "-a", "-(a * b)",
-                        "a + 2.5", "2.5 + a", "a - 2", "2 - a", "3 * a", "a * 3", "a / 4",
-                        "2 / b", "a ** 2", "2 ** a", "a @ b.T", "mc_or_torch_pow(a, 2)"]
-
-
-@pytest.mark.parametrize("expression", OPERATOR_EXPRESSIONS)
-def test_operators(expression):
-    def evaluate(module):
-        return lambda a, b: eval(expression, {"mc_or_torch_pow": module.pow}, {"a": a, "b": b})
-
-    a, b = positive((3, 4), 0, np.float32), nonzero((3, 4), 1, np.float32)
-    assert_torch_parity(evaluate(mc), evaluate(torch), a, b)
-    check_gradients(evaluate(mc), a, b)
-
-
 def test_tensor_methods_match_functions():
     a, b = mc.tensor(positive((2, 3), 0)), mc.tensor(nonzero((3,), 1))
-    for name in ["add", "sub", "mul", "div", "pow", "maximum", "minimum"]:
+    for name in BINARY_NAMES:
         np.testing.assert_array_equal(getattr(a, name)(b).numpy(), getattr(mc, name)(a, b).numpy(),
                                       err_msg=name)
     np.testing.assert_array_equal(a.neg().numpy(), -a.numpy())
-
-
-# ---- where, neg, clone, astype ------------------------------------------------------------------
-@given(shapes=mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4), seed=seeds)
-def test_where_broadcasting(shapes, seed):
-    (sc, sa, sb), expected = shapes
-    condition = np.asarray(random_array(sc, seed) > 0)
-    a, b = normal(sa, seed + 1), normal(sb, seed + 2)
-    out = mc.where(mc.tensor(condition), mc.tensor(a), mc.tensor(b))
-    assert out.shape == expected
-    np.testing.assert_array_equal(out.numpy(), np.where(condition, a, b))
-    check_gradients(lambda x, y: mc.where(mc.tensor(condition), x, y), a, b)
-    assert_torch_parity(mc.where, torch.where if torch else None, condition,
-                        a.astype(np.float32), b.astype(np.float32))
-
-
-def test_where_with_scalar_branch():
-    x = normal((3, 4), 0, np.float32)
-    assert_torch_parity(lambda t: mc.where(t > 0, t, 0.0), lambda t: torch.where(t > 0, t, 0.0), x)
-    assert mc.where(mc.tensor(x) > 0, mc.tensor(x), 0.0).dtype == np.float32
-
-
-@pytest.mark.parametrize("name", ["neg", "clone"])
-def test_unary_arithmetic(name):
-    check_gradients(getattr(mc, name), normal((3, 4), 0))
-    assert_torch_parity(getattr(mc, name), lambda t: getattr(torch, name)(t),
-                        normal((3, 4), 0, np.float32))
 
 
 def test_clone_owns_its_data():
@@ -177,7 +45,7 @@ def test_clone_owns_its_data():
 
 @pytest.mark.parametrize("src, dst", [(np.float32, np.float64), (np.float64, np.float32)])
 def test_astype_between_floats(src, dst):
-    x = normal((2, 3), 0, src)
+    x = normal((2, 3), 0).astype(src)
     assert_torch_parity(lambda t: t.astype(dst) * 3,
                         lambda t: t.to(getattr(torch, np.dtype(dst).name)) * 3, x)
     t = mc.tensor(x, requires_grad=True)
@@ -198,7 +66,7 @@ def test_astype_to_integer_truncates_and_stops_the_graph():
 
 # ---- dtype rules ----------------------------------------------------------------------------
 def test_float32_and_float64_promote_with_gradients_in_each_dtype():
-    a, b = normal((2, 3), 0, np.float32), normal((3,), 1, np.float64)
+    a, b = normal((2, 3), 0).astype(np.float32), normal((3,), 1)
     x, y = mc.tensor(a, requires_grad=True), mc.tensor(b, requires_grad=True)
     z = x * y
     assert z.dtype == np.float64
@@ -233,7 +101,7 @@ def test_pow_keeps_float32(exponent):
 
 
 # ---- bad input --------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", BINARY_IDS)
+@pytest.mark.parametrize("name", BINARY_NAMES)
 def test_shapes_that_cannot_broadcast(name):
     x, y = mc.ones(2, 3), mc.ones(4)
     message = rf"{name}: shapes \(2, 3\) and \(4,\) cannot be broadcast"

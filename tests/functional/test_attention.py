@@ -1,9 +1,13 @@
-"""Attention: scaled_dot_product_attention (one Function) and multi_head_attention_forward."""
+"""Attention: scaled_dot_product_attention (one Function) and multi_head_attention_forward:
+fully masked rows, large scores, threads, dropout, multi-head attention against
+nn.MultiheadAttention, bad input, GPU (the gradchecks and PyTorch parity of
+scaled_dot_product_attention over fixed and drawn configurations: op_table.py)."""
 import numpy as np
 import pytest
 from conftest import assert_torch_parity, check_gradients, random_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from op_inputs import bool_mask, qkv
 
 import minicnn as mc
 from minicnn.functional.attention import multi_head_attention_forward, \
@@ -13,111 +17,10 @@ torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
 
-def qkv(batch=(2,), L=3, S=5, E=4, Ev=3, seed=0, dtype=np.float64):
-    return (random_array(batch + (L, E), seed, dtype),
-            random_array(batch + (S, E), seed + 1, dtype),
-            random_array(batch + (S, Ev), seed + 2, dtype))
-
-
-def bool_mask(shape, seed=0, keep_first=True):
-    """A random bool mask (True = take part); column 0 always takes part unless told."""
-    mask = np.random.default_rng(seed).random(shape) < 0.6
-    if keep_first:
-        mask[..., 0] = True
-    return mask
-
-
-# ---------------------------------------------------------------- gradient checks (float64)
-
-def test_sdpa_gradcheck_plain():
-    check_gradients(lambda q, k, v: sdpa(q, k, v), *qkv())
-
-
-def test_sdpa_gradcheck_custom_scale_and_broadcast_batch():
-    q = random_array((2, 1, 3, 4), 0)
-    k = random_array((3, 5, 4), 1)
-    v = random_array((5, 2), 2)
-    check_gradients(lambda q, k, v: sdpa(q, k, v, scale=0.7), q, k, v)
-
-
-def test_sdpa_gradcheck_bool_mask_with_a_fully_masked_row():
-    mask = bool_mask((3, 5), seed=3)
-    mask[1] = False  # this row attends nowhere: zero output, zero gradients
-    check_gradients(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m), *qkv(), mask)
-
-
-def test_sdpa_gradcheck_float_mask_gets_a_gradient():
-    mask = random_array((2, 1, 5), seed=4)
-    check_gradients(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m), *qkv(), mask)
-
-
-@pytest.mark.parametrize("L, S", [(4, 4), (3, 5), (5, 3)])
-def test_sdpa_gradcheck_causal(L, S):
-    check_gradients(lambda q, k, v: sdpa(q, k, v, is_causal=True), *qkv(L=L, S=S))
-
-
-def test_sdpa_gradcheck_direction_mode_larger_shapes():
-    q, k, v = qkv(batch=(2, 3), L=9, S=11, E=8, Ev=6)
-    mask = random_array((9, 11), seed=5)
-    check_gradients(lambda q, k, v, m: sdpa(q, k, v, attn_mask=m, scale=0.3), q, k, v, mask,
-                    mode="direction", directions=4)
-
-
-def test_sdpa_gradcheck_with_dropout():
-    def fn(q, k, v):
-        mc.manual_seed(11)  # one dropout mask for every call of the check
-        return sdpa(q, k, v, dropout_p=0.4)
-
-    check_gradients(fn, *qkv())
-
-
-# ---------------------------------------------------------------- torch parity (float32)
-
-@st.composite
-def sdpa_case(draw):
-    batch = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
-    L, S = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    E, Ev = draw(st.integers(1, 7)), draw(st.integers(1, 7))
-
-    def broadcast_variant(shape):
-        # drop some leading dims and set some of the others to 1
-        keep = draw(st.integers(0, len(shape)))
-        shape = shape[len(shape) - keep:]
-        return tuple(1 if draw(st.booleans()) else s for s in shape)
-
-    kb, vb = broadcast_variant(batch), broadcast_variant(batch)
-    if draw(st.booleans()):
-        kb = vb = batch
-    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
-    mask_shape = broadcast_variant(batch) + tuple(1 if draw(st.booleans()) else s
-                                                  for s in (L, S))
-    scale = draw(st.one_of(st.none(), st.floats(0.05, 2.0)))
-    return batch, kb, vb, L, S, E, Ev, kind, mask_shape, scale, draw(st.integers(0, 2 ** 16))
-
-
-@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
-@given(sdpa_case())
-def test_sdpa_matches_torch(case):
-    batch, kb, vb, L, S, E, Ev, kind, mask_shape, scale, seed = case
-    q = random_array(batch + (L, E), seed, np.float32)
-    k = random_array(kb + (S, E), seed + 1, np.float32)
-    v = random_array(vb + (S, Ev), seed + 2, np.float32)
-    arrays = [q, k, v]
-    if kind == "bool":
-        arrays.append(bool_mask(mask_shape, seed, keep_first=False))  # fully masked rows too
-    elif kind == "float":
-        arrays.append(random_array(mask_shape, seed + 3, np.float32))
-
-    def call(f):
-        return lambda q, k, v, m=None: f(q, k, v, attn_mask=m, is_causal=kind == "causal",
-                                         scale=scale)
-
-    assert_torch_parity(call(sdpa), call(TF.scaled_dot_product_attention), *arrays,
-                        rtol=1e-4, atol=2e-5)
-
+# ---------------------------------------------------------------- scaled_dot_product_attention
 
 def test_sdpa_fully_masked_rows_give_zeros_like_torch():
-    q, k, v = qkv(dtype=np.float32)
+    q, k, v = (a.astype(np.float32) for a in qkv())
     mask = bool_mask((2, 3, 5))
     mask[0, 2] = False
     mask[1, 0] = False
@@ -129,20 +32,12 @@ def test_sdpa_fully_masked_rows_give_zeros_like_torch():
 
 
 def test_sdpa_large_scores_are_stable():
-    q, k, v = qkv(dtype=np.float32)
+    q, k, v = (a.astype(np.float32) for a in qkv())
     out = sdpa(mc.tensor(q * 300), mc.tensor(k * 300), mc.tensor(v)).numpy()
     expected = TF.scaled_dot_product_attention(torch.tensor(q * 300), torch.tensor(k * 300),
                                                torch.tensor(v)).numpy()
     assert np.isfinite(out).all()
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
-
-
-def test_sdpa_benchmark_shape_matches_torch():
-    """The issue's benchmark shape: B32 h4 L65 d32 (timings live in benchmarks/)."""
-    q, k, v = qkv(batch=(32, 4), L=65, S=65, E=32, Ev=32, dtype=np.float32)
-    assert_torch_parity(lambda q, k, v: sdpa(q, k, v, is_causal=True),
-                        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True),
-                        q, k, v, rtol=1e-4, atol=1e-5)
 
 
 def _sdpa_with_grads(threads, arrays, drop_seed):
@@ -172,7 +67,7 @@ def test_sdpa_split_across_threads_equals_one_thread():
 # ---------------------------------------------------------------- dropout
 
 def test_sdpa_dropout_p0_is_exact():
-    q, k, v = (mc.tensor(a) for a in qkv(dtype=np.float32))
+    q, k, v = (mc.tensor(a) for a in (a.astype(np.float32) for a in qkv()))
     np.testing.assert_array_equal(sdpa(q, k, v, dropout_p=0.0).numpy(), sdpa(q, k, v).numpy())
 
 
@@ -519,7 +414,7 @@ def _mha(query, key, value, E=8, h=2, w_in=None, b_in=None, w_out=None, dropout_
     (((4, 2, 8), (5, 2, 8), (5, 2, 8)), {"w_out": _t((8, 4))},
      r"out_proj_weight must have shape \(E_out, 8\), got \(8, 4\)"),
     (((4, 2, 8), (5, 2, 8), (5, 2, 8)), {"dropout_p": -0.1},
-     r"dropout_p has to be between 0 and 1, got -0.1"),
+     r"dropout probability has to be between 0 and 1, but got -0.1 \(argument 'dropout_p'\)"),
     (((2, 4, 8), (2, 5, 8), (2, 6, 8)), {"batch_first": True},
      r"key has 5 positions but value has 6 \(key shape \(2, 5, 8\)"),
 ])

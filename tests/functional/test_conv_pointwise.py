@@ -1,6 +1,7 @@
 """conv2d's per-image GEMM path for 1×1 convolutions: taken on output maps of at least
 POINTWISE_MIN_PIXELS pixels (strided ones on the input's every stride-th row and column),
-equal to PyTorch (forward and gradients) and gradient-checked."""
+equal to PyTorch (forward and gradients) and gradient-checked (with op_table.py's
+conv2d-1x1 and conv2d-pointwise-path rows)."""
 import numpy as np
 import pytest
 from conftest import assert_torch_parity, check_gradients, random_array
@@ -39,22 +40,6 @@ def test_strided_pointwise_matches_torch(stride):
     assert_torch_parity(lambda *t: conv2d(*t, stride=stride),
                         lambda *t: torch.nn.functional.conv2d(*t, stride=stride),
                         x, w, b, rtol=1e-4, atol=1e-4)
-
-
-@pytest.mark.parametrize("bias", [True, False])
-def test_pointwise_matches_torch(bias):
-    torch = pytest.importorskip("torch")
-    x = random_array((3, 6, 9, 8), 0, np.float32)
-    w = random_array((4, 6, 1, 1), 1, np.float32)
-    b = random_array((4,), 2, np.float32) if bias else None
-    arrays = [a for a in (x, w, b) if a is not None]
-    assert_torch_parity(lambda *t: conv2d(*t), lambda *t: torch.nn.functional.conv2d(*t),
-                        *arrays, rtol=1e-4, atol=1e-4)
-
-
-def test_pointwise_gradcheck():
-    x, w, b = random_array((2, 3, 2, 3), 0), random_array((4, 3, 1, 1), 1), random_array((4,), 2)
-    check_gradients(lambda x, w, b: Conv2dPointwise.apply(x, w, b), x, w, b)
 
 
 def test_strided_pointwise_gradcheck():

@@ -1,9 +1,10 @@
 """conv2d's Winograd path (stride-1 3×3): taken where it applies, equal to the im2col path
-in float32 (batch chunks, odd sizes, padding 0-2, groups) and gradient-checked; without
-gradients, F(4×4, 3×3) on maps with enough tiles, equal to PyTorch."""
+in float32 (batch chunks, odd sizes, padding 0-2, groups); without gradients, F(4×4, 3×3)
+on maps with enough tiles, equal to PyTorch. Its gradcheck, PyTorch parity and reference
+kernels: op_table.py's conv2d-winograd-path and conv2d-3x3-winograd rows."""
 import numpy as np
 import pytest
-from conftest import check_gradients, random_array
+from conftest import random_array
 
 import minicnn as mc
 from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
@@ -60,23 +61,6 @@ def test_winograd_equals_im2col_in_float32(shape, out_channels, padding, groups,
         expected = np.asarray(getattr(expected, "data", expected))
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
-
-
-@pytest.mark.parametrize("groups", [1, 2])
-def test_winograd_gradcheck(groups):
-    x, w, b = (random_array((2, 4, 5, 6), 0), random_array((6, 4 // groups, 3, 3), 1),
-               random_array((6,), 2))
-    check_gradients(lambda x, w, b: Conv2dWinograd.apply(x, w, b, padding=(1, 2), groups=groups),
-                    x, w, b)
-
-
-def test_winograd_reference_and_cpu_forms_agree_through_conv2d():
-    x = random_array((2, MIN_CHANNELS, 7, 7), 0, np.float32)
-    w = random_array((6, MIN_CHANNELS, 3, 3), 1, np.float32)
-    fast = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
-    with mc.set_kernels("reference"):
-        readable = conv2d(mc.tensor(x), mc.tensor(w), padding=1).numpy()
-    np.testing.assert_allclose(fast, readable, rtol=1e-5, atol=1e-5)
 
 
 def _conv_with_grads(threads, arrays, groups):

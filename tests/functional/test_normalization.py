@@ -1,23 +1,16 @@
-"""batch_norm, layer_norm, group_norm, local_response_norm: float64 gradcheck of every input,
-PyTorch parity (forward, every gradient, running statistics), numerics, errors."""
+"""batch_norm, layer_norm, group_norm, local_response_norm: running statistics, numerics,
+known values, errors (float64 gradcheck of every input, PyTorch parity of the outputs and every
+gradient, and the reference kernels: op_table.py)."""
 import numpy as np
 import pytest
-from conftest import assert_torch_parity, check_gradients, random_array
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from conftest import assert_torch_parity, random_array
+from op_inputs import positive
+from op_table import BN_SHAPES
 
 import minicnn as mc
 from minicnn import kernels
 from minicnn.functional.normalization import (batch_norm, group_norm, layer_norm,
                                               local_response_norm)
-
-seeds = st.integers(0, 2**16)
-# The hypothesis parity tests run in float64: on drawn shapes a channel or group may hold two
-# values, where the gradient (g − mean(g) − x̂·mean(g·x̂)) cancels to ~eps/var of its size and
-# float32 rounding, in PyTorch and here alike, reaches 1e-3. Float32 parity is checked on
-# fixed, well-conditioned shapes.
-BN_SHAPES = [(5, 3), (4, 3, 5), (2, 3, 4, 3), (2, 2, 3, 2, 2)]
-BN_IDS = ["NC", "NCL", "NCHW", "NCDHW"]
 
 
 def torch_functional():
@@ -31,48 +24,9 @@ def kernel_form(request):
         yield request.param
 
 
-def positive(shape, seed):
-    return random_array(shape, seed, low=0.5, high=2.0)
-
-
 # ---------------------------------------------------------------- batch_norm
 
-@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
-@pytest.mark.parametrize("affine", [True, False])
-def test_batch_norm_training_gradcheck(shape, affine):
-    C = shape[1]
-    x = random_array(shape, 0)
-    if affine:
-        check_gradients(lambda t, w, b: batch_norm(t, None, None, w, b, training=True),
-                        x, positive((C,), 1), random_array((C,), 2))
-    else:
-        check_gradients(lambda t: batch_norm(t, None, None, training=True), x)
-
-
-@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
-def test_batch_norm_eval_gradcheck(shape):
-    C = shape[1]
-    rm, rv = mc.tensor(random_array((C,), 3)), mc.tensor(positive((C,), 4))
-    check_gradients(lambda t, w, b: batch_norm(t, rm, rv, w, b, training=False),
-                    random_array(shape, 0), positive((C,), 1), random_array((C,), 2))
-    check_gradients(lambda t: batch_norm(t, rm, rv, training=False), random_array(shape, 5))
-
-
-@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
-@pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_matches_torch(shape, training, kernel_form):
-    torch, TF = pytest.importorskip("torch"), torch_functional()
-    C = shape[1]
-    rm, rv = random_array((C,), 3, np.float32), positive((C,), 4).astype(np.float32)
-    assert_torch_parity(
-        lambda x, w, b: batch_norm(x, mc.tensor(rm), mc.tensor(rv), w, b, training=training),
-        lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b,
-                                      training=training),
-        random_array(shape, 0, np.float32) * 3 + 1, positive((C,), 1).astype(np.float32),
-        random_array((C,), 2, np.float32))
-
-
-@pytest.mark.parametrize("shape", BN_SHAPES, ids=BN_IDS)
+@pytest.mark.parametrize("shape", BN_SHAPES.values(), ids=BN_SHAPES.keys())
 @pytest.mark.parametrize("momentum", [0.1, 0.6])
 def test_batch_norm_running_stats_match_torch(shape, momentum, kernel_form):
     """Two training calls update the running stats as PyTorch (unbiased variance); eval then
@@ -110,23 +64,6 @@ def test_batch_norm_running_stats_are_the_batch_moments():
     np.testing.assert_allclose(rv.numpy(), flat.var(axis=1, ddof=1), rtol=1e-12)
     out = batch_norm(mc.tensor(x), None, None, training=True)
     assert out.shape == x.shape
-
-
-@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
-@given(n=st.integers(1, 4), c=st.integers(1, 4), spatial=st.lists(st.integers(1, 4), max_size=3),
-       training=st.booleans(), seed=seeds)
-def test_batch_norm_matches_torch_on_drawn_shapes(n, c, spatial, training, seed):
-    torch, TF = pytest.importorskip("torch"), torch_functional()
-    if training and n * int(np.prod(spatial)) == 1:
-        n = 2  # one value per channel: an error in training (test_batch_norm_errors)
-    shape = (n, c, *spatial)
-    rm, rv = random_array((c,), seed + 1), positive((c,), seed + 2)
-    assert_torch_parity(
-        lambda x, w, b: batch_norm(x, mc.tensor(rm), mc.tensor(rv), w, b, training=training),
-        lambda x, w, b: TF.batch_norm(x, torch.tensor(rm), torch.tensor(rv), w, b,
-                                      training=training),
-        random_array(shape, seed), positive((c,), seed + 3),
-        random_array((c,), seed + 4), rtol=1e-8, atol=1e-9)
 
 
 def reference_normalize(x, axes, eps=1e-5):
@@ -212,50 +149,6 @@ def shape_pattern(shape):
 
 # ---------------------------------------------------------------- layer_norm
 
-LN_CASES = [((4, 5), 5), ((2, 3, 4), (4,)), ((2, 3, 4), (3, 4)), ((3, 2, 2, 3), [2, 2, 3])]
-LN_IDS = ["2d-int", "3d-last", "3d-last2", "4d-list"]
-
-
-@pytest.mark.parametrize("shape, normalized", LN_CASES, ids=LN_IDS)
-def test_layer_norm_gradcheck(shape, normalized):
-    wshape = (normalized,) if isinstance(normalized, int) else tuple(normalized)
-    check_gradients(lambda x, w, b: layer_norm(x, normalized, w, b),
-                    random_array(shape, 0), positive(wshape, 1), random_array(wshape, 2))
-    check_gradients(lambda x: layer_norm(x, normalized), random_array(shape, 3))
-
-
-@pytest.mark.parametrize("shape, normalized", LN_CASES, ids=LN_IDS)
-def test_layer_norm_matches_torch(shape, normalized):
-    TF = torch_functional()
-    wshape = (normalized,) if isinstance(normalized, int) else tuple(normalized)
-    assert_torch_parity(lambda x, w, b: layer_norm(x, normalized, w, b, eps=1e-3),
-                        lambda x, w, b: TF.layer_norm(x, wshape, w, b, eps=1e-3),
-                        random_array(shape, 0, np.float32) * 2 - 1,
-                        positive(wshape, 1).astype(np.float32),
-                        random_array(wshape, 2, np.float32))
-    assert_torch_parity(lambda x: layer_norm(x, normalized), lambda x: TF.layer_norm(x, wshape),
-                        random_array(shape, 3, np.float32))
-
-
-@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
-@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=4), data=st.data(), seed=seeds)
-def test_layer_norm_matches_torch_on_drawn_shapes(shape, data, seed):
-    TF = torch_functional()
-    k = data.draw(st.integers(1, len(shape)))
-    normalized = tuple(shape[len(shape) - k:])
-    affine = data.draw(st.booleans())
-    if affine:
-        assert_torch_parity(lambda x, w, b: layer_norm(x, normalized, w, b),
-                            lambda x, w, b: TF.layer_norm(x, normalized, w, b),
-                            random_array(shape, seed),
-                            positive(normalized, seed + 1),
-                            random_array(normalized, seed + 2), rtol=1e-8, atol=1e-9)
-    else:
-        assert_torch_parity(lambda x: layer_norm(x, normalized),
-                            lambda x: TF.layer_norm(x, normalized),
-                            random_array(shape, seed), rtol=1e-8, atol=1e-9)
-
-
 def test_layer_norm_large_offset_float32_keeps_precision():
     x = large_offset_data((4, 256))
     out = layer_norm(mc.tensor(x), 256)
@@ -284,44 +177,6 @@ def test_layer_norm_errors():
 
 
 # ---------------------------------------------------------------- group_norm
-
-GN_CASES = [((3, 4), 2), ((2, 6, 3), 3), ((2, 4, 3, 2), 2), ((2, 4, 2, 2), 4), ((2, 3, 2, 2), 1)]
-GN_IDS = ["NC-G2", "NCL-G3", "NCHW-G2", "NCHW-instance", "NCHW-layer"]
-
-
-@pytest.mark.parametrize("shape, groups", GN_CASES, ids=GN_IDS)
-def test_group_norm_gradcheck(shape, groups):
-    C = shape[1]
-    check_gradients(lambda x, w, b: group_norm(x, groups, w, b),
-                    random_array(shape, 0), positive((C,), 1), random_array((C,), 2))
-    check_gradients(lambda x: group_norm(x, groups), random_array(shape, 3))
-
-
-@pytest.mark.parametrize("shape, groups", GN_CASES, ids=GN_IDS)
-def test_group_norm_matches_torch(shape, groups):
-    TF = torch_functional()
-    C = shape[1]
-    assert_torch_parity(lambda x, w, b: group_norm(x, groups, w, b, eps=1e-3),
-                        lambda x, w, b: TF.group_norm(x, groups, w, b, eps=1e-3),
-                        random_array(shape, 0, np.float32) * 2 + 1,
-                        positive((C,), 1).astype(np.float32), random_array((C,), 2, np.float32))
-
-
-@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
-@given(n=st.integers(1, 3), groups=st.integers(1, 4), per_group=st.integers(1, 3),
-       spatial=st.lists(st.integers(1, 4), max_size=2), seed=seeds)
-def test_group_norm_matches_torch_on_drawn_shapes(n, groups, per_group, spatial, seed):
-    TF = torch_functional()
-    C = groups * per_group
-    if n * per_group * int(np.prod(spatial)) == 1:
-        n = 2  # torch rejects (1, C) input with one channel per group; minicnn gives the bias
-    shape = (n, C, *spatial)
-    assert_torch_parity(lambda x, w, b: group_norm(x, groups, w, b),
-                        lambda x, w, b: TF.group_norm(x, groups, w, b),
-                        random_array(shape, seed),
-                        positive((C,), seed + 1),
-                        random_array((C,), seed + 2), rtol=1e-8, atol=1e-9)
-
 
 def test_group_norm_single_value_groups_give_the_bias():
     """x̂ = 0 exactly for a group of one value (torch gets rounding noise ×1/√eps there)."""
@@ -357,42 +212,6 @@ def test_group_norm_errors():
 
 
 # ---------------------------------------------------------------- local_response_norm
-
-LRN_SHAPES = [(2, 6, 3), (2, 5, 2, 3)]
-
-
-@pytest.mark.parametrize("shape", LRN_SHAPES, ids=["3d", "4d"])
-@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7])
-@pytest.mark.parametrize("alpha", [1e-4, 1.0])
-def test_local_response_norm_gradcheck(shape, size, alpha):
-    check_gradients(lambda x: local_response_norm(x, size, alpha=alpha, beta=0.75, k=2.0),
-                    random_array(shape, size))
-
-
-@pytest.mark.parametrize("shape", LRN_SHAPES + [(2, 4, 2, 2, 3)], ids=["3d", "4d", "5d"])
-@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7])
-@pytest.mark.parametrize("alpha, beta, k", [(1e-4, 0.75, 1.0), (1.0, 0.75, 1.0),
-                                            (1.0, 0.5, 2.0)])
-def test_local_response_norm_matches_torch(shape, size, alpha, beta, k, kernel_form):
-    """alpha = 1 makes the window's sum dominate: a window off by one channel fails here even
-    where it passes at alpha = 1e-4."""
-    TF = torch_functional()
-    assert_torch_parity(lambda x: local_response_norm(x, size, alpha, beta, k),
-                        lambda x: TF.local_response_norm(x, size, alpha, beta, k),
-                        random_array(shape, size, np.float32) * 2)
-
-
-@settings(max_examples=200, derandomize=True)  # ≥200 drawn configurations per op
-@given(n=st.integers(1, 3), c=st.integers(1, 7), spatial=st.lists(st.integers(1, 4), min_size=1,
-                                                                   max_size=2),
-       size=st.integers(1, 8), alpha=st.sampled_from([1e-4, 0.1, 1.0]), seed=seeds)
-def test_local_response_norm_matches_torch_on_drawn_shapes(n, c, spatial, size, alpha, seed):
-    TF = torch_functional()
-    assert_torch_parity(lambda x: local_response_norm(x, size, alpha),
-                        lambda x: TF.local_response_norm(x, size, alpha),
-                        random_array((n, c, *spatial), seed, np.float32) * 2,
-                        rtol=2e-4, atol=2e-5)
-
 
 def test_local_response_norm_known_value():
     # channels 0..2 of one pixel, size 2 (window c−1 .. c): scale[c] = 1 + ½·(x[c−1]² + x[c]²)

@@ -1,64 +1,11 @@
-"""exp, log, sqrt, rsqrt, abs, clamp: gradients, PyTorch parity, kinks, dtypes, bad input."""
+"""exp, log, sqrt, rsqrt, abs, clamp: integer input, gradients at the kinks, values and
+aliases, bad input (gradcheck, PyTorch parity and dtypes away from the kinks: op_table.py)."""
 import numpy as np
 import pytest
 
 import minicnn as mc
-from conftest import assert_torch_parity, check_gradients, random_array
-
-try:
-    import torch
-except ImportError:  # parity tests skip themselves (assert_torch_parity imports torch)
-    torch = None
-
-
-def normal(shape, seed=0, dtype=np.float64):
-    return random_array(shape, seed, dtype)
-
-
-def positive(shape, seed=0, dtype=np.float64):
-    return random_array(shape, seed, dtype, low=0.3, high=3.0)
-
-
-def off_integers(shape, seed=0, dtype=np.float64):
-    """k + u with u in [0.2, 0.8]: at least 0.2 from 0 and from the integer clamp bounds."""
-    k = np.random.default_rng(seed).integers(-3, 3, size=shape)
-    return (k + random_array(shape, seed + 1, low=0.2, high=0.8)).astype(dtype)
-
-
-# (method name in mc and torch, keyword arguments, input maker keeping away from kinks/poles)
-UNARY = [
-    ("exp", {}, normal),
-    ("log", {}, positive),
-    ("sqrt", {}, positive),
-    ("rsqrt", {}, positive),
-    ("abs", {}, off_integers),
-    ("clamp", {"min": -1}, off_integers),
-    ("clamp", {"max": 1}, off_integers),
-    ("clamp", {"min": -1, "max": 1}, off_integers),
-]
-IDS = [name + "".join(f"-{k}" for k in kwargs) for name, kwargs, _ in UNARY]
-
-
-@pytest.mark.parametrize("name, kwargs, make", UNARY, ids=IDS)
-def test_gradcheck(name, kwargs, make):
-    check_gradients(lambda x: getattr(mc, name)(x, **kwargs), make((3, 4)))
-
-
-@pytest.mark.parametrize("shape", [(), (5,), (2, 3, 4)])
-@pytest.mark.parametrize("name, kwargs, make", UNARY, ids=IDS)
-def test_torch_parity(name, kwargs, make, shape):
-    # the method form on both sides: x.exp(), x.clamp(min=-1) ...
-    assert_torch_parity(lambda x: getattr(x, name)(**kwargs), lambda x: getattr(x, name)(**kwargs),
-                        np.asarray(make(shape, dtype=np.float32)))
-
-
-@pytest.mark.parametrize("name, kwargs, make", UNARY, ids=IDS)
-def test_float32_stays_float32(name, kwargs, make):
-    x = mc.tensor(make((4,), dtype=np.float32), requires_grad=True)
-    y = getattr(mc, name)(x, **kwargs)
-    assert y.dtype == np.float32
-    y.sum().backward()
-    assert x.grad.dtype == np.float32
+from conftest import assert_torch_parity
+from op_inputs import normal
 
 
 @pytest.mark.parametrize("name", ["exp", "log", "sqrt", "rsqrt"])
@@ -101,7 +48,7 @@ def test_clamp_values_and_aliases():
 
 def test_clamp_min_above_max_matches_torch():
     assert_torch_parity(lambda x: x.clamp(min=1, max=-1), lambda x: x.clamp(min=1, max=-1),
-                        normal((6,), dtype=np.float32))
+                        normal((6,)).astype(np.float32))
 
 
 def test_clamp_needs_a_bound():

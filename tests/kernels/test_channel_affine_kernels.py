@@ -1,6 +1,7 @@
 """The per-channel affine map of evaluation-mode BatchNorm: the cpu and cuda forms equal the
 reference, and the reference equals x·scale + shift written out channel by channel (the
-functional op's parity with torch is tested in tests/functional/test_normalization.py)."""
+functional op's parity with torch is tested by the batch_norm eval rows of
+tests/functional/op_table.py)."""
 import numpy as np
 import pytest
 from hypothesis import given

@@ -20,6 +20,16 @@ def test_cpu_relu_equals_reference(shape, dtype, layout, seed):
         np.testing.assert_array_equal(got, want)
 
 
+@given(array_shapes(max_dims=4, max_side=9), DTYPES, LAYOUTS, st.integers(0, 2**16))
+def test_relu_into_out_writes_there(shape, dtype, layout, seed):
+    """`out=x` (an in-place ReLU) on every layout: x holds the result, and is returned."""
+    for form in (cpu, reference):
+        x = make_array(shape, dtype, layout, seed=seed)
+        want = reference.relu(x)
+        assert form.relu(x, out=x) is x
+        np.testing.assert_array_equal(x, want)
+
+
 def test_reference_relu_matches_torch():
     torch = pytest.importorskip("torch")
     x = np.linspace(-3, 3, 61)                      # 0.0 itself among them
@@ -55,6 +65,9 @@ def test_cuda_relu_equals_reference():
         g = make_array((3, 5, 7), dtype, seed=1)
         out = reference.relu(x)
         np.testing.assert_array_equal(cuda.relu(cupy.asarray(x)).get(), out)
+        into = cupy.asarray(x)
+        assert cuda.relu(into, out=into) is into
+        np.testing.assert_array_equal(into.get(), out)
         np.testing.assert_array_equal(
             cuda.relu_backward(cupy.asarray(g), cupy.asarray(out)).get(),
             reference.relu_backward(g, out))
