@@ -19,7 +19,7 @@ import numpy as np
 from .. import backend
 from .archive_tree import decode, encode
 from .atomic import atomic_write
-from .errors import FileFormatError
+from .errors import FileFormatError, named_failures
 from .npz_reader import read_npz
 
 FORMAT = "minicnn-archive-1"
@@ -54,13 +54,8 @@ def _read_arrays(file, where):
     with archive:
         if f"{_STRUCTURE}.npy" not in archive.namelist():
             raise FileFormatError(f"{where} is not a minicnn file (no {_STRUCTURE} entry)")
-        try:
+        with named_failures(where, "truncated or not a minicnn file"):
             return read_npz(archive, where)
-        except FileFormatError:
-            raise
-        except Exception as exc:  # a corrupt file fails wherever it fails: name it once
-            raise FileFormatError(f"{where} is truncated or not a minicnn file "
-                                  f"({type(exc).__name__}: {exc})") from exc
 
 
 def _header(structure, where):

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .errors import FileFormatError
+from .errors import FileFormatError, named_failures
 from .torch_tensors import Storage, build_array
 from .torch_unpickler import TensorRecord, TorchUnpickler
 
@@ -109,10 +109,5 @@ def load_torch_file(path):
             raise FileFormatError(f"{where} is not a PyTorch zip file ({exc}; legacy non-zip "
                                   f".pth files are not supported)") from None
         with archive:
-            try:
+            with named_failures(where, "truncated or corrupt"):
                 return _read(archive, where)
-            except FileFormatError:
-                raise
-            except Exception as exc:  # a corrupt file fails wherever it fails: name it once
-                raise FileFormatError(f"{where} is truncated or corrupt "
-                                      f"({type(exc).__name__}: {exc})") from exc
