@@ -5,8 +5,10 @@
     (x * x).sum().backward()
 """
 from ._source_layout import use_source_kernels
+from .cuda_emulator import install_if_requested
 
 use_source_kernels()                     # minicnn.kernels, which minicnn.runtime reports on
+install_if_requested()                   # MINICNN_CUDA_EMULATE=1: CuPy and a GPU on the CPU
 from . import runtime  # noqa: E402
 
 runtime.apply_tuning()                   # before NumPy loads its BLAS, where it can

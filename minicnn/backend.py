@@ -106,10 +106,5 @@ def to_device(array, device):
 
 
 def scatter_add(target, index, values):
-    """target[index] += values, adding repeated indices (NumPy add.at / cupyx.scatter_add)."""
-    if is_cupy_array(target):
-        import cupyx
-
-        cupyx.scatter_add(target, index, values)
-    else:
-        np.add.at(target, index, values)
+    """target[index] += values, adding repeated indices (`add.at` of NumPy or CuPy)."""
+    xp_of(target).add.at(target, index, values)

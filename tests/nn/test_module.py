@@ -442,9 +442,10 @@ def test_module_on_cuda_matches_cpu():
         total = nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         assert total.device == mc.device(device)
         sd = net.state_dict()
-        results.append([y.detach().cpu().numpy(), total.cpu().item()]
-                       + [p.grad.cpu().numpy() for p in net.parameters()]
-                       + [v.cpu().numpy() for v in sd.values()])
+        # copies: on "cpu" .numpy() shares memory that the next load_state_dict overwrites
+        results.append([y.detach().cpu().numpy().copy(), total.cpu().item()]
+                       + [p.grad.cpu().numpy().copy() for p in net.parameters()]
+                       + [v.cpu().numpy().copy() for v in sd.values()])
         net.cpu()
     for got, expected in zip(results[1], results[0]):
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)

@@ -1,0 +1,115 @@
+"""cupy.RawModule and cupy.RawKernel for the emulator: the CUDA C compiled for the host
+(host_compiler), each launch checked the way a GPU would need its arguments, then run.
+
+A real launch passes raw pointers and bytes: an array of the wrong dtype, a strided view, an
+array on another device or a Python float where the kernel takes `long long` all run there
+and give wrong numbers. Here each of them raises, naming the kernel and the parameter.
+"""
+import ctypes
+import functools
+
+import numpy as np
+
+from . import devices
+from .array import ndarray
+from .host_compiler import build
+
+MAX_THREADS_PER_BLOCK = 1024
+_PYTHON_SCALARS = {bool: np.bool_, int: np.int64, float: np.float64}
+
+
+class RawModule:
+    """cupy.RawModule(code=..., options=...): the source is compiled on first use."""
+
+    def __init__(self, code=None, path=None, options=(), backend="nvrtc", translate_cucomplex=False,
+                 name_expressions=None, jitify=False):
+        if code is None:
+            with open(path) as file:
+                code = file.read()
+        self.code = code
+        self.options = tuple(options)
+
+    @functools.cached_property
+    def _built(self):
+        library, kernels = build(self.code, self.options)
+        return ctypes.CDLL(str(library)), kernels
+
+    def compile(self, log_stream=None):
+        return self._built
+
+    def get_function(self, name):
+        library, kernels = self._built
+        if name not in kernels:
+            raise AttributeError(f"no kernel named {name!r} in the module "
+                                 f"(it has {sorted(kernels)})")
+        entry = getattr(library, f"minicnn_launch_{name}")
+        entry.argtypes = (ctypes.POINTER(ctypes.c_longlong), ctypes.POINTER(ctypes.c_void_p))
+        entry.restype = None
+        return EmulatedFunction(name, kernels[name], entry)
+
+
+def RawKernel(code, name, options=(), **kwargs):
+    """cupy.RawKernel: the kernel `name` of `code`."""
+    return RawModule(code=code, options=options, **kwargs).get_function(name)
+
+
+class EmulatedFunction:
+    """A kernel of a RawModule: kernel(grid, block, args) runs it on the host."""
+
+    def __init__(self, name, parameters, entry):
+        self.name = name
+        self.parameters = parameters
+        self._entry = entry
+
+    def __call__(self, grid, block, args, shared_mem=0, stream=None,
+                 enable_cooperative_groups=False):
+        dims = _dims(self.name, "grid", grid) + _dims(self.name, "block", block)
+        threads = dims[3] * dims[4] * dims[5]
+        if threads > MAX_THREADS_PER_BLOCK:
+            raise ValueError(f"kernel {self.name}: a block of {threads} threads exceeds "
+                             f"{MAX_THREADS_PER_BLOCK} (cudaErrorInvalidConfiguration)")
+        args = tuple(args)
+        if len(args) != len(self.parameters):
+            raise TypeError(f"kernel {self.name} takes {len(self.parameters)} arguments "
+                            f"({', '.join(p.describe() for p in self.parameters)}), "
+                            f"got {len(args)}")
+        values = [self._value(parameter, arg) for parameter, arg in zip(self.parameters, args)]
+        pointers = (ctypes.c_void_p * len(values))(*(v.ctypes.data for v in values))
+        self._entry((ctypes.c_longlong * 6)(*dims), pointers)
+
+    def _value(self, parameter, arg):
+        """A NumPy cell holding what the kernel receives for `parameter`: the address of the
+        array's memory, or the scalar's bytes."""
+        where = f"kernel {self.name}, parameter {parameter.describe()}"
+        if parameter.pointer:
+            if not isinstance(arg, ndarray):
+                raise TypeError(f"{where}: expected a CUDA array, got {type(arg).__name__}")
+            if arg.dtype != parameter.dtype:
+                raise TypeError(f"{where}: got an array of {arg.dtype}, the kernel reads "
+                                f"{parameter.dtype}")
+            if not arg.flags.c_contiguous:
+                raise ValueError(f"{where}: the array is not C-contiguous (strides "
+                                 f"{arg.strides} for shape {arg.shape}); the kernel indexes "
+                                 "it as contiguous")
+            if arg._device_id != devices.current_id():
+                raise ValueError(f"{where}: the array is on device {arg._device_id}, the "
+                                 f"launch on device {devices.current_id()}")
+            return np.array(arg._array.ctypes.data, dtype=np.uintp)
+        if isinstance(arg, ndarray) or isinstance(arg, np.ndarray):
+            raise TypeError(f"{where}: expected a scalar, got an array")
+        given = np.dtype(type(arg)) if isinstance(arg, np.generic) else \
+            np.dtype(_PYTHON_SCALARS.get(type(arg), object))
+        if given != parameter.dtype:
+            raise TypeError(f"{where}: got {type(arg).__name__} {arg!r} ({given}); pass "
+                            f"numpy.{parameter.dtype.name}(...) so the kernel receives the "
+                            "bytes it expects")
+        return np.array(arg, dtype=parameter.dtype)
+
+
+def _dims(kernel, what, dims):
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if not 1 <= len(dims) <= 3 or not all(isinstance(d, (int, np.integer)) and d >= 1
+                                          for d in dims):
+        raise ValueError(f"kernel {kernel}: {what} must be 1 to 3 positive integers, got "
+                         f"{dims!r} (cudaErrorInvalidConfiguration)")
+    return tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
