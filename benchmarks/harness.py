@@ -7,6 +7,7 @@ at run time (which is what counts when numpy was already imported, as under `min
 import os
 import statistics
 import time
+import traceback
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
@@ -44,8 +45,23 @@ def effective_threads():
     return {"numba": numba.get_num_threads(), "blas": blas, "torch": torch.get_num_threads()}
 
 
+def emulated():
+    """Whether minicnn's GPU is the CPU emulation of CuPy (MINICNN_CUDA_EMULATE=1): a dry run
+    of the GPU path whose timings measure nothing."""
+    from minicnn.cuda_emulator import requested
+
+    return requested()
+
+
+def torch_device(device):
+    """The device PyTorch runs on for `device`: the same one, except on minicnn's emulated
+    GPU, where PyTorch has no GPU and runs on the CPU so that every row still runs."""
+    return "cpu" if device == "cuda" and emulated() else device
+
+
 def check_device(device):
-    """SystemExit naming what is missing when `device` is "cuda" and a library sees no GPU."""
+    """SystemExit naming what is missing when `device` is "cuda" and a library sees no GPU
+    (PyTorch needs none on minicnn's emulated GPU, see `torch_device`)."""
     if device == "cpu":
         return
     import torch
@@ -56,12 +72,24 @@ def check_device(device):
     if not minicnn.cuda.is_available():
         missing.append("minicnn sees none (mc.cuda.is_available() is False; it needs CuPy: "
                        "pip install 'minicnn[gpu]')")
-    if not torch.cuda.is_available():
+    if torch_device(device) == "cuda" and not torch.cuda.is_available():
         missing.append(f"PyTorch sees none (torch.cuda.is_available() is False; torch "
                        f"{torch.__version__} may be a CPU-only build)")
     if missing:
         raise SystemExit("benchmarks: --device cuda needs a CUDA GPU that both libraries can "
                          "use, but " + "; ".join(missing))
+
+
+def use_full_float32(device):
+    """On CUDA, PyTorch computes convolutions and matmuls in full float32, as minicnn and
+    CuPy do: its default lets cuDNN round their inputs to TensorFloat-32 on Ampere and newer
+    cards, which would compare a cheaper arithmetic against minicnn's."""
+    if torch_device(device) != "cuda":
+        return
+    import torch
+
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def synchronizer(device):
@@ -72,9 +100,12 @@ def synchronizer(device):
     import cupy
     import torch
 
+    on_gpu = torch_device(device) == "cuda"
+
     def synchronize():
         cupy.cuda.Device().synchronize()
-        torch.cuda.synchronize()
+        if on_gpu:
+            torch.cuda.synchronize()
 
     return synchronize
 
@@ -87,8 +118,8 @@ def time_interleaved(candidates, repeats, warmup, sync=None, settle=0.0):
     that the previous candidate's idle threads are asleep: PyTorch's OpenMP threads spin for
     a while after each op, and a candidate started inside that window runs with a core
     taken."""
-    from .rest import busy_rest                 # Numba, so NumPy, only once threads are set
-
+    if settle:
+        from .rest import busy_rest             # Numba, so NumPy, only once threads are set
     for fn in candidates:
         for _ in range(warmup):
             fn()
@@ -118,6 +149,21 @@ def compare(suite, name, ours, theirs, repeats, warmup, sync=None, settle=0.0):
     a, b = summarize(mine), summarize(torch_times)
     return {"suite": suite, "name": name, "minicnn": a, "torch": b,
             "ratio": a["median_ms"] / b["median_ms"]}
+
+
+def guarded(name, run_rows, failures, progress=print):
+    """run_rows() → its rows. With `failures` a list, an exception does not end the run: it
+    is reported through `progress` with its traceback, recorded in `failures` as
+    {"name", "error"}, and no rows come back (so one broken row costs a GPU check one row,
+    not the rest of its figures). With `failures` None the exception propagates."""
+    if failures is None:
+        return run_rows()
+    try:
+        return run_rows()
+    except Exception as error:              # noqa: BLE001  (reported and recorded, not lost)
+        failures.append({"name": name, "error": f"{type(error).__name__}: {error}"})
+        progress(f"  {name}: FAILED\n{traceback.format_exc()}")
+        return []
 
 
 def selected(names, only):

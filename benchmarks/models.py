@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import model_defs
-from .harness import compare, selected
+from .harness import compare, guarded, selected, torch_device
 
 LEARNING_RATE = 0.01
 MOMENTUM = 0.9
@@ -71,7 +71,7 @@ def build_pair(row, device="cpu"):
     theirs = row.build(torch)
     ours = row.build(mc)
     copy_weights(theirs, ours)
-    return ours.to(device), theirs.to(device)
+    return ours.to(device), theirs.to(torch_device(device))
 
 
 def make_batch(row, batch=None, seed=0):
@@ -105,7 +105,9 @@ def run_row(row, repeats, warmup, device="cpu", sync=None, settle=0.0):
     ours, theirs = build_pair(row, device)
     x, labels = make_batch(row)
     mc_x, mc_labels = mc.tensor(x, device=device), mc.tensor(labels, device=device)
-    torch_x, torch_labels = torch.tensor(x, device=device), torch.tensor(labels, device=device)
+    their_device = torch_device(device)
+    torch_x = torch.tensor(x, device=their_device)
+    torch_labels = torch.tensor(labels, device=their_device)
 
     def mc_inference():
         with mc.no_grad():
@@ -131,15 +133,17 @@ def run_row(row, repeats, warmup, device="cpu", sync=None, settle=0.0):
     return rows
 
 
-def run(only, repeats, warmup, device, sync, progress=print, settle=0.0):
+def run(only, repeats, warmup, device, sync, progress=print, settle=0.0, failures=None):
     """The model rows whose name contains one of `only` (all when empty); `settle` seconds
-    of rest before each timed call."""
+    of rest before each timed call; with `failures` a list, a row that raises is recorded
+    there and the run goes on (harness.guarded)."""
     rows = []
     by_name = {row.name: row for row in MODEL_ROWS}
     for name in selected(by_name, only):
         row = by_name[name]
-        results = run_row(row, repeats or row.repeats, WARMUP if warmup is None else warmup,
-                          device, sync, settle)
+        results = guarded(name, lambda: run_row(
+            row, repeats or row.repeats, WARMUP if warmup is None else warmup, device, sync,
+            settle), failures, progress)
         for result in results:
             progress(f"  {result['name']}: {result['ratio']:.2f}×")
         rows += results

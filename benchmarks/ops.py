@@ -6,7 +6,7 @@ Both libraries run in this process on the same inputs, with the same thread coun
 warm-up; repeats alternate between them and each row gives medians and the ratio
 minicnn / PyTorch (below 1: minicnn is faster).
 """
-from .harness import compare, selected
+from .harness import compare, guarded, selected, torch_device
 
 REPEATS = 10
 WARMUP = 2
@@ -48,21 +48,24 @@ def cases():
 
 
 def run_case(name, shapes, ours, theirs, repeats, warmup, device="cpu", sync=None,
-             settle=0.0):
-    """Two rows: `name` forward (under no_grad) and `name` forward+backward."""
+             settle=0.0, backward=True):
+    """Two rows: `name` forward (under no_grad) and `name` forward+backward (only the first
+    when `backward` is False)."""
     import numpy as np
     import torch
 
     import minicnn as mc
 
+    their_device = torch_device(device)
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     mc_in = [mc.tensor(a, device=device, requires_grad=True) for a in arrays]
-    torch_in = [torch.tensor(a, device=device, requires_grad=True) for a in arrays]
+    torch_in = [torch.tensor(a, device=their_device, requires_grad=True) for a in arrays]
     with mc.no_grad():
         out_shape = ours(*mc_in).shape
     grad = rng.standard_normal(out_shape).astype(np.float32)
-    mc_grad, torch_grad = mc.tensor(grad, device=device), torch.tensor(grad, device=device)
+    mc_grad = mc.tensor(grad, device=device)
+    torch_grad = torch.tensor(grad, device=their_device)
 
     def mc_forward():
         with mc.no_grad():
@@ -82,22 +85,26 @@ def run_case(name, shapes, ours, theirs, repeats, warmup, device="cpu", sync=Non
             t.grad = None
         theirs(*torch_in).backward(torch_grad)
 
-    return [compare("ops", f"{name} forward", mc_forward, torch_forward, repeats, warmup, sync,
-                    settle),
-            compare("ops", f"{name} forward+backward", mc_both, torch_both, repeats, warmup,
-                    sync, settle)]
+    rows = [compare("ops", f"{name} forward", mc_forward, torch_forward, repeats, warmup, sync,
+                    settle)]
+    if backward:
+        rows.append(compare("ops", f"{name} forward+backward", mc_both, torch_both, repeats,
+                            warmup, sync, settle))
+    return rows
 
 
-def run(only, repeats, warmup, device, sync, progress=print, settle=0.0):
+def run(only, repeats, warmup, device, sync, progress=print, settle=0.0, failures=None):
     """The ops rows whose name contains one of `only` (all when empty); `repeats` and
     `warmup` default to this suite's own when None; `settle` seconds of rest before each
-    timed call."""
+    timed call; with `failures` a list, a row that raises is recorded there and the run
+    goes on (harness.guarded)."""
     rows = []
     all_cases = cases()
     for name in selected(all_cases, only):
         shapes, ours, theirs = all_cases[name]
-        pair = run_case(name, shapes, ours, theirs, repeats or REPEATS,
-                        WARMUP if warmup is None else warmup, device, sync, settle)
+        pair = guarded(name, lambda: run_case(
+            name, shapes, ours, theirs, repeats or REPEATS,
+            WARMUP if warmup is None else warmup, device, sync, settle), failures, progress)
         for row in pair:
             progress(f"  {row['name']}: {row['ratio']:.2f}×")
         rows += pair
