@@ -6,12 +6,13 @@ writes the JSON document and the PNG chart of the ratios.
 import argparse
 import os
 
-SUITES = ("ops", "models", "all")
+SUITES = ("ops", "models", "all", "gpu")
 
 
 def add_arguments(parser):
     parser.add_argument("--suite", choices=SUITES, default="all",
-                        help="op-by-op rows, whole networks, or both (default: all)")
+                        help="op-by-op rows, whole networks, both (default: all), or the GPU "
+                             "measurements against the card's ceilings (gpu; --device cuda)")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="only the rows whose name contains one of these (e.g. conv3x3 "
                              "ResNet-18)")
@@ -27,7 +28,17 @@ def add_arguments(parser):
                         help="untimed rest before each timed call, every core spinning, so "
                              "that the other library's spinning idle threads are asleep "
                              "(default: 20 ms)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where both libraries run; on cuda, minicnn on CuPy and PyTorch "
+                             "on cuDNN, both in float32, synchronised before each reading of "
+                             "the clock (default: cpu)")
+    parser.add_argument("--tiny", action="store_true",
+                        help="the gpu suite and the card's sgemm at tiny sizes: a dry run that "
+                             "checks the rows run (under MINICNN_CUDA_EMULATE=1), figures "
+                             "meaningless")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="a row that fails is reported with its traceback and the run "
+                             "goes on; the exit status is 1 when any row failed")
     parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
                         help="peak memory of each training step, one fresh process per "
                              "network and library (models suite, CPU; default: on)")
@@ -49,6 +60,8 @@ def _check(args):
         value = getattr(args, name)
         if value is not None and value < least:
             raise SystemExit(f"benchmarks: --{name} must be at least {least}, got {value}")
+    if args.suite == "gpu" and args.device != "cuda":
+        raise SystemExit("benchmarks: --suite gpu measures the GPU: it needs --device cuda")
 
 
 def run(args):
@@ -61,50 +74,63 @@ def run(args):
 
     _check(args)
     set_threads(args.threads)
-    from . import models, ops
-    from .harness import apply_threads, check_device, selected, synchronizer
+    from . import gpu_suite, models, ops
+    from .harness import apply_threads, check_device, selected, synchronizer, use_full_float32
     from .machine import describe, header_text
     from .memory import peak_memory
-    from .report import document, memory_table, timing_table, write_json, write_png
+    from .report import (document, failure_lines, memory_table, throughput_table, timing_table,
+                         write_json, write_png)
 
     apply_threads(args.threads)
     check_device(args.device)
+    use_full_float32(args.device)
     sync = synchronizer(args.device)
-    machine = describe(args.threads, args.device)
+    machine = describe(args.threads, args.device, sync, gpu_suite.sizes(args.tiny).gemm)
     print(header_text(machine), flush=True)
 
     def progress(line):
         print(line, flush=True)
 
     rows, memory = [], []
+    failures = [] if args.keep_going else None
     if args.suite in ("ops", "all"):
         rows += ops.run(args.only, args.repeats, args.warmup, args.device, sync, progress,
-                        args.settle / 1e3)
+                        args.settle / 1e3, failures)
     if args.suite in ("models", "all"):
         rows += models.run(args.only, args.repeats, args.warmup, args.device, sync, progress,
-                           args.settle / 1e3)
+                           args.settle / 1e3, failures)
         training = [row for row in models.MODEL_ROWS if row.train
                     and selected([row.name], args.only)]
         if args.memory and args.device == "cuda":
             progress("memory: measured on the CPU only; skipped with --device cuda")
         elif args.memory:
             memory = peak_memory(training, args.threads, progress=progress)
-    if not rows:
+    if args.suite == "gpu":
+        rows += gpu_suite.run(args.only, args.repeats, args.warmup, args.device, sync,
+                              machine["card"], args.tiny, progress, failures)
+    if not rows and not failures:
         raise SystemExit(f"benchmarks: no {args.suite} row name contains any of {args.only}")
 
-    print("\n" + timing_table(rows))
+    if rows:
+        print("\n" + timing_table(rows))
+    throughput = [row for row in rows if "throughput" in row]
+    if throughput:
+        print("\n" + throughput_table(throughput))
     if memory:
         print("\n" + memory_table(memory))
+    if failures:
+        print("\n" + failure_lines(failures))
     settings = {key: getattr(args, key) for key in
                 ("suite", "only", "threads", "repeats", "warmup", "settle", "device",
-                 "memory")}
+                 "memory", "tiny")}
     if args.json:
-        write_json(args.json, document(machine, settings, rows, memory))
+        write_json(args.json, document(machine, settings, rows, memory, failures or []))
         print(f"\nresults: {args.json}")
-    if args.png:
-        print(write_png(args.png, rows, memory, f"minicnn / PyTorch on {machine['cpu']}, "
-                        f"{args.threads} thread{'s' if args.threads > 1 else ''}, {args.device}"))
-    return 0
+    if args.png and rows:
+        where = machine["card"]["name"] if args.device == "cuda" else \
+            f"{machine['cpu']}, {args.threads} thread{'s' if args.threads > 1 else ''}"
+        print(write_png(args.png, rows, memory, f"minicnn / PyTorch on {where}, {args.device}"))
+    return 1 if failures else 0
 
 
 def main(argv=None):

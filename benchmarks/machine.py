@@ -1,6 +1,9 @@
-"""The header of every report: the CPU, library versions, threads and measured peaks."""
+"""The header of every report: the CPU, library versions, threads, and the measured peaks
+of the CPU or, on CUDA, the card's."""
 import os
 import platform
+
+from .gpu_card import GEMM_SIZE, card_text, describe_card
 
 
 def cpu_description():
@@ -45,11 +48,17 @@ def library_versions():
 
 
 def _gpu_description():
+    """CuPy's and PyTorch's view of the GPU: versions, and where PyTorch runs."""
     import cupy
     import torch
 
-    return {"gpu": torch.cuda.get_device_name(0), "cupy": cupy.__version__,
-            "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version()}
+    from .harness import torch_device
+
+    on_gpu = torch_device("cuda") == "cuda"
+    return {"cupy": cupy.__version__, "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
+            "torch_cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(),
+            "torch_gpu": torch.cuda.get_device_name(0) if on_gpu else
+            "none: PyTorch runs on the CPU beside minicnn's emulated GPU"}
 
 
 def _load_average():
@@ -75,19 +84,22 @@ def _runtime():
             "freed_memory_kept": tuning_state()["allocator_kept"]}
 
 
-def describe(threads, device):
-    """Everything the header shows, peaks measured now with `threads` threads."""
+def describe(threads, device, sync=None, gemm_size=GEMM_SIZE):
+    """Everything the header shows. On the CPU, its peaks measured now with `threads`
+    threads; on CUDA, the card instead (gpu_card.describe_card, cuBLAS timed on
+    gemm_size³ with `sync` around each reading of the clock)."""
     from . import peaks
     from .harness import effective_threads
 
     machine = {**cpu_description(), "platform": platform.platform(), "device": device,
                "load_average": _load_average(),
                "versions": library_versions(), "threads": threads,
-               "threads_in_force": effective_threads(), "runtime": _runtime(),
-               "sgemm_gflops": peaks.sgemm_peaks()}
-    machine["fma_gflops"], machine["fma_note"] = peaks.fma_peak(threads)
+               "threads_in_force": effective_threads(), "runtime": _runtime()}
     if device == "cuda":
-        machine.update(_gpu_description())
+        machine.update(_gpu_description(), card=describe_card(gemm_size, sync))
+    else:
+        machine["sgemm_gflops"] = peaks.sgemm_peaks()
+        machine["fma_gflops"], machine["fma_note"] = peaks.fma_peak(threads)
     return machine
 
 
@@ -106,11 +118,14 @@ def header_text(machine):
     if load and load[0] > 0.5:
         lines.append(f"load average {load[0]} (1 min) on {machine['cores']} cores before "
                      f"starting: other work is running, expect noisy timings")
+    if machine["device"] == "cuda":
+        lines += [card_text(machine["card"]),
+                  f"CuPy {machine['cupy']} (CUDA runtime {machine['cuda_runtime']}); PyTorch "
+                  f"on CUDA {machine['torch_cuda']}, cuDNN {machine['cudnn']}, GPU "
+                  f"{machine['torch_gpu']}; both in float32 (no TF32)"]
+        return "\n".join(lines)
     lines += [f"sgemm peak {name}: {rate} GFLOP/s" for name, rate in
               machine["sgemm_gflops"].items()]
     lines.append(f"FMA peak: {machine['fma_gflops']} GFLOP/s (Numba, one loop per thread)"
                  if machine["fma_gflops"] else f"FMA peak: {machine['fma_note']}")
-    if machine["device"] == "cuda":
-        lines.append(f"GPU: {machine['gpu']}, CUDA {machine['cuda']}, cuDNN "
-                     f"{machine['cudnn']}, CuPy {machine['cupy']}")
     return "\n".join(lines)

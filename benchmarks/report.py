@@ -2,6 +2,7 @@
 import json
 
 SCHEMA_VERSION = 1
+SUITE_COLOURS = {"ops": "tab:blue", "models": "tab:green", "gpu": "tab:orange"}
 
 
 def markdown_table(headers, rows):
@@ -27,10 +28,39 @@ def memory_table(rows):
           f"**{r['ratio']:.2f}**"] for r in rows])
 
 
-def document(machine, settings, rows, memory):
-    """The JSON document: the machine header, the run's settings, timing and memory rows."""
+def _rate(value):
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _share(value, ceiling):
+    return f"{100 * value / ceiling:.0f}%" if ceiling else "—"
+
+
+def throughput_table(rows):
+    """The gpu suite's rows: each library's rate and its share of the row's ceiling, the
+    ratio minicnn / torch of the times, and the card."""
+    lines = []
+    for r in rows:
+        t = r["throughput"]
+        lines.append([r["name"], t["unit"],
+                      _rate(t["minicnn"]), _share(t["minicnn"], t["ceiling"]),
+                      _rate(t["torch"]), _share(t["torch"], t["ceiling"]),
+                      f"{_rate(t['ceiling'])} ({t['ceiling_name']})" if t["ceiling"] else "—",
+                      f"**{r['ratio']:.2f}**", r["card"]])
+    return markdown_table(["row", "unit", "minicnn", "of ceiling", "torch", "of ceiling",
+                           "ceiling", "minicnn / torch", "card"], lines)
+
+
+def failure_lines(failures):
+    return "\n".join([f"{len(failures)} row{'s' if len(failures) > 1 else ''} failed:"]
+                     + [f"- {f['name']}: {f['error']}" for f in failures])
+
+
+def document(machine, settings, rows, memory, failures=()):
+    """The JSON document: the machine header, the run's settings, timing and memory rows,
+    and the rows that failed (with --keep-going)."""
     return {"schema": SCHEMA_VERSION, "machine": machine, "settings": settings,
-            "rows": rows, "memory": memory}
+            "rows": rows, "memory": memory, "failures": list(failures)}
 
 
 def write_json(path, doc):
@@ -51,7 +81,7 @@ def write_png(path, rows, memory, title):
         return f"matplotlib is not installed: no chart written to {path}"
     labels = [r["name"] for r in rows] + [f"{r['name']} peak memory" for r in memory]
     ratios = [r["ratio"] for r in rows] + [r["ratio"] for r in memory]
-    colours = ["tab:blue" if r["suite"] == "ops" else "tab:green" for r in rows]
+    colours = [SUITE_COLOURS[r["suite"]] for r in rows]
     colours += ["tab:purple"] * len(memory)
     fig, ax = plt.subplots(figsize=(9, 1.5 + 0.28 * len(labels)))
     positions = range(len(labels))[::-1]

@@ -89,9 +89,9 @@ def test_json_document_holds_machine_settings_rows_and_memory(tmp_path):
     path = tmp_path / "bench.json"
     report.write_json(path, report.document(machine, {"threads": 2}, ROWS, MEMORY))
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert set(doc) == {"schema", "machine", "settings", "rows", "memory"}
+    assert set(doc) == {"schema", "machine", "settings", "rows", "memory", "failures"}
     assert doc["machine"] == machine and doc["settings"] == {"threads": 2}
-    assert doc["rows"] == ROWS and doc["memory"] == MEMORY
+    assert doc["rows"] == ROWS and doc["memory"] == MEMORY and doc["failures"] == []
 
 
 def test_tables_show_medians_minimums_and_ratios():
