@@ -199,7 +199,7 @@ main() {
     cd "$ROOT" || return 1
     echo "minicnn GPU check$( ((DRY_RUN)) && echo ' (DRY RUN on the emulated GPU)'): python $PYTHON, output in $OUT"
     # `timeout` runs programs, not shell functions: this script again, with one argument
-    step "environment" "$LIMIT_ENVIRONMENT" "$BASH" "${BASH_SOURCE[0]}" --environment
+    step "environment" "$LIMIT_ENVIRONMENT" "$BASH" "$ROOT/benchmarks/gpu_check.sh" --environment
     tests
     sanitizers
     benchmarks

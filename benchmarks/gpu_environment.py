@@ -12,14 +12,12 @@ import os
 import platform
 import sys
 
-import minicnn
-
 from .harness import torch_device
 
 # module → what needs it
-LIBRARIES = {"numpy": "minicnn", "cupy": "minicnn on the GPU", "torch": "the benchmarks",
+LIBRARIES = {"numpy": "minicnn", "threadpoolctl": "minicnn and the benchmarks' header",
+             "cupy": "minicnn on the GPU", "torch": "the benchmarks",
              "numba": "minicnn's CPU kernels and the benchmarks' header",
-             "threadpoolctl": "minicnn and the benchmarks' header",
              "matplotlib": "the benchmarks' charts", "pytest": "the gpu tests",
              "hypothesis": "the gpu tests"}
 
@@ -71,14 +69,21 @@ def torch_lines():
     return lines, torch.cuda.is_available() or not needed
 
 
-def main():
+def minicnn_line():
+    """Where minicnn comes from, and whether that is this checkout; raises when it does not
+    import. Imported first: under MINICNN_CUDA_EMULATE=1 it is what makes `cupy` import."""
+    import minicnn
+
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     origin = os.path.dirname(os.path.abspath(minicnn.__file__))
-    print(f"Python {platform.python_version()} at {sys.executable}")
-    print(f"minicnn {minicnn.__version__} from {origin}"
-          + ("" if os.path.dirname(origin) == here else f" (NOT this checkout, {here})"))
-    print("libraries:")
-    print("\n".join(library_lines()))
+    return (f"minicnn {minicnn.__version__} from {origin}"
+            + ("" if os.path.dirname(origin) == here else f" (NOT this checkout, {here})"))
+
+
+def gpu_problems():
+    """Print what CuPy, minicnn and PyTorch see of the GPU; return what stops the check."""
+    import minicnn
+
     problems = []
     try:
         print("\n".join(cupy_lines()))
@@ -95,6 +100,21 @@ def main():
             problems.append("PyTorch sees no GPU: the benchmarks compare against cuDNN")
     except ImportError as error:
         problems.append(f"PyTorch does not import: {error}")
+    return problems
+
+
+def main():
+    print(f"Python {platform.python_version()} at {sys.executable}")
+    try:
+        print(minicnn_line())
+    except Exception as error:              # noqa: BLE001  (reported with the libraries)
+        problems = [f"minicnn does not import: {type(error).__name__}: {error}"]
+    else:
+        problems = []
+    print("libraries:")
+    print("\n".join(library_lines()))
+    if not problems:
+        problems = gpu_problems()
     for problem in problems:
         print(f"PROBLEM: {problem}")
     return 1 if problems else 0

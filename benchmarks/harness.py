@@ -4,6 +4,7 @@ Thread counts must be fixed before NumPy loads its BLAS, so `set_threads` is cal
 before anything imports numpy, minicnn or torch; `apply_threads` then sets the same count
 at run time (which is what counts when numpy was already imported, as under `minicnn bench`).
 """
+import importlib.util
 import os
 import statistics
 import time
@@ -12,6 +13,7 @@ import traceback
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
 LIBRARIES = ("minicnn", "torch")
+NO_NUMBA = "not installed"
 
 
 def set_threads(n):
@@ -22,9 +24,16 @@ def set_threads(n):
     import minicnn  # noqa: F401  (first, so that its idle-thread policy precedes NumPy's BLAS)
 
 
+def numba_installed():
+    """Whether Numba is there: minicnn's CPU kernels need it, its GPU path does not, so a
+    GPU machine without it still runs --device cuda."""
+    return importlib.util.find_spec("numba") is not None
+
+
 def apply_threads(n, libraries=LIBRARIES):
-    """Set `n` threads at run time: minicnn's (Numba and BLAS) and PyTorch's."""
-    if "minicnn" in libraries:
+    """Set `n` threads at run time: minicnn's (Numba and BLAS; nothing to set without
+    Numba) and PyTorch's."""
+    if "minicnn" in libraries and numba_installed():
         import minicnn
 
         minicnn.set_num_threads(n)
@@ -36,13 +45,17 @@ def apply_threads(n, libraries=LIBRARIES):
 
 def effective_threads():
     """The thread counts in force: Numba's, each BLAS library's and PyTorch's."""
-    import numba
     import torch
     from threadpoolctl import threadpool_info
 
     blas = {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()
             if pool["user_api"] == "blas"}
-    return {"numba": numba.get_num_threads(), "blas": blas, "torch": torch.get_num_threads()}
+    threads = {"numba": NO_NUMBA, "blas": blas, "torch": torch.get_num_threads()}
+    if numba_installed():
+        import numba
+
+        threads["numba"] = numba.get_num_threads()
+    return threads
 
 
 def emulated():

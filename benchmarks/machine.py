@@ -4,6 +4,7 @@ import os
 import platform
 
 from .gpu_card import GEMM_SIZE, card_text, describe_card
+from .harness import NO_NUMBA, effective_threads, numba_installed
 
 
 def cpu_description():
@@ -30,8 +31,15 @@ def _numpy_build_blas(np):
         return "unknown"
 
 
-def library_versions():
+def _numba_version():
+    if not numba_installed():
+        return NO_NUMBA
     import numba
+
+    return numba.__version__
+
+
+def library_versions():
     import numpy as np
     import torch
     from threadpoolctl import threadpool_info
@@ -42,7 +50,7 @@ def library_versions():
             f"({pool.get('architecture') or pool['prefix']})".replace("  ", " ")
             for pool in threadpool_info() if pool["user_api"] == "blas"]
     return {"python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "minicnn": minicnn.__version__,
+            "numba": _numba_version(), "minicnn": minicnn.__version__,
             "torch": torch.__version__, "numpy_blas": _numpy_build_blas(np),
             "blas_loaded": blas}
 
@@ -72,25 +80,27 @@ def _load_average():
 def _runtime():
     """Numba's threading layer, and whether freed memory is kept for the next arrays (a
     process-wide malloc setting, so PyTorch's CPU arrays get it too)."""
-    import numba
-
     from minicnn.runtime import tuning_state
 
-    try:
-        layer = numba.threading_layer()
-    except ValueError:                    # no parallel kernel has run yet
-        layer = f"not started ({numba.config.THREADING_LAYER} asked)"
-    return {"numba_threading_layer": layer,
+    return {"numba_threading_layer": _numba_layer(),
             "freed_memory_kept": tuning_state()["allocator_kept"]}
+
+
+def _numba_layer():
+    if not numba_installed():
+        return NO_NUMBA
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:                    # no parallel kernel has run yet
+        return f"not started ({numba.config.THREADING_LAYER} asked)"
 
 
 def describe(threads, device, sync=None, gemm_size=GEMM_SIZE):
     """Everything the header shows. On the CPU, its peaks measured now with `threads`
     threads; on CUDA, the card instead (gpu_card.describe_card, cuBLAS timed on
     gemm_size³ with `sync` around each reading of the clock)."""
-    from . import peaks
-    from .harness import effective_threads
-
     machine = {**cpu_description(), "platform": platform.platform(), "device": device,
                "load_average": _load_average(),
                "versions": library_versions(), "threads": threads,
@@ -98,6 +108,8 @@ def describe(threads, device, sync=None, gemm_size=GEMM_SIZE):
     if device == "cuda":
         machine.update(_gpu_description(), card=describe_card(gemm_size, sync))
     else:
+        from . import peaks                 # Numba, so NumPy, only once threads are set
+
         machine["sgemm_gflops"] = peaks.sgemm_peaks()
         machine["fma_gflops"], machine["fma_note"] = peaks.fma_peak(threads)
     return machine

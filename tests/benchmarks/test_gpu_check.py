@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:                 # benchmarks/ sits beside minicnn/
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import (cli, gpu_card, gpu_kernels_smoke, gpu_suite, harness,  # noqa: E402
-                        report)
+                        machine, report)
 
 import minicnn as mc  # noqa: E402
 
@@ -122,6 +122,16 @@ def test_a_failing_row_is_recorded_and_the_run_goes_on():
         "1 row failed:\n- broken row: ValueError: no such kernel")
     with pytest.raises(ValueError):
         harness.guarded("broken row", broken, None)
+
+
+def test_the_header_says_numba_is_missing_where_it_is(monkeypatch):
+    """A GPU machine may lack Numba, which only minicnn's CPU kernels need."""
+    pytest.importorskip("torch")
+    for module in (harness, machine):
+        monkeypatch.setattr(module, "numba_installed", lambda: False)
+    assert machine.library_versions()["numba"] == harness.NO_NUMBA
+    assert harness.effective_threads()["numba"] == harness.NO_NUMBA
+    assert machine._runtime()["numba_threading_layer"] == harness.NO_NUMBA
 
 
 def test_gpu_suite_needs_the_gpu():
