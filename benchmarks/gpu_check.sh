@@ -53,7 +53,8 @@ LIMIT_BENCHMARKS=90
 LIMIT_GPU_SUITE=80
 
 if ((DRY_RUN)); then
-    TEST_ARGS=${GPU_CHECK_PYTEST_ARGS:-tests/benchmarks/test_gpu_check.py tests/kernels/test_softmax_kernels.py}
+    DRY_RUN_TESTS="tests/benchmarks/test_gpu_check.py tests/kernels/test_softmax_kernels.py"
+    TEST_ARGS=${GPU_CHECK_PYTEST_ARGS:-$DRY_RUN_TESTS}
     BENCHMARK_SIZE=(--tiny --only maxpool LeNet-5 --repeats 1 --warmup 1)
     GPU_SUITE_SIZE=(--tiny --repeats 1 --warmup 1)
 else
@@ -100,11 +101,12 @@ skip() {
 # The compute-sanitizer on PATH, in the CUDA toolkit, or from the pip package
 # nvidia-cuda-sanitizer-api beside the Python packages.
 find_sanitizer() {
-    local found
+    local found from_pip='import glob, sys
+print(*(found for folder in sys.path for found in glob.glob(
+    folder + "/nvidia/cuda_sanitizer_api/compute-sanitizer/compute-sanitizer")))'
     found=$(command -v compute-sanitizer) && { echo "$found"; return 0; }
     for found in "${CUDA_HOME:-/usr/local/cuda}/bin/compute-sanitizer" \
-                 /usr/local/cuda*/bin/compute-sanitizer \
-                 $("$PYTHON" -c 'import glob, sys; print(*(f for p in sys.path for f in glob.glob(p + "/nvidia/cuda_sanitizer_api/compute-sanitizer/compute-sanitizer")))'); do
+                 /usr/local/cuda*/bin/compute-sanitizer $("$PYTHON" -c "$from_pip"); do
         [[ -x "$found" ]] && { echo "$found"; return 0; }
     done
     return 1
@@ -112,7 +114,8 @@ find_sanitizer() {
 
 environment() {
     echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); host: $(uname -srm)"
-    echo "checkout: $ROOT ($(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo 'no git history'))"
+    echo "checkout: $ROOT ($(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null \
+        || echo 'no git history'))"
     if ((DRY_RUN)); then
         echo "nvidia-smi: not run (dry run on the emulated GPU)"
     elif command -v nvidia-smi >/dev/null; then
@@ -132,9 +135,11 @@ environment() {
 
 tests() {
     local missing
-    missing=$("$PYTHON" -c 'import importlib.util as u; print(" ".join(m for m in ("pytest", "hypothesis") if u.find_spec(m) is None))')
+    missing=$("$PYTHON" -c 'import importlib.util as u
+print(*(name for name in ("pytest", "hypothesis") if u.find_spec(name) is None))')
     if [[ -n "$missing" ]]; then
-        skip "gpu tests" "not installed here: $missing (the check installs nothing; put them in a folder named by GPU_CHECK_SITE)"
+        skip "gpu tests" "not installed here: $missing (the check installs nothing; put them \
+in a folder named by GPU_CHECK_SITE)"
         return
     fi
     # shellcheck disable=SC2086  # TEST_ARGS is a list of paths and options
@@ -157,13 +162,15 @@ sanitizers() {
         sanitizer=""
         why="dry run on the emulated GPU"
     elif ! sanitizer=$(find_sanitizer); then
-        why="compute-sanitizer not found (PATH, \$CUDA_HOME/bin, /usr/local/cuda*/bin, pip's nvidia-cuda-sanitizer-api)"
+        why="compute-sanitizer not found (PATH, \$CUDA_HOME/bin, /usr/local/cuda*/bin, \
+pip's nvidia-cuda-sanitizer-api)"
     fi
     if [[ -z "$sanitizer" ]]; then
         for tool in memcheck racecheck synccheck; do
             skip "$tool" "$why"
         done
-        step "kernels once, no sanitizer" "$LIMIT_MEMCHECK" "$PYTHON" -m benchmarks.gpu_kernels_smoke
+        step "kernels once, no sanitizer" "$LIMIT_MEMCHECK" \
+            "$PYTHON" -m benchmarks.gpu_kernels_smoke
         return
     fi
     "$sanitizer" --version | tail -1
@@ -186,7 +193,9 @@ benchmarks() {
 
 summary() {
     echo
-    echo "=== summary ($((SECONDS)) s$( ((DRY_RUN)) && echo ', dry run: figures mean nothing')) ==="
+    local note=""
+    ((DRY_RUN)) && note=", dry run: figures mean nothing"
+    echo "=== summary ($SECONDS s$note) ==="
     local line
     for line in "${PASSED[@]}"; do echo "ok       $line"; done
     for line in "${SKIPPED[@]}"; do echo "skipped  $line"; done
@@ -197,7 +206,9 @@ summary() {
 
 main() {
     cd "$ROOT" || return 1
-    echo "minicnn GPU check$( ((DRY_RUN)) && echo ' (DRY RUN on the emulated GPU)'): python $PYTHON, output in $OUT"
+    local mode=""
+    ((DRY_RUN)) && mode=" (DRY RUN on the emulated GPU)"
+    echo "minicnn GPU check$mode: python $PYTHON, output in $OUT"
     # `timeout` runs programs, not shell functions: this script again, with one argument
     step "environment" "$LIMIT_ENVIRONMENT" "$BASH" "$ROOT/benchmarks/gpu_check.sh" --environment
     tests

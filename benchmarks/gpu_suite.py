@@ -65,7 +65,8 @@ def _image(shape):
 def _with_throughput(row, card, unit, amount, scale, ceiling=None, ceiling_name=None):
     """`row` (a timing row) with its card and its throughput: `amount` (flops, bytes or
     images) per median call of each library, divided by `scale`, beside the ceiling."""
-    rates = {lib: amount / (row[lib]["median_ms"] / 1e3) / scale for lib in ("minicnn", "torch")}
+    rates = {lib: amount / (row[lib]["median_ms"] / 1e3) / scale
+             for lib in ("minicnn", "torch")}
     row.update(suite="gpu", card=card["name"], throughput={
         "unit": unit, **rates, "ceiling": ceiling, "ceiling_name": ceiling_name})
     return row
@@ -85,6 +86,11 @@ def resnet_rows(card, size, repeats, warmup, device, sync):
             for r in models.run_row(row, repeats or row.repeats, warmup, device, sync)]
 
 
+def _conv_name(size):
+    N, C, OC, H = size.conv
+    return f"conv3x3 N{N} {C}→{OC} {H}²"
+
+
 def conv_rows(card, size, repeats, warmup, device, sync):
     """The 3×3 convolution's forward in GFLOP/s, against cuBLAS on its GEMM shape."""
     import torch.nn.functional as TF
@@ -92,8 +98,7 @@ def conv_rows(card, size, repeats, warmup, device, sync):
     import minicnn.functional as F
 
     N, C, OC, H = size.conv
-    name = f"conv3x3 N{N} {C}→{OC} {H}²"
-    [row] = ops.run_case(name, [(N, C, H, H), (OC, C, 3, 3)],
+    [row] = ops.run_case(_conv_name(size), [(N, C, H, H), (OC, C, 3, 3)],
                          lambda x, w: F.conv2d(x, w, padding=1),
                          lambda x, w: TF.conv2d(x, w, padding=1),
                          repeats or REPEATS, warmup, device, sync, backward=False)
@@ -175,9 +180,7 @@ def run(only, repeats, warmup, device, sync, card, tiny=False, progress=print, f
     that raises is recorded there and the run goes on (harness.guarded)."""
     size = sizes(tiny)
     warmup = WARMUP if warmup is None else warmup
-    groups = {_resnet_name(size): resnet_rows,
-              f"conv3x3 N{size.conv[0]} {size.conv[1]}→{size.conv[2]} {size.conv[3]}²":
-                  conv_rows}
+    groups = {_resnet_name(size): resnet_rows, _conv_name(size): conv_rows}
     rows = []
 
     def report(new_rows):
