@@ -142,12 +142,18 @@ def test_minicnn_bench_takes_the_same_options_and_runs_the_same_entry_point(monk
     assert seen[0].memory is False and seen[0].suite == "all"
 
 
-def test_cuda_without_a_gpu_fails_with_a_clear_message():
+def test_cuda_without_a_gpu_fails_with_a_clear_message(monkeypatch):
     torch = pytest.importorskip("torch")
-    if mc.cuda.is_available() and torch.cuda.is_available():
-        pytest.skip("a GPU is available to both libraries")
-    with pytest.raises(SystemExit, match="--device cuda needs a CUDA GPU"):
+    monkeypatch.setattr(mc.cuda, "is_available", lambda: False)
+    with pytest.raises(SystemExit, match="--device cuda needs a CUDA GPU.*minicnn sees none"):
         harness.check_device("cuda")
+    monkeypatch.setattr(mc.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(harness, "emulated", lambda: False)
+    with pytest.raises(SystemExit, match="--device cuda needs a CUDA GPU.*PyTorch sees none"):
+        harness.check_device("cuda")
+    monkeypatch.setattr(harness, "emulated", lambda: True)     # PyTorch on the CPU beside it
+    harness.check_device("cuda")
 
 
 def test_memory_probe_reports_growth_over_its_baseline_in_a_fresh_process():
