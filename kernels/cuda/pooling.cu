@@ -4,13 +4,21 @@
 // max forward:   one thread per output; the first maximum wins, a NaN beats everything
 //                but an earlier NaN, a window of −inf reports its first real pixel;
 //                indices are flat h*W + w within the input plane.
-// max backward:  one thread per output, atomicAdd onto the pixel its index names (the
-//                (grad_out, indices, input_shape) signature does not say which outputs
-//                can reach a pixel, so it cannot gather; without overlapping windows no two
-//                threads hit one pixel and the result is deterministic).
+// max backward:  gather, one thread per input pixel over the windows that can hold it,
+//                adding the gradients of those whose index names the pixel, in the order
+//                the cpu form adds them (no atomics, deterministic).
 // avg forward:   one thread per output.
 // avg backward:  gather, one thread per input pixel over the windows that hold it, in
 //                the order the cpu form adds them (no atomics, deterministic).
+
+#define MAX_SIZES long long NC, long long H, long long W, long long kh, long long kw, \
+    long long sh, long long sw, long long ph, long long pw, long long dh, long long dw, \
+    long long oh, long long ow
+#define MAX_PASS NC, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
+#define AVG_SIZES long long NC, long long H, long long W, long long kh, long long kw, \
+    long long sh, long long sw, long long ph, long long pw, long long oh, long long ow, \
+    long long count_include_pad, long long divisor_override
+#define AVG_PASS NC, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override
 
 template <typename T> __device__ T minus_infinity();
 template <> __device__ float minus_infinity<float>() { return -__int_as_float(0x7f800000); }
@@ -52,14 +60,32 @@ __device__ void max_forward_impl(const T* x, T* y, long long* idx, long long NC,
     idx[t] = best_at;
 }
 
+// The outputs [*first, *last) whose windows along one axis can hold input position i:
+// o*s − p <= i <= o*s − p + (k − 1)*d, cut to 0 .. out.
+__device__ void windows_holding(long long i, long long k, long long s, long long p,
+                                long long d, long long out, long long* first,
+                                long long* last) {
+    long long a = i + p - (k - 1) * d;          // o*s >= a
+    *first = a > 0 ? (a + s - 1) / s : 0;
+    *last = min((i + p) / s + 1, out);
+}
+
 template <typename T>
-__device__ void max_backward_impl(const T* g, const long long* idx, T* dx, long long n_out,
-                                  long long plane_out, long long plane_in) {
+__device__ void max_backward_impl(const T* g, const long long* idx, T* dx, MAX_SIZES) {
     long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (t >= n_out) return;
-    long long i = idx[t];
-    if (i < 0 || i >= plane_in) return;         // a window over padding alone points past
-    atomicAdd(dx + t / plane_out * plane_in + i, g[t]);
+    if (t >= NC * H * W) return;
+    long long pixel = t % (H * W);
+    long long plane = t / (H * W) * oh * ow;
+    long long oy0, oy1, ox0, ox1;
+    windows_holding(pixel / W, kh, sh, ph, dh, oh, &oy0, &oy1);
+    windows_holding(pixel % W, kw, sw, pw, dw, ow, &ox0, &ox1);
+    T acc = 0;
+    for (long long oy = oy0; oy < oy1; ++oy)
+        for (long long ox = ox0; ox < ox1; ++ox) {
+            long long o = plane + oy * ow + ox;
+            if (idx[o] == pixel) acc += g[o];
+        }
+    dx[t] = acc;
 }
 
 // The part of window o that the divisor counts, by PyTorch's rules.
@@ -127,15 +153,6 @@ __device__ void avg_backward_impl(const T* g, T* dx, long long NC, long long H, 
     dx[t] = acc;
 }
 
-#define MAX_SIZES long long NC, long long H, long long W, long long kh, long long kw, \
-    long long sh, long long sw, long long ph, long long pw, long long dh, long long dw, \
-    long long oh, long long ow
-#define MAX_PASS NC, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow
-#define AVG_SIZES long long NC, long long H, long long W, long long kh, long long kw, \
-    long long sh, long long sw, long long ph, long long pw, long long oh, long long ow, \
-    long long count_include_pad, long long divisor_override
-#define AVG_PASS NC, H, W, kh, kw, sh, sw, ph, pw, oh, ow, count_include_pad, divisor_override
-
 extern "C" __global__ void max_forward_f32(const float* x, float* y, long long* idx,
                                            MAX_SIZES) {
     max_forward_impl<float>(x, y, idx, MAX_PASS);
@@ -145,14 +162,12 @@ extern "C" __global__ void max_forward_f64(const double* x, double* y, long long
     max_forward_impl<double>(x, y, idx, MAX_PASS);
 }
 extern "C" __global__ void max_backward_f32(const float* g, const long long* idx, float* dx,
-                                            long long n_out, long long plane_out,
-                                            long long plane_in) {
-    max_backward_impl<float>(g, idx, dx, n_out, plane_out, plane_in);
+                                            MAX_SIZES) {
+    max_backward_impl<float>(g, idx, dx, MAX_PASS);
 }
 extern "C" __global__ void max_backward_f64(const double* g, const long long* idx, double* dx,
-                                            long long n_out, long long plane_out,
-                                            long long plane_in) {
-    max_backward_impl<double>(g, idx, dx, n_out, plane_out, plane_in);
+                                            MAX_SIZES) {
+    max_backward_impl<double>(g, idx, dx, MAX_PASS);
 }
 extern "C" __global__ void avg_forward_f32(const float* x, float* y, AVG_SIZES) {
     avg_forward_impl<float>(x, y, AVG_PASS);
