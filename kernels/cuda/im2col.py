@@ -1,7 +1,7 @@
 """Wrappers for im2col.cu (one thread per column entry; col2im gathers per input pixel)."""
 from ..shapes import conv_output_shape, pair
 from .arrays import contiguous, like_input
-from .loader import function, ints, launch_1d
+from .loader import indexed_function, ints, launch_1d
 
 
 @like_input
@@ -10,12 +10,11 @@ def im2col(x, kernel_size, stride, padding, dilation):
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
-    kernel = function("im2col", "im2col", x.dtype)
     (x,) = contiguous(x.dtype, x)
     N, C, H, W = x.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     cols = cupy.empty((C * kh * kw, N, oh * ow), dtype=x.dtype)
-    launch_1d(kernel, cols.size,
+    launch_1d(indexed_function("im2col", "im2col", x.dtype, x.size, cols.size), cols.size,
               (x, cols) + ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
     return cols
 
@@ -26,11 +25,10 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
-    kernel = function("im2col", "col2im", cols.dtype)
     N, C, H, W = map(int, input_shape)
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     (cols,) = contiguous(cols.dtype, cols)
     dx = cupy.empty((N, C, H, W), dtype=cols.dtype)
-    launch_1d(kernel, dx.size,
+    launch_1d(indexed_function("im2col", "col2im", cols.dtype, cols.size, dx.size), dx.size,
               (cols, dx) + ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
     return dx

@@ -16,6 +16,9 @@ THREADS = 256
 NVRTC_OPTIONS = ("--std=c++14",)
 # the dtypes the kernels are typed for, and the suffix of each one's entry point
 KERNEL_SUFFIXES = {"float32": "f32", "float64": "f64"}
+# Arrays of fewer elements than this are indexed with 32-bit ints: every index a kernel forms
+# into them, and every thread index of a 1-D launch over them, stays below 2**31.
+INDEX32_LIMIT = 2**31 - THREADS
 _LOCAL_INCLUDE = re.compile(r'^#include "([\w.]+)"[^\n]*$', re.MULTILINE)
 
 
@@ -49,6 +52,14 @@ def function(module_name, kernel_name, dtype):
     return module(module_name).get_function(f"{kernel_name}_{suffix}")
 
 
+def indexed_function(module_name, kernel_name, dtype, *sizes):
+    """function() of the form of `kernel_name` that indexes arrays of `sizes` elements: the
+    32-bit one (`<kernel_name>_f32` / `_f64`) where every size is below INDEX32_LIMIT, else
+    the 64-bit one (`<kernel_name>_i64_f32` / `_f64`); see thread_index.cuh."""
+    wide = max(sizes) >= INDEX32_LIMIT
+    return function(module_name, f"{kernel_name}_i64" if wide else kernel_name, dtype)
+
+
 def launch_1d(kernel, n, args):
     """Run `kernel` with one thread per element of an n-element problem."""
     blocks = (n + THREADS - 1) // THREADS
@@ -57,9 +68,11 @@ def launch_1d(kernel, n, args):
 
 
 def launch_blocks(kernel, blocks, args):
-    """Run `kernel` with `blocks` blocks of THREADS threads (one block per reduction)."""
-    if blocks:
-        kernel((blocks,), (THREADS,), args)
+    """Run `kernel` with `blocks` blocks of THREADS threads: a count, or a grid of counts
+    (x, y) where the blocks along y share one reduction."""
+    grid = blocks if isinstance(blocks, tuple) else (blocks,)
+    if all(grid):
+        kernel(grid, (THREADS,), args)
 
 
 def ints(*values):

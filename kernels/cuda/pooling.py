@@ -3,7 +3,7 @@ import numpy as np
 
 from ..shapes import pair, pool_output_shape
 from .arrays import contiguous, like_input
-from .loader import function, ints, launch_1d
+from .loader import function, indexed_function, ints, launch_1d
 
 
 @like_input
@@ -12,13 +12,12 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(pair, (kernel_size, stride, padding, dilation))
-    kernel = function("pooling", "max_forward", x.dtype)
     (x,) = contiguous(x.dtype, x)
     N, C, H, W = x.shape
     oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), bool(ceil_mode))
     y = cupy.empty((N, C, oh, ow), dtype=x.dtype)
     indices = cupy.empty((N, C, oh, ow), dtype=np.int64)
-    launch_1d(kernel, y.size,
+    launch_1d(indexed_function("pooling", "max_forward", x.dtype, x.size, y.size), y.size,
               (x, y, indices) + ints(N * C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
     return y, indices
 
@@ -71,12 +70,11 @@ def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw) = map(pair, (kernel_size, stride, padding))
-    kernel = function("pooling", "avg_forward", x.dtype)
     (x,) = contiguous(x.dtype, x)
     N, C, H, W = x.shape
     oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), 1, bool(ceil_mode))
     y = cupy.empty((N, C, oh, ow), dtype=x.dtype)
-    launch_1d(kernel, y.size,
+    launch_1d(indexed_function("pooling", "avg_forward", x.dtype, x.size, y.size), y.size,
               (x, y) + ints(N * C, H, W, kh, kw, sh, sw, ph, pw, oh, ow,
                             bool(count_include_pad), divisor_override or 0))
     return y
@@ -89,12 +87,12 @@ def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride, padding, cei
     import cupy
 
     (kh, kw), (sh, sw), (ph, pw) = map(pair, (kernel_size, stride, padding))
-    kernel = function("pooling", "avg_backward", grad_out.dtype)
     (grad_out,) = contiguous(grad_out.dtype, grad_out)
     N, C, H, W = map(int, input_shape)
     oh, ow = grad_out.shape[2:]
     dx = cupy.empty((N, C, H, W), dtype=grad_out.dtype)
-    launch_1d(kernel, dx.size,
+    launch_1d(indexed_function("pooling", "avg_backward", grad_out.dtype, grad_out.size,
+                               dx.size), dx.size,
               (grad_out, dx) + ints(N * C, H, W, kh, kw, sh, sw, ph, pw, oh, ow,
                                     bool(count_include_pad), divisor_override or 0))
     return dx
