@@ -2,6 +2,7 @@
 threads adding onto one cell lose no update, and each gets a distinct old value back."""
 import numpy as np
 import pytest
+from emulated_cupy import compile_cuda, cupy  # noqa: F401 (fixtures)
 
 COUNT = r"""
 extern "C" __global__ void count_f32(float* total, float* seen, long long per_thread) {

@@ -4,6 +4,7 @@ reached it, if every block has its own shared memory, and if threadIdx, blockIdx
 and gridDim take every value of a 1-, 2- or 3-D launch."""
 import numpy as np
 import pytest
+from emulated_cupy import compile_cuda, cupy  # noqa: F401 (fixtures)
 
 ROTATE = r"""
 extern "C" __global__ void rotate_twice(const float* x, float* y) {

@@ -5,6 +5,7 @@ import uuid
 
 import numpy as np
 import pytest
+from emulated_cupy import compile_cuda, cupy  # noqa: F401 (fixtures)
 
 from minicnn.cuda_emulator import host_compiler
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from emulated_cupy import cupy  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +61,15 @@ def test_default_rng_draws_reproducibly(cupy):
     again = cupy.random.default_rng(5).standard_normal(4)
     assert isinstance(first, cupy.ndarray)
     np.testing.assert_array_equal(first.get(), again.get())
-    assert cupy.random.default_rng(5).uniform(0, 1, (2, 3)).shape == (2, 3)
+    drawn = cupy.random.default_rng(5).uniform(0, 1, (2, 3), dtype=np.float32)
+    assert drawn.shape == (2, 3) and drawn.dtype == np.float32
+
+
+@pytest.mark.parametrize("method", ["permutation", "normal", "choice", "shuffle"])
+def test_default_rng_has_only_the_methods_of_cupys_generator(cupy, method):
+    with pytest.raises(AttributeError, match=f"no attribute '{method}'"):
+        getattr(cupy.random.default_rng(0), method)
+    assert callable(getattr(cupy.random, method))      # the legacy API has them
 
 
 MINICNN_ON_THE_EMULATOR = """

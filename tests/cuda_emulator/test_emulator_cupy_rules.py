@@ -4,6 +4,7 @@ arrays, copies (never aliases) across the host/device boundary, ufuncs with `out
 `.at`, reductions that return 0-d arrays, and arrays that belong to a device."""
 import numpy as np
 import pytest
+from emulated_cupy import cupy  # noqa: F401 (fixtures)
 
 
 def test_np_asarray_of_a_cupy_array_raises(cupy):

@@ -4,6 +4,7 @@ dtype, a strided view, an array on another device, a Python number where the ker
 another type, a wrong number of arguments, and a launch shape no GPU runs."""
 import numpy as np
 import pytest
+from emulated_cupy import compile_cuda, cupy  # noqa: F401 (fixtures)
 
 SCALE = r"""
 extern "C" __global__ void scale(const float* x, float* y, long long n, float a) {

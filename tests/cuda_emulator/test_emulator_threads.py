@@ -5,6 +5,7 @@ import threading
 
 import numpy as np
 import pytest
+from emulated_cupy import compile_cuda, cupy  # noqa: F401 (fixtures)
 
 from minicnn.cuda_emulator.raw_module import THREADS_VARIABLE, worker_threads
 

@@ -1,7 +1,8 @@
 """The CUDA emulator under test, installed as `cupy` for one test at a time: the `cupy`
 fixture puts the emulator's modules in sys.modules and restores what was there before (no
 module, or the emulator itself under MINICNN_CUDA_EMULATE=1), so other tests of the same
-process never see a cupy they did not ask for."""
+process never see a cupy they did not ask for. Test modules import the fixtures from here
+(a conftest.py in this folder would hide tests/conftest.py from `from conftest import`)."""
 import shutil
 import sys
 
