@@ -16,6 +16,8 @@ from .array import ndarray
 from .host_compiler import build, build_runner
 
 MAX_THREADS_PER_BLOCK = 1024
+# the largest extent of each dimension (x, y, z) a launch may have
+MAX_DIMS = {"grid": (2 ** 31 - 1, 65535, 65535), "block": (1024, 1024, 64)}
 THREADS_VARIABLE = "MINICNN_CUDA_EMULATE_THREADS"
 _PYTHON_SCALARS = {bool: np.bool_, int: np.int64, float: np.float64}
 
@@ -111,9 +113,11 @@ class EmulatedFunction:
 
 def worker_threads():
     """How many OS threads a launch spreads its blocks over: MINICNN_CUDA_EMULATE_THREADS,
-    else one per CPU."""
+    else one per CPU the process may run on."""
     value = os.environ.get(THREADS_VARIABLE, "")
     if not value:
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
         return os.cpu_count() or 1
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{THREADS_VARIABLE} must be a positive integer, got {value!r}")
@@ -137,4 +141,9 @@ def _dims(kernel, what, dims):
                                           for d in dims):
         raise ValueError(f"kernel {kernel}: {what} must be 1 to 3 positive integers, got "
                          f"{dims!r} (cudaErrorInvalidConfiguration)")
-    return tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
+    dims = tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
+    for axis, extent, largest in zip("xyz", dims, MAX_DIMS[what]):
+        if extent > largest:
+            raise ValueError(f"kernel {kernel}: {what} {dims} has {extent} along {axis}, more "
+                             f"than the {largest} a GPU allows (cudaErrorInvalidConfiguration)")
+    return dims

@@ -82,6 +82,15 @@ def test_a_block_of_more_than_1024_threads(scale, cupy):
         scale((1,), (33, 32), (x, y, np.int64(8), np.float32(3)))
 
 
+@pytest.mark.parametrize("what, grid, block, axis", [("grid", (1, 65536), (32,), "y"),
+                                                     ("grid", (1, 1, 65536), (32,), "z"),
+                                                     ("block", (1,), (1, 1, 65), "z")])
+def test_an_extent_beyond_the_gpu_limits(scale, cupy, what, grid, block, axis):
+    x, y = arrays(cupy)
+    with pytest.raises(ValueError, match=f"kernel scale: {what} .* along {axis}, more than"):
+        scale(grid, block, (x, y, np.int64(8), np.float32(3)))
+
+
 @pytest.mark.parametrize("grid", [(0,), (1, 0), 0, ()])
 def test_an_empty_grid(scale, cupy, grid):
     x, y = arrays(cupy)
