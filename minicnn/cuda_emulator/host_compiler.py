@@ -16,7 +16,7 @@ HERE = Path(__file__).parent
 SHIM = HERE / "cuda_shim.h"
 RUNNER = HERE / "block_runner.cpp"
 HEADERS = (SHIM, HERE / "thread_context.h")
-FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread", "-U_FORTIFY_SOURCE")
+FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread")
 _lock = threading.Lock()
 
 
