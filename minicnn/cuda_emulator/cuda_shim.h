@@ -22,10 +22,11 @@
 // one copy per OS thread, so per running block; the fibers of a block share it
 #define __shared__ static thread_local
 
-#define threadIdx (::minicnn_emulator::this_thread()->thread_index)
-#define blockIdx (::minicnn_emulator::this_thread()->block_index)
-#define blockDim (::minicnn_emulator::this_thread()->block_dim)
-#define gridDim (::minicnn_emulator::this_thread()->grid_dim)
+// read-only, as in CUDA
+#define threadIdx (static_cast<const uint3&>(::minicnn_emulator::this_thread()->thread_index))
+#define blockIdx (static_cast<const uint3&>(::minicnn_emulator::this_thread()->block_index))
+#define blockDim (static_cast<const dim3&>(::minicnn_emulator::this_thread()->block_dim))
+#define gridDim (static_cast<const dim3&>(::minicnn_emulator::this_thread()->grid_dim))
 constexpr int warpSize = 32;
 
 // The barrier: the calling thread waits until every live thread of its block reaches one.

@@ -69,3 +69,11 @@ def test_an_unwritable_cache_folder_falls_back_to_the_temp_folder(compile_cuda, 
     library, _, _ = host_compiler.build(source)
     assert library.parent == tmp_path / "temp" / "minicnn-cuda-emulator"
     assert run_fill(cupy, compile_cuda(source), name).tolist() == [7] * 4
+
+
+def test_the_built_in_indices_are_read_only(compile_cuda, cupy):
+    """nvcc refuses a kernel that assigns to threadIdx; so does the emulator's compile."""
+    module = compile_cuda('extern "C" __global__ void moves(float* x) '
+                          '{ threadIdx.x = 0; x[0] = 1; }')
+    with pytest.raises(cupy.cuda.compiler.CompileException, match="read-only|const"):
+        module.get_function("moves")
