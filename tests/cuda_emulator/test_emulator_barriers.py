@@ -102,9 +102,12 @@ def test_indices_of_1d_2d_and_3d_launches(compile_cuda, cupy, grid, block, barri
 EARLY_RETURN = r"""
 extern "C" __global__ void row_sums_or_skip(const float* x, float* y, long long K) {
     __shared__ float partial[256];
+    __shared__ bool skip;
     const unsigned t = threadIdx.x;
     const float* row = x + blockIdx.x * K;
-    if (row[0] < 0) {                       // the same in every thread of the block
+    if (t == 0) skip = row[0] < 0;
+    __syncthreads();
+    if (skip) {                             // the same in every thread of the block
         if (t == 0) y[blockIdx.x] = -1;
         return;
     }
@@ -123,7 +126,7 @@ def test_a_uniform_early_return_before_a_barrier(compile_cuda, cupy):
     kernel = compile_cuda(EARLY_RETURN).get_function("row_sums_or_skip")
     rows, K = 9, 200
     x = np.random.default_rng(1).uniform(0, 1, (rows, K)).astype(np.float32)
-    x[::2, 0] = -1                          # every other row returns before its barriers
+    x[::2, 0] = -1                          # every other row returns between its barriers
     y = cupy.empty(rows, dtype=np.float32)
     kernel((rows,), (256,), (cupy.asarray(x), y, np.int64(K)))
     expected = np.where(x[:, 0] < 0, -1, x.sum(axis=1, dtype=np.float64))
