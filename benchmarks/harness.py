@@ -83,8 +83,8 @@ def check_device(device):
 
     missing = []
     if not minicnn.cuda.is_available():
-        missing.append("minicnn sees none (mc.cuda.is_available() is False; it needs CuPy: "
-                       "pip install 'minicnn[gpu]')")
+        missing.append(f"minicnn sees none (mc.cuda.is_available() is False: "
+                       f"{minicnn.cuda.why_unavailable()})")
     if torch_device(device) == "cuda" and not torch.cuda.is_available():
         missing.append(f"PyTorch sees none (torch.cuda.is_available() is False; torch "
                        f"{torch.__version__} may be a CPU-only build)")

@@ -72,3 +72,24 @@ def avg_pool_divisors(input_hw, kernel_size, stride, padding, out_hw, count_incl
             counts.append(end - start)
         factors.append(counts)
     return factors[0], factors[1]
+
+
+def adaptive_bins(size, out):
+    """PyTorch's adaptive pooling bins along one axis: [floor(i·size/out),
+    ceil((i+1)·size/out)) for i < out."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def adaptive_pool_windows(input_hw, out_hw):
+    """(kernel_size, stride, padding), pairs: evenly spaced windows, window i starting at
+    i·stride − padding, each holding adaptive bin i (and possibly more), for kernels that
+    find the outputs near an input pixel by window arithmetic."""
+    kernel, stride, padding = [], [], []
+    for size, out in zip(input_hw, out_hw):
+        bins = adaptive_bins(size, out)
+        s = max(1, size // out)
+        p = max(i * s - start for i, (start, _) in enumerate(bins))
+        kernel.append(max(stop - i * s + p for i, (_, stop) in enumerate(bins)))
+        stride.append(s)
+        padding.append(p)
+    return tuple(kernel), tuple(stride), tuple(padding)

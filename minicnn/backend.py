@@ -21,7 +21,7 @@ def cupy_module():
             import cupy
         except ImportError as exc:
             raise ImportError(
-                "CUDA tensors need CuPy: pip install 'minicnn[gpu]' (see README)"
+                "CUDA tensors need CuPy: pip install 'minicnn[cuda13]' (or [cuda12]: see README)"
             ) from exc
         _cupy = cupy
     return _cupy

@@ -191,8 +191,9 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     return y, indices
 
 
-def max_pool2d_backward(grad_out, indices, input_shape):
-    """dx (N, C, H, W): each output gradient added onto the pixel its index names."""
+def max_pool2d_backward(grad_out, indices, input_shape, kernel_size, stride, padding, dilation):
+    """dx (N, C, H, W): each output gradient added onto the pixel its index names, in output
+    order (the windows go unused: see the reference)."""
     N, C, H, W = map(int, input_shape)
     grad_out = as_c(grad_out).reshape(N * C, -1)
     indices = as_c(indices.astype(np.int64, copy=False)).reshape(N * C, -1)

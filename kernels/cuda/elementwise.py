@@ -1,18 +1,18 @@
 """Wrappers for elementwise.cu."""
 import numpy as np
 
+from .arrays import contiguous, like_input
 from .loader import function, launch_1d
 
 
 def _elementwise(kernel, x, *others, out=None):
     """kernel(x, *others) elementwise, one thread per element: every operand made
-    contiguous (others in x's dtype), flattened, and the result shaped like x, or written
-    into `out` (x's shape and dtype) when given."""
+    contiguous in x's dtype, flattened, and the result shaped like x, or written into `out`
+    (x's shape) when given."""
     import cupy
 
-    flat = cupy.ascontiguousarray(x).reshape(-1)
-    extra = [cupy.ascontiguousarray(a, dtype=flat.dtype).reshape(-1) for a in others]
-    direct = out is not None and out.flags.c_contiguous
+    flat, *extra = (a.reshape(-1) for a in contiguous(x.dtype, x, *others))
+    direct = out is not None and out.flags.c_contiguous and out.dtype == flat.dtype
     result = out.reshape(-1) if direct else cupy.empty_like(flat)
     launch_1d(kernel, flat.size, (flat, *extra, result, np.int64(flat.size)))
     if out is None:
@@ -22,21 +22,26 @@ def _elementwise(kernel, x, *others, out=None):
     return out
 
 
+@like_input
 def erf(x):
     return _elementwise(function("elementwise", "erf", x.dtype), x)
 
 
+@like_input
 def gelu(x):
     return _elementwise(function("elementwise", "gelu", x.dtype), x)
 
 
+@like_input
 def gelu_backward(x, g):
     return _elementwise(function("elementwise", "gelu_backward", x.dtype), x, g)
 
 
+@like_input(writes=("out",))
 def relu(x, out=None):
     return _elementwise(function("elementwise", "relu", x.dtype), x, out=out)
 
 
+@like_input
 def relu_backward(g, out):
     return _elementwise(function("elementwise", "relu_backward", g.dtype), g, out)

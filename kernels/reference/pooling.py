@@ -58,8 +58,10 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     return y, (h * W + w).astype(xp.int64)
 
 
-def max_pool2d_backward(grad_out, indices, input_shape):
-    """dx (N, C, H, W): each output gradient added onto the input pixel that was its max."""
+def max_pool2d_backward(grad_out, indices, input_shape, kernel_size, stride, padding, dilation):
+    """dx (N, C, H, W): each output gradient added onto the input pixel that was its max, in
+    output order. The windows (kernel_size ... dilation) go unused here: the indices say
+    where each gradient goes; the cuda form, which gathers per pixel, reads them."""
     xp = xp_of(grad_out)
     N, C, H, W = input_shape
     dx = xp.zeros((N * C, H * W), dtype=grad_out.dtype)                # one row per plane

@@ -251,8 +251,8 @@ def _loaders(source, train_set, test_set, record, args):
 
 def run(args):
     if args.device == "cuda" and not cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available to minicnn (it needs one and "
-                         "CuPy: pip install 'minicnn[gpu]'; `minicnn info` shows the CUDA state)")
+        raise UsageError(f"--device cuda: no CUDA GPU is available to minicnn "
+                         f"({cuda.why_unavailable()}; `minicnn info` shows the CUDA state)")
     plan = _resumed_run(args) if args.resume else _new_run(args)
     if plan is None:
         return 0

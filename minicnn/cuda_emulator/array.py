@@ -104,6 +104,10 @@ class ndarray(np.lib.mixins.NDArrayOperatorsMixin):
         return ndarray._wrap(array, self._device_id)
 
     def __getattr__(self, name):
+        if name.startswith("__"):
+            # NumPy's own protocols (__array_interface__, __array_struct__) would hand the
+            # host memory to np.asarray; CuPy's arrays have none of them
+            raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r}")
         attribute = getattr(self._array, name)
         if not callable(attribute):
             return attribute

@@ -82,8 +82,11 @@ class Stream:
         return False
 
 
+Stream.null = Stream(null=True)
+
+
 def get_current_stream():
-    return Stream()
+    return Stream.null
 
 
 class Event:
@@ -91,6 +94,7 @@ class Event:
 
     def __init__(self, block=False, disable_timing=False, interprocess=False):
         self.time = None
+        self.disable_timing = disable_timing
 
     def record(self, stream=None):
         self.time = time.perf_counter()
@@ -98,7 +102,18 @@ class Event:
     def synchronize(self):
         """Nothing to wait for."""
 
+    @property
+    def done(self):
+        return True
+
 
 def get_elapsed_time(start, end):
     """Milliseconds between two recorded events."""
+    for event in (start, end):
+        if event.time is None:
+            raise CUDARuntimeError("cudaErrorInvalidResourceHandle: an event that was never "
+                                   "recorded has no time")
+        if event.disable_timing:
+            raise CUDARuntimeError("cudaErrorInvalidResourceHandle: an event made with "
+                                   "disable_timing=True has no time")
     return (end.time - start.time) * 1e3

@@ -1,6 +1,8 @@
-"""CUDA C built for the host: each source preprocessed, given one launcher per kernel, and
-compiled by the host C++ compiler against cuda_shim.h into a shared library, cached on disk
-under a key of everything that goes into it."""
+"""CUDA C built for the host: each source preprocessed, given one entry point per kernel, and
+compiled by the host C++ compiler against cuda_shim.h into a shared library; and the block
+runner (block_runner.cpp) that launches those entry points. Every library is cached on disk
+under a key of everything that goes into it, and each source is built once per process."""
+import functools
 import hashlib
 import os
 import subprocess
@@ -10,8 +12,11 @@ from pathlib import Path
 
 from .kernel_signature import kernels_in
 
-SHIM = Path(__file__).with_name("cuda_shim.h")
-FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-U_FORTIFY_SOURCE")
+HERE = Path(__file__).parent
+SHIM = HERE / "cuda_shim.h"
+RUNNER = HERE / "block_runner.cpp"
+HEADERS = (SHIM, HERE / "thread_context.h")
+FLAGS = ("-std=c++20", "-O2", "-fPIC", "-shared", "-pthread")
 _lock = threading.Lock()
 
 
@@ -40,28 +45,39 @@ def preprocess(code, defines=()):
     return _run([compiler(), "-E", "-P", "-x", "c++", *defines, "-"], stdin=code)
 
 
-def launcher(name, parameters, cooperative):
-    """C++ that runs kernel `name` on every thread of a launch: `args` holds one pointer per
-    parameter, to the argument's value."""
+def entry_point(name, parameters):
+    """C++ that runs one thread of kernel `name`: `args` holds one pointer per parameter, to
+    the argument's value."""
     values = ", ".join(f"*({p.c_type}*)args[{i}]" for i, p in enumerate(parameters))
-    return (f'extern "C" void minicnn_launch_{name}(const long long* dims, void** args) {{\n'
-            f"    ::minicnn_emulator::launch(dims, {str(cooperative).lower()}, "
-            f"[args] {{ {name}({values}); }});\n}}\n")
+    return f'extern "C" void minicnn_thread_{name}(void* const* args) {{ {name}({values}); }}\n'
 
 
+@functools.lru_cache(maxsize=None)
 def build(code, options=()):
-    """(path of the shared library, {kernel name: parameters}) for the CUDA source `code`;
-    `options` are NVRTC's, of which the -D definitions apply."""
+    """(path of the shared library, {kernel name: parameters}, whether a kernel calls
+    __syncthreads()) for the CUDA source `code`; `options` are NVRTC's, of which the -D
+    definitions apply."""
     defines = tuple(o for o in options if o.startswith("-D"))
     expanded = preprocess(code, defines)
     kernels = kernels_in(expanded)
     cooperative = "__syncthreads" in expanded
     text = (f'#include "{SHIM}"\n{expanded}\n'
-            + "".join(launcher(name, params, cooperative) for name, params in kernels.items()))
-    key = hashlib.sha256("\0".join((text, SHIM.read_text(), compiler(), *FLAGS))
-                         .encode()).hexdigest()[:32]
-    library = _cached(key, text)
-    return library, kernels
+            + "".join(entry_point(name, params) for name, params in kernels.items()))
+    return _cached(_key(text), text), kernels, cooperative
+
+
+@functools.lru_cache(maxsize=None)
+def build_runner():
+    """The path of the block runner's shared library."""
+    text = f'#include "{RUNNER}"\n'
+    return _cached(_key(text, RUNNER.read_text()), text)
+
+
+def _key(*texts):
+    """A name for the library built from `texts` with the emulator's headers, compiler and
+    flags as they are now."""
+    parts = (*texts, *(h.read_text() for h in HEADERS), compiler(), *FLAGS)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def _cached(key, text):

@@ -7,14 +7,18 @@ and give wrong numbers. Here each of them raises, naming the kernel and the para
 """
 import ctypes
 import functools
+import os
 
 import numpy as np
 
 from . import devices
 from .array import ndarray
-from .host_compiler import build
+from .host_compiler import build, build_runner
 
 MAX_THREADS_PER_BLOCK = 1024
+# the largest extent of each dimension (x, y, z) a launch may have
+MAX_DIMS = {"grid": (2 ** 31 - 1, 65535, 65535), "block": (1024, 1024, 64)}
+THREADS_VARIABLE = "MINICNN_CUDA_EMULATE_THREADS"
 _PYTHON_SCALARS = {bool: np.bool_, int: np.int64, float: np.float64}
 
 
@@ -31,21 +35,20 @@ class RawModule:
 
     @functools.cached_property
     def _built(self):
-        library, kernels = build(self.code, self.options)
-        return ctypes.CDLL(str(library)), kernels
+        library, kernels, cooperative = build(self.code, self.options)
+        return ctypes.CDLL(str(library)), kernels, cooperative
 
     def compile(self, log_stream=None):
+        """Compile now rather than at the first get_function."""
         return self._built
 
     def get_function(self, name):
-        library, kernels = self._built
+        library, kernels, cooperative = self._built
         if name not in kernels:
             raise AttributeError(f"no kernel named {name!r} in the module "
                                  f"(it has {sorted(kernels)})")
-        entry = getattr(library, f"minicnn_launch_{name}")
-        entry.argtypes = (ctypes.POINTER(ctypes.c_longlong), ctypes.POINTER(ctypes.c_void_p))
-        entry.restype = None
-        return EmulatedFunction(name, kernels[name], entry)
+        entry = ctypes.cast(getattr(library, f"minicnn_thread_{name}"), ctypes.c_void_p)
+        return EmulatedFunction(name, kernels[name], entry, cooperative)
 
 
 def RawKernel(code, name, options=(), **kwargs):
@@ -56,10 +59,11 @@ def RawKernel(code, name, options=(), **kwargs):
 class EmulatedFunction:
     """A kernel of a RawModule: kernel(grid, block, args) runs it on the host."""
 
-    def __init__(self, name, parameters, entry):
+    def __init__(self, name, parameters, entry, cooperative):
         self.name = name
         self.parameters = parameters
         self._entry = entry
+        self._cooperative = cooperative
 
     def __call__(self, grid, block, args, shared_mem=0, stream=None,
                  enable_cooperative_groups=False):
@@ -75,7 +79,8 @@ class EmulatedFunction:
                             f"got {len(args)}")
         values = [self._value(parameter, arg) for parameter, arg in zip(self.parameters, args)]
         pointers = (ctypes.c_void_p * len(values))(*(v.ctypes.data for v in values))
-        self._entry((ctypes.c_longlong * 6)(*dims), pointers)
+        _runner().minicnn_launch((ctypes.c_longlong * 6)(*dims), self._cooperative,
+                                 self._entry, pointers, worker_threads())
 
     def _value(self, parameter, arg):
         """A NumPy cell holding what the kernel receives for `parameter`: the address of the
@@ -106,10 +111,39 @@ class EmulatedFunction:
         return np.array(arg, dtype=parameter.dtype)
 
 
+def worker_threads():
+    """How many OS threads a launch spreads its blocks over: MINICNN_CUDA_EMULATE_THREADS,
+    else one per CPU the process may run on."""
+    value = os.environ.get(THREADS_VARIABLE, "")
+    if not value:
+        if hasattr(os, "sched_getaffinity"):
+            return len(os.sched_getaffinity(0))
+        return os.cpu_count() or 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_VARIABLE} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _runner():
+    """The block runner's library, loaded once per process."""
+    runner = ctypes.CDLL(str(build_runner()))
+    runner.minicnn_launch.argtypes = (ctypes.POINTER(ctypes.c_longlong), ctypes.c_int,
+                                      ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                      ctypes.c_int)
+    runner.minicnn_launch.restype = None
+    return runner
+
+
 def _dims(kernel, what, dims):
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if not 1 <= len(dims) <= 3 or not all(isinstance(d, (int, np.integer)) and d >= 1
                                           for d in dims):
         raise ValueError(f"kernel {kernel}: {what} must be 1 to 3 positive integers, got "
                          f"{dims!r} (cudaErrorInvalidConfiguration)")
-    return tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
+    dims = tuple(int(d) for d in dims) + (1,) * (3 - len(dims))
+    for axis, extent, largest in zip("xyz", dims, MAX_DIMS[what]):
+        if extent > largest:
+            raise ValueError(f"kernel {kernel}: {what} {dims} has {extent} along {axis}, more "
+                             f"than the {largest} a GPU allows (cudaErrorInvalidConfiguration)")
+    return dims

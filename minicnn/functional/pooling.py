@@ -4,22 +4,24 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
-from ..kernels.shapes import pool_output_shape
+from ..kernels.shapes import adaptive_bins, adaptive_pool_windows, pool_output_shape
 from . import _validate as validate
 from ._common import require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
 
 
 class _ArgmaxPool(Function):
-    """A max pool whose forward returns `_outputs(ctx, x, values, indices)`: (values, flat
-    argmax indices into each input plane), the indices not differentiable."""
+    """A max pool whose forward returns `_outputs(ctx, x, values, indices, windows)`:
+    (values, flat argmax indices into each input plane), the indices not differentiable;
+    `windows` (kernel_size, stride, padding, dilation) hold every output's window."""
 
     fresh_input_grads = True
 
     @staticmethod
-    def _outputs(ctx, x, values, indices):
+    def _outputs(ctx, x, values, indices, windows):
         ctx.save_for_backward(indices)
         ctx.shape = x.shape
+        ctx.windows = windows
         ctx.mark_non_differentiable(indices)
         return values, indices
 
@@ -29,7 +31,7 @@ class _ArgmaxPool(Function):
         (indices,) = ctx.saved_arrays
         if g.size == 0:  # an empty batch (or channels): nothing to route
             return xp(g).zeros(ctx.shape, dtype=g.dtype)
-        return kernels.get("max_pool2d_backward", g)(g, indices, ctx.shape)
+        return kernels.get("max_pool2d_backward", g)(g, indices, ctx.shape, *ctx.windows)
 
 
 class MaxPool2d(_ArgmaxPool):
@@ -37,7 +39,7 @@ class MaxPool2d(_ArgmaxPool):
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
         y, indices = kernels.get("max_pool2d", x)(x, kernel_size, stride, padding, dilation,
                                                   ceil_mode)
-        return _ArgmaxPool._outputs(ctx, x, y, indices)
+        return _ArgmaxPool._outputs(ctx, x, y, indices, (kernel_size, stride, padding, dilation))
 
 
 class AvgPool2d(Function):
@@ -92,14 +94,9 @@ class AdaptiveAvgPool2d(Function):
         return a_h.T @ g @ a_w
 
 
-def _bins(size, out):
-    """PyTorch's adaptive bins: [floor(i·size/out), ceil((i+1)·size/out)) for i < out."""
-    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
-
-
 def _bin_average_matrix(size, out):
     matrix = np.zeros((out, size))
-    for i, (start, stop) in enumerate(_bins(size, out)):
+    for i, (start, stop) in enumerate(adaptive_bins(size, out)):
         matrix[i, start:stop] = 1.0 / (stop - start)
     return matrix
 
@@ -112,13 +109,14 @@ class AdaptiveMaxPool2d(_ArgmaxPool):
         oh, ow = output_size
         values = m.empty((N, C, oh, ow), dtype=x.dtype)
         indices = m.empty((N, C, oh, ow), dtype=np.int64)
-        for i, (h0, h1) in enumerate(_bins(H, oh)):
-            for j, (w0, w1) in enumerate(_bins(W, ow)):
+        for i, (h0, h1) in enumerate(adaptive_bins(H, oh)):
+            for j, (w0, w1) in enumerate(adaptive_bins(W, ow)):
                 window = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
                 arg = window.argmax(axis=2)
                 values[:, :, i, j] = m.take_along_axis(window, arg[..., None], axis=2)[..., 0]
                 indices[:, :, i, j] = (h0 + arg // (w1 - w0)) * W + w0 + arg % (w1 - w0)
-        return _ArgmaxPool._outputs(ctx, x, values, indices)
+        windows = adaptive_pool_windows((H, W), (oh, ow)) + ((1, 1),)
+        return _ArgmaxPool._outputs(ctx, x, values, indices, windows)
 
 
 def _pool_input(op, input):

@@ -6,7 +6,8 @@ imports it and counts the GPUs once per process. `mc.cuda.is_available()` gives 
 """
 import importlib.util
 
-NOT_INSTALLED = "CuPy is not installed (pip install 'minicnn[gpu]')"
+NOT_INSTALLED = ("CuPy is not installed (pip install 'minicnn[cuda13]', or 'minicnn[cuda12]' "
+                 "where nvidia-smi shows CUDA Version 12.x)")
 NO_GPU = "CuPy found no GPU"
 
 _state = None

@@ -45,8 +45,9 @@ def test_max_pool_cpu_matches_reference(geometry, ceil_mode, dtype, layout, ties
     assert idx.dtype == np.int64 and idx_ref.dtype == np.int64
     np.testing.assert_array_equal(idx, idx_ref)
     g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, layout, dilation)
-    assert_same(cpu.max_pool2d_backward(g, idx, shape),
-                reference.max_pool2d_backward(g, idx_ref, shape))
+    windows = (kernel, stride, padding, dilation)
+    assert_same(cpu.max_pool2d_backward(g, idx, shape, *windows),
+                reference.max_pool2d_backward(g, idx_ref, shape, *windows))
 
 
 @given(conv_geometry(), CEIL)
@@ -63,7 +64,8 @@ def test_max_pool_reference_matches_torch(geometry, ceil_mode):
     if np.isfinite(y).all():        # else a window held only padding: torch's index is junk
         g = _grad(shape, (kernel, stride, padding), np.float64, ceil_mode, dilation=dilation)
         ty.backward(torch.tensor(g))
-        assert_same(reference.max_pool2d_backward(g, idx, shape), tx.grad.numpy())
+        assert_same(reference.max_pool2d_backward(g, idx, shape, kernel, stride, padding,
+                                                  dilation), tx.grad.numpy())
 
 
 def test_max_pool_rules_on_ties_nan_and_minus_inf():
@@ -128,7 +130,8 @@ def test_pooling_cpu_compiles_once_per_dtype():
             assert check(_max_forward_separable,
                          lambda: cpu.max_pool2d(x, k, s, p, (1, 1), True))
             assert check(_max_forward, lambda: cpu.max_pool2d(x, k, s, p, (2, 1), True))
-            assert check(_max_backward, lambda: cpu.max_pool2d_backward(g, idx.T.T, shape))
+            assert check(_max_backward, lambda: cpu.max_pool2d_backward(g, idx.T.T, shape, k,
+                                                                        s, p, (1, 1)))
             assert check(_avg_forward, lambda: cpu.avg_pool2d(x, k, s, p, True, False, None))
             assert check(_avg_backward, lambda: cpu.avg_pool2d_backward(
                 g, shape, k, s, p, True, True, 2))
@@ -148,8 +151,9 @@ def test_pooling_cuda_matches_reference(geometry, ceil_mode, dtype, ties, includ
     assert_same(y.get(), y_ref)
     np.testing.assert_array_equal(idx.get(), idx_ref)
     g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, dilation=dilation)
-    assert_same(cuda.max_pool2d_backward(cupy.asarray(g), idx, shape).get(),
-                reference.max_pool2d_backward(g, idx_ref, shape))
+    windows = (kernel, stride, padding, dilation)
+    assert_same(cuda.max_pool2d_backward(cupy.asarray(g), idx, shape, *windows).get(),
+                reference.max_pool2d_backward(g, idx_ref, shape, *windows))
     if dilation != (1, 1):
         return
     x = make_array(shape, dtype, "sliced", seed=2)
