@@ -92,7 +92,7 @@ def gpu_problems():
     available = minicnn.cuda.is_available()
     print(f"mc.cuda.is_available(): {available}")
     if not available:
-        problems.append("minicnn sees no GPU (mc.cuda.is_available() is False)")
+        problems.append(f"minicnn sees no GPU: {minicnn.cuda.why_unavailable()}")
     try:
         lines, usable = torch_lines()
         print("\n".join(lines))

@@ -69,7 +69,7 @@ def _pool_cases(rng):
     avg = (kernel, stride, padding, True, False, None)   # ceil_mode, count_include_pad, divisor
     return {
         "max_pool2d": (x, kernel, stride, padding, (1, 1), True),
-        "max_pool2d_backward": (g, indices, IMAGE),
+        "max_pool2d_backward": (g, indices, IMAGE, kernel, stride, padding, (1, 1)),
         "avg_pool2d": (x, *avg),
         "avg_pool2d_backward": (g, IMAGE, *avg),
     }
