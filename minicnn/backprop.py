@@ -71,6 +71,8 @@ def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
         leaf.grad = as_tensor(grad if fresh else grad.copy())
     else:
         leaf.grad.data = as_ndarray(leaf.grad.data + grad)
+    for hook in leaf._post_accumulate_hooks or ():
+        hook(leaf)
 
 
 def _output_gradients(node, received, as_tensor):
