@@ -236,8 +236,9 @@ class Tensor:
         return hook
 
     def register_post_accumulate_grad_hook(self, hook):
-        """Call `hook(tensor)` on this leaf once backward has added a gradient into its
-        `.grad` (PyTorch's name): the moment gradient all-reduction can start for it."""
+        """Call `hook(tensor)` once per backward pass, after the pass has added every
+        gradient that reaches this leaf into its `.grad` (PyTorch's semantics): the moment
+        gradient all-reduction can start for it."""
         if not self.requires_grad:
             raise RuntimeError("register_post_accumulate_grad_hook(): the tensor does not "
                                "require grad")
