@@ -70,7 +70,10 @@ class DistributedDataParallel(Module):
             buffers = self._buffers_to_sync()
             if buffers:
                 broadcast_coalesced(buffers, 0, CALL)
-        return self.module(*args, **kwargs)
+        outputs = self.module(*args, **kwargs)
+        if grad_mode.is_grad_enabled():
+            self.reducer.prepare(outputs)
+        return outputs
 
     @contextlib.contextmanager
     def no_sync(self):
