@@ -187,6 +187,11 @@ def _resumed_run(args):
         if epochs < done or (epochs == done and step > 0):
             raise UsageError(f"--epochs {epochs}: the run in {folder} has trained {done} "
                              f"epochs already")
+        before = record["trainings"][-1].get("processes", 1) if record["trainings"] else 1
+        if step > 0 and before != data_parallel.world_size():
+            raise UsageError(f"--resume {args.resume}: the run stopped mid-epoch in {before} "
+                             f"process(es); resume it in as many (--nproc {before}), or from "
+                             f"an epoch boundary in any number")
         if epochs == done:
             print(f"{folder} already finished: {done} of {epochs} epochs trained; nothing to "
                   f"do (--epochs N with N > {done} trains it longer)")

@@ -48,6 +48,9 @@ def test_a_run_under_mpiexec_resumes_under_mpiexec(tmp_path):
     assert first.returncode == 0, first.stderr
     position = mc.load(folder / "checkpoint.npz")
     assert (position["epoch"], position["step_in_epoch"]) == (0, 3)
+    alone = minicnn("train", "--resume", folder, cwd=tmp_path)
+    assert alone.returncode == 2
+    assert "the run stopped mid-epoch in 2 process(es); resume it in as many" in alone.stderr
     again = minicnn("train", "--resume", folder, "--max-steps", "3", "--nproc", "2",
                     cwd=tmp_path)
     assert again.returncode == 0, again.stderr
