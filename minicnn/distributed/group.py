@@ -99,6 +99,10 @@ def init_process_group(backend="mpi", timeout=None, world_size=-1, rank=-1):
     node.Free()
     if backend == "nccl":
         nccl = _import("cupy.cuda.nccl", backend)
+        if not getattr(nccl, "available", True):      # the module imports without libnccl
+            comm.Free()
+            raise RuntimeError("init_process_group: backend 'nccl' needs the NCCL library, "
+                               "which CuPy could not load (cupy.cuda.nccl.available is False)")
         chosen = NCCLBackend(mpi, comm, seconds, nccl, local_rank)
     else:
         chosen = MPIBackend(mpi, comm, seconds)
