@@ -175,10 +175,18 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--json", help="also write both jobs' measurements here")
+    parser.add_argument("--report", metavar="JSON",
+                        help="print the tables of measurements saved with --json, measuring "
+                             "nothing")
     parser.add_argument("--out", help=argparse.SUPPRESS)     # a job's own result file
     args = parser.parse_args(argv)
     if dist.launched_world_size() is not None:
         measure(args.batch, args.steps, args.out)
+        return 0
+    if args.report:
+        with open(args.report) as f:
+            saved = json.load(f)
+        print(report(saved["one"], saved["two"]))
         return 0
     one, two = _job(1, args.batch, args.steps), _job(2, args.batch, args.steps)
     if args.json:

@@ -24,16 +24,16 @@ not: efficiency C(B)/(P·T(P)) falls once t(P, G) is no longer small against C(B
 """
 import math
 
-import numpy as np
-
 
 def fit_allreduce(points):
-    """(α seconds, β bytes per second) of t = 2α + G/β fitted to (bytes, seconds) measured
-    between two processes, where the model's terms are 2·log2(2)·α and 2·(1/2)·G/β."""
-    sizes = np.array([p[0] for p in points], dtype=float)
-    times = np.array([p[1] for p in points], dtype=float)
-    slope, intercept = np.polyfit(sizes, times, 1)
-    return max(intercept / 2, 0.0), 1.0 / slope
+    """(α seconds, β bytes per second) of t = 2α + G/β, from (bytes, seconds) measured
+    between two processes (where the model's terms are 2·log2(2)·α and 2·(1/2)·G/β): β from
+    the two largest messages, α from the smallest, so that one disturbed reading in the
+    middle of a busy machine's run moves neither."""
+    points = sorted(points)
+    (small, t_small), (a, t_a), (b, t_b) = points[0], points[-2], points[-1]
+    bandwidth = (b - a) / (t_b - t_a)
+    return max((t_small - small / bandwidth) / 2, 0.0), bandwidth
 
 
 def allreduce_seconds(processes, nbytes, latency, bandwidth, messages=1):
