@@ -29,7 +29,7 @@ def all_reduce(array, call, op=ReduceOp.SUM):
 
 
 def all_gather(array, call):
-    """Every rank's `array`, stacked along a new first axis (rank order)."""
+    """Every rank's `array`, as a list in rank order."""
     group = default_group(call)
     table = [array.copy() for _ in range(group.size)]
     wait(group.backend.all_gather(table, array, call), call)

@@ -10,6 +10,7 @@ import numpy as np
 import minicnn as mc
 import minicnn.distributed as dist
 from minicnn.distributed import ReduceOp
+from minicnn.nn.parallel import DistributedDataParallel
 
 SHAPES = [(), (1,), (7,), (3, 5), (2, 3, 5), (0, 4), (5, 1, 3)]
 DTYPES = [np.float32, np.float64]
@@ -98,6 +99,8 @@ def main(out):
                                                             op=ReduceOp.AVG))
     found["bad op"] = error_of(lambda: dist.all_reduce(mc.zeros(3), op="sum"))
     found["short tensor_list"] = error_of(lambda: dist.all_gather([mc.zeros(3)], mc.zeros(3)))
+    found["DDP of other shapes"] = error_of(lambda: DistributedDataParallel(
+        mc.nn.Linear(2, 2 + rank)))
     found["init twice"] = error_of(lambda: dist.init_process_group("mpi"))
     found["still usable after errors"] = error_of(lambda: dist.all_reduce(mc.ones(2))) is None
     dist.barrier()

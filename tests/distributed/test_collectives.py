@@ -67,6 +67,13 @@ def test_different_collectives_raise_on_every_rank(findings):
             f"every rank must call the same collectives in the same order")
 
 
+def test_ddp_of_other_parameter_shapes_raises_on_every_rank(findings):
+    for found in findings:
+        assert found["DDP of other shapes"].startswith(
+            "ValueError: DistributedDataParallel: checksum of parameter shapes is ")
+        assert found["DDP of other shapes"].endswith("; it must be the same on every rank")
+
+
 def test_local_argument_errors(findings):
     n = len(findings)
     found = findings[0]
