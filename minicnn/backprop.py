@@ -6,6 +6,8 @@ the AccumulateGrad of a leaf, or None). This module knows nodes and leaves only 
 those attributes, so it sits below Tensor: Tensor.backward calls `run_backward` and hands
 it `as_tensor`, the wrapping that hooks and `.grad` need.
 """
+import threading
+
 import numpy as np
 
 from . import anomaly_mode, grad_mode
@@ -26,6 +28,19 @@ class AccumulateGrad:
         self.leaf = leaf
 
 
+_running = threading.local()          # per thread: the callback lists of the passes running
+
+
+def queue_callback(callback):
+    """Call `callback()` once the backward pass in progress (in this thread) has reached
+    every leaf (PyTorch's engine.queue_callback): a hook uses it to finish work that spans
+    the whole pass, such as waiting for gradient all-reduces."""
+    stack = getattr(_running, "callbacks", None)
+    if not stack:
+        raise RuntimeError("queue_callback: no backward pass is running in this thread")
+    stack[-1].append(callback)
+
+
 SECOND_BACKWARD = (
     "{}: trying to backward through the graph a second time (or to read saved arrays "
     "after they were freed); call backward(retain_graph=True) the first time if you "
@@ -34,15 +49,22 @@ SECOND_BACKWARD = (
 
 
 def _topological_dependencies(root):
-    """For each Function reachable from `root`, how many edges point at it."""
+    """For each Function reachable from `root`, how many edges point at it; and for each
+    leaf with post-accumulate hooks, how many edges reach it (its hooks run after the last)."""
     deps = {root: 0}
+    leaf_edges = {}
     stack = [root]
     while stack:
         node = stack.pop()
         if node.released:
             raise RuntimeError(SECOND_BACKWARD.format(node.name))
         for edge in node.next_edges:
-            if edge is None or type(edge[0]) is AccumulateGrad:
+            if edge is None:
+                continue
+            if type(edge[0]) is AccumulateGrad:
+                leaf = edge[0].leaf
+                if leaf._post_accumulate_hooks:
+                    leaf_edges[leaf] = leaf_edges.get(leaf, 0) + 1
                 continue
             nxt = edge[0]
             if nxt in deps:
@@ -50,7 +72,7 @@ def _topological_dependencies(root):
             else:
                 deps[nxt] = 1
                 stack.append(nxt)
-    return deps
+    return deps, leaf_edges
 
 
 def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
@@ -71,6 +93,12 @@ def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
         leaf.grad = as_tensor(grad if fresh else grad.copy())
     else:
         leaf.grad.data = as_ndarray(leaf.grad.data + grad)
+
+
+def _post_accumulate(leaf):
+    """Run the leaf's post-accumulate hooks: its gradient of this pass is complete."""
+    for hook in leaf._post_accumulate_hooks:
+        hook(leaf)
 
 
 def _output_gradients(node, received, as_tensor):
@@ -97,17 +125,36 @@ def _output_gradients(node, received, as_tensor):
 
 
 def run_backward(root, gradient, retain_graph, as_tensor):
-    """Propagate `gradient` (an array shaped like `root`) back to every leaf.
+    """Propagate `gradient` (an array shaped like `root`) back to every leaf, then run the
+    callbacks that hooks queued during the pass (queue_callback), in order.
 
     Each node runs once, after every node that feeds it a gradient has run
     (Kahn's algorithm over the dependency counts); no recursion, so graphs of
     any depth work. `as_tensor(array)` makes the plain Tensor that a hook receives and
     that `.grad` holds.
     """
+    stack = getattr(_running, "callbacks", None)
+    if stack is None:
+        stack = _running.callbacks = []
+    callbacks = []
+    stack.append(callbacks)
+    try:
+        _propagate(root, gradient, retain_graph, as_tensor)
+    finally:
+        stack.pop()
+    for callback in callbacks:
+        callback()
+
+
+def _propagate(root, gradient, retain_graph, as_tensor):
+    """The pass itself: every node once, in dependency order."""
     if root.grad_fn is None:
         _accumulate_leaf(root, gradient, as_tensor)
+        if root._post_accumulate_hooks:
+            _post_accumulate(root)
         return
-    deps = _topological_dependencies(root.grad_fn)
+    deps, leaf_edges = _topological_dependencies(root.grad_fn)
+    reached = set()                                # hooked leaves that received a gradient
     buffers = {root.grad_fn: {root.output_index: gradient}}
     ready = [root.grad_fn]
     while ready:
@@ -142,10 +189,17 @@ def run_backward(root, gradient, retain_graph, as_tensor):
                 continue
             nxt, index = edge
             if type(nxt) is AccumulateGrad:
+                leaf = nxt.leaf
                 if g is not None:
                     fresh = node.fresh_input_grads and not any(g is k for k in kept)
-                    _accumulate_leaf(nxt.leaf, g, as_tensor, fresh)
+                    _accumulate_leaf(leaf, g, as_tensor, fresh)
                     kept.append(g)
+                if leaf in leaf_edges:
+                    if g is not None:
+                        reached.add(leaf)
+                    leaf_edges[leaf] -= 1
+                    if leaf_edges[leaf] == 0 and leaf in reached:
+                        _post_accumulate(leaf)
                 continue
             if g is not None:
                 slot = buffers.setdefault(nxt, {})

@@ -56,7 +56,8 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "output_index",
-                 "_accumulator", "_hooks", "_version_counter", "__weakref__")
+                 "_accumulator", "_hooks", "_post_accumulate_hooks", "_version_counter",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -70,6 +71,7 @@ class Tensor:
         self.output_index = 0
         self._accumulator = None
         self._hooks = None
+        self._post_accumulate_hooks = None
         self._version_counter = None
         self.requires_grad = False
         if requires_grad:
@@ -85,6 +87,7 @@ class Tensor:
         t.output_index = output_index
         t._accumulator = None
         t._hooks = None
+        t._post_accumulate_hooks = None
         t._version_counter = None
         t.requires_grad = grad_fn is not None
         return t
@@ -230,6 +233,21 @@ class Tensor:
             if node.output_hooks is None:
                 node.output_hooks = {}
             node.output_hooks.setdefault(self.output_index, []).append(hook)
+        return hook
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(tensor)` once per backward pass, after the pass has added every
+        gradient that reaches this leaf into its `.grad` (PyTorch's semantics): the moment
+        gradient all-reduction can start for it."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook(): the tensor does not "
+                               "require grad")
+        if not self.is_leaf:
+            raise RuntimeError("register_post_accumulate_grad_hook(): only leaf tensors "
+                               "accumulate gradients; use register_hook on a non-leaf tensor")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
         return hook
 
     def backward(self, gradient=None, retain_graph=False):

@@ -52,6 +52,7 @@ def _stdout_closed():
 def main(argv=None):
     top = parser()
     args = top.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)    # for a relaunch (--nproc)
     prog = f"minicnn {args.command}"
     try:
         return COMMANDS[args.command].run(args)

@@ -13,13 +13,14 @@ from functools import partial
 from .. import cuda, optim
 from .. import random as mc_random
 from ..autograd import detect_anomaly
-from ..data import DataLoader
+from ..data import DataLoader, DistributedSampler
 from ..functional import cross_entropy
 from ..io import load, save
 from ..models import inception_loss
+from ..nn.parallel import DistributedDataParallel
 from ..threads import set_num_threads
 from ..train import TrainingInterrupted, fit
-from . import datasets, run_folder, train_settings, zoo
+from . import data_parallel, datasets, run_folder, train_settings, zoo
 from .arg_types import (float_in, nonnegative_float, nonnegative_int, positive_float,
                         positive_int)
 from .errors import UsageError, user_input
@@ -95,6 +96,11 @@ def add_parser(commands):
                      help="also checkpoint every N batches (default: at each epoch's end)")
     run.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                      help="(default: %(default)s)")
+    run.add_argument("--nproc", type=positive_int, metavar="N",
+                     help="train data-parallel in N processes, started with mpiexec (pip "
+                          "install 'minicnn[mpi]'); each takes --batch-size images a step, so "
+                          "the global batch is N times that (see the README on the learning "
+                          "rate). A command started by mpiexec trains data-parallel without it")
     run.add_argument("--threads", type=positive_int, default=1,
                      help="compute threads (default: %(default)s; on small nets more threads "
                           "cost more in hand-offs than they save)")
@@ -181,6 +187,11 @@ def _resumed_run(args):
         if epochs < done or (epochs == done and step > 0):
             raise UsageError(f"--epochs {epochs}: the run in {folder} has trained {done} "
                              f"epochs already")
+        before = record["trainings"][-1].get("processes", 1) if record["trainings"] else 1
+        if step > 0 and before != data_parallel.world_size():
+            raise UsageError(f"--resume {args.resume}: the run stopped mid-epoch in {before} "
+                             f"process(es); resume it in as many (--nproc {before}), or from "
+                             f"an epoch boundary in any number")
         if epochs == done:
             print(f"{folder} already finished: {done} of {epochs} epochs trained; nothing to "
                   f"do (--epochs N with N > {done} trains it longer)")
@@ -238,8 +249,12 @@ def _loaders(source, train_set, test_set, record, args):
                                              channels)
     test_set.transform = datasets.transform(source, False, False, size, channels)
     batch = settings["batch_size"]
-    train_loader = DataLoader(train_set, batch_size=batch, shuffle=True,
-                              seed=settings["seed"], num_workers=args.workers, drop_last=True)
+    # in several processes each takes its share of every epoch's shuffled order
+    sampler = DistributedSampler(train_set, seed=settings["seed"]) \
+        if data_parallel.world_size() > 1 else None
+    train_loader = DataLoader(train_set, batch_size=batch, shuffle=sampler is None,
+                              sampler=sampler, seed=settings["seed"], num_workers=args.workers,
+                              drop_last=True)
     if len(train_loader) == 0:
         raise UsageError(f"--batch-size {batch}: more than the {len(train_set)} training "
                          f"images")
@@ -249,51 +264,89 @@ def _loaders(source, train_set, test_set, record, args):
     return train_loader, datasets.FirstBatches(test_loader, args.max_steps)
 
 
+def _reopened(record, args):
+    """The run's (source, train set, test set), opened again by a rank other than 0 once rank
+    0 has found (or downloaded) them."""
+    data = record["data"]
+    return datasets.open_dataset(datasets.run_dataset(data), args.data_root or data["root"])
+
+
 def run(args):
     if args.device == "cuda" and not cuda.is_available():
         raise UsageError(f"--device cuda: no CUDA GPU is available to minicnn "
                          f"({cuda.why_unavailable()}; `minicnn info` shows the CUDA state)")
-    plan = _resumed_run(args) if args.resume else _new_run(args)
+    if args.nproc is not None and data_parallel.launched_world_size() is None:
+        return data_parallel.launch(args.nproc, args.argv)
+    device = data_parallel.join(args.nproc, args.device)
+    try:
+        return _train(args, device)
+    finally:
+        data_parallel.leave()
+
+
+def _train(args, device):
+    """Train as `run` says, in this process (one of several, data-parallel, or alone)."""
+    opened = []
+
+    def plan_run():
+        plan = _resumed_run(args) if args.resume else _new_run(args)
+        if plan is None:
+            return None
+        opened.append(plan[3])
+        return plan[:3]
+
+    plan = data_parallel.shared(plan_run)
     if plan is None:
         return 0
-    folder, record, checkpoint, (source, train_set, test_set) = plan
+    folder, record, checkpoint = plan
+    source, train_set, test_set = opened[0] if opened else _reopened(record, args)
+    main, processes = data_parallel.is_main(), data_parallel.world_size()
+    say = print if main else (lambda *_, **__: None)
     settings, entry = record["settings"], zoo.lookup(record["model"])
     channels, size, _ = record["input_size"]
     set_num_threads(args.threads)
     mc_random.manual_seed(settings["seed"])
     model = entry.build(record["num_classes"], channels, size, settings["variant"])
     train_loader, test_loader = _loaders(source, train_set, test_set, record, args)
+    trained = model.to(device) if processes == 1 else DistributedDataParallel(model.to(device))
     optimizer = _optimizer(settings, model.parameters())
     steps = len(train_loader)
     scheduler = TrainingSchedule(optimizer, settings["scheduler"], settings["epochs"] * steps,
                                  round(settings["warmup_epochs"] * steps))
     record["trainings"].append({"started": run_folder.stamp(), "epochs": settings["epochs"],
-                                "max_steps": args.max_steps, "device": args.device})
-    run_folder.write_run(folder, record)
+                                "max_steps": args.max_steps, "device": args.device,
+                                "processes": processes})
+    if main:
+        run_folder.write_run(folder, record)
     verb = "resuming" if checkpoint else "training"
-    print(f"{verb} {entry.name} on {settings['dataset']} ({len(train_set)} train / "
-          f"{len(test_set)} test images) for {settings['epochs']} epochs; "
-          f"{channels}×{size}×{size} inputs; run folder {folder}")
-    print(_settings_line(settings))
+    say(f"{verb} {entry.name} on {settings['dataset']} ({len(train_set)} train / "
+        f"{len(test_set)} test images) for {settings['epochs']} epochs; "
+        f"{channels}×{size}×{size} inputs; run folder {folder}")
+    say(_settings_line(settings))
+    if processes > 1:
+        say(f"data-parallel in {processes} processes: {settings['batch_size']} images each, a "
+            f"global batch of {processes * settings['batch_size']}")
     started = time.perf_counter()
     anomaly = detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()
     try:
         with anomaly, warnings.catch_warnings():
             # a stop on a non-finite loss ends the command with the same message, once
             warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
-            history = fit(model, train_loader, optimizer, loss_fn=_loss(entry, settings),
+            history = fit(trained, train_loader, optimizer, loss_fn=_loss(entry, settings),
                           epochs=settings["epochs"], val_loader=test_loader,
-                          scheduler=scheduler, scheduler_step="batch", device=args.device,
+                          scheduler=scheduler, scheduler_step="batch", device=device,
                           clip_grad_norm=settings["grad_clip"] or None, out_dir=folder,
                           checkpoint_every=args.checkpoint_every, resume=checkpoint,
                           on_nonfinite=args.on_nonfinite, max_steps=args.max_steps)
     except TrainingInterrupted as stop:
-        print(f"minicnn train: {str(stop).removeprefix('fit: ')}\nresume with: minicnn "
-              f"train --resume {shlex.quote(folder)}", file=sys.stderr)
+        say(f"minicnn train: {str(stop).removeprefix('fit: ')}\nresume with: minicnn "
+            f"train --resume {shlex.quote(folder)}", file=sys.stderr)
         return INTERRUPTED
     if history and "stopped" in history[-1]:
         stopped = history[-1]["stopped"].removeprefix("fit: ")
-        raise SystemExit(f"minicnn train: {stopped}; no model.npz written")
+        raise SystemExit(f"minicnn train: {stopped}; no model.npz written" if main else 1)
+    if not main:                    # rank 0 writes the weights and evaluates
+        return 0
     last = history[-1]              # its validation is of the weights fit ended with
     save(model.state_dict(), os.path.join(folder, run_folder.WEIGHTS))
     print(f"trained in {time.perf_counter() - started:.1f} s; checkpoint, history and plot "

@@ -10,6 +10,7 @@ torchvision's datasets/transforms, on NumPy images).
 from . import datasets, transforms
 from .dataloader import DataLoader, default_collate
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .distributed_sampler import DistributedSampler
 
-__all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset", "datasets",
-           "default_collate", "random_split", "transforms"]
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "Subset",
+           "TensorDataset", "datasets", "default_collate", "random_split", "transforms"]

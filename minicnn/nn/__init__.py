@@ -1,10 +1,11 @@
 """Neural-network building blocks with torch.nn's names, arguments and state_dict keys:
 Module, Parameter, layers, losses, containers; `mc.nn.functional` is minicnn.functional,
-`mc.nn.init` the weight initialisers, `mc.nn.utils` gradient clipping."""
+`mc.nn.init` the weight initialisers, `mc.nn.utils` gradient clipping, `mc.nn.parallel`
+data-parallel training across processes."""
 import sys as _sys
 
 from .. import functional
-from . import init, utils
+from . import init, parallel, utils
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU,
                          Softmax, Tanh)
 from .attention import MultiheadAttention
@@ -20,16 +21,18 @@ from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from .sparse import Embedding
 from .squeeze_excitation import SqueezeExcitation
+from .sync_batchnorm import SyncBatchNorm, convert_sync_batchnorm
 
 # `import minicnn.nn.functional as F` works, as `import torch.nn.functional as F` does
 _sys.modules.setdefault(__name__ + ".functional", functional)
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Parameter",
+    "functional", "init", "parallel", "utils", "Module", "Parameter",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList",
     "Identity", "Linear", "Flatten", "Unflatten", "Conv2d", "ConvTranspose2d",
     "MaxPool2d", "MaxUnpool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm", "LocalResponseNorm",
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "convert_sync_batchnorm",
+    "LayerNorm", "GroupNorm", "LocalResponseNorm",
     "Dropout", "Dropout2d", "ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "Tanh", "Sigmoid",
     "GELU", "SiLU", "Softmax", "LogSoftmax", "Embedding", "MultiheadAttention",
     "SqueezeExcitation",

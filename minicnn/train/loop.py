@@ -8,6 +8,7 @@ import warnings
 from .. import grad_mode
 from .. import random as mc_random
 from ..functional import cross_entropy
+from ..nn.parallel import DistributedDataParallel
 from ..nn.utils import clip_grad_norm_
 from .checkpoint import load_checkpoint, loader_generator, save_checkpoint
 from .history import plot_history, write_history
@@ -15,6 +16,7 @@ from .interrupt import TrainingInterrupted, deferred_interrupt
 from .metrics import confusion_counts, topk_correct
 from .nonfinite import POLICIES, NonFiniteError, nonfinite_entry
 from .progress import epoch_line, progress_bar
+from .ranks import Ranks
 
 
 class Callback:
@@ -62,15 +64,18 @@ def evaluate(model, loader, loss_fn=cross_entropy, device="cpu", topk=(1, 5), co
     return result
 
 
-def _train_step(model, optimizer, loss_fn, inputs, targets, clip_grad_norm):
+def _train_step(model, optimizer, loss_fn, inputs, targets, clip_grad_norm, ranks):
     """Forward, backward and optimizer step on one batch. Returns the outputs, the loss and
-    None; or, with no step taken and no gradient kept, what is not finite: the loss (then
-    there is no backward either) or a parameter's gradient."""
+    None; or, with no step taken and no gradient kept, what is not finite: the loss (on
+    any rank; then there is no backward either) or a parameter's gradient (averaged over
+    the ranks by DistributedDataParallel, so every rank sees the same)."""
     outputs = model(inputs)
     loss = loss_fn(outputs, targets)
     loss_value = float(loss.item())
-    if not math.isfinite(loss_value):
-        return outputs, loss_value, f"the loss is {loss_value}"
+    bad_rank = ranks.first_with(not math.isfinite(loss_value))
+    if bad_rank is not None:
+        return outputs, loss_value, (f"the loss is {loss_value}" if bad_rank == ranks.rank
+                                     else f"the loss on rank {bad_rank} is not finite")
     optimizer.zero_grad()
     loss.backward()
     bad = nonfinite_entry({name: p.grad for name, p in model.named_parameters()
@@ -108,6 +113,20 @@ def _logits(outputs):
     """The class logits of a model's output: the first of a tuple (a network with
     auxiliary classifiers in training mode returns its main logits first)."""
     return outputs[0] if isinstance(outputs, tuple) else outputs
+
+
+def _checkpoint(ranks, path, module, *state):
+    """save_checkpoint on rank 0, with every rank raising the same NonFiniteError when the
+    weights cannot be written (the replicas hold the same weights)."""
+    problem = None
+    if ranks.main:
+        try:
+            save_checkpoint(path, module, *state)
+        except NonFiniteError as error:
+            problem = error
+    if ranks.any(problem is not None):
+        raise problem or NonFiniteError("save_checkpoint: a weight holds NaN or inf on rank 0",
+                                        entry="a weight (on rank 0)")
 
 
 def _interrupted(checkpoint, epoch, step, steps_per_epoch):
@@ -151,6 +170,14 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
     Ctrl-C (SIGINT, in the main thread) stops training at the end of the batch in progress,
     writes a mid-epoch checkpoint and raises TrainingInterrupted (a KeyboardInterrupt) that
     names it; a second Ctrl-C interrupts at once.
+
+    Data-parallel: in processes of an initialized process group, with `model` wrapped in
+    DistributedDataParallel and a train_loader whose sampler is a DistributedSampler (fit
+    calls its set_epoch), every rank calls fit alike. Rank 0 alone shows progress, writes
+    the checkpoints and history, and evaluates on val_loader; the history's train loss and
+    accuracy cover every rank's batches; checkpoints hold the wrapped module's state, so a
+    run resumes with any number of processes at an epoch boundary. A stop (Ctrl-C on any
+    rank, a non-finite loss on any rank) is agreed at each step, so all ranks stop together.
     """
     if scheduler_step not in ("epoch", "batch"):
         raise ValueError(f"fit: scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
@@ -161,20 +188,26 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
         raise ValueError(f"fit: max_steps must be a positive integer or None, got "
                          f"{max_steps!r}")
     model.to(device)
+    ranks = Ranks()
+    module = model.module if isinstance(model, DistributedDataParallel) else model
+    progress = progress and ranks.main
+    sampler = getattr(train_loader, "sampler", None)
     history, start_epoch, start_step, global_step = [], 0, 0, 0
     resume_rng = resume_totals = last_checkpoint = stopped = None
     if resume is not None:
-        state = load_checkpoint(resume, model, optimizer, scheduler)
+        state = load_checkpoint(resume, module, optimizer, scheduler)
         history = list(state["history"])
         start_epoch, start_step = state["epoch"], state["step_in_epoch"]
         global_step = state["global_step"]
         resume_rng = state["epoch_rng"], state["rng"]
         mc_random.set_rng_state(state["rng"])  # also when no epoch is left to run
-        resume_totals = state.get("epoch_totals") if start_step > 0 else None
+        # rank 0 carries the epoch's totals so far, summed over the ranks when written
+        resume_totals = state.get("epoch_totals") if start_step > 0 and ranks.main else None
         last_checkpoint = f"{resume} (the one this run resumed from)"
     checkpoint_path = None
     if out_dir:
-        os.makedirs(out_dir, exist_ok=True)
+        if ranks.main:
+            os.makedirs(out_dir, exist_ok=True)
         checkpoint_path = os.path.join(out_dir, "checkpoint.npz")
     steps_per_epoch = len(train_loader)
     batches_run = 0
@@ -183,8 +216,10 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
         for epoch in range(start_epoch, epochs):
             if max_steps is not None and batches_run >= max_steps:
                 break
-            if interrupt.requested:  # at an epoch boundary, after its checkpoint
+            if ranks.any(interrupt.requested):  # at an epoch boundary, after its checkpoint
                 raise _interrupted(last_checkpoint, epoch, 0, steps_per_epoch)
+            if hasattr(sampler, "set_epoch"):
+                sampler.set_epoch(epoch)
             model.train()
             generator = loader_generator(train_loader)
             first = start_step if epoch == start_epoch else 0
@@ -212,18 +247,22 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
             started = time.perf_counter() - elapsed
 
             def totals():
-                return {"seen": seen, "loss_sum": loss_sum, "correct": correct,
+                """The epoch's row so far, over every rank."""
+                all_seen, all_loss, all_correct = ranks.sum([seen, loss_sum, correct])
+                return {"seen": int(all_seen), "loss_sum": all_loss, "correct": int(all_correct),
                         "seconds": time.perf_counter() - started, "skipped": skipped}
 
             bar = progress_bar(steps_per_epoch, first, f"epoch {epoch + 1}/{epochs}", progress)
             done = steps_per_epoch  # the batches of this epoch done when the loop ends
+            stop_asked = False      # Ctrl-C on some rank, agreed by all
             for step in range(first, steps_per_epoch):
-                if interrupt.requested or (max_steps is not None and batches_run >= max_steps):
+                stop_asked = ranks.any(interrupt.requested)
+                if stop_asked or (max_steps is not None and batches_run >= max_steps):
                     done = step
                     break
                 inputs, targets = _to(next(batches), device)
                 outputs, loss, problem = _train_step(model, optimizer, loss_fn, inputs,
-                                                     targets, clip_grad_norm)
+                                                     targets, clip_grad_norm, ranks)
                 batches_run += 1
                 if problem is not None and on_nonfinite != "skip":
                     stopped = _nonfinite_message(problem, epoch, step, steps_per_epoch,
@@ -246,8 +285,8 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
                 if checkpoint_path and checkpoint_every and (step + 1) % checkpoint_every == 0 \
                         and step + 1 < steps_per_epoch:
                     try:
-                        save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch,
-                                        step + 1, global_step, epoch_rng, history, totals())
+                        _checkpoint(ranks, checkpoint_path, module, optimizer, scheduler, epoch,
+                                    step + 1, global_step, epoch_rng, history, totals())
                     except NonFiniteError as error:
                         stopped = _nonfinite_message(_unsaved(error), epoch, step,
                                                      steps_per_epoch, last_checkpoint)
@@ -265,41 +304,43 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
             written = done == first and last_checkpoint is not None
             if partial and checkpoint_path and not written:
                 try:
-                    save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch, done,
-                                    global_step, epoch_rng, history, totals())
+                    _checkpoint(ranks, checkpoint_path, module, optimizer, scheduler, epoch,
+                                done, global_step, epoch_rng, history, totals())
                     last_checkpoint = _checkpoint_description(checkpoint_path, epoch, done)
                 except NonFiniteError as error:
                     stopped = _nonfinite_message(_unsaved(error), epoch, done - 1,
                                                  steps_per_epoch, last_checkpoint)
-            if partial and interrupt.requested and stopped is None:
+            if partial and stop_asked and stopped is None:
                 raise _interrupted(last_checkpoint, epoch, done, steps_per_epoch)
             if stopped is None and not partial and scheduler is not None \
                     and scheduler_step == "epoch":
                 scheduler.step()
-            row = {"epoch": epoch + 1, "train_loss": loss_sum / max(seen, 1),
-                   "train_acc": correct / max(seen, 1),
+            epoch_totals = totals()
+            seen_all = epoch_totals["seen"]
+            row = {"epoch": epoch + 1, "train_loss": epoch_totals["loss_sum"] / max(seen_all, 1),
+                   "train_acc": epoch_totals["correct"] / max(seen_all, 1),
                    "lr": optimizer.param_groups[0]["lr"],
                    "seconds": time.perf_counter() - started,
-                   "images_per_s": seen / max(time.perf_counter() - started, 1e-9)}
+                   "images_per_s": seen_all / max(time.perf_counter() - started, 1e-9)}
             if on_nonfinite == "skip":
                 row["skipped_batches"] = skipped
-            if stopped is None and val_loader is not None:
-                scores = evaluate(model, val_loader, loss_fn, device)
+            if stopped is None and val_loader is not None and ranks.main:
+                scores = evaluate(module, val_loader, loss_fn, device)
                 row.update(val_loss=scores["loss"], val_acc=scores["top1"],
                            val_top5=scores["top5"])
             history.append(row)
             if stopped is None and not partial and checkpoint_path:
                 next_rng = loader_generator(train_loader).bit_generator.state
                 try:
-                    save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch + 1, 0,
-                                    global_step, next_rng, history)
+                    _checkpoint(ranks, checkpoint_path, module, optimizer, scheduler, epoch + 1,
+                                0, global_step, next_rng, history)
                     last_checkpoint = _checkpoint_description(checkpoint_path, epoch + 1, 0)
                 except NonFiniteError as error:
                     stopped = _nonfinite_message(_unsaved(error), epoch, steps_per_epoch - 1,
                                                  steps_per_epoch, last_checkpoint)
             if stopped is not None:
                 row["stopped"] = stopped
-            if checkpoint_path:
+            if checkpoint_path and ranks.main:
                 write_history(history, out_dir)
             if progress:
                 print(epoch_line(row, epochs), flush=True)
@@ -313,6 +354,6 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
             resume_rng = resume_totals = None
             if partial:
                 break
-    if out_dir and history:
+    if out_dir and history and ranks.main:
         plot_history(history, os.path.join(out_dir, "curves.png"))
     return history
