@@ -4,6 +4,7 @@ minicnn keeps every tensor's data in a NumPy array (device "cpu") or a CuPy
 array (device "cuda"). Importing minicnn never imports CuPy; it is imported
 the first time a CUDA device is asked for.
 """
+import contextlib
 import sys
 
 import numpy as np
@@ -83,12 +84,49 @@ class Device:
 
 
 CPU = Device("cpu")
+_HOST = contextlib.nullcontext()
 
 
 def device_of(array):
     if is_cupy_array(array):
         return Device("cuda", array.device.id)
     return CPU
+
+
+class DeviceMismatchError(RuntimeError, ValueError):
+    """One op given tensors on two devices: a RuntimeError as PyTorch's, and a ValueError
+    like every other bad argument of minicnn's."""
+
+
+def check_same_device(op, arrays):
+    """Raise DeviceMismatchError, naming the op, both devices and their arrays' shapes,
+    where two of `arrays` (NumPy or CuPy, None skipped) live on different devices. Every op
+    that takes several tensors checks them here, before any work."""
+    first = None
+    for a in arrays:
+        if a is None:
+            continue
+        if first is None:
+            first, where = a, device_of(a)
+        elif device_of(a) != where:
+            raise DeviceMismatchError(
+                f"{op}: Expected all tensors to be on the same device, but found at least two "
+                f"devices, {where} and {device_of(a)}! (shapes {tuple(first.shape)} and "
+                f"{tuple(a.shape)})")
+
+
+def on_device(device):
+    """A context in which `device` ("cpu", "cuda:1", a Device) is the current one, so that
+    CuPy allocates there (nothing to do for the CPU)."""
+    device = Device(device)
+    return _HOST if device.type == "cpu" else cupy_module().cuda.Device(device.index)
+
+
+def on_device_of(array):
+    """A context in which `array`'s device is the current one (nothing to do for a host
+    array): CuPy computes and allocates on the current device, whichever device the
+    operands live on."""
+    return array.device if is_cupy_array(array) else _HOST
 
 
 def xp_for(device):

@@ -382,7 +382,7 @@ class Module:
             else:
                 p.grad.grad_fn = None
                 p.grad.requires_grad = False
-                p.grad.data[...] = 0
+                p.grad.zero_()
 
     # ---- devices and dtypes -----------------------------------------------------------
     def _apply_arrays(self, fn):
