@@ -5,6 +5,7 @@ array (device "cuda"). Importing minicnn never imports CuPy; it is imported
 the first time a CUDA device is asked for.
 """
 import contextlib
+import functools
 import sys
 
 import numpy as np
@@ -127,6 +128,22 @@ def on_device_of(array):
     array): CuPy computes and allocates on the current device, whichever device the
     operands live on."""
     return array.device if is_cupy_array(array) else _HOST
+
+
+def on_input_device(op):
+    """Decorator for the functions that compute on a tensor's array outside an op's
+    Function (bounds checks of indices, label conversions, running statistics, in-place
+    initialisation): `op(input, ...)` runs with the device of input's array current, as
+    Function.apply runs forward, so that it computes where the tensor lives whichever
+    device the caller made current."""
+    @functools.wraps(op)
+    def run(input, *args, **kwargs):
+        data = getattr(input, "data", None)
+        if type(data) is np.ndarray or not is_cupy_array(data):
+            return op(input, *args, **kwargs)
+        with data.device:
+            return op(input, *args, **kwargs)
+    return run
 
 
 def xp_for(device):

@@ -247,3 +247,35 @@ def test_copy_crosses_devices_as_in_pytorch():
     assert x.is_cuda
     np.testing.assert_array_equal(x.cpu().numpy(), np.broadcast_to(randn(3, seed=4).numpy(),
                                                                   (2, 3)))
+
+
+def test_module_on_cuda1_casts_loads_and_zeroes_with_device0_current():
+    needs_two_gpus()
+    cupy = pytest.importorskip("cupy")
+    source = mc.nn.Linear(3, 2)
+    model = mc.nn.Linear(3, 2).to("cuda:1")
+    with cupy.cuda.Device(0):
+        model.load_state_dict(source.state_dict())
+        model.double()
+        model(mc.ones(1, 3, dtype=mc.float64, device="cuda:1")).sum().backward()
+        model.zero_grad(set_to_none=False)
+    assert model.weight.device == "cuda:1" and model.weight.dtype == np.float64
+    np.testing.assert_array_equal(model.weight.detach().cpu().numpy(),
+                                  source.weight.detach().numpy().astype(np.float64))
+    assert not model.weight.grad.cpu().numpy().any()
+
+
+def test_clipping_and_init_on_cuda1_with_device0_current():
+    needs_two_gpus()
+    cupy = pytest.importorskip("cupy")
+    layer = mc.nn.Linear(3, 2).to("cuda:1")
+    with cupy.cuda.Device(0):
+        layer(mc.ones(1, 3, device="cuda:1")).sum().backward()
+        total = mc.nn.utils.clip_grad_norm_(layer.parameters(), 0.1)
+        mc.nn.utils.clip_grad_value_(layer.parameters(), 0.01)
+        mc.nn.init.constant_(layer.bias, 0.5)
+        mc.nn.init.eye_(layer.weight)
+        mc.nn.init.normal_(layer.weight)
+    assert total.device == "cuda:1"
+    assert np.abs(layer.bias.grad.cpu().numpy()).max() <= 0.01
+    np.testing.assert_array_equal(layer.bias.detach().cpu().numpy(), [0.5, 0.5])

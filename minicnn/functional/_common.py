@@ -1,6 +1,4 @@
 """Helpers shared by the ops: operand conversion, broadcasting, dims, devices, messages."""
-import functools
-
 import numpy as np
 
 from .. import backend
@@ -105,21 +103,6 @@ def check_same_device(op, *tensors):
     devices (backend.check_same_device, the one check): for the tensors an op takes beside
     its Function's inputs (targets, conditions, indices), checked before any work."""
     backend.check_same_device(op, [None if t is None else t.data for t in tensors])
-
-
-def on_input_device(op):
-    """Decorator for the ops that also compute on arrays outside their Functions (bounds
-    checks of indices, label conversions, running statistics): the op runs with the device
-    of its first argument (a Tensor) current, as Function.apply runs forward, so that it
-    computes where its tensors live whichever device the caller made current."""
-    @functools.wraps(op)
-    def run(input, *args, **kwargs):
-        data = input.data if isinstance(input, Tensor) else None
-        if data is None or type(data) is np.ndarray:
-            return op(input, *args, **kwargs)
-        with backend.on_device_of(data):
-            return op(input, *args, **kwargs)
-    return run
 
 
 def index_range(array, ignore=None):

@@ -4,9 +4,10 @@ import numpy as np
 
 from .. import backend, grad_mode
 from ..autograd import Function
+from ..backend import on_input_device
 from . import _validate as validate
-from ._common import (check_same_device, index_range, on_input_device, require_floating,
-                      require_tensor, shape_str, xp)
+from ._common import (check_same_device, index_range, require_floating, require_tensor,
+                      shape_str, xp)
 
 
 class Embedding(Function):

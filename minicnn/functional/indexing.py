@@ -4,9 +4,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..backend import on_input_device
 from ..tensor import Tensor
-from ._common import (check_same_device, index_range, normalize_dim, on_input_device,
-                      shape_str, xp)
+from ._common import check_same_device, index_range, normalize_dim, shape_str, xp
 from .arithmetic import clone
 
 

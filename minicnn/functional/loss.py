@@ -3,9 +3,10 @@ import numpy as np
 
 from ..allocation import check_fits
 from ..autograd import Function
+from ..backend import on_input_device
 from ..tensor import Tensor
-from ._common import (broadcast_shape, check_same_device, index_range, on_input_device,
-                      require_floating, require_tensor, shape_str, unbroadcast, xp)
+from ._common import (broadcast_shape, check_same_device, index_range, require_floating,
+                      require_tensor, shape_str, unbroadcast, xp)
 from .activation import _sigmoid, log_softmax
 from .arithmetic import where
 

@@ -7,9 +7,9 @@ import math
 
 from .. import kernels
 from ..autograd import Function
+from ..backend import on_input_device
 from . import _validate as validate
-from ._common import (check_same_device, on_input_device, require_floating, require_tensor,
-                      shape_str, xp)
+from ._common import check_same_device, require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
 
 

@@ -4,10 +4,11 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+from ..backend import on_input_device
 from ..kernels.shapes import pool_output_shape
 from . import _validate as validate
-from ._common import (check_same_device, index_range, on_input_device, require_floating,
-                      require_tensor, shape_str, xp)
+from ._common import (check_same_device, index_range, require_floating, require_tensor,
+                      shape_str, xp)
 from ._float16 import computed_in_float32
 
 

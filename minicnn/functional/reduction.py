@@ -5,10 +5,10 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
+from ..backend import on_input_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import (expand_reduced, normalize_dim, normalize_dims, on_input_device, shape_str,
-                      xp)
+from ._common import expand_reduced, normalize_dim, normalize_dims, shape_str, xp
 from .arithmetic import maximum, minimum
 from .conversion import astype
 
