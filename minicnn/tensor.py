@@ -154,8 +154,11 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
-        data = backend.to_device(self.data, "cpu")
-        return data if dtype is None else data.astype(dtype, copy=False)
+        """The host array, for NumPy; device data is never copied implicitly."""
+        if self.is_cuda:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            f"Tensor.cpu() to copy the tensor to host memory first.")
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def item(self):
         if self.data.size != 1:

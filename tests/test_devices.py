@@ -279,3 +279,11 @@ def test_clipping_and_init_on_cuda1_with_device0_current():
     assert total.device == "cuda:1"
     assert np.abs(layer.bias.grad.cpu().numpy()).max() <= 0.01
     np.testing.assert_array_equal(layer.bias.detach().cpu().numpy(), [0.5, 0.5])
+
+
+def test_numpy_refuses_to_copy_cuda_data_implicitly():
+    """As PyTorch: np.asarray(cuda tensor) fails, .cpu() copies to the host explicitly."""
+    x = randn(2, 3, device="cuda")
+    with pytest.raises(TypeError, match=r"can't convert cuda:0 device type tensor to numpy"):
+        np.asarray(x)
+    np.testing.assert_array_equal(np.asarray(x.cpu()), x.cpu().numpy())
