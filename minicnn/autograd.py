@@ -16,7 +16,7 @@ itself, which sits below Tensor, is minicnn/backprop.py.
 The inputs of one op live on one device: `apply` refuses tensors on two devices (naming
 both, as PyTorch does), and runs forward with their device current, as the backward pass
 runs backward, so that an op on a tensor on cuda:1 computes there whichever device the
-caller made current. The node keeps that device as `device_context` (None on the host).
+caller made current. The node keeps that device's context as `device_context`.
 
 An op run with the parameter `inplace=True` (F.relu(x, inplace=True) ...) writes its
 result into its first input's array and returns that tensor, with PyTorch's rules:
@@ -36,7 +36,7 @@ import numpy as np
 from . import anomaly_mode, grad_mode
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
                            is_anomaly_enabled, set_detect_anomaly)
-from .backend import check_same_device, on_device_of, xp_of
+from .backend import ON_HOST, check_same_device, on_device_of, xp_of
 from .backprop import SECOND_BACKWARD, AccumulateGrad, as_ndarray
 from .tensor import Tensor
 from .version_counter import (bump_version, check_saved_versions, record_saved_versions,
@@ -62,7 +62,7 @@ class Function:
         self.retained_outputs = None
         self.non_differentiable = ()
         self.released = False
-        self.device_context = None
+        self.device_context = ON_HOST
 
     @staticmethod
     def forward(ctx, *arrays, **params):
@@ -113,7 +113,7 @@ class Function:
                 mixed = True
             arrays.append(data)
             record = record or t.requires_grad
-        device = None
+        device = ON_HOST
         if mixed or type(first) is not np.ndarray:
             check_same_device(cls.__name__.lower(), arrays)
             device = on_device_of(first)
@@ -122,14 +122,14 @@ class Function:
         if inplace:
             _check_inplace_target(cls, inputs[0], record)
         ctx = cls()
-        ctx.device_context = device
         if record:
             ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         else:
             ctx.needs_input_grad = (False,) * len(inputs)
-        if device is None:
+        if device is ON_HOST:
             out = cls.forward(ctx, *arrays, **params)
         else:
+            ctx.device_context = device
             with device:
                 out = cls.forward(ctx, *arrays, **params)
         if inplace:

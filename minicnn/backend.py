@@ -85,7 +85,8 @@ class Device:
 
 
 CPU = Device("cpu")
-_HOST = contextlib.nullcontext()
+# The device context of host arrays (on_device_of): there is no device to make current.
+ON_HOST = contextlib.nullcontext()
 
 
 def device_of(array):
@@ -120,14 +121,14 @@ def on_device(device):
     """A context in which `device` ("cpu", "cuda:1", a Device) is the current one, so that
     CuPy allocates there (nothing to do for the CPU)."""
     device = Device(device)
-    return _HOST if device.type == "cpu" else cupy_module().cuda.Device(device.index)
+    return ON_HOST if device.type == "cpu" else cupy_module().cuda.Device(device.index)
 
 
 def on_device_of(array):
     """A context in which `array`'s device is the current one (nothing to do for a host
     array): CuPy computes and allocates on the current device, whichever device the
     operands live on."""
-    return array.device if is_cupy_array(array) else _HOST
+    return array.device if is_cupy_array(array) else ON_HOST
 
 
 def on_input_device(op):

@@ -10,15 +10,11 @@ Each node runs with the device of its inputs current (its `device_context`), and
 gradient that reaches a tensor, from a node or from a hook, must live on that tensor's
 device.
 """
-import contextlib
-
 import numpy as np
 
 from . import anomaly_mode, grad_mode
 from .backend import check_same_device, on_device_of
 from .version_counter import check_saved_versions
-
-_HOST = contextlib.nullcontext()
 
 
 def as_ndarray(out):
@@ -130,8 +126,7 @@ def run_backward(root, gradient, retain_graph, as_tensor):
     ready = [root.grad_fn]
     while ready:
         node = ready.pop()
-        context = node.device_context
-        with _HOST if context is None else context:
+        with node.device_context:
             received = buffers.pop(node, None)
             if received:
                 if node.saved_versions:
