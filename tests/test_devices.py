@@ -287,3 +287,32 @@ def test_numpy_refuses_to_copy_cuda_data_implicitly():
     with pytest.raises(TypeError, match=r"can't convert cuda:0 device type tensor to numpy"):
         np.asarray(x)
     np.testing.assert_array_equal(np.asarray(x.cpu()), x.cpu().numpy())
+
+
+# ops outside the op table (random, index-valued, bool-valued) on cuda:1
+CUDA1_OPS = {
+    "dropout": lambda x: F.dropout(x, 0.5),
+    "dropout2d": lambda x: F.dropout2d(x, 0.5),
+    "sdpa-dropout": lambda x: F.scaled_dot_product_attention(x, x, x, dropout_p=0.3),
+    "nn.Dropout": lambda x: mc.nn.Dropout(0.2)(x),
+    "argmax": lambda x: x.argmax(1),
+    "argmin": lambda x: mc.argmin(x),
+    "one_hot": lambda x: F.one_hot(x.argmax(-1), 5),
+    "embedding-max_norm": lambda x: F.embedding(x.argmax(-1).clamp(max=3),
+                                                randn(4, 5, device=x.device), max_norm=0.5),
+    "isfinite": lambda x: mc.isfinite(x),
+    "allclose": lambda x: mc.tensor(mc.allclose(x, x)),
+    "equal": lambda x: mc.tensor(mc.equal(x, x)),
+}
+
+
+@pytest.mark.parametrize("op", list(CUDA1_OPS), ids=list(CUDA1_OPS))
+def test_op_on_cuda1_with_device0_current(op):
+    needs_two_gpus()
+    cupy = pytest.importorskip("cupy")
+    x = randn(2, 3, 4, 5, device="cuda:1", requires_grad=True)
+    with cupy.cuda.Device(0):
+        out = CUDA1_OPS[op](x)
+        if out.requires_grad:
+            out.sum().backward()
+    assert out.device == "cuda:1" or not out.is_cuda
