@@ -100,6 +100,13 @@ class DeviceMismatchError(RuntimeError, ValueError):
     like every other bad argument of minicnn's."""
 
 
+def device_mismatch(op, first, second, detail):
+    """The DeviceMismatchError of `op` meeting devices `first` and `second`, in PyTorch's
+    words, followed by `detail`."""
+    return DeviceMismatchError(f"{op}: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {first} and {second}! {detail}")
+
+
 def check_same_device(op, arrays):
     """Raise DeviceMismatchError, naming the op, both devices and their arrays' shapes,
     where two of `arrays` (NumPy or CuPy, None skipped) live on different devices. Every op
@@ -111,10 +118,8 @@ def check_same_device(op, arrays):
         if first is None:
             first, where = a, device_of(a)
         elif device_of(a) != where:
-            raise DeviceMismatchError(
-                f"{op}: Expected all tensors to be on the same device, but found at least two "
-                f"devices, {where} and {device_of(a)}! (shapes {tuple(first.shape)} and "
-                f"{tuple(a.shape)})")
+            raise device_mismatch(op, where, device_of(a),
+                                  f"(shapes {tuple(first.shape)} and {tuple(a.shape)})")
 
 
 def on_device(device):
@@ -122,6 +127,11 @@ def on_device(device):
     CuPy allocates there (nothing to do for the CPU)."""
     device = Device(device)
     return ON_HOST if device.type == "cpu" else cupy_module().cuda.Device(device.index)
+
+
+def device_of_context(context):
+    """The device that `context` (from on_device_of) makes current."""
+    return CPU if context is ON_HOST else Device("cuda", context.id)
 
 
 def on_device_of(array):

@@ -13,7 +13,8 @@ device.
 import numpy as np
 
 from . import anomaly_mode, grad_mode
-from .backend import check_same_device, on_device_of
+from .backend import (ON_HOST, check_same_device, device_mismatch, device_of,
+                      device_of_context, on_device_of)
 from .version_counter import check_saved_versions
 
 
@@ -62,6 +63,20 @@ def _check_device(array, grad):
     """`grad` lives on the device of `array`, the tensor (or the gradient) it stands for."""
     if type(grad) is not np.ndarray or type(array) is not np.ndarray:
         check_same_device("backward", (array, grad))
+
+
+def _check_input_gradients(node, grads):
+    """Every gradient node.backward returns lives on the device of the node's inputs, the
+    device its context makes current."""
+    context = node.device_context
+    for g in grads:
+        if g is None or (context is ON_HOST and type(g) is np.ndarray):
+            continue
+        expected = device_of_context(context)
+        if device_of(g) != expected:
+            raise device_mismatch(f"{node.name}.backward", expected, device_of(g),
+                                  f"(a gradient of shape {tuple(g.shape)} for an input on "
+                                  f"{expected})")
 
 
 def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
@@ -144,6 +159,7 @@ def run_backward(root, gradient, retain_graph, as_tensor):
                 if len(input_grads) != len(node.next_edges):
                     raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
                                        f"gradients for {len(node.next_edges)} inputs")
+                _check_input_gradients(node, input_grads)
                 if anomaly_mode._enabled and anomaly_mode._check_nan:
                     anomaly_mode.check_gradients(node, input_grads)
             else:

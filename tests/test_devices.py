@@ -316,3 +316,23 @@ def test_op_on_cuda1_with_device0_current(op):
         if out.requires_grad:
             out.sum().backward()
     assert out.device == "cuda:1" or not out.is_cuda
+
+
+class _GradientToHost(mc.autograd.Function):
+    """A faulty op: its backward returns its input's gradient on the host."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return (g * 2).get()
+
+
+def test_backward_returning_a_gradient_on_another_device_is_named():
+    x = randn(2, 3, device="cuda", requires_grad=True)
+    y = _GradientToHost.apply(x * 1)
+    with pytest.raises(RuntimeError, match=r"_GradientToHost.backward: " + MIXED
+                       + r"cuda:0 and cpu!"):
+        y.sum().backward()
