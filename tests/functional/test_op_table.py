@@ -1,6 +1,7 @@
 """The op table's checks (op_table.py), one test function per kind of check, each run on
 every row that takes it: float64 gradcheck, parity with PyTorch (forward, and every input's
-gradient), dtypes kept, and the reference kernels equal to the default ones."""
+gradient), dtypes kept, and the reference kernels equal to the default ones (on the CPU and
+on CUDA; the rows' CUDA results against the CPU's are test_cuda_parity.py's)."""
 import numpy as np
 import pytest
 from conftest import assert_torch_parity, check_gradients
