@@ -47,11 +47,13 @@ TRANSFORM_GROWTH = 2.0 ** 16
 
 
 def winograd_applies(x, kernel_size, stride, dilation, groups):
-    """Whether conv2d takes the Winograd path: a 3×3 window at stride 1, no dilation, at
-    least MIN_CHANNELS input channels per group, on arrays whose kernel form has the
-    transforms (NumPy arrays)."""
+    """Whether conv2d takes the Winograd path for the input Tensor x: a 3×3 window at
+    stride 1, no dilation, at least MIN_CHANNELS input channels per group, on arrays whose
+    kernel form has the transforms (NumPy arrays, and any array under the reference
+    forms)."""
     return (kernel_size == (3, 3) and stride == (1, 1) and dilation == (1, 1)
-            and x.shape[1] // groups >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
+            and x.shape[1] // groups >= MIN_CHANNELS
+            and kernels.active_form(x.data) != "cuda")
 
 
 def _sums_stay_finite(magnitude, terms, dtype):
