@@ -276,7 +276,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if stride != (1, 1):
             x = x[:, :, ::stride[0], ::stride[1]]
         out = Conv2dPointwise.apply(x, weight, bias)
-    elif winograd_applies(x.data, kernel_size, stride, dilation, groups) and \
+    elif winograd_applies(x, kernel_size, stride, dilation, groups) and \
             winograd_stays_finite(x.data, weight.data):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=groups)
     else:
