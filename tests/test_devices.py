@@ -281,6 +281,16 @@ def test_clipping_and_init_on_cuda1_with_device0_current():
     np.testing.assert_array_equal(layer.bias.detach().cpu().numpy(), [0.5, 0.5])
 
 
+def test_embedding_padding_row_made_on_cuda1_with_device0_current():
+    needs_two_gpus()
+    cupy = pytest.importorskip("cupy")
+    with cupy.cuda.Device(0):
+        table = mc.nn.Embedding(5, 3, padding_idx=-1, device="cuda:1")
+    assert table.weight.device == "cuda:1" and table.weight.is_leaf
+    weights = table.weight.detach().cpu().numpy()
+    assert not weights[-1].any() and weights[:-1].any()
+
+
 def test_numpy_refuses_to_copy_cuda_data_implicitly():
     """As PyTorch: np.asarray(cuda tensor) fails, .cpu() copies to the host explicitly."""
     x = randn(2, 3, device="cuda")
