@@ -10,13 +10,16 @@ from ..tensor import Tensor
 
 def normalize(values):
     """`values` (a Tensor or array) scaled per image to [0, 1]: (v − min) / (max − min)
-    over each image of the batch (all zeros where an image is constant); a Tensor."""
+    over each image of the batch; all zeros where an image is constant up to rounding (an
+    upsampled 1×1 map), whose noise would otherwise fill the range. A Tensor."""
     array = values.data if isinstance(values, Tensor) else values
     xp = backend.xp_of(array)
     axes = tuple(range(1, array.ndim))
     low = array.min(axis=axes, keepdims=True)
     span = array.max(axis=axes, keepdims=True) - low
-    return Tensor._make((array - low) / xp.where(span > 0, span, 1))
+    rounding = 64 * np.finfo(array.dtype).eps * abs(array).max(axis=axes, keepdims=True)
+    flat = span <= rounding
+    return Tensor._make(xp.where(flat, 0, (array - low) / xp.where(flat, 1, span)))
 
 
 def upsample(maps, size):
