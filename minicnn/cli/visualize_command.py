@@ -3,12 +3,14 @@ network looks at in one image (Grad-CAM, saliency, guided backpropagation, decon
 occlusion, integrated gradients), its feature maps, or its first filters, as a PNG with the
 image and the map side by side."""
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import grad_mode
 from ..creation import tensor
 from ..io import from_torch, load, load_torch_file
+from ..random import manual_seed
 from ..viz import save_side_by_side
 from . import datasets, zoo
 from .arg_types import positive_int
@@ -28,9 +30,10 @@ def add_parser(commands):
         "visualize", help="what a network looks at in an image, its feature maps or filters",
         description="Draw one mc.viz method for an image, beside the image, as a PNG. "
                     "RUN_DIR_OR_MODEL is a run folder of `minicnn train` (its latest weights, "
-                    "its preprocessing and class names) or a model of `minicnn models` (random "
-                    "weights, or --weights; the image is resized to the model's native side "
-                    "and normalised with ImageNet's statistics).")
+                    "its preprocessing and class names) or a model of `minicnn models` "
+                    "(random weights from seed 0, or --weights; the image is resized to the "
+                    "model's native side and normalised with ImageNet's statistics, or "
+                    "MNIST's for a one-channel model).")
     parser.add_argument("source", metavar="RUN_DIR_OR_MODEL",
                         help="a run folder of minicnn train, or a model name such as resnet18")
     parser.add_argument("--method", required=True, choices=METHODS,
@@ -40,7 +43,8 @@ def add_parser(commands):
                         help="the image file (PNG, JPEG ...); every method but filters needs one")
     parser.add_argument("--layer", metavar="NAME",
                         help="a submodule name, e.g. features.3 or layer4 (default: the last "
-                             "Conv2d for gradcam, the first for filters and features)")
+                             "Conv2d with maps larger than 1x1 for gradcam, the first Conv2d "
+                             "for filters and features)")
     parser.add_argument("--target", metavar="CLASS",
                         help="the class to explain, by index or by name (default: the "
                              "predicted class)")
@@ -57,12 +61,17 @@ def add_parser(commands):
     return parser
 
 
+@dataclass
 class Subject:
-    """The model to look into and how an image is prepared for it."""
-
-    def __init__(self, model, prepare, read, classes, mean, std, name):
-        self.model, self.prepare, self.read = model, prepare, read
-        self.classes, self.mean, self.std, self.name = classes, mean, std, name
+    """The model to look into, how an image file is read and prepared for it, its class
+    names (None: numbers), the normalisation to undo for display, and how to name it."""
+    model: object
+    read: object
+    prepare: object
+    classes: tuple
+    mean: tuple
+    std: tuple
+    name: str
 
 
 def _weights(model, path):
@@ -84,10 +93,11 @@ def subject(args):
             raise UsageError(f"--weights {args.weights}: a run folder brings its own weights")
         saved = load_run(args.source, "RUN_DIR_OR_MODEL")
         source = saved.source
-        return Subject(saved.model, saved.transform(), lambda p: datasets.read_image(p, source),
-                       source.classes, source.mean, source.std, f"{saved.record['model']} of "
-                                                               f"{saved.folder}")
+        name = f"{saved.record['model']} of {saved.folder}"
+        return Subject(saved.model, lambda path: datasets.read_image(path, source),
+                       saved.transform(), source.classes, source.mean, source.std, name)
     entry = zoo.lookup(args.source, "model or run folder")
+    manual_seed(0)                  # random weights, the same at every call
     model = entry.construct()
     if args.weights:
         _weights(model, args.weights)
@@ -96,8 +106,8 @@ def subject(args):
     mean, std = DIGITS if channels == 1 else IMAGENET
     source = datasets.Source("image", "folder", "", (), channels, None, mean, std)
     prepare = datasets.transform(source, False, False, entry.rule.native, channels)
-    return Subject(model, prepare, lambda p: datasets.read_image(p, source), None, mean, std,
-                   entry.name)
+    return Subject(model, lambda path: datasets.read_image(path, source), prepare, None,
+                   mean, std, entry.name)
 
 
 def _target(text, classes, count):

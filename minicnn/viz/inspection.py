@@ -74,4 +74,6 @@ def input_gradient(fn, model, x, targets):
     already in inspecting()."""
     leaf, copy = traced_input(x)
     target_score(fn, logits_of(fn, model(copy)), targets).backward()
+    if leaf.grad is None:           # the logits do not depend on the input
+        return backend.xp_of(x.data).zeros_like(x.data)
     return leaf.grad.data

@@ -51,9 +51,9 @@ def windows(dims, window, stride):
 
 
 def occlusion(model, x, target, window, stride, baseline=0.0):
-    """For each element of each image, the mean over the windows covering it of
-    logit[target] − logit[target] with that window set to `baseline`: a Tensor shaped
-    like the (N, C, H, W) batch `x`.
+    """For each element of each image, the mean over the windows covering it of how much
+    the target logit drops when that window is set to `baseline` (the logit of the image
+    minus the logit of the occluded image): a Tensor shaped like the (N, C, H, W) batch `x`.
 
     `window` is (C, H, W); `stride` an int or (C, H, W), at most the window along any
     dimension the window does not span whole (else some elements would be in no window).
@@ -84,9 +84,8 @@ def occlusion(model, x, target, window, stride, baseline=0.0):
             chunk = regions[first:first + per_pass]
             batch = xp.stack([x.data] * len(chunk))             # (k, N, C, H, W)
             for j, region in enumerate(chunk):
-                index = (j, slice(None)) + region
-                batch[index] = fill if isinstance(fill, float) else fill[(slice(None),)
-                                                                          + region]
+                hidden = fill if isinstance(fill, float) else fill[(slice(None),) + region]
+                batch[(j, slice(None)) + region] = hidden
             logits = logits_of(fn, model(Tensor._make(batch.reshape((-1,) + dims))))
             drop = plain - target_logits(fn, logits, np.tile(targets, len(chunk))) \
                 .reshape(len(chunk), n)

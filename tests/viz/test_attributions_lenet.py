@@ -73,6 +73,17 @@ def test_occlusion_with_a_baseline_equals_captum(models, x):
                  expected)
 
 
+def test_occlusion_with_a_baseline_image_equals_captum(models, x):
+    torch = pytest.importorskip("torch")
+    model, twin = models
+    baseline = images(tuple(x.shape), seed=2)
+    expected = captum_attribution("Occlusion", twin, x, 1, sliding_window_shapes=(1, 9, 9),
+                                  strides=(1, 8, 8),
+                                  baselines=torch.from_numpy(baseline.numpy()))
+    assert_close(mc.viz.occlusion(model, x, 1, (1, 9, 9), (1, 8, 8), baseline=baseline),
+                 expected)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_integrated_gradients_equal_captum(models, x, target):
     model, twin = models
