@@ -88,6 +88,16 @@ class Function:
     def name(self):
         return type(self).__name__
 
+    @property
+    def next_functions(self):
+        """PyTorch's grad_fn.next_functions: per input, (the node its gradient goes to, which
+        output of that node it is); a leaf's node is its AccumulateGrad, and an input that
+        takes no gradient gives (None, 0)."""
+        return tuple((None, 0) if edge is None else edge for edge in self.next_edges)
+
+    def __repr__(self):
+        return f"<{self.name}Backward object at {id(self):#x}>"
+
     def release(self):
         """Drop everything forward saved (arrays, attributes)."""
         self.saved = ()
@@ -159,6 +169,7 @@ class Function:
             outs = (Tensor._make(out),)
         else:
             ctx.n_outputs = 1
+            ctx.output_meta = ((out.shape, out.dtype),)
             outs = (Tensor._make(out, ctx, 0),)
         share_if_aliased(outs, inputs, True)
         if ctx.saved:
@@ -192,6 +203,7 @@ def _finish_inplace(ctx, inputs, out, record):
     if record:
         ctx.next_edges = tuple(_edge(t) for t in inputs)
         ctx.n_outputs = 1
+        ctx.output_meta = ((out.shape, out.dtype),)
         target.grad_fn, target.output_index, target.requires_grad = ctx, 0, True
         if ctx.saved:
             record_saved_versions(ctx, (None,) + tuple(inputs[1:]), (target,))

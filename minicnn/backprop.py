@@ -29,9 +29,19 @@ class AccumulateGrad:
     """The graph's sink for a leaf tensor: adds the incoming gradient to `leaf.grad`."""
 
     __slots__ = ("leaf",)
+    name = "AccumulateGrad"
+    next_functions = ()
 
     def __init__(self, leaf):
         self.leaf = leaf
+
+    @property
+    def variable(self):
+        """The leaf tensor (PyTorch's name)."""
+        return self.leaf
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 _running = threading.local()          # per thread: the callback lists of the passes running
