@@ -1,0 +1,183 @@
+"""mc.onnx.export: trace the model, convert each step, check, write the file atomically."""
+import contextlib
+import os
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from ..io.atomic import atomic_write
+from ..tensor import Tensor
+from ..version import __version__
+from . import (convert_conv, convert_elementwise, convert_linalg, convert_norm,  # noqa: F401
+               convert_pool, convert_reduce, convert_resample, convert_shape)
+from .graph import GraphBuilder
+from .registry import ExportError, convert
+from .trace import trace
+
+MIN_OPSET = 17          # LayerNormalization's first opset
+DEFAULT_OPSET = 17
+
+
+def _example_inputs(example_input):
+    inputs = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
+    if not inputs or not all(isinstance(x, Tensor) for x in inputs):
+        raise TypeError(f"export: example_input must be a Tensor or a tuple of Tensors, got "
+                        f"{type(example_input).__name__}")
+    return tuple(inputs)
+
+
+def _names(given, default, count, what):
+    if given is None:
+        return [default] if count == 1 else [f"{default}_{i}" for i in range(count)]
+    given = list(given)
+    if len(given) != count or len(set(given)) != count or \
+            not all(isinstance(n, str) and n for n in given):
+        raise ValueError(f"export: {what} must be {count} distinct non-empty strings, got "
+                         f"{given!r}")
+    return given
+
+
+def _check_opset(opset):
+    newest = onnx.defs.onnx_opset_version()
+    if not isinstance(opset, int) or isinstance(opset, bool) or \
+            not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"export: opset must be an int from {MIN_OPSET} to {newest} (the "
+                         f"newest this onnx package knows), got {opset!r}")
+
+
+@contextlib.contextmanager
+def _eval_mode(model):
+    """The model in eval mode within the block; each module's mode is restored after."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _other_values(inputs):
+    """Inputs of the same shapes with other values: floating ones moved and flipped in sign,
+    the others (indices, masks) kept."""
+    return tuple(x * -0.75 + 0.5 if x.dtype.kind == "f" else x for x in inputs)
+
+
+def _reader_of(trace, name):
+    for step in trace.steps:
+        if any(v is not None and v.name == name for v in step.inputs + tuple(
+                step.arrays.values())):
+            return step.op
+    return "the output"
+
+
+def _check_same_graph(first, second):
+    """Refuse a trace that another input would change: other ops (control flow on values)
+    or other constants (values computed from the input outside the recorded ops)."""
+    for i, (a, b) in enumerate(zip(first.steps, second.steps)):
+        if a.function is not b.function:
+            raise ExportError(f"export: the model applies other ops to other input values "
+                              f"(op {i}: {a.op} in one pass, {b.op} in another); a forward "
+                              f"whose control flow depends on the input's values cannot be "
+                              f"exported")
+    if len(first.steps) != len(second.steps):
+        raise ExportError(f"export: the model applies {len(first.steps)} ops to one input and "
+                          f"{len(second.steps)} to another; a forward whose control flow "
+                          f"depends on the input's values cannot be exported")
+    for name, value in first.constants.items():
+        other = second.constants.get(name)
+        if other is None or other.shape != value.shape or \
+                not np.array_equal(value, other, equal_nan=value.dtype.kind in "fc"):
+            raise ExportError(f"export: a tensor of shape {value.shape} read by "
+                              f"{_reader_of(first, name)} changes with the input's values but "
+                              f"was not computed by minicnn's recorded ops (a comparison, "
+                              f"argmax, .item() or NumPy on .data), so the graph would hold "
+                              f"the example's values; compute it with differentiable ops")
+
+
+def _prune(nodes, outputs):
+    """The nodes that the outputs need, in order, and the names those nodes read."""
+    needed, kept = set(outputs), []
+    for node in reversed(nodes):
+        if needed.intersection(node.output):
+            kept.append(node)
+            needed.update(i for i in node.input if i)
+    return kept[::-1], needed
+
+
+def _rename_outputs(nodes, trace, output_names, produced_outside):
+    """Give the model's outputs their names: the node that makes one writes it under its
+    output name (its readers follow); an output that is a graph input, an initializer or
+    an output already named gets an Identity."""
+    renamed = {}
+    for value, name in zip(trace.outputs, output_names):
+        if value.name in renamed or value.name in produced_outside:
+            source = renamed.get(value.name, value.name)
+            nodes.append(helper.make_node("Identity", [source], [name], name=f"{name}_copy"))
+            continue
+        renamed[value.name] = name
+    for node in nodes:
+        node.input[:] = [renamed.get(i, i) for i in node.input]
+        node.output[:] = [renamed.get(o, o) for o in node.output]
+    return nodes
+
+
+def _tensor_info(name, value):
+    return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(value.dtype),
+                                         list(value.shape))
+
+
+def _build_graph(trace, g, output_names):
+    initial = dict(trace.parameters, **trace.constants, **g.constants)
+    inputs = {v.name for v in trace.inputs}
+    made = inputs | set(initial) | {o for node in g.nodes for o in node.output}
+    for i, value in enumerate(trace.outputs):
+        if value.name not in made:
+            raise ExportError(f"export: output {i} of the model ({value.name}) is made by no "
+                              f"exported op (max pooling's indices, for one, are not "
+                              f"exported)")
+    nodes = _rename_outputs(list(g.nodes), trace, output_names, inputs | set(initial))
+    nodes, needed = _prune(nodes, output_names)
+    produced = inputs | {o for node in nodes for o in node.output}
+    for node in nodes:
+        for name in node.input:
+            if name and name not in produced and name not in initial:
+                raise ExportError(f"export: {node.op_type} reads {name!r}, which no exported "
+                                  f"op produces (max pooling's indices, for one, are not "
+                                  f"exported)")
+    initializers = [numpy_helper.from_array(np.ascontiguousarray(array), name)
+                    for name, array in initial.items() if name in needed]
+    return helper.make_graph(
+        nodes, "minicnn", [_tensor_info(v.name, v) for v in trace.inputs],
+        [_tensor_info(name, v) for v, name in zip(trace.outputs, output_names)],
+        initializer=initializers)
+
+
+def export(model, example_input, path, opset=DEFAULT_OPSET, input_names=None,
+           output_names=None):
+    """See minicnn.onnx.export."""
+    inputs = _example_inputs(example_input)
+    _check_opset(opset)
+    input_names = _names(input_names, "input", len(inputs), "input_names")
+    with _eval_mode(model):
+        first = trace(model, inputs, input_names)
+        output_names = _names(output_names, "output", len(first.outputs), "output_names")
+        taken = {v.name for step in first.steps for v in step.outputs}
+        g = GraphBuilder(opset, taken | set(first.parameters) | set(first.constants)
+                         | set(input_names) | set(output_names))
+        for step in first.steps:
+            convert(g, step)
+        second = trace(model, _other_values(inputs), input_names)
+    _check_same_graph(first, second)
+    opsets = [helper.make_opsetid("", opset)]
+    proto = helper.make_model(_build_graph(first, g, output_names), opset_imports=opsets,
+                              producer_name="minicnn", producer_version=__version__)
+    proto.ir_version = helper.find_min_ir_version_for(opsets)   # what older runtimes read
+    data = proto.SerializeToString()
+    onnx.checker.check_model(data)
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_write(path, suffix=".onnx") as f:
+        f.write(data)
+    return proto
