@@ -16,9 +16,9 @@ from . import cuda, distributed, functional, io, kernels, models, nn, onnx, trai
 from . import data
 from . import optim
 from .backend import Device as device
-from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-                       randperm, tensor, zeros, zeros_like)
+from .creation import (arange, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
+                       linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+                       randn_like, randperm, tensor, zeros, zeros_like)
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, half, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, chunk, clamp, clip,
