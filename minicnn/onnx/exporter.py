@@ -72,28 +72,63 @@ def _reader_of(trace, name):
     return "the output"
 
 
+class _Converted:
+    """A trace written as nodes: the GraphBuilder and, per node, the op it came from."""
+
+    def __init__(self, trace, opset, taken):
+        self.trace = trace
+        self.graph = GraphBuilder(opset, taken)
+        self.origins = []
+        for step in trace.steps:
+            convert(self.graph, step)
+            self.origins += [step.op] * (len(self.graph.nodes) - len(self.origins))
+
+
+def _wiring(nodes):
+    """Each node's inputs, a node's output named by (node index, output index) and any
+    other value (an input, a parameter, a constant) by its name: equal for two passes that
+    connect the same nodes, whatever names their values got."""
+    made = {}
+    wiring = []
+    for i, node in enumerate(nodes):
+        wiring.append([made.get(name, name) for name in node.input])
+        made.update((name, (i, j)) for j, name in enumerate(node.output))
+    return wiring
+
+
 def _check_same_graph(first, second):
-    """Refuse a trace that another input would change: other ops (control flow on values)
-    or other constants (values computed from the input outside the recorded ops)."""
-    for i, (a, b) in enumerate(zip(first.steps, second.steps)):
-        if a.function is not b.function:
-            raise ExportError(f"export: the model applies other ops to other input values "
-                              f"(op {i}: {a.op} in one pass, {b.op} in another); a forward "
+    """Refuse a trace that other input values would change: other nodes (control flow on
+    values), or other constants (values computed from the input outside the recorded ops,
+    or parameters of ops taken from it). Nodes are compared, not Functions: conv2d may
+    take another path for other values and still be the same Conv."""
+    a, b = first.graph, second.graph
+    for i, (x, y, x_in, y_in) in enumerate(zip(a.nodes, b.nodes, _wiring(a.nodes),
+                                               _wiring(b.nodes))):
+        if x.op_type != y.op_type or list(x.attribute) != list(y.attribute) or x_in != y_in:
+            raise ExportError(f"export: the model computes other things for other input "
+                              f"values ({x.op_type} from {first.origins[i]} in one pass, "
+                              f"{y.op_type} from {second.origins[i]} in another); a forward "
                               f"whose control flow depends on the input's values cannot be "
                               f"exported")
-    if len(first.steps) != len(second.steps):
-        raise ExportError(f"export: the model applies {len(first.steps)} ops to one input and "
-                          f"{len(second.steps)} to another; a forward whose control flow "
+    if len(a.nodes) != len(b.nodes):
+        raise ExportError(f"export: the model computes {len(a.nodes)} nodes for one input "
+                          f"and {len(b.nodes)} for another; a forward whose control flow "
                           f"depends on the input's values cannot be exported")
-    for name, value in first.constants.items():
-        other = second.constants.get(name)
-        if other is None or other.shape != value.shape or \
+    pairs = list(zip(first.trace.constants.items(), second.trace.constants.values())) + \
+        list(zip(a.constants.items(), b.constants.values()))
+    if len(pairs) != len(first.trace.constants) + len(a.constants) or \
+            len(second.trace.constants) + len(b.constants) != len(pairs):
+        raise ExportError("export: the model uses other constants for other input values "
+                          "(values computed from the input outside minicnn's recorded ops)")
+    for (name, value), other in pairs:
+        if other.shape != value.shape or \
                 not np.array_equal(value, other, equal_nan=value.dtype.kind in "fc"):
             raise ExportError(f"export: a tensor of shape {value.shape} read by "
-                              f"{_reader_of(first, name)} changes with the input's values but "
-                              f"was not computed by minicnn's recorded ops (a comparison, "
-                              f"argmax, .item() or NumPy on .data), so the graph would hold "
-                              f"the example's values; compute it with differentiable ops")
+                              f"{_reader_of(first.trace, name)} changes with the input's "
+                              f"values but was not computed by minicnn's recorded ops (a "
+                              f"comparison done in NumPy, .item(), an op's argument taken "
+                              f"from the input), so the graph would hold the example's "
+                              f"values; compute it with minicnn's ops")
 
 
 def _prune(nodes, outputs):
@@ -146,7 +181,7 @@ def _build_graph(trace, g, output_names):
                 raise ExportError(f"export: {node.op_type} reads {name!r}, which no exported "
                                   f"op produces (max pooling's indices, for one, are not "
                                   f"exported)")
-    initializers = [numpy_helper.from_array(np.ascontiguousarray(array), name)
+    initializers = [numpy_helper.from_array(np.asarray(array, order="C"), name)
                     for name, array in initial.items() if name in needed]
     return helper.make_graph(
         nodes, "minicnn", [_tensor_info(v.name, v) for v in trace.inputs],
@@ -163,15 +198,14 @@ def export(model, example_input, path, opset=DEFAULT_OPSET, input_names=None,
     with _eval_mode(model):
         first = trace(model, inputs, input_names)
         output_names = _names(output_names, "output", len(first.outputs), "output_names")
-        taken = {v.name for step in first.steps for v in step.outputs}
-        g = GraphBuilder(opset, taken | set(first.parameters) | set(first.constants)
-                         | set(input_names) | set(output_names))
-        for step in first.steps:
-            convert(g, step)
-        second = trace(model, _other_values(inputs), input_names)
-    _check_same_graph(first, second)
+        taken = {v.name for step in first.steps for v in step.outputs} | \
+            set(first.parameters) | set(first.constants) | set(input_names) | set(output_names)
+        converted = _Converted(first, opset, taken)
+        other = _Converted(trace(model, _other_values(inputs), input_names), opset, taken)
+    _check_same_graph(converted, other)
     opsets = [helper.make_opsetid("", opset)]
-    proto = helper.make_model(_build_graph(first, g, output_names), opset_imports=opsets,
+    proto = helper.make_model(_build_graph(first, converted.graph, output_names),
+                              opset_imports=opsets,
                               producer_name="minicnn", producer_version=__version__)
     proto.ir_version = helper.find_min_ir_version_for(opsets)   # what older runtimes read
     data = proto.SerializeToString()

@@ -9,6 +9,7 @@ import pytest
 import minicnn as mc
 import minicnn.functional as F
 from minicnn.autograd import Function
+from minicnn.functional.conv_winograd import TRANSFORM_GROWTH, winograd_stays_finite
 from onnx_helpers import Wrapped, export_and_compare, run_onnx
 
 nn = mc.nn
@@ -37,8 +38,11 @@ REFUSED = {
     "NumPy on .data": (lambda m, x: x + mc.tensor(np.sign(x.data)),
                        r"shape \(2, 3\) read by Add changes with the input's values"),
     "control flow on values": (lambda m, x: x * 2 if x.sum().item() > 0 else x.exp(),
-                               r"applies other ops to other input values \(op 1: Mul in one "
-                               r"pass, Exp in another\)"),
+                               r"computes other things for other input values \(Mul from "
+                               r"Mul in one pass, Exp from Exp in another\)"),
+    "a branch on values between the same ops": (
+        lambda m, x: (x * 2 if x.sum().item() > 0 else x.exp()) * 3 + (x.exp() * 2),
+        r"computes other things for other input values"),
     "max pooling's indices": (lambda m, x: F.max_pool2d(x, 2, return_indices=True)[1],
                               r"MaxPool2d_0_1.*max pooling's indices"),
     "max unpooling": (lambda m, x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2),
@@ -124,3 +128,19 @@ def test_import_minicnn_does_not_import_onnx():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_convolution_that_changes_path_with_the_values_is_one_conv(tmp_path):
+    """conv2d takes Winograd only where a max-abs bound says its transforms stay finite: an
+    input near that bound goes by im2col in one pass and by Winograd in the other, which
+    is the same Conv, not control flow."""
+    mc.manual_seed(0)
+    conv = nn.Conv2d(16, 4, 3, padding=1)
+    with mc.no_grad():
+        conv.weight.mul_(1e-3)
+    w = conv.weight.detach().numpy()
+    bound = float(np.finfo(np.float32).max) / (w[0].size * TRANSFORM_GROWTH * np.abs(w).max())
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 8, 8)).astype(np.float32)
+    x *= 1.25 * bound / np.abs(x).max()
+    assert not winograd_stays_finite(x, w) and winograd_stays_finite(x * -0.75 + 0.5, w)
+    export_and_compare(conv, mc.tensor(x), tmp_path / "m.onnx")
