@@ -103,3 +103,14 @@ def test_the_format_is_read_by_content_not_by_suffix(tmp_path):
     mc.save({"w": mc.ones(2)}, tmp_path / "m.safetensors")
     os.rename(tmp_path / "m.safetensors", tmp_path / "weights.npz")
     np.testing.assert_array_equal(mc.load(tmp_path / "weights.npz")["w"].numpy(), np.ones(2))
+
+
+@pytest.mark.gpu
+def test_cuda_tensors_are_saved_and_loaded_onto_a_device(tmp_path):
+    state = {"w": mc.arange(6.0, device="cuda").reshape(2, 3), "n": mc.tensor(3).to("cuda")}
+    mc.save(state, tmp_path / "m.safetensors")
+    on_cpu = mc.load(tmp_path / "m.safetensors")
+    assert not on_cpu["w"].is_cuda
+    np.testing.assert_array_equal(on_cpu["w"].numpy(), np.arange(6.0).reshape(2, 3))
+    on_gpu = mc.load(tmp_path / "m.safetensors", map_location="cuda")
+    assert on_gpu["w"].is_cuda and on_gpu["n"].item() == 3
