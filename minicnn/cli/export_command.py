@@ -1,7 +1,7 @@
 """`minicnn export MODEL_OR_RUN --onnx OUT.onnx`: a zoo model (with its random initial
-weights) or a trained run (its latest weights, as `minicnn evaluate` loads them) written as
-an ONNX graph by mc.onnx.export, traced in eval mode on a batch of --batch inputs of the
-run's input size, the model's native size, or --input."""
+weights; a CLIP model's image tower) or a trained run (its latest weights, as `minicnn
+evaluate` loads them) written as an ONNX graph by mc.onnx.export, traced in eval mode on a
+batch of --batch inputs of the run's input size, the model's native size, or --input."""
 import os
 
 from .. import onnx
@@ -38,8 +38,10 @@ def _model(args):
         return run.model, args.input or run.input_size
     entry = zoo.lookup(args.source, flag="MODEL_OR_RUN")
     model = entry.construct_for_input(args.input)
-    model.eval()
-    return model, args.input or tuple(getattr(model, "input_size", (3, 224, 224)))
+    size = args.input or tuple(getattr(model, "input_size", (3, 224, 224)))
+    if entry.rule.output == "clip":
+        model = model.visual        # the image tower: images to embeddings
+    return model.eval(), size
 
 
 def run(args):
