@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from ..version import __version__
 from . import (convert_conv, convert_elementwise, convert_linalg, convert_norm,  # noqa: F401
                convert_pool, convert_reduce, convert_resample, convert_shape)
-from .graph import GraphBuilder
+from .graph import GraphBuilder, Node
 from .registry import ExportError, convert
 from .trace import trace
 
@@ -48,9 +48,12 @@ def _check_opset(opset):
 
 @contextlib.contextmanager
 def _eval_mode(model):
-    """The model in eval mode within the block; each module's mode is restored after."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
+    """The model (a Module; a plain function has no mode) in eval mode within the block;
+    each module's mode is restored after."""
+    modules = model.modules() if hasattr(model, "modules") else ()
+    modes = [(module, module.training) for module in modules]
+    if modes:
+        model.eval()
     try:
         yield
     finally:
@@ -91,8 +94,8 @@ def _wiring(nodes):
     made = {}
     wiring = []
     for i, node in enumerate(nodes):
-        wiring.append([made.get(name, name) for name in node.input])
-        made.update((name, (i, j)) for j, name in enumerate(node.output))
+        wiring.append([made.get(name, name) for name in node.inputs])
+        made.update((name, (i, j)) for j, name in enumerate(node.outputs))
     return wiring
 
 
@@ -104,7 +107,7 @@ def _check_same_graph(first, second):
     a, b = first.graph, second.graph
     for i, (x, y, x_in, y_in) in enumerate(zip(a.nodes, b.nodes, _wiring(a.nodes),
                                                _wiring(b.nodes))):
-        if x.op_type != y.op_type or list(x.attribute) != list(y.attribute) or x_in != y_in:
+        if x.op_type != y.op_type or x.attributes != y.attributes or x_in != y_in:
             raise ExportError(f"export: the model computes other things for other input "
                               f"values ({x.op_type} from {first.origins[i]} in one pass, "
                               f"{y.op_type} from {second.origins[i]} in another); a forward "
@@ -135,27 +138,23 @@ def _prune(nodes, outputs):
     """The nodes that the outputs need, in order, and the names those nodes read."""
     needed, kept = set(outputs), []
     for node in reversed(nodes):
-        if needed.intersection(node.output):
+        if needed.intersection(node.outputs):
             kept.append(node)
-            needed.update(i for i in node.input if i)
+            needed.update(i for i in node.inputs if i)
     return kept[::-1], needed
 
 
-def _rename_outputs(nodes, trace, output_names, produced_outside):
-    """Give the model's outputs their names: the node that makes one writes it under its
-    output name (its readers follow); an output that is a graph input, an initializer or
-    an output already named gets an Identity."""
-    renamed = {}
+def _output_names(trace, output_names, produced_outside):
+    """({value name: output name} for the outputs that nodes make under their output names,
+    Identity nodes for the others): an output that is a graph input, an initializer or an
+    output already named is copied by an Identity."""
+    renamed, copies = {}, []
     for value, name in zip(trace.outputs, output_names):
         if value.name in renamed or value.name in produced_outside:
-            source = renamed.get(value.name, value.name)
-            nodes.append(helper.make_node("Identity", [source], [name], name=f"{name}_copy"))
-            continue
-        renamed[value.name] = name
-    for node in nodes:
-        node.input[:] = [renamed.get(i, i) for i in node.input]
-        node.output[:] = [renamed.get(o, o) for o in node.output]
-    return nodes
+            copies.append(Node("Identity", [value.name], [name], {}, f"{name}_copy"))
+        else:
+            renamed[value.name] = name
+    return renamed, copies
 
 
 def _tensor_info(name, value):
@@ -166,17 +165,17 @@ def _tensor_info(name, value):
 def _build_graph(trace, g, output_names):
     initial = dict(trace.parameters, **trace.constants, **g.constants)
     inputs = {v.name for v in trace.inputs}
-    made = inputs | set(initial) | {o for node in g.nodes for o in node.output}
+    made = inputs | set(initial) | {o for node in g.nodes for o in node.outputs}
     for i, value in enumerate(trace.outputs):
         if value.name not in made:
             raise ExportError(f"export: output {i} of the model ({value.name}) is made by no "
                               f"exported op (max pooling's indices, for one, are not "
                               f"exported)")
-    nodes = _rename_outputs(list(g.nodes), trace, output_names, inputs | set(initial))
-    nodes, needed = _prune(nodes, output_names)
-    produced = inputs | {o for node in nodes for o in node.output}
+    renamed, copies = _output_names(trace, output_names, inputs | set(initial))
+    nodes, needed = _prune(g.nodes, [v.name for v in trace.outputs])
+    produced = inputs | {o for node in nodes for o in node.outputs}
     for node in nodes:
-        for name in node.input:
+        for name in node.inputs:
             if name and name not in produced and name not in initial:
                 raise ExportError(f"export: {node.op_type} reads {name!r}, which no exported "
                                   f"op produces (max pooling's indices, for one, are not "
@@ -184,7 +183,8 @@ def _build_graph(trace, g, output_names):
     initializers = [numpy_helper.from_array(np.asarray(array, order="C"), name)
                     for name, array in initial.items() if name in needed]
     return helper.make_graph(
-        nodes, "minicnn", [_tensor_info(v.name, v) for v in trace.inputs],
+        [node.proto(renamed) for node in nodes + copies], "minicnn",
+        [_tensor_info(v.name, v) for v in trace.inputs],
         [_tensor_info(name, v) for v, name in zip(trace.outputs, output_names)],
         initializer=initializers)
 
@@ -205,9 +205,10 @@ def export(model, example_input, path, opset=DEFAULT_OPSET, input_names=None,
     _check_same_graph(converted, other)
     opsets = [helper.make_opsetid("", opset)]
     proto = helper.make_model(_build_graph(first, converted.graph, output_names),
-                              opset_imports=opsets,
-                              producer_name="minicnn", producer_version=__version__)
-    proto.ir_version = helper.find_min_ir_version_for(opsets)   # what older runtimes read
+                              opset_imports=opsets, producer_name="minicnn",
+                              producer_version=__version__,
+                              # the oldest IR the opset allows, which older runtimes read
+                              ir_version=helper.find_min_ir_version_for(opsets))
     data = proto.SerializeToString()
     onnx.checker.check_model(data)
     path = os.fspath(path)

@@ -1,11 +1,14 @@
-"""GraphBuilder: the nodes and constants of the ONNX graph being built, through onnx.helper.
+"""GraphBuilder: the nodes and constants of the ONNX graph being built.
 
 Converters add nodes with `node(op_type, inputs, out, **attributes)` and constants with
 `const(value, dtype)`; the helpers below hide what changed between the opsets minicnn
 writes (17 and later): the axes of ReduceMean, ReduceMax, ReduceMin and ReduceLogSumExp
-became an input in opset 18, and Gelu is an operator from opset 20.
+became an input in opset 18, and Gelu is an operator from opset 20. Nodes are kept as
+`Node` records until the graph is complete (the exporter compares, prunes and renames
+them), then made into NodeProtos by `Node.proto`, through onnx.helper.
 """
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 from onnx import helper
@@ -14,6 +17,22 @@ from onnx import helper
 # (ReduceSum's became an input in opset 13)
 _AXES_INPUT_SINCE = {"ReduceSum": 13, "ReduceMean": 18, "ReduceMax": 18, "ReduceMin": 18,
                      "ReduceLogSumExp": 18, "ReduceProd": 18}
+
+
+@dataclass
+class Node:
+    """One node: its operator, input and output value names, attributes and node name."""
+    op_type: str
+    inputs: list
+    outputs: list
+    attributes: dict
+    name: str
+
+    def proto(self, rename):
+        """The NodeProto, each value name passed through `rename` (a dict)."""
+        return helper.make_node(self.op_type, [rename.get(i, i) for i in self.inputs],
+                                [rename.get(o, o) for o in self.outputs], name=self.name,
+                                **self.attributes)
 
 
 class GraphBuilder:
@@ -51,13 +70,13 @@ class GraphBuilder:
         inputs = ["" if i is None else i for i in inputs]
         while inputs and not inputs[-1]:
             inputs.pop()        # absent trailing optional inputs are left out, not named ""
-        self.nodes.append(helper.make_node(op_type, inputs, names,
-                                           name=self.fresh(f"node_{op_type}"), **attributes))
+        self.nodes.append(Node(op_type, inputs, names, attributes,
+                               self.fresh(f"node_{op_type}")))
         return names[0] if len(names) == 1 else names
 
     def const(self, value, dtype):
         """The name of a constant holding `value` as `dtype` (equal constants share one)."""
-        array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+        array = np.asarray(value, dtype=dtype, order="C")
         key = (array.dtype.str, array.shape, array.tobytes())
         name = self._constant_names.get(key)
         if name is None:

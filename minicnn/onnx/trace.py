@@ -123,7 +123,10 @@ class _Recorder:
 
 
 def _named_tensors(model):
-    """(state_dict name, tensor) of every parameter and buffer of `model`."""
+    """(state_dict name, tensor) of every parameter and buffer of `model` (none for a plain
+    function)."""
+    if not hasattr(model, "named_parameters"):
+        return []
     named = list(model.named_parameters()) + list(model.named_buffers())
     return [(name, t) for name, t in named if t is not None]
 

@@ -94,6 +94,13 @@ def test_names_of_inputs_outputs_and_parameters(tmp_path):
     np.testing.assert_allclose(out[1], model(*inputs)[1].detach().numpy(), rtol=1e-6)
 
 
+def test_a_plain_function_exports(tmp_path):
+    x = mc.randn(2, 3)
+    mc.onnx.export(lambda a: F.gelu(a) * 2, x, tmp_path / "m.onnx")
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", (x,))[0],
+                               (F.gelu(x) * 2).numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_an_input_returned_twice_and_untouched(tmp_path):
     model = Wrapped(lambda m, x: (x, m.relu(x), x))
     model.relu = nn.ReLU()
