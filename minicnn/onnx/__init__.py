@@ -19,6 +19,8 @@ onnxruntime to run the result); `import minicnn` does not import it.
 """
 import importlib
 
+from .registry import ExportError  # noqa: F401  (plain Python: needs no onnx package)
+
 
 def export(model, example_input, path, opset=17, input_names=None, output_names=None):
     """Write `model` (a Module, or any callable on Tensors) as an ONNX file at `path`,
