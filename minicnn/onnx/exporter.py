@@ -9,6 +9,7 @@ from onnx import helper, numpy_helper
 from ..io.atomic import atomic_write
 from ..tensor import Tensor
 from ..version import __version__
+# the converters fill registry.CONVERTERS as they are imported
 from . import (convert_conv, convert_elementwise, convert_linalg, convert_norm,  # noqa: F401
                convert_pool, convert_reduce, convert_resample, convert_shape)
 from .graph import GraphBuilder, Node
