@@ -12,14 +12,14 @@ install_if_requested()                   # MINICNN_CUDA_EMULATE=1: CuPy and a GP
 from . import runtime  # noqa: E402
 
 runtime.apply_tuning()                   # before NumPy loads its BLAS, where it can
-from . import (cuda, distributed, functional, io, kernels, models, nn, train,  # noqa: E402
-               utils, viz)
+from . import (cuda, distributed, functional, io, kernels, models, nn, onnx,  # noqa: E402
+               train, utils, viz)
 from . import data
 from . import optim
 from .backend import Device as device
-from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                       ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
-                       randperm, tensor, zeros, zeros_like)
+from .creation import (arange, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
+                       linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+                       randn_like, randperm, tensor, zeros, zeros_like)
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, half, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, chunk, clamp, clip,

@@ -33,7 +33,7 @@ first gradient that holds NaN, naming the Function and the user's line.
 """
 import numpy as np
 
-from . import anomaly_mode, grad_mode
+from . import anomaly_mode, grad_mode, trace_mode
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
                            is_anomaly_enabled, set_detect_anomaly)
 from .backend import ON_HOST, check_same_device, on_device_of, xp_of
@@ -107,7 +107,16 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on Tensors (None allowed for an absent optional input, e.g. bias)."""
+        """Run the op on Tensors (None allowed for an absent optional input, e.g. bias);
+        a recorder installed by trace_mode.recording is handed the op once it has run."""
+        result = cls._run(*inputs, **params)
+        recorder = trace_mode.state.recorder
+        if recorder is not None:
+            recorder(cls, inputs, params, result)
+        return result
+
+    @classmethod
+    def _run(cls, *inputs, **params):
         arrays = []
         first = None
         mixed = False

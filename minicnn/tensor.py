@@ -163,6 +163,27 @@ class Tensor:
                             f"Tensor.cpu() to copy the tensor to host memory first.")
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
+    # ---- DLPack: zero-copy exchange with PyTorch, CuPy, NumPy, JAX ... -------------
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of this tensor's memory (its array's own, so the consumer shares
+        it), for `torch.from_dlpack(t)`, `cupy.from_dlpack(t)` ... As PyTorch, a tensor that
+        requires grad is refused (BufferError); so is a view with negative strides, which
+        PyTorch cannot hold (it has none; `.contiguous()` gives a copy that exports). Only
+        the arguments given are passed on, so older NumPy and CuPy keep working."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use "
+                              "tensor.detach()")
+        if any(s < 0 for s in self.data.strides):
+            raise BufferError(f"__dlpack__: the tensor (shape {tuple(self.shape)}, strides "
+                              f"{self.data.strides} in bytes) has negative strides, which "
+                              f"PyTorch cannot hold; export tensor.contiguous(), a copy")
+        given = dict(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+        return self.data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+
+    def __dlpack_device__(self):
+        """(DLPack device type, index): (1, 0) for the CPU, (2, n) for CUDA device n."""
+        return (2, self.data.device.id) if self.is_cuda else (1, 0)
+
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to a Python "

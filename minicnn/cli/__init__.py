@@ -1,4 +1,5 @@
 """The `minicnn` command (also `python -m minicnn`): train, evaluate, predict, visualize,
+export,
 models, summary, gradcheck, bench, info.
 
 Every user error (a bad number, an unknown model, a missing dataset, an input a model cannot
@@ -13,8 +14,8 @@ import os
 import sys
 
 from ..version import __version__
-from . import (bench_command, evaluate_command, gradcheck_command, info_command,
-               models_command, predict_command, summary_command, train_command,
+from . import (bench_command, evaluate_command, export_command, gradcheck_command,
+               info_command, models_command, predict_command, summary_command, train_command,
                visualize_command)
 from .errors import UsageError, one_line
 
@@ -22,7 +23,7 @@ INTERRUPTED = 130
 
 COMMANDS = {"train": train_command, "evaluate": evaluate_command,
             "predict": predict_command, "visualize": visualize_command,
-            "models": models_command,
+            "export": export_command, "models": models_command,
             "summary": summary_command, "gradcheck": gradcheck_command,
             "bench": bench_command, "info": info_command}
 

@@ -3,7 +3,7 @@ activation memory of a zoo model, at its native input size or at --input."""
 from ..nn.summary import summary
 from . import zoo
 from .arg_types import input_size, positive_int
-from .errors import UsageError, user_input
+from .errors import user_input
 
 
 def add_parser(commands):
@@ -20,19 +20,7 @@ def add_parser(commands):
 
 def run(args):
     entry = zoo.lookup(args.model)
-    channels = size = None
-    if args.input is not None:
-        channels, height, width = args.input
-        if entry.rule.size_arg:
-            if height != width:
-                raise UsageError(f"--input {channels},{height},{width}: {entry.name} takes "
-                                 f"square inputs")
-            entry.check_size(height, f"--input {channels},{height},{width}")
-            size = height
-        if not entry.rule.channels_arg and channels != 3:
-            raise UsageError(f"--input {channels},{height},{width}: {entry.name} takes 3 "
-                             f"channels")
-    model = entry.construct(channels, size)
+    model = entry.construct_for_input(args.input)
     if args.input is None:
         summary(model, getattr(model, "input_size", (3, 224, 224)), depth=args.depth)
         return 0

@@ -145,6 +145,25 @@ class ZooModel:
             kwargs[rule.size_arg] = size
         return self.constructor(**kwargs)
 
+    def construct_for_input(self, input_size, flag="--input"):
+        """The constructor's own model for (C, H, W) inputs (None: its native size), with
+        the input's side and channels passed where the constructor takes them; a
+        UsageError naming `flag` and the value for a size the model is built not to take
+        (a side below its minimum, non-square, 1 channel for a model fixed at 3)."""
+        if input_size is None:
+            return self.construct()
+        channels, height, width = input_size
+        given = f"{flag} {channels},{height},{width}"
+        size = None
+        if self.rule.size_arg:
+            if height != width:
+                raise UsageError(f"{given}: {self.name} takes square inputs")
+            self.check_size(height, given)
+            size = height
+        if not self.rule.channels_arg and channels != 3:
+            raise UsageError(f"{given}: {self.name} takes 3 channels")
+        return self.construct(channels, size)
+
     def build(self, num_classes, channels, size, variant=None):
         """The model for `num_classes` classes and (channels, size, size) inputs, adapted for
         training from the command line (see the module docstring)."""

@@ -288,21 +288,31 @@ def logsumexp(input, dim, keepdim=False):
     return _reduce(LogSumExp, "logsumexp", input, dim, keepdim)
 
 
+class ArgExtreme(Function):
+    """The index (int64) of the largest (or smallest) value along `axis`, or over the
+    flattened array when axis is None; an integer result has no gradient, so backward is
+    never called."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, largest):
+        m = xp(a)
+        find = m.argmax if largest else m.argmin
+        if axis is None:
+            index = find(a.reshape(-1))
+            out = index.reshape((1,) * a.ndim) if keepdim else index
+        else:
+            data = a.reshape(1) if a.ndim == 0 else a
+            out = find(data, axis=axis, keepdims=keepdim)
+            out = out.reshape(()) if a.ndim == 0 else out
+        return m.asarray(out, dtype=np.int64)
+
+
 def _arg_extreme(op, input, dim, keepdim, largest):
     if input.dtype.kind == "b":
         raise TypeError(f"{op}: does not support bool input")
     _check_nonempty(op, input, dim)
-    m = xp(input.data)
-    find = m.argmax if largest else m.argmin
-    if dim is None:
-        index = find(input.data.reshape(-1))
-        out = index.reshape((1,) * input.ndim) if keepdim else index
-    else:
-        axis = normalize_dim(op, dim, input.ndim)
-        data = input.data.reshape(1) if input.ndim == 0 else input.data
-        out = find(data, axis=axis, keepdims=keepdim)
-        out = out.reshape(()) if input.ndim == 0 else out
-    return Tensor._make(m.asarray(out, dtype=np.int64))
+    axis = None if dim is None else normalize_dim(op, dim, input.ndim)
+    return ArgExtreme.apply(input, axis=axis, keepdim=keepdim, largest=largest)
 
 
 @on_input_device
