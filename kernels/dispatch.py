@@ -37,6 +37,11 @@ def set_kernels(choice):
     return _Restore(previous)
 
 
+def get_kernels():
+    """The choice in force: "auto" or "reference" (see set_kernels)."""
+    return _forced
+
+
 def active_form(array):
     """The form `get` picks for `array`: "reference", "cpu" or "cuda" (a kernel that lacks
     it runs its declared fallback, see `forms`)."""
