@@ -105,6 +105,13 @@ class ZooModel:
         end = re.search(r"\.(\s|$)", text)
         return text[:end.start() + 1] if end else text
 
+    def check_variant(self, variant):
+        """A UsageError unless `variant` is None or one of the model's variants."""
+        if variant is not None and variant not in self.variants:
+            raise UsageError(f"--variant {variant}: {self.name} has "
+                             + (f"the variants {', '.join(self.variants)}" if self.variants
+                                else "no variants"))
+
     def channels_for(self, data_channels):
         """The input channels it is built for, given the data's."""
         return data_channels if self.rule.channels_arg else 3
