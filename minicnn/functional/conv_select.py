@@ -136,12 +136,13 @@ def _why_not_space_to_depth(call):
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A convolution algorithm: its name, what it is, and `why_not(call)`, None where it
-    computes the call, else the reason it cannot."""
+    """A convolution algorithm: its name, what it is, `why_not(call)` (None where it computes
+    the call, else the reason it cannot), and whether it computes the forward pass only."""
 
     name: str
     summary: str
     why_not: object
+    forward_only: bool = False
 
 
 ALGORITHMS = {a.name: a for a in (
@@ -149,10 +150,10 @@ ALGORITHMS = {a.name: a for a in (
     Algorithm("im2col", "im2col + one GEMM per group over each batch chunk", _anywhere),
     Algorithm("winograd_f2", "Winograd F(2×2, 3×3): 16 products per 2×2 output tile",
               _why_not_winograd_f2),
-    Algorithm("winograd_f4", "Winograd F(4×4, 3×3): 36 products per 4×4 output tile, "
-              "forward only", _why_not_winograd_f4),
+    Algorithm("winograd_f4", "Winograd F(4×4, 3×3): 36 products per 4×4 output tile",
+              _why_not_winograd_f4, forward_only=True),
     Algorithm("space_to_depth", "a strided window as a stride-1 3×3 window over sh×sw "
-              "blocks, by F(4×4, 3×3), forward only", _why_not_space_to_depth),
+              "blocks, by F(4×4, 3×3)", _why_not_space_to_depth, forward_only=True),
     Algorithm("pointwise", "a 1×1 convolution as one GEMM per image", _why_not_pointwise),
     Algorithm("depthwise", "a direct kernel, one filter per channel", _why_not_depthwise),
 )}
