@@ -21,12 +21,12 @@ Neural Networks", NIPS 2012, §3 and Fig. 2), for 227×227 input, 60,965,224 par
 The two groups are the paper's two GPUs: conv2, conv4 and conv5 see only the maps on their
 own GPU. LRN is `nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2)`. Mind the convention:
 the paper (§3.3) writes b = a / (k + α Σ a²)^β with α = 1e-4, while PyTorch, Caffe and ONNX,
-and this model by default, divide alpha by the window size, α / 5 = 2e-5, a normalisation
-five times weaker than the paper's. That default is what Caffe's reference AlexNet and the
+and this model by default, divide alpha by the window size, α / 5 = 2e-5: the sum's term is
+five times smaller than the paper's. That default is what Caffe's reference AlexNet and the
 weights ported from it were trained with; `lrn_convention="paper"` builds the paper's
 (`nn.LocalResponseNorm(..., alpha_convention="paper")`). Dropout zeroes the outputs of the
-two hidden FC layers. The paper's initialisation: every weight from N(0, 0.01²); biases 1 in conv2, conv4,
-conv5 and the hidden FC layers, 0 elsewhere.
+two hidden FC layers. The paper's initialisation: every weight from N(0, 0.01²); biases 1 in
+conv2, conv4, conv5 and the hidden FC layers, 0 elsewhere.
 
 Both variants end their features with an adaptive 6×6 average pool (the identity at the native
 size), so smaller inputs run too.

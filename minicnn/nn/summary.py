@@ -1,6 +1,7 @@
 """`summary(model, input_size)`: every layer's output shape, groups (of a convolution),
-parameters, multiply-accumulates, receptive field and output bytes, with totals; `count_macs(model, input_size)` and
-`receptive_field(model, input_size)`, the totals of the same traced forward pass.
+parameters, multiply-accumulates, receptive field and output bytes, with totals;
+`count_macs(model, input_size)` and `receptive_field(model, input_size)`, the totals of the
+same traced forward pass.
 
 One batch of zeros runs through the model in eval mode with a hook on every module, so a
 module called several times in one forward (a shared layer) is reported and counted once per
