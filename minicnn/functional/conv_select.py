@@ -23,6 +23,7 @@ The setting is process-wide, as set_kernels' is.
 from dataclasses import dataclass
 
 from .. import kernels
+from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
 from .conv_pointwise import POINTWISE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
@@ -231,20 +232,6 @@ RULES = (
 _forced = AUTO
 
 
-class _Restore:
-    """Returned by set_conv_algorithm so that it also works as a context manager."""
-
-    def __init__(self, previous):
-        self.previous = previous
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        set_conv_algorithm(self.previous)
-        return False
-
-
 def set_conv_algorithm(name):
     """Force conv2d's algorithm: a name of ALGORITHMS on every call (a call it cannot
     compute raises), or "auto", the default, for the rules of RULES. Takes effect at once;
@@ -254,7 +241,7 @@ def set_conv_algorithm(name):
         raise ValueError(f"conv_algorithm: algorithm must be 'auto' or one of "
                          f"{', '.join(ALGORITHMS)}, got {name!r}")
     previous, _forced = _forced, name
-    return _Restore(previous)
+    return Restore(lambda: set_conv_algorithm(previous))
 
 
 def get_conv_algorithm():
