@@ -164,8 +164,8 @@ def test_gradient_errors_measures_the_error():
 def test_summary_lenet5(capsys):
     assert main(["summary", "lenet5"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["layer", "type", "output", "shape", "params", "MACs", "RF",
-                                "output", "bytes"]
+    assert lines[0].split() == ["layer", "type", "output", "shape", "groups", "params", "MACs",
+                                "RF", "output", "bytes"]
     assert lines[-4] == "total parameters: 61,706  (trainable 61,706)"
     table = {line.split()[0]: line for line in lines[2:-5]}
     assert len(table) == 12
