@@ -12,7 +12,8 @@ install_if_requested()                   # MINICNN_CUDA_EMULATE=1: CuPy and a GP
 from . import runtime  # noqa: E402
 
 runtime.apply_tuning()                   # before NumPy loads its BLAS, where it can
-from . import cuda, distributed, functional, io, kernels, models, nn, train, utils  # noqa: E402
+from . import (cuda, distributed, functional, io, kernels, models, nn, train,  # noqa: E402
+               utils, viz)
 from . import data
 from . import optim
 from .backend import Device as device

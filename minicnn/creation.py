@@ -37,7 +37,8 @@ def _new(fill, size, dtype, device, requires_grad, op=None):
     shape = _shape(size)
     if op is not None:
         check_fits(op, "a tensor", shape, dtype, device)
-    t = Tensor._make(fill(xp, shape, dtype))
+    with backend.on_device(device or "cpu"):
+        t = Tensor._make(fill(xp, shape, dtype))
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -1,16 +1,24 @@
-"""Comparisons (bool results, no gradient)."""
-from .. import backend
-from ..tensor import Tensor
-from ._common import as_tensor_pair, broadcast_shape
+"""Comparisons (bool results, no gradient). Each runs as the op Compare, so that its
+tensors are checked to share a device and it computes on that device."""
+from ..autograd import Function
+from ._common import as_tensor_pair, broadcast_shape, check_same_device, xp
 
 
-def _compare(op, compute, a, b):
+class Compare(Function):
+    """An elementwise test of one array or two (a bool array, or a 0-d bool for a test of
+    the whole); outputs that are not floating have no gradient."""
+
+    @staticmethod
+    def forward(ctx, *arrays, test):
+        return xp(arrays[0]).asarray(test(*arrays))
+
+
+def _compare(op, test, a, b):
     a, b = as_tensor_pair(op, a, b)
     if a.shape != b.shape:
         broadcast_shape(op, a.shape, b.shape)
-    if type(a.data) is not type(b.data):
-        raise ValueError(f"{op}: tensors on different devices: {a.device} and {b.device}")
-    return Tensor._make(backend.xp_of(a.data).asarray(compute(a.data, b.data)))
+    check_same_device(op, a, b)
+    return Compare.apply(a, b, test=test)
 
 
 def eq(input, other):
@@ -39,13 +47,16 @@ def ge(input, other):
 
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
-    return input.shape == other.shape and bool((input.data == other.data).all())
+    check_same_device("equal", input, other)
+    return input.shape == other.shape and bool(
+        Compare.apply(input, other, test=lambda a, b: (a == b).all()).item())
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8):
-    return bool(backend.xp_of(input.data).allclose(input.data, other.data, rtol=rtol, atol=atol))
+    check_same_device("allclose", input, other)
+    return bool(Compare.apply(input, other, test=lambda a, b: xp(a).allclose(
+        a, b, rtol=rtol, atol=atol)).item())
 
 
 def isfinite(input):
-    m = backend.xp_of(input.data)
-    return Tensor._make(m.asarray(m.isfinite(input.data)))
+    return Compare.apply(input, test=lambda a: xp(a).isfinite(a))

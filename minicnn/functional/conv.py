@@ -22,7 +22,7 @@ from ..autograd import Function
 from ..kernels.shapes import conv_output_shape
 from ..threads import ThreadSums, parallel_for
 from . import _validate as validate
-from ._common import require_floating, require_tensor, shape_str, xp
+from ._common import check_same_device, require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
 from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _columns, _uncolumns,
                         gemm_grads)
@@ -200,6 +200,7 @@ def _check_common(op, x, w, b, groups, transposed):
     if min(w.shape[2:]) < 1:
         raise ValueError(f"{op}: kernel size {tuple(w.shape[2:])} must be positive (weight "
                          f"shape {shape_str(w.shape)})")
+    check_same_device(op, x, w, b)
     groups = validate.integer(op, "groups", groups, 1)
     if x.dtype != w.dtype:
         raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {w.dtype}")

@@ -5,6 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
+from ..backend import on_input_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from ._common import expand_reduced, normalize_dim, normalize_dims, shape_str, xp
@@ -304,10 +305,12 @@ def _arg_extreme(op, input, dim, keepdim, largest):
     return Tensor._make(m.asarray(out, dtype=np.int64))
 
 
+@on_input_device
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
     return _arg_extreme("argmax", input, dim, keepdim, largest=True)
 
 
+@on_input_device
 def argmin(input, dim=None, keepdim=False):
     return _arg_extreme("argmin", input, dim, keepdim, largest=False)
