@@ -29,6 +29,8 @@ from .functional import (abs, add, allclose, amax, amin, argmax, argmin, cat, ch
                          split, sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                          unsqueeze, var, where)
 from .functional.conv import get_workspace_limit, set_workspace_limit
+from .functional.conv_select import get_conv_algorithm
+from .functional.conv_select import set_conv_algorithm as conv_algorithm
 from .functional.indexing import index_select
 from .dtypes import channels_last, contiguous_format, memory_format, preserve_format
 from .io import load, save

@@ -181,18 +181,38 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
-    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels, with torch.nn.LocalResponseNorm's
+    arguments and, by default, its convention:
+
+        alpha_convention="pytorch":  y[c] = x[c] / (k + alpha / size · Σ x²[c']) ^ beta
+        alpha_convention="paper":    y[c] = x[c] / (k + alpha · Σ x²[c']) ^ beta
+
+    the sum over the `size` channels c − size//2 … c + (size−1)//2 (zero beyond the ends).
+    PyTorch, Caffe and ONNX divide alpha by the window size; Krizhevsky et al. (AlexNet,
+    2012, §3.3) do not, so their alpha = 1e-4 with size 5 normalises as alpha = 5e-4 does
+    here by default. "paper" takes alpha as the paper writes it (F.local_response_norm is
+    then called with alpha · size)."""
+
+    CONVENTIONS = ("pytorch", "paper")
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0, alpha_convention="pytorch"):
         super().__init__()
         validate.integer("LocalResponseNorm", "size", size, 1)
         for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
             validate.real("LocalResponseNorm", name, value)
+        if alpha_convention not in self.CONVENTIONS:
+            raise ValueError(f"LocalResponseNorm: alpha_convention must be one of "
+                             f"{self.CONVENTIONS}, got {alpha_convention!r}")
         self.size = size
         self.alpha = alpha
         self.beta = beta
         self.k = k
+        self.alpha_convention = alpha_convention
 
     def forward(self, input):
-        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+        alpha = self.alpha * self.size if self.alpha_convention == "paper" else self.alpha
+        return F.local_response_norm(input, self.size, alpha, self.beta, self.k)
 
     def extra_repr(self):
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+        convention = ", alpha_convention='paper'" if self.alpha_convention == "paper" else ""
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{convention}"
