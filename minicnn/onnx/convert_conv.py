@@ -1,5 +1,5 @@
-"""Convolutions: every path conv2d takes (im2col + GEMM, depthwise, pointwise, Winograd)
-becomes one ONNX Conv; conv_transpose2d becomes ConvTranspose.
+"""Convolutions: every path conv2d takes (naive, im2col + GEMM, depthwise, pointwise,
+Winograd, space-to-depth) becomes one ONNX Conv; conv_transpose2d becomes ConvTranspose.
 
 conv2d picks its path by shape and gradient needs, not by meaning, so each path's
 Function carries what the Conv needs: the pointwise path has already applied its stride by
@@ -7,7 +7,9 @@ slicing the input (recorded as a Slice), and the Winograd path runs at stride 1 
 dilation.
 """
 from ..functional.conv import Conv2dGemm, ConvTranspose2dGemm, DepthwiseConv2d
+from ..functional.conv_naive import Conv2dNaive
 from ..functional.conv_pointwise import Conv2dPointwise
+from ..functional.conv_space_to_depth import Conv2dSpaceToDepth
 from ..functional.conv_winograd import Conv2dWinograd
 from .registry import converts
 
@@ -21,6 +23,7 @@ def _conv(g, step, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
 
 
 @converts(Conv2dGemm)
+@converts(Conv2dNaive)
 def _conv_gemm(g, step):
     p = step.params
     _conv(g, step, p["stride"], p["padding"], p["dilation"], p["groups"])
@@ -40,6 +43,11 @@ def _pointwise(g, step):
 @converts(Conv2dWinograd)
 def _winograd(g, step):
     _conv(g, step, padding=step.params["padding"], groups=step.params.get("groups", 1))
+
+
+@converts(Conv2dSpaceToDepth)
+def _space_to_depth(g, step):
+    _conv(g, step, step.params["stride"], step.params["padding"])
 
 
 @converts(ConvTranspose2dGemm)

@@ -130,6 +130,17 @@ def test_convolutions(tmp_path, case):
     export_and_compare(conv, _x(2, conv.in_channels, side, side), tmp_path / "m.onnx")
 
 
+@pytest.mark.parametrize("algorithm", ["naive", "im2col", "winograd_f2", "winograd_f4"])
+def test_every_forced_convolution_algorithm_exports_as_one_conv(tmp_path, algorithm):
+    mc.manual_seed(0)
+    conv = nn.Conv2d(16, 8, 3, padding=1)
+    x = _x(2, 16, 9, 9)
+    with mc.conv_algorithm(algorithm), mc.no_grad():          # winograd_f4: forward only
+        assert F.conv_algorithm(x, conv.weight, padding=1) == algorithm
+        proto = export_and_compare(conv, x, tmp_path / "m.onnx")
+    assert op_types(proto) == ["Conv"]
+
+
 @pytest.mark.parametrize("kwargs", [dict(stride=2, padding=1, output_padding=1),
                                     dict(stride=3, dilation=2, groups=2),
                                     dict(stride=1, padding=0, bias=False)])
