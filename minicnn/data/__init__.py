@@ -10,7 +10,9 @@ torchvision's datasets/transforms, on NumPy images).
 from . import datasets, transforms
 from .dataloader import DataLoader, default_collate
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .datasets.digit_captions import DigitCaptions
 from .distributed_sampler import DistributedSampler
 
-__all__ = ["ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "Subset",
-           "TensorDataset", "datasets", "default_collate", "random_split", "transforms"]
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "DigitCaptions", "DistributedSampler",
+           "Subset", "TensorDataset", "datasets", "default_collate",
+           "random_split", "transforms"]
