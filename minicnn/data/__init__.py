@@ -12,7 +12,8 @@ from .dataloader import DataLoader, default_collate
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .datasets.digit_captions import DigitCaptions
 from .distributed_sampler import DistributedSampler
+from .tonics_sampler import TOnICSBatchSampler
 
 __all__ = ["ConcatDataset", "DataLoader", "Dataset", "DigitCaptions", "DistributedSampler",
-           "Subset", "TensorDataset", "datasets", "default_collate",
+           "Subset", "TOnICSBatchSampler", "TensorDataset", "datasets", "default_collate",
            "random_split", "transforms"]
