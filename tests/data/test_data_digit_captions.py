@@ -145,7 +145,7 @@ def test_transform_and_size(train):
 
 
 @pytest.mark.parametrize("kwargs", [{"split": "val"}, {"size": 16}, {"max_digits": 4},
-                                    {"length": 0}])
+                                    {"length": 0}, {"seed": -1}])
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError, match="DigitCaptions"):
         DigitCaptions(**kwargs)

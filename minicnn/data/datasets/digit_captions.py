@@ -1,11 +1,11 @@
 """DigitCaptions: image–caption pairs drawn from the packaged MNIST digits, for CLIP recipes.
 
-Every item is a size×size canvas holding one to three MNIST digits of varied size, height
-and stroke, side by side without overlapping in x, and a caption that names the digits, their
-sizes and their left/right order ("a small 3 to the left of a large 7"). The digits come from
-MNISTSample's own train or test split, so test captions picture handwriting the train set
-never shows. An item is drawn from a generator seeded by (seed, index): the same seed gives
-the same data, and items are drawn only when read.
+Every item is a size×size canvas holding one to three MNIST digits of varied size,
+vertical position and stroke, side by side without overlapping in x, and a caption that
+names the digits, their sizes and their left/right order ("a small 3 to the left of a
+large 7"). The digits come from MNISTSample's own train or test split, so test captions
+picture handwriting the train set never shows. An item is drawn from a generator seeded by
+(seed, index): the same seed gives the same data, and items are drawn only when read.
 
 `entities(i)` is the item's ontology — its digits, their sizes and strokes, and the
 left-of relations — and `entity_sets` lists, per item, the digits it shows: the objects
@@ -101,6 +101,8 @@ class DigitCaptions(VisionDataset):
             raise ValueError(f"DigitCaptions: size must be an int >= 32, got {size!r}")
         if max_digits not in (1, 2, 3):
             raise ValueError(f"DigitCaptions: max_digits must be 1, 2 or 3, got {max_digits!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"DigitCaptions: seed must be an int >= 0, got {seed!r}")
         length = DEFAULT_LENGTH[split] if length is None else length
         if isinstance(length, bool) or not isinstance(length, int) or length < 1:
             raise ValueError(f"DigitCaptions: length must be a positive int, got {length!r}")
@@ -115,6 +117,21 @@ class DigitCaptions(VisionDataset):
     def __len__(self):
         return self.length
 
+    def _draw_sizes(self, rng, count):
+        """`count` source digits, their size words and (height, width) on the canvas, drawn
+        again until they fit side by side with a pixel between neighbours."""
+        while True:
+            sources = rng.integers(0, len(self._digits), size=count)
+            size_words = rng.choice(list(SIZES), size=count)
+            boxes = []
+            for source, word in zip(sources, size_words):
+                low, high = SIZES[word]
+                height = int(round(rng.uniform(low, high) * self.size))
+                crop = _crop(self._digits[source])
+                boxes.append((height, max(1, int(round(height * crop.shape[1] / crop.shape[0])))))
+            if self.size - sum(w for _, w in boxes) >= count - 1:
+                return sources, size_words, boxes
+
     def _layout(self, index):
         """The digits of item `index`, left to right (source position, class, size word,
         stroke and box (top, left, height, width) on the canvas), and its caption template."""
@@ -125,27 +142,16 @@ class DigitCaptions(VisionDataset):
             return self._layouts[index]
         rng = np.random.default_rng([self.seed, index])
         count = int(rng.integers(1, self.max_digits + 1))
-        while True:
-            sources = rng.integers(0, len(self._digits), size=count)
-            size_words = rng.choice(list(SIZES), size=count)
-            boxes = []
-            for source, word in zip(sources, size_words):
-                low, high = SIZES[word]
-                height = int(round(rng.uniform(low, high) * self.size))
-                crop = _crop(self._digits[source])
-                width = max(1, int(round(height * crop.shape[1] / crop.shape[0])))
-                boxes.append((height, width))
-            slack = self.size - sum(w for _, w in boxes)
-            if slack >= count - 1:      # at least one pixel between neighbours
-                break
+        sources, size_words, boxes = self._draw_sizes(rng, count)
+        slack = self.size - sum(w for _, w in boxes)
         gaps = np.sort(rng.integers(0, slack - (count - 1) + 1, size=count))
         digits, widths_before = [], 0
         for k, (source, word, (height, width)) in enumerate(zip(sources, size_words, boxes)):
             left = int(gaps[k]) + k + widths_before
             top = int(rng.integers(0, self.size - height + 1))
             digits.append({"digit": int(self._labels[source]), "size": str(word),
-                           "stroke": str(rng.choice(STROKES[word == "small":])), "source": int(source),
-                           "box": (top, left, height, width)})
+                           "stroke": str(rng.choice(STROKES[word == "small":])),
+                           "source": int(source), "box": (top, left, height, width)})
             widths_before += width
         template = int(rng.integers(len(TEMPLATES[count])))
         self._layouts[index] = digits, template
