@@ -1,10 +1,11 @@
 """Every optimizer steps a 0-d parameter (CLIP's logit_scale) as torch.optim does."""
 import numpy as np
 import pytest
-import torch
 
 import minicnn as mc
 from minicnn import nn, optim
+
+torch = pytest.importorskip("torch")
 
 
 @pytest.mark.parametrize("name, kwargs", [
