@@ -74,3 +74,20 @@ def test_attention_softmax_refuses_a_copy(form):
     x = np.zeros((4, 6), dtype=np.float32)[:, ::2]
     with pytest.raises(ValueError, match="masked_softmax_rows: x must be C-contiguous"):
         kernels_of(form).masked_softmax_rows(x)
+
+
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K", [3, 2000])
+def test_softmax_gradient_of_an_infinite_upstream_gradient(form, dtype, K):
+    """One entry of g is +∞: Σ g·s is +∞, so that entry's gradient is NaN and every other
+    entry's −∞, as the reference's; a sum that turned +∞ into NaN would leave NaN
+    everywhere."""
+    s = reference.masked_softmax_rows(make_array((2, K), dtype, seed=5))
+    g = make_array((2, K), dtype, seed=6)
+    g[1, K // 2] = np.inf
+    with np.errstate(invalid="ignore"):                         # ∞ − ∞ is meant
+        got = kernels_of(form).softmax_backward_rows(s, g)
+        assert_same(got, reference.softmax_backward_rows(s, g))
+    assert np.isnan(got[1, K // 2])
+    assert np.isneginf(np.delete(got[1], K // 2)).all()
