@@ -1,7 +1,7 @@
-"""The CUDA kernels' launch geometry: BatchNorm's channels split over several blocks, softmax
-rows packed several to a block, and the 64-bit-index entry points, each equal to the
-reference (or, for the 64-bit forms, to the 32-bit ones) where the sizes make them differ
-from the simple case."""
+"""The CUDA kernels' launch geometry: BatchNorm's channels split over several blocks (up to
+slices whose bounds pass 2^32), softmax rows packed several to a block, and the
+64-bit-index entry points, each equal to the reference (or, for the 64-bit forms, to the
+32-bit ones) where the sizes make them differ from the simple case."""
 import numpy as np
 import pytest
 from kernel_cases import assert_same, cupy_or_skip, make_array, tolerance
@@ -69,6 +69,25 @@ def test_batch_norm_long_channel_float32_within_tolerance():
     _, mean, var = reference.batch_norm_forward(x, weight, bias, 1e-5)
     for got, want in zip(backward, reference.batch_norm_backward(g, x, mean, var, weight, 1e-5)):
         _close(got, want, float(np.abs(want).max()))
+
+
+def test_batch_norm_slices_of_a_channel_past_2_to_32_in_the_32_bit_form():
+    """One channel of 4.5·10^6 values over the most blocks a channel gets: the products
+    count·p that place the blocks' slices pass 2^32 while every index fits the 32-bit form,
+    which must still form them in 64 bits."""
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+    from minicnn.kernels.cuda import loader
+    from minicnn.kernels.cuda.batchnorm import blocks_per_channel
+
+    shape = (3, 1, 1_500_000)
+    count = shape[0] * shape[2]
+    assert count * (blocks_per_channel(count, 1) - 1) >= 2**32
+    assert count < loader.INDEX32_LIMIT
+    x, _, weight, bias = _batch_norm_inputs(shape, np.float32, offset=3.0)
+    forward = cuda.batch_norm_forward(*map(cupy.asarray, (x, weight, bias)), 1e-5)
+    for got, want in zip(forward, reference.batch_norm_forward(x, weight, bias, 1e-5)):
+        assert_same(got.get(), want)
 
 
 def test_batch_norm_is_deterministic():
