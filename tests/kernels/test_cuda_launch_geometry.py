@@ -135,6 +135,25 @@ def test_softmax_nan_row_stays_nan_beside_finite_rows():
     assert_same(y[1], reference.softmax_rows(x[1:])[0])
 
 
+GEOMETRY_NARROWED = (
+    "the 32-bit forms take their geometry (stride, padding, ...) as int: the wrappers pick "
+    "them from the arrays' sizes alone, so a padding or stride of 2^32 on small arrays is "
+    "read as 0")
+
+
+@pytest.mark.xfail(strict=True, reason=GEOMETRY_NARROWED)
+def test_im2col_geometry_past_32_bits_on_small_arrays_matches_cpu():
+    """One pixel, padding and stride 2^32 along the rows: three windows, of which only the
+    middle one holds the pixel."""
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cpu, cuda
+
+    x = np.full((1, 1, 1, 1), 5.0)
+    args = ((1, 1), (2**32, 1), (2**32, 0), (1, 1))
+    np.testing.assert_array_equal(cpu.im2col(x, *args), [[[0.0, 5.0, 0.0]]])
+    np.testing.assert_array_equal(cuda.im2col(cupy.asarray(x), *args).get(), [[[0.0, 5.0, 0.0]]])
+
+
 def _every_indexed_kernel(cupy, cuda, dtype):
     """{name: outputs as NumPy arrays} of one call of every kernel with 32- and 64-bit forms."""
     def gpu(a):
