@@ -40,6 +40,10 @@ CUDA_DIR = Path("kernels") / "cuda"
 TEST_DIR = Path("tests") / "kernels"
 PROFILE = "cuda-mutations"
 RUN_SECONDS = 900                   # a mutant still running after this counts as killed
+# pytest's summary line of a failed test, its node id shortened to file::test[params]
+FAILED_TEST = re.compile(r"^(?:FAILED|ERROR) (?:\S*/)?(\S+::\S+)")
+# a test function's frame in the traceback that pytest's faulthandler prints on a crash
+CRASHED_TEST = re.compile(r'File "(?:.*/)?(test_\w+\.py)", line \d+ in (test_\w+)')
 
 settings.register_profile(PROFILE, max_examples=25, deadline=None, derandomize=True,
                           database=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
@@ -76,7 +80,8 @@ MUTATIONS = (
     M("block_sum.cuh", "partial[threadIdx.x + s]);\n        __syncthreads();",
       "partial[threadIdx.x + s]);", "dropped __syncthreads() between tree levels"),
     M("block_sum.cuh", "T total = partial[threadIdx.x - lane];\n    __syncthreads();",
-      "T total = partial[threadIdx.x - lane];", "dropped __syncthreads() before partial is reused"),
+      "T total = partial[threadIdx.x - lane];",
+      "dropped __syncthreads() before partial is reused"),
     M("block_sum.cuh", "s = lanes / 2; s > 0;", "s = lanes / 2; s > 1;",
       "off-by-one loop bound: the last tree level skipped"),
     M("block_sum.cuh", "T total = partial[threadIdx.x - lane];", "T total = partial[0];",
@@ -281,7 +286,7 @@ def copy_tree(destination):
 
 
 def run_tests(tree, test_files, real_gpu):
-    """(return code, last lines of output) of the gpu tests `test_files` in `tree`."""
+    """(return code, lines of output) of the gpu tests `test_files` in `tree`."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree), str(Path(__file__).parent)]),
                XDG_CACHE_HOME=str(tree / ".cache"))
     if real_gpu:
@@ -294,21 +299,26 @@ def run_tests(tree, test_files, real_gpu):
         proc = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True,
                               timeout=RUN_SECONDS)
     except subprocess.TimeoutExpired:
-        return "timeout", ""
-    return proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        return "timeout", []
+    return proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()
 
 
-def outcome(code):
-    """What a mutant's test run says: killed, survived, or an error of the run itself."""
+def outcome(code, lines):
+    """What a mutant's test run says: killed (by which test, the first to fail under -x, or
+    to crash the process), survived, or an error of the run itself (with the last lines of
+    its output)."""
     if code == "timeout":
         return "killed (timed out)"
     if code == 0:
         return "survived"
     if code == 1:
-        return "killed"
+        failed = [m.group(1) for m in map(FAILED_TEST.match, lines) if m]
+        return f"killed by {failed[0]}" if failed else "killed"
     if code < 0:
-        return f"killed (crashed, signal {-code})"
-    return f"error (pytest exit {code})"
+        crashed = [m.group(1, 2) for m in map(CRASHED_TEST.search, lines) if m]
+        where = " in {}::{}".format(*crashed[0]) if crashed else ""
+        return f"killed (crashed{where}, signal {-code})"
+    return f"error (pytest exit {code}): " + " / ".join(lines[-3:])
 
 
 def table(rows):
@@ -342,9 +352,9 @@ def main(argv=None):
         tests = {f: test_files_of_source(f) for f in files}
         everything = sorted({t for f in files for t in tests[f]})
         print(f"unmutated: {' '.join(everything)}", flush=True)
-        code, tail = run_tests(tree, everything, args.real_gpu)
+        code, lines = run_tests(tree, everything, args.real_gpu)
         if code != 0:
-            print("the gpu tests fail without a mutation:\n" + "\n".join(tail))
+            print("the gpu tests fail without a mutation:\n" + "\n".join(lines[-3:]))
             return 2
         for m in chosen:
             source = tree / CUDA_DIR / m.file
@@ -357,12 +367,10 @@ def main(argv=None):
                 started = time.monotonic()
                 source.write_text(text.replace(m.original, m.replacement))
                 try:
-                    code, tail = run_tests(tree, tests[m.file], args.real_gpu)
+                    code, lines = run_tests(tree, tests[m.file], args.real_gpu)
                 finally:
                     source.write_text(text)
-                result = outcome(code)
-                if result.startswith("error"):
-                    result += ": " + " / ".join(tail)
+                result = outcome(code, lines)
                 print(f"{m.file}: {m.description}: {result} "
                       f"({time.monotonic() - started:.0f} s)", flush=True)
             rows.append((m, result))
