@@ -61,6 +61,13 @@ class Mutation:
 
 
 M = Mutation
+# Left out as equivalent on every input a test can run (arrays below 2^31 elements): an
+# `_i64` entry point of batchnorm, softmax or LRN instantiated with int (they take sizes
+# only, which fit 32 bits below 2^31 elements); thread_index() formed in unsigned 32-bit
+# arithmetic (it wraps past 2^32 threads); a max-backward gather range that starts one
+# window early (that window's index never names the pixel); row·K as the start of a softmax
+# thread past the last row (its length is 0, it reads nothing); a row maximum that lets a
+# NaN go (the NaN still reaches Σ exp, and the row is NaN all the same).
 MUTATIONS = (
     # thread_index.cuh: the 1-D thread index of the pooling, depthwise, im2col and LRN kernels
     M("thread_index.cuh", "return (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x;",
@@ -172,6 +179,9 @@ MUTATIONS = (
     M("im2col.cu", "for (I j = 0; j < kw; ++j) {\n            I tx",
       "for (I j = 0; j < kw - 1; ++j) {\n            I tx",
       "off-by-one loop bound: col2im skips the last kernel column"),
+    M("im2col.cu", "im2col_impl<double, long long>(x, cols, PASS);",
+      "im2col_impl<double, int>(x, cols, PASS);",
+      "the 64-bit-index twin of im2col (float64) takes its geometry as int"),
 
     M("lrn.cu", "I c0 = max(c - size / 2, I(0)), c1 = min(c + (size - 1) / 2 + 1, C);",
       "I c0 = max(c - (size - 1) / 2, I(0)), c1 = min(c + (size - 1) / 2 + 1, C);",
