@@ -6,8 +6,8 @@ For each mutation of the table below (a file of kernels/cuda, a text found exact
 it, its replacement, what the bug is) the script writes the mutated file into a temporary
 copy of the source tree, runs there the gpu tests that launch that file's kernels, under
 MINICNN_CUDA_EMULATE=1 (or on the GPU with --real-gpu), and reports the mutation killed
-(a test failed) or survived (every test passed). Every mutation must be killed; a survivor
-names a bug the tests cannot see. A mutation whose text is no longer in its file (the
+(naming the first test that failed, or crashed) or survived (every test passed). Every
+mutation must be killed; a survivor names a bug the tests cannot see. A mutation whose text is no longer in its file (the
 kernel was rewritten) is reported as such, to be rewritten against the new source.
 
 The tests run with a fixed set of hypothesis examples (derandomised, no example database,
