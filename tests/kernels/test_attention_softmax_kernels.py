@@ -61,12 +61,14 @@ def test_attention_softmax_special_rows(form, dtype):
     x = np.array([[-np.inf, -np.inf, -np.inf],     # every key masked: 0
                   [np.nan, 1.0, 2.0],              # NaN propagates
                   [1e30, -1e30, -np.inf],          # huge scores stay finite
-                  [88.0, 88.0, 0.0]], dtype=dtype)
+                  [88.0, 88.0, 0.0],
+                  [np.nan, -np.inf, -np.inf]], dtype=dtype)   # NaN among masked keys: NaN
     s = kernels_of(form).masked_softmax_rows(x)
     np.testing.assert_array_equal(s[0], 0)
     assert np.isnan(s[1]).all()
     np.testing.assert_array_equal(s[2], [1, 0, 0])
     np.testing.assert_allclose(s[3], [0.5, 0.5, 0], atol=1e-30)
+    assert np.isnan(s[4]).all()
 
 
 @pytest.mark.parametrize("form", FORMS)
