@@ -135,43 +135,54 @@ def test_softmax_nan_row_stays_nan_beside_finite_rows():
     assert_same(y[1], reference.softmax_rows(x[1:])[0])
 
 
-GEOMETRY_NARROWED = (
-    "the 32-bit forms take their geometry (stride, padding, ...) as int: the wrappers pick "
-    "them from the arrays' sizes alone, so a padding or stride of 2^32 on small arrays is "
-    "read as 0")
-
-
+ARGUMENTS_NARROWED = (
+    "the 32-bit forms take their other arguments (stride, padding, LRN's size) as int: the "
+    "wrappers pick them from the arrays' sizes alone, so a padding, stride or size of 2^32 "
+    "on small arrays is read modulo 2^32")
 # kernel, stride, padding, dilation with stride and padding 2^32 along the rows: over one
 # pixel, three windows, of which only the middle one holds the pixel
 ROWS_PAST_32_BITS = ((1, 1), (2**32, 1), (2**32, 0), (1, 1))
 
 
-def test_64_bit_forms_take_geometry_past_32_bits(monkeypatch):
-    """The `_i64` forms (chosen for every size here) index with the geometry as given."""
+def _im2col_past_32_bits(cupy, cuda):
+    x = np.full((1, 1, 1, 1), 5.0)
+    return cuda.im2col(cupy.asarray(x), *ROWS_PAST_32_BITS).get(), [[[0.0, 5.0, 0.0]]]
+
+
+def _col2im_past_32_bits(cupy, cuda):
+    cols = np.array([[[1.0, 2.0, 3.0]]])
+    return cuda.col2im(cupy.asarray(cols), (1, 1, 1, 1), *ROWS_PAST_32_BITS).get(), [[[[2.0]]]]
+
+
+def _lrn_past_32_bits(cupy, cuda):
+    """A window of 2^32 + 1 channels, alpha as large: scale = 1 + Σ x² over every channel."""
+    x = np.array([[1.0, 2.0, 3.0]])
+    size = 2**32 + 1
+    return cuda.lrn(cupy.asarray(x), size, float(size), 1.0, 1.0)[1].get(), [[15.0] * 3]
+
+
+@pytest.mark.parametrize("case", [_im2col_past_32_bits, _col2im_past_32_bits,
+                                  _lrn_past_32_bits], ids=lambda case: case.__name__[1:])
+def test_64_bit_forms_take_arguments_past_32_bits(case, monkeypatch):
+    """The `_i64` forms (chosen for every size here) take the other arguments as given."""
     cupy = cupy_or_skip()
     from minicnn.kernels import cuda
     from minicnn.kernels.cuda import loader
 
     monkeypatch.setattr(loader, "INDEX32_LIMIT", 0)
-    x = np.full((1, 1, 1, 1), 5.0)
-    cols = np.array([[[1.0, 2.0, 3.0]]])
-    np.testing.assert_array_equal(cuda.im2col(cupy.asarray(x), *ROWS_PAST_32_BITS).get(),
-                                  [[[0.0, 5.0, 0.0]]])
-    np.testing.assert_array_equal(
-        cuda.col2im(cupy.asarray(cols), x.shape, *ROWS_PAST_32_BITS).get(), [[[[2.0]]]])
+    np.testing.assert_array_equal(*case(cupy, cuda))
 
 
-@pytest.mark.xfail(strict=True, reason=GEOMETRY_NARROWED)
-def test_32_bit_im2col_takes_geometry_past_32_bits():
-    """The 32-bit form, chosen for small arrays, with the geometry of the test above (not
+@pytest.mark.xfail(strict=True, reason=ARGUMENTS_NARROWED)
+@pytest.mark.parametrize("case", [_im2col_past_32_bits, _lrn_past_32_bits],
+                         ids=lambda case: case.__name__[1:])
+def test_32_bit_forms_take_arguments_past_32_bits(case):
+    """The 32-bit forms, chosen for small arrays, on the cases of the test above (not
     col2im: its stride read as 0 would divide by zero)."""
     cupy = cupy_or_skip()
-    from minicnn.kernels import cpu, cuda
+    from minicnn.kernels import cuda
 
-    x = np.full((1, 1, 1, 1), 5.0)
-    np.testing.assert_array_equal(cpu.im2col(x, *ROWS_PAST_32_BITS), [[[0.0, 5.0, 0.0]]])
-    np.testing.assert_array_equal(cuda.im2col(cupy.asarray(x), *ROWS_PAST_32_BITS).get(),
-                                  [[[0.0, 5.0, 0.0]]])
+    np.testing.assert_array_equal(*case(cupy, cuda))
 
 
 def _every_indexed_kernel(cupy, cuda, dtype):
