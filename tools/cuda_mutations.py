@@ -7,8 +7,9 @@ it, its replacement, what the bug is) the script writes the mutated file into a 
 copy of the source tree, runs there the gpu tests that launch that file's kernels, under
 MINICNN_CUDA_EMULATE=1 (or on the GPU with --real-gpu), and reports the mutation killed
 (naming the first test that failed, or crashed) or survived (every test passed). Every
-mutation must be killed; a survivor names a bug the tests cannot see. A mutation whose text is no longer in its file (the
-kernel was rewritten) is reported as such, to be rewritten against the new source.
+mutation must be killed; a survivor names a bug the tests cannot see. A mutation whose
+text is no longer in its file (the kernel was rewritten) is reported as such, to be
+rewritten against the new source.
 
 The tests run with a fixed set of hypothesis examples (derandomised, no example database,
 no shrinking) so that a table is reproducible; the emulator compiles each mutated source
@@ -62,12 +63,11 @@ class Mutation:
 
 M = Mutation
 # Left out as equivalent on every input a test can run (arrays below 2^31 elements): an
-# `_i64` entry point of batchnorm, softmax or LRN instantiated with int (they take sizes
+# `_i64` entry point of batchnorm or softmax instantiated with int (they take array sizes
 # only, which fit 32 bits below 2^31 elements); thread_index() formed in unsigned 32-bit
 # arithmetic (it wraps past 2^32 threads); a max-backward gather range that starts one
 # window early (that window's index never names the pixel); row·K as the start of a softmax
-# thread past the last row (its length is 0, it reads nothing); a row maximum that lets a
-# NaN go (the NaN still reaches Σ exp, and the row is NaN all the same).
+# thread past the last row (its length is 0, it reads nothing).
 MUTATIONS = (
     # thread_index.cuh: the 1-D thread index of the pooling, depthwise, im2col and LRN kernels
     M("thread_index.cuh", "return (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x;",
@@ -197,6 +197,9 @@ MUTATIONS = (
       "changed constant: k taken as 1"),
     M("lrn.cu", "power(scale[t], negbeta) - coef * x[t] * sum;",
       "power(scale[t], negbeta) + coef * x[t] * sum;", "flipped sign of the window term in dx"),
+    M("lrn.cu", "forward_impl<double, long long>(x, y, scale, N, C, L, size, coef, negbeta, k);",
+      "forward_impl<double, int>(x, y, scale, N, C, L, size, coef, negbeta, k);",
+      "the 64-bit-index twin of the forward pass (float64) takes its window size as int"),
 
     M("pooling.cu", "if (v > best || (v != v && best == best))",
       "if (v >= best || (v != v && best == best))",
@@ -240,6 +243,8 @@ MUTATIONS = (
       "rows per block: a row's upper lanes repeat its lower lanes' elements"),
     M("softmax.cu", "length = row < R ? K : 0;", "length = K;",
       "rows per block: the last block's threads past row R − 1 run over a row past the end"),
+    M("softmax.cu", "return (a > b || a != a) ? a : b;", "return a > b ? a : b;",
+      "the row maximum lets a NaN go: a row of NaN and −inf only is zeroed as masked"),
     M("softmax.cu", "return group_sum(acc.total(), partial, at.lanes);",
       "return group_sum(acc.total(), partial, at.lanes / 2);",
       "Σ exp over half of a row's lanes"),
