@@ -6,9 +6,10 @@ For each mutation of the table below (a file of kernels/cuda, a text found exact
 it, its replacement, what the bug is) the script writes the mutated file into a temporary
 copy of the source tree, runs there the gpu tests that launch that file's kernels, under
 MINICNN_CUDA_EMULATE=1 (or on the GPU with --real-gpu), and reports the mutation killed
-(a test failed) or survived (every test passed). Every mutation must be killed; a survivor
-names a bug the tests cannot see. A mutation whose text is no longer in its file (the
-kernel was rewritten) is reported as such, to be rewritten against the new source.
+(naming the first test that failed, or crashed) or survived (every test passed). Every
+mutation must be killed; a survivor names a bug the tests cannot see. A mutation whose
+text is no longer in its file (the kernel was rewritten) is reported as such, to be
+rewritten against the new source.
 
 The tests run with a fixed set of hypothesis examples (derandomised, no example database,
 no shrinking) so that a table is reproducible; the emulator compiles each mutated source
@@ -40,6 +41,10 @@ CUDA_DIR = Path("kernels") / "cuda"
 TEST_DIR = Path("tests") / "kernels"
 PROFILE = "cuda-mutations"
 RUN_SECONDS = 900                   # a mutant still running after this counts as killed
+# pytest's summary line of a failed test, its node id shortened to file::test[params]
+FAILED_TEST = re.compile(r"^(?:FAILED|ERROR) (?:\S*/)?(\S+::\S+)")
+# a test function's frame in the traceback that pytest's faulthandler prints on a crash
+CRASHED_TEST = re.compile(r'File "(?:.*/)?(test_\w+\.py)", line \d+ in (test_\w+)')
 
 settings.register_profile(PROFILE, max_examples=25, deadline=None, derandomize=True,
                           database=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
@@ -57,52 +62,94 @@ class Mutation:
 
 
 M = Mutation
+# Left out as equivalent on every input a test can run (arrays below 2^31 elements): an
+# `_i64` entry point of batchnorm or softmax instantiated with int (they take array sizes
+# only, which fit 32 bits below 2^31 elements); thread_index() formed in unsigned 32-bit
+# arithmetic (it wraps past 2^32 threads); a max-backward gather range that starts one
+# window early (that window's index never names the pixel); row·K as the start of a softmax
+# thread past the last row (its length is 0, it reads nothing).
 MUTATIONS = (
-    # block_sum.cuh: the block reduction of batchnorm, depthwise's weight gradient, softmax
+    # thread_index.cuh: the 1-D thread index of the pooling, depthwise, im2col and LRN kernels
+    M("thread_index.cuh", "return (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x;",
+      "return (I)blockIdx.x * (I)blockDim.x;",
+      "index: every thread of a block takes the block's first element"),
+    M("thread_index.cuh", "return (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x;",
+      "return (I)blockIdx.x + (I)threadIdx.x;",
+      "index: the block offset not scaled by the block size, blocks overlap"),
+    M("thread_index.cuh", "return (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x;",
+      "return (I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x + 1;",
+      "off-by-one index: each thread takes the next element, the first is never written"),
+
+    # block_sum.cuh: the compensated per-thread sums and the group trees of batchnorm,
+    # depthwise's weight gradient and softmax
     M("block_sum.cuh", "partial[threadIdx.x] = v;\n    __syncthreads();",
       "partial[threadIdx.x] = v;", "dropped __syncthreads() before the tree"),
-    M("block_sum.cuh", "partial[threadIdx.x + s];\n        __syncthreads();",
-      "partial[threadIdx.x + s];", "dropped __syncthreads() between tree levels"),
-    M("block_sum.cuh", "double total = partial[0];\n    __syncthreads();",
-      "double total = partial[0];", "dropped __syncthreads() before partial is reused"),
-    M("block_sum.cuh", "s = THREADS / 2; s > 0;", "s = THREADS / 2; s > 1;",
+    M("block_sum.cuh", "partial[threadIdx.x + s]);\n        __syncthreads();",
+      "partial[threadIdx.x + s]);", "dropped __syncthreads() between tree levels"),
+    M("block_sum.cuh", "T total = partial[threadIdx.x - lane];\n    __syncthreads();",
+      "T total = partial[threadIdx.x - lane];",
+      "dropped __syncthreads() before partial is reused"),
+    M("block_sum.cuh", "s = lanes / 2; s > 0;", "s = lanes / 2; s > 1;",
       "off-by-one loop bound: the last tree level skipped"),
-    M("block_sum.cuh", "s = THREADS / 2;", "s = THREADS / 4;",
-      "changed constant: the upper half of the block never summed"),
+    M("block_sum.cuh", "T total = partial[threadIdx.x - lane];", "T total = partial[0];",
+      "index: every group of lanes gets the first group's total"),
+    M("block_sum.cuh", "T y = v - lost;", "T y = v;",
+      "Kahan compensation never fed back: a plain float sum"),
+    M("block_sum.cuh", "lost = t - t == T(0) ? (t - sum) - y : T(0);", "lost = (t - sum) - y;",
+      "dropped guard: a sum past an infinity becomes NaN"),
 
-    M("batchnorm.cu", "acc_gx += (double)g[i] * ((double)x[i] - mu);",
-      "acc_gx += (double)g[i] * ((double)x[i + 1] - mu);",
-      "off-by-one index: Σ g·(x − mean) pairs g with the next x"),
-    M("batchnorm.cu", "double v = block_sum(acc, partial) / (double)count;",
-      "double v = block_sum(acc, partial) / (double)(count - 1);",
-      "changed constant: unbiased variance instead of the biased one"),
-    M("batchnorm.cu", "double shift = (double)bias[c] - mu * scale;",
-      "double shift = (double)bias[c] + mu * scale;", "flipped sign of the shift"),
-    M("batchnorm.cu", "acc += (double)x[at(e, c, C, L)];",
-      "acc += (double)x[at(e + 1, c, C, L)];",
-      "off-by-one index: the mean sums elements 1 .. count (past the channel)"),
-    M("batchnorm.cu", "(double)g[i] - mean_g - ((double)x[i] - mu) * slope",
-      "(double)g[i] + mean_g - ((double)x[i] - mu) * slope", "flipped sign of mean(g) in dx"),
-    M("batchnorm.cu", "dw[c] = (T)(sum_gx * invstd);", "dw[c] = (T)(sum_gx);",
+    # batchnorm.cu: slices of a channel, partial sums per block, their combination
+    M("batchnorm.cu", "long long count = (long long)N * L;", "I count = N * L;",
+      "32-bit slice bounds: count · p wraps past 2^32 in the int form"),
+    M("batchnorm.cu", "I end = (I)(count * (blockIdx.y + 1) / gridDim.y);",
+      "I end = begin + (I)(count / gridDim.y);",
+      "rounding: slice ends rounded apart, the channel's last count mod P elements skipped"),
+    M("batchnorm.cu", "i += THREADS / L * C * L + THREADS % L;",
+      "i += THREADS / L * L + THREADS % L;",
+      "index: a step over whole runs skips no other channel (C taken as 1)"),
+    M("batchnorm.cu", "if (pos >= L) {", "if (pos > L) {",
+      "off-by-one bound: the step into the next run of the channel comes one element late"),
+    M("batchnorm.cu", "return ((I)blockIdx.x * (I)gridDim.y + (I)blockIdx.y) * width + k;",
+      "return ((I)blockIdx.x + (I)blockIdx.y) * width + k;",
+      "index: partial-sum slots of neighbouring channels overlap"),
+    M("batchnorm.cu", "for (unsigned p = 0; p < gridDim.y; ++p)",
+      "for (unsigned p = 0; p + 1 < gridDim.y; ++p)",
+      "off-by-one loop bound: a channel's total misses the last block's partial sum"),
+    M("batchnorm.cu", "T delta = channel_total<T, I>(centred, 2, 0) / n;", "T delta = T(0);",
+      "dropped correction: the two-pass mean keeps the rounding of Σx / n"),
+    M("batchnorm.cu", "T scale = weight[c] / square_root(v + eps);",
+      "T scale = weight[c] / square_root(v);", "dropped eps in the forward scale"),
+    M("batchnorm.cu", "acc_gx.add(g[i] * (x[i] - mu));", "acc_gx.add(g[i] * x[i]);",
+      "dropped mean: Σ g·x instead of Σ g·(x − mean)"),
+    M("batchnorm.cu", "dx[i] = k * (g[i] - mean_g - (x[i] - mu) * slope);",
+      "dx[i] = k * (g[i] + mean_g - (x[i] - mu) * slope);", "flipped sign of mean(g) in dx"),
+    M("batchnorm.cu", "T slope = sum_gx * invstd * invstd / n;",
+      "T slope = sum_gx * invstd / n;", "dropped factor: the slope of dx without one 1/σ"),
+    M("batchnorm.cu", "dw[c] = sum_gx * invstd;", "dw[c] = sum_gx;",
       "dropped factor: dw without 1/σ"),
 
     M("depthwise.cu", "const T* src = x + (n * C + o / (OC / C)) * H * W;",
       "const T* src = x + (n * C + o % C) * H * W;",
       "index: output channel o reads input o % C instead of o / m"),
-    M("depthwise.cu", "long long iy = oy * sh - ph + i * dh;\n        if (iy < 0 || iy >= H)",
-      "long long iy = oy * sh + ph + i * dh;\n        if (iy < 0 || iy >= H)",
+    M("depthwise.cu", "I iy = oy * sh - ph + i * dh;\n        if (iy < 0 || iy >= H)",
+      "I iy = oy * sh + ph + i * dh;\n        if (iy < 0 || iy >= H)",
       "flipped sign of the padding in the forward pass"),
     M("depthwise.cu", "if (ix < 0 || ix >= W) continue;\n            acc += wo",
       "if (ix < 0 || ix > W) continue;\n            acc += wo",
       "off-by-one bound: the forward pass reads the column past the right edge"),
-    M("depthwise.cu", "for (long long o = c * m; o < c * m + m; ++o)",
-      "for (long long o = c * m; o < c * m + m - 1; ++o)",
+    M("depthwise.cu", "for (I o = c * m; o < c * m + m; ++o)",
+      "for (I o = c * m; o < c * m + m - 1; ++o)",
       "off-by-one loop bound: grad_input skips the last of the m output channels"),
     M("depthwise.cu", "ty / sh >= oh) continue;", "ty / sh > oh) continue;",
       "off-by-one bound: grad_input reads the output row past the last"),
-    M("depthwise.cu", "for (long long e = threadIdx.x; e < N * oh * ow; e += THREADS)",
-      "for (long long e = threadIdx.x; e < N * oh * ow - 1; e += THREADS)",
+    M("depthwise.cu", "if (tx < 0 || tx % sw != 0 || tx / sw >= ow) continue;",
+      "if (tx < 0 || tx / sw >= ow) continue;",
+      "dropped test: grad_input takes taps that fall between strided outputs"),
+    M("depthwise.cu", "for (I e = threadIdx.x; e < N * oh * ow; e += THREADS)",
+      "for (I e = threadIdx.x; e < N * oh * ow - 1; e += THREADS)",
       "off-by-one loop bound: grad_weight skips the last output position"),
+    M("depthwise.cu", "I c = o / (OC / C);", "I c = o % C;",
+      "index: grad_weight of output channel o reads input o % C instead of o / m"),
 
     M("elementwise.cu", "if (i < n) out[i] = erff(x[i]);", "if (i < n) out[i] = -erff(x[i]);",
       "flipped sign of erf (float32)"),
@@ -118,29 +165,41 @@ MUTATIONS = (
     M("elementwise.cu", "out[i] = y[i] <= T(0) ? T(0) : g[i];",
       "out[i] = y[i] < T(0) ? T(0) : g[i];", "ReLU gradient passes g where the output is 0"),
 
-    M("im2col.cu", "long long iy = oy * sh - ph + i * dh;",
-      "long long iy = oy * sh + ph + i * dh;", "flipped sign of the padding in im2col"),
+    M("im2col.cu", "I iy = oy * sh - ph + i * dh;", "I iy = oy * sh + ph + i * dh;",
+      "flipped sign of the padding in im2col"),
     M("im2col.cu", "if (iy >= 0 && iy < H &&", "if (iy >= 0 && iy <= H &&",
       "off-by-one bound: im2col reads the row past the bottom edge"),
+    M("im2col.cu", "I n = r % N;   r /= N;\n    I j = r % kw;  r /= kw;",
+      "I j = r % kw;  r /= kw;\n    I n = r % N;   r /= N;",
+      "index: im2col splits a column entry as (c, n, i, j, ...) instead of (c, i, j, n, ...)"),
     M("im2col.cu", "if (oy >= oh) continue;", "if (oy > oh) continue;",
       "off-by-one bound: col2im gathers from the window row past the last"),
-    M("im2col.cu", "long long n = nc / C, c = nc % C;", "long long n = nc % N, c = nc / N;",
+    M("im2col.cu", "I n = nc / C, c = nc % C;", "I n = nc % N, c = nc / N;",
       "index: col2im splits n * C + c as if it were c * N + n"),
-    M("im2col.cu", "for (long long j = 0; j < kw; ++j) {\n            long long tx",
-      "for (long long j = 0; j < kw - 1; ++j) {\n            long long tx",
+    M("im2col.cu", "for (I j = 0; j < kw; ++j) {\n            I tx",
+      "for (I j = 0; j < kw - 1; ++j) {\n            I tx",
       "off-by-one loop bound: col2im skips the last kernel column"),
+    M("im2col.cu", "im2col_impl<double, long long>(x, cols, PASS);",
+      "im2col_impl<double, int>(x, cols, PASS);",
+      "the 64-bit-index twin of im2col (float64) takes its geometry as int"),
 
-    M("lrn.cu", "long long c0 = max(c - size / 2, 0LL), c1 = min(c + (size - 1) / 2 + 1, C);",
-      "long long c0 = max(c - (size - 1) / 2, 0LL), c1 = min(c + (size - 1) / 2 + 1, C);",
+    M("lrn.cu", "I c0 = max(c - size / 2, I(0)), c1 = min(c + (size - 1) / 2 + 1, C);",
+      "I c0 = max(c - (size - 1) / 2, I(0)), c1 = min(c + (size - 1) / 2 + 1, C);",
       "off-by-one window: the forward window starts one channel late for even sizes"),
     M("lrn.cu", "c1 = min(c + (size - 1) / 2 + 1, C);", "c1 = min(c + (size - 1) / 2, C);",
       "off-by-one loop bound: the forward window drops its last channel"),
     M("lrn.cu", "c1 = min(c + size / 2 + 1, C);", "c1 = min(c + size / 2 + 2, C);",
       "off-by-one loop bound: the backward window takes one channel too many"),
+    M("lrn.cu", "const T* plane = x + (t / (L * C)) * C * L + p;",
+      "const T* plane = x + (t / (L * C)) * C * L;",
+      "index: the forward window reads position 0 of each channel"),
     M("lrn.cu", "T s = k + coef * sum;", "T s = 1 + coef * sum;",
       "changed constant: k taken as 1"),
     M("lrn.cu", "power(scale[t], negbeta) - coef * x[t] * sum;",
       "power(scale[t], negbeta) + coef * x[t] * sum;", "flipped sign of the window term in dx"),
+    M("lrn.cu", "forward_impl<double, long long>(x, y, scale, N, C, L, size, coef, negbeta, k);",
+      "forward_impl<double, int>(x, y, scale, N, C, L, size, coef, negbeta, k);",
+      "the 64-bit-index twin of the forward pass (float64) takes its window size as int"),
 
     M("pooling.cu", "if (v > best || (v != v && best == best))",
       "if (v >= best || (v != v && best == best))",
@@ -150,46 +209,60 @@ MUTATIONS = (
     M("pooling.cu", "start += (-start + dilation - 1) / dilation * dilation;",
       "start += (-start) / dilation * dilation;",
       "off-by-one rounding: a dilated window in the padding starts before the input"),
-    M("pooling.cu", "long long h1 = min(oy * sh - ph + (kh - 1) * dh + 1, H);",
-      "long long h1 = min(oy * sh - ph + (kh - 1) * dh, H);",
+    M("pooling.cu", "I h1 = min(oy * sh - ph + (kh - 1) * dh + 1, H);",
+      "I h1 = min(oy * sh - ph + (kh - 1) * dh, H);",
       "off-by-one loop bound: max pooling drops the window's last row"),
-    M("pooling.cu", "atomicAdd(dx + t / plane_out * plane_in + i, g[t]);",
-      "atomicAdd(dx + t / plane_out * plane_in + i, -g[t]);",
-      "flipped sign of the max-pooling gradient"),
-    M("pooling.cu", "long long end = min(start + k, size + p);",
-      "long long end = min(start + k, size + p + 1);",
+    M("pooling.cu", "long long a = i + p - (k - 1) * d;", "long long a = i + p - (k - 1);",
+      "gather windows: max backward ignores dilation, missing windows that hold the pixel"),
+    M("pooling.cu", "*last = min((i + p) / s + 1, out);", "*last = min((i + p) / s, out);",
+      "gather windows: max backward misses the last window that holds the pixel"),
+    M("pooling.cu", "windows_holding(pixel % W, kw, sw, pw, dw, ow, &ox0, &ox1);",
+      "windows_holding(pixel % W, kw, sw, pw, dw, ow, &ox1, &ox0);",
+      "gather windows: max backward's column range swapped, no window visited"),
+    M("pooling.cu", "if (idx[o] == pixel) acc += g[o];", "acc += g[o];",
+      "max backward adds every window's gradient, not only those naming the pixel"),
+    M("pooling.cu", "I end = min(start + k, size + p);", "I end = min(start + k, size + p + 1);",
       "off-by-one: a ceil_mode window counts one padded place past the padding"),
-    M("pooling.cu", "start = max(start, 0LL);", "start = max(start, -1LL);",
+    M("pooling.cu", "start = max(start, I(0));", "start = max(start, I(-1));",
       "off-by-one: count_include_pad=False counts one padded place"),
     M("pooling.cu", "if (divisor_override > 0) return (T)divisor_override;",
       "if (divisor_override > 1) return (T)divisor_override;",
       "changed constant: divisor_override=1 ignored"),
-    M("pooling.cu", "long long oy0 = a > 0 ? (a + sh - 1) / sh : 0;",
-      "long long oy0 = a > 0 ? a / sh : 0;",
+    M("pooling.cu", "I oy0 = a > 0 ? (a + sh - 1) / sh : 0;", "I oy0 = a > 0 ? a / sh : 0;",
       "off-by-one rounding: avg backward adds a window that does not hold the pixel"),
-    M("pooling.cu", "long long oy1 = min((y + ph) / sh + 1, oh);",
-      "long long oy1 = min((y + ph) / sh, oh);",
+    M("pooling.cu", "I oy1 = min((y + ph) / sh + 1, oh);", "I oy1 = min((y + ph) / sh, oh);",
       "off-by-one loop bound: avg backward misses the last window that holds the pixel"),
+    M("pooling.cu", "avg_backward_impl<double, long long>(g, dx, AVG_PASS);",
+      "avg_forward_impl<double, long long>(g, dx, AVG_PASS);",
+      "the 64-bit-index twin of avg backward (float64) runs avg forward"),
 
-    M("softmax.cu", "partial[threadIdx.x] = m;\n    __syncthreads();",
-      "partial[threadIdx.x] = m;", "dropped __syncthreads() before the row-maximum tree"),
-    M("softmax.cu", "partial[threadIdx.x + s]);\n        __syncthreads();",
-      "partial[threadIdx.x + s]);", "dropped __syncthreads() between row-maximum levels"),
-    M("softmax.cu", "s = THREADS / 2; s > 0;", "s = THREADS / 2; s > 1;",
-      "off-by-one loop bound: the row maximum misses the odd threads' maxima"),
-    M("softmax.cu", "out[k] = (row[k] - top) - log_total;",
-      "out[k] = (row[k] - top) + log_total;", "flipped sign of log Σ exp in log-softmax"),
-    M("softmax.cu", "if (top == minus_infinity<T>()) {", "if (top != top) {",
+    M("softmax.cu", "I row = (I)blockIdx.x * (I)(THREADS / lanes) + (I)(threadIdx.x / lanes);",
+      "I row = (I)blockIdx.x + (I)(threadIdx.x / lanes);",
+      "rows per block: the block offset not scaled by its rows, blocks share rows"),
+    M("softmax.cu", "lane = threadIdx.x & (lanes - 1);", "lane = threadIdx.x & (lanes / 2 - 1);",
+      "rows per block: a row's upper lanes repeat its lower lanes' elements"),
+    M("softmax.cu", "length = row < R ? K : 0;", "length = K;",
+      "rows per block: the last block's threads past row R − 1 run over a row past the end"),
+    M("softmax.cu", "return (a > b || a != a) ? a : b;", "return a > b ? a : b;",
+      "the row maximum lets a NaN go: a row of NaN and −inf only is zeroed as masked"),
+    M("softmax.cu", "return group_sum(acc.total(), partial, at.lanes);",
+      "return group_sum(acc.total(), partial, at.lanes / 2);",
+      "Σ exp over half of a row's lanes"),
+    M("softmax.cu", "y[i] = (x[i] - top) - log_total;", "y[i] = (x[i] - top) + log_total;",
+      "flipped sign of log Σ exp in log-softmax"),
+    M("softmax.cu", "bool masked = top == minus_infinity<T>();", "bool masked = top != top;",
       "a row of -inf only is no longer set to 0"),
-    M("softmax.cu", "acc += (double)g[base + k] * s[base + k];",
-      "acc += (double)g[base + k] * s[base + k + 1];",
+    M("softmax.cu", "acc.add(g[at.start + k] * s[at.start + k]);",
+      "acc.add(g[at.start + k] * s[at.start + k + 1]);",
       "off-by-one index: the gradient's Σ g·s pairs g with the next s"),
-    M("softmax.cu", "k < K; k += THREADS) acc += (double)g",
-      "k < K; k += THREADS - 1) acc += (double)g",
-      "off-by-one stride: rows longer than a block are summed with overlap"),
-    M("softmax.cu", "out[base + k] = s[base + k] * (g[base + k] - total);",
-      "out[base + k] = s[base + k] * (g[base + k] + total);",
+    M("softmax.cu", "T total = group_sum(acc.total(), partial, at.lanes);",
+      "T total = group_sum(acc.total(), partial, THREADS);",
+      "rows per block: the gradient's Σ g·s taken over the whole block's rows"),
+    M("softmax.cu", "out[i] = s[i] * (g[i] - total);", "out[i] = s[i] * (g[i] + total);",
       "flipped sign of Σ g·s in the softmax gradient"),
+    M("softmax.cu", "softmax_impl<float, long long>(x, y, PASS, true);",
+      "softmax_impl<float, long long>(x, y, PASS, false);",
+      "the 64-bit-index twin of log-softmax (float32) computes softmax"),
 )
 
 
@@ -228,7 +301,7 @@ def copy_tree(destination):
 
 
 def run_tests(tree, test_files, real_gpu):
-    """(return code, last lines of output) of the gpu tests `test_files` in `tree`."""
+    """(return code, lines of output) of the gpu tests `test_files` in `tree`."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tree), str(Path(__file__).parent)]),
                XDG_CACHE_HOME=str(tree / ".cache"))
     if real_gpu:
@@ -241,21 +314,26 @@ def run_tests(tree, test_files, real_gpu):
         proc = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True,
                               timeout=RUN_SECONDS)
     except subprocess.TimeoutExpired:
-        return "timeout", ""
-    return proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()[-3:]
+        return "timeout", []
+    return proc.returncode, (proc.stdout + proc.stderr).strip().splitlines()
 
 
-def outcome(code):
-    """What a mutant's test run says: killed, survived, or an error of the run itself."""
+def outcome(code, lines):
+    """What a mutant's test run says: killed (by which test, the first to fail under -x, or
+    to crash the process), survived, or an error of the run itself (with the last lines of
+    its output)."""
     if code == "timeout":
         return "killed (timed out)"
     if code == 0:
         return "survived"
     if code == 1:
-        return "killed"
+        failed = [m.group(1) for m in map(FAILED_TEST.match, lines) if m]
+        return f"killed by {failed[0]}" if failed else "killed"
     if code < 0:
-        return f"killed (crashed, signal {-code})"
-    return f"error (pytest exit {code})"
+        crashed = [m.group(1, 2) for m in map(CRASHED_TEST.search, lines) if m]
+        where = " in {}::{}".format(*crashed[0]) if crashed else ""
+        return f"killed (crashed{where}, signal {-code})"
+    return f"error (pytest exit {code}): " + " / ".join(lines[-3:])
 
 
 def table(rows):
@@ -289,9 +367,9 @@ def main(argv=None):
         tests = {f: test_files_of_source(f) for f in files}
         everything = sorted({t for f in files for t in tests[f]})
         print(f"unmutated: {' '.join(everything)}", flush=True)
-        code, tail = run_tests(tree, everything, args.real_gpu)
+        code, lines = run_tests(tree, everything, args.real_gpu)
         if code != 0:
-            print("the gpu tests fail without a mutation:\n" + "\n".join(tail))
+            print("the gpu tests fail without a mutation:\n" + "\n".join(lines[-3:]))
             return 2
         for m in chosen:
             source = tree / CUDA_DIR / m.file
@@ -304,12 +382,10 @@ def main(argv=None):
                 started = time.monotonic()
                 source.write_text(text.replace(m.original, m.replacement))
                 try:
-                    code, tail = run_tests(tree, tests[m.file], args.real_gpu)
+                    code, lines = run_tests(tree, tests[m.file], args.real_gpu)
                 finally:
                     source.write_text(text)
-                result = outcome(code)
-                if result.startswith("error"):
-                    result += ": " + " / ".join(tail)
+                result = outcome(code, lines)
                 print(f"{m.file}: {m.description}: {result} "
                       f"({time.monotonic() - started:.0f} s)", flush=True)
             rows.append((m, result))

@@ -61,12 +61,14 @@ def test_attention_softmax_special_rows(form, dtype):
     x = np.array([[-np.inf, -np.inf, -np.inf],     # every key masked: 0
                   [np.nan, 1.0, 2.0],              # NaN propagates
                   [1e30, -1e30, -np.inf],          # huge scores stay finite
-                  [88.0, 88.0, 0.0]], dtype=dtype)
+                  [88.0, 88.0, 0.0],
+                  [np.nan, -np.inf, -np.inf]], dtype=dtype)   # NaN among masked keys: NaN
     s = kernels_of(form).masked_softmax_rows(x)
     np.testing.assert_array_equal(s[0], 0)
     assert np.isnan(s[1]).all()
     np.testing.assert_array_equal(s[2], [1, 0, 0])
     np.testing.assert_allclose(s[3], [0.5, 0.5, 0], atol=1e-30)
+    assert np.isnan(s[4]).all()
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -74,3 +76,20 @@ def test_attention_softmax_refuses_a_copy(form):
     x = np.zeros((4, 6), dtype=np.float32)[:, ::2]
     with pytest.raises(ValueError, match="masked_softmax_rows: x must be C-contiguous"):
         kernels_of(form).masked_softmax_rows(x)
+
+
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K", [3, 2000])
+def test_softmax_gradient_of_an_infinite_upstream_gradient(form, dtype, K):
+    """One entry of g is +∞: Σ g·s is +∞, so that entry's gradient is NaN and every other
+    entry's −∞, as the reference's; a sum that turned +∞ into NaN would leave NaN
+    everywhere."""
+    s = reference.masked_softmax_rows(make_array((2, K), dtype, seed=5))
+    g = make_array((2, K), dtype, seed=6)
+    g[1, K // 2] = np.inf
+    with np.errstate(invalid="ignore"):                         # ∞ − ∞ is meant
+        got = kernels_of(form).softmax_backward_rows(s, g)
+        assert_same(got, reference.softmax_backward_rows(s, g))
+    assert np.isnan(got[1, K // 2])
+    assert np.isneginf(np.delete(got[1], K // 2)).all()

@@ -69,3 +69,19 @@ def test_softmax_cpu_compiles_once_per_dtype():
             x = make_array((4, 7), dtype, layout)
             assert compiled_once(_softmax, lambda: cpu.softmax_rows(x))
             assert compiled_once(_softmax, lambda: cpu.log_softmax_rows(x))
+
+
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+def test_softmax_float32_long_row_keeps_terms_below_half_an_ulp(form):
+    """A float32 row of 256 zeros then 255744 logits whose exp is below half an ulp of 1: a
+    running float sum that starts at a 1 drops every such term (Σ exp off by 5e-5 relative),
+    a compensated one keeps them."""
+    kernels = kernels_of(form)
+    tiny = np.float32(np.log(0.9 * 2.0**-24))
+    x = np.full((1, 256 * 1000), tiny, dtype=np.float32)
+    x[0, :256] = 0
+    exact = x.astype(np.float64)
+    np.testing.assert_allclose(kernels.softmax_rows(x), reference.softmax_rows(exact),
+                               rtol=2e-6, atol=0)
+    np.testing.assert_allclose(kernels.log_softmax_rows(x), reference.log_softmax_rows(exact),
+                               rtol=0, atol=1e-5)
