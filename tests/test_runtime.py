@@ -87,9 +87,14 @@ if pid == 0:
     minicnn.nn.functional.max_pool2d(x, 2); os._exit(7)
 print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 '''
-# Minor page faults while a 16 MiB array is allocated and written a second time.
+# Minor page faults while a 16 MiB array is allocated and written a second time, counted in
+# 4 KiB pages: transparent huge pages are off for the process (prctl PR_SET_THP_DISABLE),
+# since NumPy asks for them on large arrays and a mapping's 2 MiB alignment, which varies
+# with what was mapped before, would decide whether it faults 8 times or 520.
 FAULTS = '''
-import resource, numpy as np, minicnn
+import ctypes, resource
+ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)
+import numpy as np, minicnn
 def fill():
     a = np.empty(16 << 20, np.uint8); a[:] = 1
 fill()
