@@ -97,10 +97,10 @@ class Function:
             if t is None:
                 arrays.append(None)
                 continue
-            data = t.data
+            data = t._data
             if first is None:
                 first = t
-            elif type(data) is not type(first.data):
+            elif type(data) is not type(first._data):
                 _raise_device_mismatch(cls, inputs)
             arrays.append(data)
             record = record or t.requires_grad
@@ -167,7 +167,7 @@ def _finish_inplace(ctx, inputs, out, record):
     """After forward wrote into the first input's array (`out`): bump that tensor's version
     and, in the graph, make it the node's output (its grad_fn becomes the node)."""
     target = inputs[0]
-    if out is not target.data:
+    if out is not target._data:
         raise RuntimeError(f"{ctx.name}.forward(inplace=True) returned a new array instead "
                            f"of writing into its input")
     bump_version(target)
@@ -191,7 +191,7 @@ def _edge(t):
 
 
 def _raise_device_mismatch(cls, inputs):
-    described = ", ".join(f"{device_of(t.data)} (shape {tuple(t.shape)})"
+    described = ", ".join(f"{device_of(t._data)} (shape {tuple(t.shape)})"
                           for t in inputs if t is not None)
     raise ValueError(f"{cls.__name__.lower()}: expected all tensors on the same device, "
                      f"got {described}")

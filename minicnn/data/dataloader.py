@@ -42,7 +42,7 @@ def _collate(batch, where):
         if not all(isinstance(b, Tensor) for b in batch):
             raise TypeError(f"default_collate: samples{where} mix Tensors with "
                             f"{sorted(k.__name__ for k in kinds)}")
-        return _stack([b.data for b in batch], where)
+        return _stack([b._data for b in batch], where)
     if isinstance(elem, np.ndarray):
         if not all(isinstance(b, np.ndarray) for b in batch):
             raise TypeError(f"default_collate: samples{where} mix arrays with "

@@ -39,7 +39,7 @@ def _scalar_tensor(op, value, like):
     if not isinstance(value, (int, float, bool, np.number, np.bool_)):
         raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
     dtype = scalar_dtype(value, like.dtype)
-    return Tensor._make(xp(like.data).asarray(value, dtype=dtype))
+    return Tensor._make(xp(like._data).asarray(value, dtype=dtype))
 
 
 def broadcast_shape(op, *shapes):

@@ -271,15 +271,15 @@ def neg(input):
 def where(condition, input, other):
     """Elements of `input` where `condition` holds, else of `other` (broadcast together)."""
     input, other = as_tensor_pair("where", input, other)
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
-    if type(cond) is not type(input.data):
+    if type(cond) is not type(input._data):
         raise ValueError(f"where: condition is on {backend.device_of(cond)} but the inputs are "
                          f"on {input.device}")
     shape = broadcast_shape("where", cond.shape, input.shape, other.shape)
     # the output shape may come from the condition alone: give the branches that shape
-    m = xp(input.data)
+    m = xp(input._data)
     if input.shape != shape and other.shape != shape:
         input = add(input, Tensor._make(m.zeros(shape, dtype=input.dtype)))
     return Where.apply(input, other, condition=cond)

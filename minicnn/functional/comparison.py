@@ -8,9 +8,9 @@ def _compare(op, compute, a, b):
     a, b = as_tensor_pair(op, a, b)
     if a.shape != b.shape:
         broadcast_shape(op, a.shape, b.shape)
-    if type(a.data) is not type(b.data):
+    if type(a._data) is not type(b._data):
         raise ValueError(f"{op}: tensors on different devices: {a.device} and {b.device}")
-    return Tensor._make(backend.xp_of(a.data).asarray(compute(a.data, b.data)))
+    return Tensor._make(backend.xp_of(a._data).asarray(compute(a._data, b._data)))
 
 
 def eq(input, other):
@@ -39,13 +39,13 @@ def ge(input, other):
 
 def equal(input, other):
     """True when both tensors have the same shape and elements."""
-    return input.shape == other.shape and bool((input.data == other.data).all())
+    return input.shape == other.shape and bool((input._data == other._data).all())
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8):
-    return bool(backend.xp_of(input.data).allclose(input.data, other.data, rtol=rtol, atol=atol))
+    return bool(backend.xp_of(input._data).allclose(input._data, other._data, rtol=rtol, atol=atol))
 
 
 def isfinite(input):
-    m = backend.xp_of(input.data)
-    return Tensor._make(m.asarray(m.isfinite(input.data)))
+    m = backend.xp_of(input._data)
+    return Tensor._make(m.asarray(m.isfinite(input._data)))

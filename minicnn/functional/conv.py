@@ -275,8 +275,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if stride != (1, 1):
             x = x[:, :, ::stride[0], ::stride[1]]
         out = Conv2dPointwise.apply(x, weight, bias)
-    elif winograd_applies(x.data, kernel_size, stride, dilation, groups) and \
-            winograd_stays_finite(x.data, weight.data):
+    elif winograd_applies(x._data, kernel_size, stride, dilation, groups) and \
+            winograd_stays_finite(x._data, weight._data):
         out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=groups)
     else:
         columns = (x.shape[1] * kernel_size[0] * kernel_size[1], *out_hw)  # im2col of one image

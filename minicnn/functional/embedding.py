@@ -38,7 +38,7 @@ class Embedding(Function):
 def _renorm_(weight, indices, max_norm, norm_type):
     """Rescale, in place, the rows of `weight` used by `indices` whose norm exceeds max_norm
     (PyTorch's embedding_renorm_)."""
-    data = weight.data
+    data = weight._data
     m = xp(data)
     rows = m.unique(indices.reshape(-1))
     selected = data[rows]
@@ -73,7 +73,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if sparse:
         raise NotImplementedError(f"{op}: sparse gradients are not supported in minicnn; use "
                                   f"sparse=False")
-    if backend.device_of(input.data) != backend.device_of(weight.data):
+    if backend.device_of(input._data) != backend.device_of(weight._data):
         raise ValueError(f"{op}: input is on {input.device} but weight is on {weight.device}")
     n = weight.shape[0]
     padding_idx = validate.optional_integer(op, "padding_idx", padding_idx)
@@ -82,7 +82,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise ValueError(f"{op}: padding_idx={padding_idx} must be within num_embeddings "
                              f"({n})")
         padding_idx %= n
-    indices = input.data
+    indices = input._data
     if indices.size:
         lo, hi = int(indices.min()), int(indices.max())
         if lo < 0 or hi >= n:

@@ -30,7 +30,7 @@ def one_hot(tensor, num_classes=-1):
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype "
                         f"{tensor.dtype}")
-    data = tensor.data
+    data = tensor._data
     m = xp(data)
     if num_classes == -1:
         if not data.size:
@@ -112,7 +112,7 @@ class TargetOutOfRangeError(ValueError, IndexError):
 
 
 def _check_labels(op, target, num_classes, ignore_index, input_shape):
-    data = target.data
+    data = target._data
     valid = data[data != ignore_index]
     if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
         bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
@@ -141,7 +141,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     _check_weight("nll_loss", weight, input.shape[1])
     _check_labels("nll_loss", target, input.shape[1], ignore_index, input.shape)
     out = NLLLoss.apply(input, weight, ignore_index=ignore_index, reduction=reduction,
-                        target=target.data.astype(np.int64, copy=False))
+                        target=target._data.astype(np.int64, copy=False))
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
@@ -168,7 +168,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_weight("cross_entropy", weight, num_classes)
     _check_labels("cross_entropy", target, num_classes, ignore_index, input.shape)
     logp = log_softmax(input, dim=1)
-    labels = target.data.astype(np.int64, copy=False)
+    labels = target._data.astype(np.int64, copy=False)
     loss = NLLLoss.apply(logp, weight, target=labels, ignore_index=ignore_index,
                          reduction=reduction)
     if label_smoothing > 0:
@@ -181,7 +181,7 @@ def _smoothing_term(logp, labels, weight, ignore_index, reduction):
     """−Σ_c w_c·logp_c per sample, reduced like the NLL term. Ignored samples are set to 0
     (not multiplied by 0), so that they get a zero gradient even when every sample is
     ignored and the mean divides by 0, as in PyTorch."""
-    m = xp(logp.data)
+    m = xp(logp._data)
     kept = labels != ignore_index
     weighted = logp if weight is None else logp * weight.reshape((1, -1) + (1,) * (logp.ndim - 2))
     per_sample = where(Tensor._make(kept), -weighted.sum(dim=1), 0.0)

@@ -146,9 +146,9 @@ def _check_channel_tensor(op, arg, t, input, n, what="channels"):
         raise ValueError(f"{op}: {arg} must have shape ({n},), one value per {what[:-1]}, "
                          f"for input of shape {shape_str(input.shape)} ({n} {what}), got shape "
                          f"{shape_str(t.shape)}")
-    if backend.device_of(t.data) != backend.device_of(input.data):
-        raise ValueError(f"{op}: {arg} is on {backend.device_of(t.data)} but input is on "
-                         f"{backend.device_of(input.data)}")
+    if backend.device_of(t._data) != backend.device_of(input._data):
+        raise ValueError(f"{op}: {arg} is on {backend.device_of(t._data)} but input is on "
+                         f"{backend.device_of(input._data)}")
 
 
 def _check_affine(op, input, weight, bias, n, what="channels"):
@@ -202,9 +202,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out, mean, var = BatchNorm.apply(input, weight, bias, eps=float(eps))
         if running_mean is not None:
             n = input.numel() // C
-            rm, rv = running_mean.data, running_var.data
-            rm[...] = (1 - m) * rm + m * mean.data.astype(rm.dtype)
-            rv[...] = (1 - m) * rv + m * (var.data.astype(rv.dtype) * (n / (n - 1)))
+            rm, rv = running_mean._data, running_var._data
+            rm[...] = (1 - m) * rm + m * mean._data.astype(rm.dtype)
+            rv[...] = (1 - m) * rv + m * (var._data.astype(rv.dtype) * (n / (n - 1)))
         return out
     if running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var must be given when "

@@ -104,8 +104,8 @@ class VGG(nn.Module):
             conv = nn.Conv2d(in_features // (kernel * kernel), out_features, kernel,
                              device=linear.weight.device, dtype=linear.weight.dtype)
             # Linear's input is the (C, 7, 7) map flattened in C, H, W order: the same layout
-            conv.weight.data[...] = linear.weight.data.reshape(conv.weight.shape)
-            conv.bias.data[...] = linear.bias.data
+            conv.weight._data[...] = linear.weight._data.reshape(conv.weight.shape)
+            conv.bias._data[...] = linear.bias._data
             convs.append(conv)
         dropout = next(m.p for m in self.classifier if isinstance(m, nn.Dropout))
         net = FullyConvolutionalVGG(copy.deepcopy(self.features), _classifier(convs, dropout))

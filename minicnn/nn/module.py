@@ -41,7 +41,7 @@ def _addindent(s, num_spaces):
 def _as_state_array(value, key):
     """A state_dict value (Tensor, NumPy array, or anything with __array__) as an array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, np.ndarray) or backend.is_cupy_array(value):
         return value
     if hasattr(value, "__array__") and hasattr(value, "shape"):
@@ -382,7 +382,7 @@ class Module:
             else:
                 p.grad.grad_fn = None
                 p.grad.requires_grad = False
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     # ---- devices and dtypes -----------------------------------------------------------
     def _apply_arrays(self, fn):
@@ -392,12 +392,12 @@ class Module:
             for param in module._parameters.values():
                 if param is None:
                     continue
-                param.data = fn(param.data)
+                param._data = fn(param._data)
                 if param.grad is not None:
-                    param.grad.data = fn(param.grad.data)
+                    param.grad._data = fn(param.grad._data)
             for buf in module._buffers.values():
                 if buf is not None:
-                    buf.data = fn(buf.data)
+                    buf._data = fn(buf._data)
         return self
 
     def to(self, *args, **kwargs):
@@ -511,7 +511,7 @@ class Module:
                     else:
                         self._buffers[name] = Tensor._make(new)
                 else:
-                    param.data[...] = array
+                    param._data[...] = array
                     bump_version(param)
             except Exception as ex:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
@@ -549,7 +549,7 @@ class Module:
                                    if k.startswith(child_prefix)}
                     load(child, child_state, child_prefix)
 
-        before = [(t, t.data.copy()) for t in self.state_dict(keep_vars=True).values()]
+        before = [(t, t._data.copy()) for t in self.state_dict(keep_vars=True).values()]
         load(self, state_dict)
         if strict:
             if unexpected_keys:
@@ -560,7 +560,7 @@ class Module:
                     ", ".join(f'"{k}"' for k in missing_keys)))
         if error_msgs:
             for tensor, data in before:
-                tensor.data = data
+                tensor._data = data
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)

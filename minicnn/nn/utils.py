@@ -43,9 +43,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return Tensor._make(np.zeros((), dtype=np.float32))
-    first = tensors[0].data
+    first = tensors[0]._data
     m = backend.xp_of(first)
-    norms = m.stack([backend.to_device(_vector_norm(t.data, norm_type), backend.device_of(first))
+    norms = m.stack([backend.to_device(_vector_norm(t._data, norm_type), backend.device_of(first))
                      for t in tensors])
     total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not bool(m.isfinite(total)):
@@ -68,7 +68,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
     with np.errstate(invalid="ignore", over="ignore"):  # a non-finite norm scales to nan
         for g in grads:
-            g.data *= g.data.dtype.type(coef)
+            g._data *= g._data.dtype.type(coef)
     return total
 
 
@@ -77,8 +77,8 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            m = backend.xp_of(p.grad.data)
-            m.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            m = backend.xp_of(p.grad._data)
+            m.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
 
 
 def parameters_to_vector(parameters):
@@ -90,10 +90,10 @@ def vector_to_parameters(vec, parameters):
     """Copy consecutive slices of the 1-D `vec` into `parameters`, in place."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected a Tensor, but got: {type(vec).__name__}")
-    data = vec.data
+    data = vec._data
     offset = 0
     for p in parameters:
         n = p.numel()
-        p.data[...] = data[offset:offset + n].reshape(p.shape)
+        p._data[...] = data[offset:offset + n].reshape(p.shape)
         bump_version(p)
         offset += n

@@ -60,14 +60,14 @@ class Adam(Optimizer):
                 if decoupled and weight_decay != 0:
                     d *= 1 - lr * weight_decay
                 g = signed_grad(d, g, maximize, 0 if decoupled else weight_decay)
-                m = s["exp_avg"].data
-                v = s["exp_avg_sq"].data
+                m = s["exp_avg"]._data
+                v = s["exp_avg_sq"]._data
                 lerp_(m, g, w1)
                 square_avg_(v, g, beta2, w2)
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 if amsgrad:
-                    vmax = s["max_exp_avg_sq"].data
+                    vmax = s["max_exp_avg_sq"]._data
                     xp.maximum(vmax, v, out=vmax)
                     denom = xp.sqrt(vmax)
                 else:

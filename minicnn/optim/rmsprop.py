@@ -47,16 +47,16 @@ class RMSprop(Optimizer):
                 s = self._init_state(p, *buffers)
                 s["step"] += 1
                 g = signed_grad(d, g, maximize, weight_decay)
-                v = square_avg_(s["square_avg"].data, g, alpha, w)
+                v = square_avg_(s["square_avg"]._data, g, alpha, w)
                 if centered:
-                    ga = lerp_(s["grad_avg"].data, g, w)
+                    ga = lerp_(s["grad_avg"]._data, g, w)
                     avg = v - ga * ga
                     xp.sqrt(avg, out=avg)
                 else:
                     avg = xp.sqrt(v)
                 avg += eps
                 if momentum > 0:
-                    b = s["momentum_buffer"].data
+                    b = s["momentum_buffer"]._data
                     b *= momentum
                     b += xp.divide(g, avg, out=avg)
                     d -= lr * b

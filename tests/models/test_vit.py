@@ -28,7 +28,7 @@ def _randomize_head(model, seed=0):
     """torchvision zero-initialises the head; give it weights so outputs depend on the input."""
     rng = np.random.default_rng(seed)
     for p in model.heads.parameters():
-        p.data[...] = rng.standard_normal(p.shape).astype(np.float32) * 0.1
+        p._data[...] = rng.standard_normal(p.shape).astype(np.float32) * 0.1
 
 
 @pytest.mark.parametrize("name", list(FULL))

@@ -114,7 +114,7 @@ def test_none_grad_parameters_are_skipped(name, kwargs):
             gs[1] = None
     before = initial_arrays(dtype)[2]
     opt, topt, ours, theirs = run_parity(name, kwargs, dtype, grads=grads)
-    np.testing.assert_array_equal(ours[2].data, before)
+    np.testing.assert_array_equal(ours[2]._data, before)
     assert ours[2] not in opt.state or not opt.state[ours[2]]
     if "step" in opt.state[ours[1]]:
         assert opt.state[ours[1]]["step"] == 5
@@ -147,7 +147,7 @@ def test_float32_stays_float32_with_numpy_float64_hyperparameters(name, kwargs):
     kwargs = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in kwargs.items()}
     opt, _, ours, _ = run_parity(name, kwargs, np.float32)
     for p in ours:
-        assert p.data.dtype == np.float32
+        assert p._data.dtype == np.float32
     for s in opt.state.values():
         for v in s.values():
             if isinstance(v, mc.Tensor):
@@ -197,7 +197,7 @@ def test_maximize_goes_uphill():
     opt = mc.optim.SGD([x], lr=0.5, maximize=True)
     x.grad = mc.tensor(np.ones(3, np.float32))
     opt.step()
-    np.testing.assert_array_equal(x.data, np.full(3, 0.5, np.float32))
+    np.testing.assert_array_equal(x._data, np.full(3, 0.5, np.float32))
 
 
 @pytest.mark.gpu
@@ -220,7 +220,7 @@ def test_cuda_matches_cpu(case):
         opt_g.step()
     for p, q in zip(cpu, gpu):
         assert q.is_cuda and q.dtype == np.float32
-        np.testing.assert_allclose(q.cpu().data, p.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(q.cpu()._data, p._data, rtol=1e-5, atol=1e-6)
     for s in opt_g.state.values():
         for v in s.values():
             if isinstance(v, mc.Tensor):
