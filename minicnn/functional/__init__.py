@@ -10,16 +10,18 @@ from .comparison import allclose, eq, equal, ge, gt, isfinite, le, lt, ne
 from .dropout import dropout
 from .embedding import embedding
 from .indexing import getitem, index_select
-from .linalg import linear, matmul
+from .linalg import bmm, linear, matmul, mm
 from .loss import (binary_cross_entropy_with_logits, cross_entropy, kl_div, l1_loss, mse_loss,
                    nll_loss, one_hot)
 from .normalization import batch_norm, group_norm, layer_norm, local_response_norm
 from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, global_avg_pool2d,
                       max_pool2d, max_unpool2d)
 from .resample import dropout2d, interpolate
-from .reduction import (amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var)
-from .shape import (cat, chunk, concat, concatenate, contiguous, expand, flatten, pad, permute,
-                    repeat, reshape, split, squeeze, stack, t, transpose, unbind, unsqueeze, view)
-from .unary import abs, clamp, clip, exp, log, rsqrt, sqrt
+from .reduction import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, norm, std,
+                        sum, var)
+from .shape import (cat, chunk, concat, concatenate, contiguous, expand, flatten, meshgrid, pad,
+                    permute, repeat, reshape, split, squeeze, stack, t, transpose, unbind,
+                    unsqueeze, view)
+from .unary import abs, clamp, clip, cos, cosh, exp, log, log1p, rsqrt, sin, sinh, sqrt
 
 tensor_methods.bind()

@@ -46,11 +46,14 @@ _METHODS = {
     "pow": arithmetic.pow, "neg": arithmetic.neg, "maximum": arithmetic.maximum,
     "minimum": arithmetic.minimum, "clone": arithmetic.clone, "astype": conversion.astype,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "rsqrt": unary.rsqrt,
+    "log1p": unary.log1p, "sin": unary.sin, "cos": unary.cos, "sinh": unary.sinh,
+    "cosh": unary.cosh,
     "abs": unary.abs, "clamp": unary.clamp, "clip": unary.clamp,
     "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
     "max": reduction.max, "min": reduction.min, "amax": reduction.amax, "amin": reduction.amin,
     "logsumexp": reduction.logsumexp, "argmax": reduction.argmax, "argmin": reduction.argmin,
-    "matmul": linalg.matmul,
+    "all": reduction.all, "any": reduction.any, "norm": reduction.norm,
+    "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm,
     "reshape": _sizes_method(shape.reshape), "view": _sizes_method(shape.view),
     "permute": _sizes_method(shape.permute), "expand": _sizes_method(shape.expand),
     "repeat": _sizes_method(shape.repeat), "transpose": shape.transpose, "t": shape.t,
@@ -71,6 +74,7 @@ _METHODS = {
     "half": _cast_method(np.float16), "long": _cast_method(np.int64),
     "int": _cast_method(np.int32), "bool": _cast_method(np.bool_),
     "type_as": lambda self, other: conversion.to(self, dtype=other.dtype),
+    "type": conversion.tensor_type,
 }
 
 

@@ -15,6 +15,7 @@ from .dropout import Dropout, Dropout2d
 from .linear import Flatten, Identity, Linear, Unflatten
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
+from .parallel import DataParallel
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm,
                             LocalResponseNorm)
 from .parameter import Parameter
@@ -35,6 +36,6 @@ __all__ = [
     "LayerNorm", "GroupNorm", "LocalResponseNorm",
     "Dropout", "Dropout2d", "ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "Tanh", "Sigmoid",
     "GELU", "SiLU", "Softmax", "LogSoftmax", "Embedding", "MultiheadAttention",
-    "SqueezeExcitation",
+    "SqueezeExcitation", "DataParallel",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "KLDivLoss", "BCEWithLogitsLoss",
 ]

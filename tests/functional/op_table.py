@@ -197,6 +197,11 @@ UNARY = [  # (name in mc and torch, keyword arguments, input maker keeping away 
     ("log", {}, lambda shape: positive(shape, low=0.3, high=3.0)),
     ("sqrt", {}, lambda shape: positive(shape, low=0.3, high=3.0)),
     ("rsqrt", {}, lambda shape: positive(shape, low=0.3, high=3.0)),
+    ("log1p", {}, lambda shape: positive(shape, low=-0.7, high=3.0)),
+    ("sin", {}, lambda shape: normal(shape, scale=3)),
+    ("cos", {}, lambda shape: normal(shape, scale=3)),
+    ("sinh", {}, normal),
+    ("cosh", {}, normal),
     ("abs", {}, off_integers),
     ("clamp", {"min": -1}, off_integers),
     ("clamp", {"max": 1}, off_integers),
@@ -541,6 +546,21 @@ LINALG_ROWS = [
     Op("linear-frozen-weight", functional("linear"),
        (normal((2, 3), 0), normal((4, 3), 1), normal((4,), 2)),
        requires_grad=(True, False, True), torch_requires_grad=(False, True, False)),
+    Op("mm", lambda lib, x, y: (lib.mm(x, y), x.mm(y)), (normal((2, 3), 0), normal((3, 4), 1))),
+    Op("bmm", lambda lib, x, y: (lib.bmm(x, y), x.bmm(y)),
+       (normal((2, 3, 4), 0), normal((2, 4, 5), 1))),
+] + [
+    # away from 0, where |x| has its kink (p = 1) and |x|^(p−1) its pole (p < 2)
+    Op(f"norm-p{p}-dim{dim}-keepdim{keepdim}",
+       lambda lib, x, p, dim, keepdim: (lib.norm(x, p, dim, keepdim), x.norm(p, dim, keepdim)),
+       (nonzero((3, 4, 2), 20),), dict(p=p, dim=dim, keepdim=keepdim))
+    for p in ("fro", 1, 2, 3, 0.5, float("inf"), float("-inf"))
+    for dim, keepdim in ((None, False), (1, False), ((0, 2), True))
+] + [
+    Op(f"meshgrid-{indexing}", lambda lib, x, y, z, indexing: lib.meshgrid(x, y, z,
+                                                                         indexing=indexing),
+       (normal((3,), 0), normal((2,), 1), normal((4,), 2)), dict(indexing=indexing))
+    for indexing in ("ij", "xy")
 ]
 
 # ---------------------------------------------------------------- losses

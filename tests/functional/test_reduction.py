@@ -109,3 +109,22 @@ def test_floating_only_reductions_reject_integers(name):
 def test_max_of_empty_tensor():
     with pytest.raises(ValueError, match=r"max: cannot reduce an empty tensor of shape \(0, 3\)"):
         mc.max(mc.tensor(np.zeros((0, 3))))
+
+
+def test_norm_of_zeros_has_a_zero_gradient_as_pytorch():
+    for p in (2, 3):
+        ours, theirs = mc.zeros(3, requires_grad=True), torch.zeros(3, requires_grad=True)
+        mc.norm(ours, p).backward()
+        torch.norm(theirs, p).backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_norm_zero_counts_nonzeros_and_refuses_other_forms():
+    x = mc.tensor([[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(x.norm(0, dim=1).numpy(), [2.0, 1.0])
+    with pytest.raises(ValueError, match="norm: p must be 'fro' or a number, got 'nuc'"):
+        x.norm("nuc")
+    with pytest.raises(ValueError, match="norm: p must be positive, inf, -inf or 0, got -1"):
+        x.norm(-1)
+    with pytest.raises(TypeError, match="norm: needs a floating tensor"):
+        mc.tensor([1, 2]).norm()
