@@ -11,8 +11,8 @@ from .dropout import dropout
 from .embedding import embedding
 from .indexing import getitem, index_select
 from .linalg import bmm, linear, matmul, mm
-from .loss import (binary_cross_entropy_with_logits, cross_entropy, kl_div, l1_loss, mse_loss,
-                   nll_loss, one_hot)
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                   huber_loss, kl_div, l1_loss, mse_loss, nll_loss, one_hot, smooth_l1_loss)
 from .normalization import batch_norm, group_norm, layer_norm, local_response_norm
 from .pooling import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, global_avg_pool2d,
                       max_pool2d, max_unpool2d)

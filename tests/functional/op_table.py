@@ -611,6 +611,23 @@ LOSS_ROWS = [
     for op in ("mse_loss", "l1_loss") for reduction in REDUCTIONS
     for shape in [(3, 4), (2, 3, 2), ()]
 ] + [
+    Op(f"{op}-{name}{threshold}-{shape_id(shape)}-{reduction}", functional(op),
+       (normal(shape, 8, scale=2), normal(shape, 9)), {name: threshold, "reduction": reduction})
+    for op, name, thresholds in (("smooth_l1_loss", "beta", (1.0, 0.5, 0.0)),
+                                 ("huber_loss", "delta", (1.0, 2.5)))
+    for threshold in thresholds for reduction in REDUCTIONS for shape in [(3, 4), ()]
+] + [
+    Op(f"binary_cross_entropy-{reduction}-weight{weight}", functional("binary_cross_entropy"),
+       (positive((4, 3), 17, low=0.05, high=0.95), positive((4, 3), 18, low=0.0, high=1.0),
+        {None: None, "full": positive((4, 3), 19), "row": positive((3,), 20)}[weight]),
+       dict(reduction=reduction), torch_requires_grad=(True, True, False))
+    for reduction in REDUCTIONS for weight in (None, "full", "row")
+] + [
+    # probabilities of exactly 0 and 1: the clamped logarithms keep the loss finite
+    Op("binary_cross_entropy-edges", functional("binary_cross_entropy"),
+       (np.array([0.0, 1.0, 0.0, 1.0, 0.5]), np.array([0.0, 1.0, 1.0, 0.0, 0.3])),
+       dict(reduction="none"), FORWARD | DTYPE, requires_grad=(True, False)),
+] + [
     Op(f"binary_cross_entropy_with_logits-{reduction}-weight{weight}-pos_weight{pos_weight}",
        bce_with_logits,
        (normal((4, 3), 9, scale=3), positive((4, 3), 10, low=0.0, high=1.0),

@@ -166,6 +166,14 @@ CASES = [
          id="KLDivLoss-log_target"),
     Case("BCEWithLogitsLoss", kwargs={"pos_weight": random_array((4,), 2, low=0.5, high=2.0)},
          inputs=[(3, 4), random_array((3, 4), 1, low=0, high=1)], grad=[True, False]),
+    Case("BCELoss", kwargs={"weight": random_array((4,), 3, low=0.5, high=2.0)},
+         inputs=[random_array((3, 4), 4, low=0.05, high=0.95),
+                 random_array((3, 4), 5, low=0, high=1)], grad=[True, True]),
+    Case("SmoothL1Loss", kwargs={"beta": 0.5}, inputs=[(3, 4), (3, 4)], grad=[True, True]),
+    Case("SmoothL1Loss", kwargs={"reduction": "sum"}, inputs=[(3, 4), (3, 4)], grad=[True, False],
+         id="SmoothL1Loss-sum"),
+    Case("HuberLoss", kwargs={"delta": 0.7, "reduction": "none"}, inputs=[(3, 4), (3, 4)],
+         grad=[True, True]),
 ]
 IDS = [c.id for c in CASES]
 
