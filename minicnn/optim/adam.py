@@ -26,18 +26,7 @@ class Adam(Optimizer):
     def _check_group(self, group):
         self._check_nonneg(group, "lr", "learning rate")
         self._check_nonneg(group, "eps", "epsilon value")
-        betas = group["betas"]
-        try:
-            ok = len(betas) == 2
-        except TypeError:
-            ok = False
-        if not ok:
-            self._fail(f"betas should be a pair (beta1, beta2), got {betas!r}")
-        group["betas"] = betas = tuple(betas)
-        for i in (0, 1):
-            if not 0.0 <= betas[i] < 1.0:
-                self._fail(f"Invalid beta parameter at index {i}: betas[{i}]={betas[i]!r} "
-                           f"(expected 0 <= betas[{i}] < 1)")
+        self._check_betas(group)
         self._check_nonneg(group, "weight_decay", "weight_decay value")
 
     def step(self, closure=None):

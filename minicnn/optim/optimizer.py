@@ -84,6 +84,21 @@ class Optimizer:
         if not value >= 0.0:  # also rejects NaN
             self._fail(f"Invalid {what}: {key}={value!r} (expected {key} >= 0)")
 
+    def _check_betas(self, group):
+        """group['betas'] is a pair in [0, 1), stored as a tuple (the Adam family)."""
+        betas = group["betas"]
+        try:
+            ok = len(betas) == 2
+        except TypeError:
+            ok = False
+        if not ok:
+            self._fail(f"betas should be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = betas = tuple(betas)
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                self._fail(f"Invalid beta parameter at index {i}: betas[{i}]={betas[i]!r} "
+                           f"(expected 0 <= betas[{i}] < 1)")
+
     # ---- groups -----------------------------------------------------------------
     def add_param_group(self, param_group):
         """Add a group (a dict with 'params' and optional hyper-parameters), e.g. to start

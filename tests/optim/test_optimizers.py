@@ -42,7 +42,25 @@ def _rmsprop_cases():
     yield "RMSprop", dict(lr=0.01, eps=1e-2, alpha=0.9, momentum=0.5)
 
 
-CASES = list(_sgd_cases()) + list(_adam_cases()) + list(_rmsprop_cases())
+def _adadelta_adagrad_cases():
+    for kw in _grid(weight_decay=[0, 0.1], maximize=[False, True]):
+        yield "Adadelta", dict(lr=0.5, **kw)
+        yield "Adagrad", dict(lr=0.05, **kw)
+    yield "Adadelta", dict(rho=0.5, eps=1e-3)
+    yield "Adagrad", dict(lr=0.05, lr_decay=0.1, initial_accumulator_value=0.3, eps=1e-3)
+
+
+def _nadam_radam_cases():
+    for name in ("NAdam", "RAdam"):
+        for kw in _grid(weight_decay=[0, 0.1], decoupled_weight_decay=[False, True],
+                        maximize=[False, True]):
+            yield name, dict(lr=0.05, **kw)
+        yield name, dict(lr=0.05, betas=(0.3, 0.8), eps=1e-3)  # RAdam: rectified from step 1
+    yield "NAdam", dict(lr=0.05, momentum_decay=0.1)
+
+
+CASES = (list(_sgd_cases()) + list(_adam_cases()) + list(_rmsprop_cases())
+         + list(_adadelta_adagrad_cases()) + list(_nadam_radam_cases()))
 
 
 def _case_id(case):
@@ -99,7 +117,9 @@ def test_param_groups_match_torch(name, kwargs, spec, dtype):
 
 NONE_GRAD_CASES = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05)),
                    ("AdamW", dict(lr=0.05, amsgrad=True)),
-                   ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5))]
+                   ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                   ("Adadelta", dict(lr=0.5)), ("NAdam", dict(lr=0.05)),
+                   ("RAdam", dict(lr=0.05))]
 
 
 @pytest.mark.parametrize("name,kwargs", NONE_GRAD_CASES, ids=[c[0] for c in NONE_GRAD_CASES])
@@ -158,7 +178,8 @@ def test_state_layout_matches_torch():
     """State keys per parameter are torch's."""
     for name, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1)),
                          ("Adam", dict(amsgrad=True)), ("AdamW", {}),
-                         ("RMSprop", dict(centered=True, momentum=0.9)), ("RMSprop", {})]:
+                         ("RMSprop", dict(centered=True, momentum=0.9)), ("RMSprop", {}),
+                         ("Adadelta", {}), ("Adagrad", {}), ("NAdam", {}), ("RAdam", {})]:
         opt, topt, ours, theirs = run_parity(name, kwargs, np.float64, steps=2,
                                              check_every_step=False)
         for p, q in zip(ours, theirs):
@@ -167,16 +188,28 @@ def test_state_layout_matches_torch():
                 if key == "step":
                     assert opt.state[p]["step"] == int(value.item()) == 2
                 else:
-                    np.testing.assert_allclose(opt.state[p][key].data, value.numpy(),
+                    np.testing.assert_allclose(np.asarray(opt.state[p][key]), value.numpy(),
                                                rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_adagrad_makes_its_state_when_built_as_pytorch():
+    arrays = initial_arrays(np.float64)
+    ours, theirs = twin_params(arrays)
+    opt = mc.optim.Adagrad(ours, initial_accumulator_value=0.5)
+    topt = torch.optim.Adagrad(theirs, initial_accumulator_value=0.5)
+    for p, q in zip(ours, theirs):
+        assert set(opt.state[p]) == set(topt.state[q]) == {"step", "sum"}
+        np.testing.assert_array_equal(opt.state[p]["sum"].numpy(), topt.state[q]["sum"].numpy())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
+                                  "NAdam", "RAdam"])
 def test_minimizes_a_quadratic_with_autograd(name):
     """End to end with real backward(): ||x − t||² goes down by orders of magnitude."""
     target = mc.tensor(np.linspace(-1, 1, 6).astype(np.float32))
     x = mc.zeros(6, requires_grad=True)
-    lr = {"SGD": 0.1, "Adam": 0.1, "AdamW": 0.1, "RMSprop": 0.01}[name]
+    lr = {"SGD": 0.1, "Adam": 0.1, "AdamW": 0.1, "RMSprop": 0.01, "Adadelta": 10.0,
+          "Adagrad": 0.5, "NAdam": 0.1, "RAdam": 0.1}[name]
     opt = getattr(mc.optim, name)([x], lr=lr)
 
     def closure():
