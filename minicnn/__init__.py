@@ -13,7 +13,7 @@ from . import runtime  # noqa: E402
 
 runtime.apply_tuning()                   # before NumPy loads its BLAS, where it can
 from . import (accelerator, backends, cuda, distributed, functional, io, kernels,  # noqa: E402
-               models, nn, train, utils)
+               models, nn, train, utils, vision)
 from . import data
 from . import optim
 from .backend import Device as device

@@ -28,6 +28,7 @@ Both variants end their features with an adaptive 6×6 average pool (the identit
 size), so smaller inputs run too.
 """
 from .. import nn
+from .weights import accepts_weights_keywords
 
 VARIANTS = ("torchvision", "paper")
 
@@ -116,6 +117,7 @@ class AlexNet(nn.Module):
         return self.classifier(x.flatten(1))       # (N, num_classes)
 
 
+@accepts_weights_keywords
 def alexnet(num_classes=1000, dropout=0.5, variant="torchvision"):
     """AlexNet: torchvision's ("torchvision", 224×224 input) or the 2012 paper's ("paper",
     227×227 input, two groups, LRN)."""
