@@ -92,11 +92,13 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     depend on the thread count in either mode: BatchNorm's and the direct depthwise
     kernel's, pooling, softmax and NumPy's reductions.
 
-    Without it, results may differ in the last bits from one thread count to another, and
-    from run to run where ThreadSums shares the work out by timing: the weight gradients of
-    conv2d (GEMM, 1×1 and Winograd paths) and conv_transpose2d, of layer_norm and of
-    depthwise conv2d on small maps, and every GEMM outside parallel_for (linear, matmul,
-    attention's projections).
+    Without it, results may differ in the last bits from one thread count to another: the
+    weight gradients of conv2d (GEMM, 1×1 and Winograd paths) and conv_transpose2d, whose
+    batch shares follow the thread count (their runs too beyond FIXED_RUNS threads), those
+    of layer_norm and of depthwise conv2d on small maps, and every GEMM outside
+    parallel_for (linear, matmul, attention's projections). ThreadSums keeps one sum per run
+    in both modes, so at one thread count they repeat run after run whichever thread took
+    which run.
 
     Call it from the main thread: OpenBLAS can ignore a thread limit set from another
     thread, and deterministic mode then stays off with a RuntimeError. CuPy arrays are not
@@ -160,12 +162,13 @@ def parallel_for(fn, parts):
     layer, where TBB is missing, takes one caller at a time).
     BLAS is held to one thread meanwhile, as its own threads would want the same cores.
     An exception in a part reaches the caller once the running parts have finished; parts
-    not yet started are then skipped. In deterministic mode the parts go in FIXED_RUNS runs
-    of consecutive parts, each run through in order on one thread (see ThreadSums).
+    not yet started are then skipped. The parts go in `run_count()` runs of consecutive
+    parts, each run through in order on one thread and taken whole by the next free thread,
+    so that ThreadSums, which keeps one sum per run, adds the same terms in the same order
+    whichever thread ran which run.
     """
     parts = list(parts)
-    if _deterministic:
-        fn, parts = _in_fixed_runs(fn, parts)
+    fn, parts = _in_fixed_runs(fn, parts, run_count())
     workers = min(get_num_threads(), len(parts))
     if workers < 2:
         for part in parts:
@@ -217,11 +220,18 @@ def _submit(work, count):
             _pool.submit(work)
 
 
-def _in_fixed_runs(fn, parts):
-    """(run_fn, runs): the parts cut into FIXED_RUNS runs of consecutive parts (fewer where
+def run_count():
+    """How many runs parallel_for cuts its parts into: FIXED_RUNS in deterministic mode,
+    whatever the thread count; otherwise FIXED_RUNS, or one per thread beyond that (more runs
+    than threads let a free thread take over the runs of a slowed one)."""
+    return FIXED_RUNS if _deterministic else max(FIXED_RUNS, get_num_threads())
+
+
+def _in_fixed_runs(fn, parts, count):
+    """(run_fn, runs): the parts cut into `count` runs of consecutive parts (fewer where
     there are fewer parts), and a function that goes through one run's parts in order with
     the run's index set for ThreadSums."""
-    count = min(FIXED_RUNS, len(parts))
+    count = min(count, len(parts))
     bounds = [len(parts) * i // count for i in range(count + 1)]
     runs = list(enumerate(parts[a:b] for a, b in zip(bounds, bounds[1:])))
 
@@ -268,10 +278,10 @@ _DONE = object()
 
 class ThreadSums:
     """A sum that parts run by parallel_for add terms into without locks: one accumulator
-    per thread, added up by `total()` at the end. In deterministic mode one accumulator per
-    run of parts instead (see parallel_for), added up in run order: each run's terms come in
-    its parts' order, so the total does not depend on which thread ran which run, nor on how
-    many threads there were.
+    per run of parts (see parallel_for), added up by `total()` in run order. Each run's terms
+    come in its parts' order, so the total does not depend on which thread ran which run
+    (nor, in deterministic mode, where the runs are fixed, on how many threads there were).
+    Outside parallel_for, one accumulator per calling thread.
 
     `add(write)` calls write(out) to put a term into `out`: on an accumulator's first term
     `out` is the accumulator itself (no zeroing, no extra pass over it), afterwards a scratch

@@ -79,6 +79,53 @@ def test_thread_sums_add_the_same_bits_whichever_thread_runs_a_part(deterministi
         np.testing.assert_array_equal(total, totals[0])
 
 
+@pytest.fixture
+def default_mode():
+    before = mc.get_num_threads()
+    yield mc.set_num_threads
+    mc.set_num_threads(before)
+
+
+@pytest.mark.parametrize("parts", [5, 37])
+def test_thread_sums_repeat_in_default_mode_whichever_thread_runs_a_part(default_mode, parts):
+    """Without deterministic mode too, a sum is kept per run of parts, not per thread: which
+    thread takes which run (here shuffled by random delays) changes no bit, and up to
+    FIXED_RUNS threads the runs, so the sums, are the same at every thread count."""
+    rng = np.random.default_rng(1)
+    totals = []
+    for threads in (2, 2, 2, 1, 3):
+        default_mode(threads)
+        delays = rng.uniform(0, 0.003, parts)
+        terms = np.random.default_rng(0).standard_normal((parts, 64)).astype(np.float32) \
+            * np.float32(10.0) ** np.random.default_rng(0).integers(-4, 5, (parts, 1))
+        sums = ThreadSums(lambda: np.empty(64, dtype=np.float32))
+
+        def part(i):
+            time.sleep(delays[i])
+            sums.add(lambda out: np.copyto(out, terms[i]))
+
+        parallel_for(part, range(parts))
+        totals.append(sums.total())
+    for total in totals[1:]:
+        np.testing.assert_array_equal(total, totals[0])
+
+
+def test_conv_weight_gradients_repeat_run_after_run_on_two_threads(default_mode):
+    """The weight gradient of a convolution whose batch is cut into many chunks (more than
+    threads), computed again and again at two threads: the same bits every time."""
+    default_mode(2)
+    rng = np.random.default_rng(0)
+    x = mc.tensor(rng.standard_normal((32, 8, 40, 40)).astype(np.float32))
+    w = rng.standard_normal((8, 8, 5, 5)).astype(np.float32)
+    g = mc.tensor(rng.standard_normal((32, 8, 36, 36)).astype(np.float32))
+    grads = set()
+    for _ in range(6):
+        weight = mc.tensor(w, requires_grad=True)
+        mc.nn.functional.conv2d(x, weight).backward(g)
+        grads.add(weight.grad.numpy().tobytes())
+    assert len(grads) == 1
+
+
 @pytest.mark.parametrize("n", [1, 7, 32, 100])
 def test_batch_chunks_do_not_depend_on_the_thread_count(deterministic, n):
     chunks = []
