@@ -118,11 +118,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", di
             u = rng.standard_normal(inputs[i].shape)
             units[i] = u / max(np.linalg.norm(u), 1e-300)
         originals = {i: inputs[i]._data.copy() for i in checked}
+        steps = {i: eps * backend.to_device(units[i], inputs[i].device) for i in checked}
         for i in checked:
-            inputs[i]._data[...] = originals[i] + eps * backend.to_device(units[i], inputs[i].device)
+            inputs[i]._data[...] = originals[i] + steps[i]
         plus = _objective(fn, inputs, weights)
         for i in checked:
-            inputs[i]._data[...] = originals[i] - eps * backend.to_device(units[i], inputs[i].device)
+            inputs[i]._data[...] = originals[i] - steps[i]
         minus = _objective(fn, inputs, weights)
         for i in checked:
             inputs[i]._data[...] = originals[i]

@@ -60,6 +60,7 @@ def catalog():
         "tanh": (F.tanh, [(3, 4)], "normal"),
         "gelu": (F.gelu, [(3, 4)], "normal"),
         "silu": (F.silu, [(3, 4)], "normal"),
+        "softplus": (lambda a: F.softplus(a, beta=2.0), [(3, 4)], "normal"),
         "softmax": (lambda a: F.softmax(a, 1), [(3, 4)], "normal"),
         "log_softmax": (lambda a: F.log_softmax(a, 1), [(3, 4)], "normal"),
         "cross_entropy": (lambda a: F.cross_entropy(a, _LABELS, label_smoothing=0.1),

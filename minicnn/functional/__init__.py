@@ -1,12 +1,14 @@
 """Differentiable ops (torch.nn.functional's names and arguments); also `mc.nn.functional`."""
 from . import tensor_methods
 from .activation import (elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky_relu_,
-                         log_softmax, relu, relu_, relu6, sigmoid, silu, softmax, tanh)
+                         log_softmax, relu, relu_, relu6, sigmoid, silu, softmax, softplus, tanh)
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .arithmetic import add, clone, div, maximum, minimum, mul, neg, pow, sub, where
 from .conversion import astype, to_device
 from .conv import conv2d, conv_transpose2d, get_workspace_limit, set_workspace_limit
-from .comparison import allclose, eq, equal, ge, gt, isfinite, le, lt, ne
+from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal,
+                         ge, gt, isfinite, le, logical_and, logical_not, logical_or, logical_xor,
+                         lt, ne)
 from .dropout import dropout
 from .embedding import embedding
 from .indexing import getitem, index_select

@@ -1,4 +1,7 @@
-"""Helpers shared by the ops: operand conversion, broadcasting, dims, messages."""
+"""Helpers shared by the ops: operand conversion, broadcasting, dims, messages, and NumPy's
+argument names."""
+import functools
+
 import numpy as np
 
 from .. import backend
@@ -102,3 +105,22 @@ def require_floating(op, arg, t):
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: argument '{arg}' must be a floating tensor, got dtype {t.dtype} "
                         f"(shape {shape_str(t.shape)})")
+
+
+# The NumPy names PyTorch also takes for these arguments (torch.sum(x, axis=1, keepdims=True))
+NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def accepts_numpy_names(op):
+    """`op` also taking `axis=` for `dim=` and `keepdims=` for `keepdim=`, as PyTorch's ops
+    do; giving both names of one argument is a TypeError."""
+    @functools.wraps(op)
+    def call(*args, **kwargs):
+        for numpy_name, name in NUMPY_NAMES.items():
+            if numpy_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{op.__name__}: got both {name!r} and its NumPy name "
+                                    f"{numpy_name!r}")
+                kwargs[name] = kwargs.pop(numpy_name)
+        return op(*args, **kwargs)
+    return call

@@ -9,7 +9,8 @@ import numpy as np
 from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import expand_reduced, normalize_dim, normalize_dims, shape_str, xp
+from ._common import (accepts_numpy_names, expand_reduced, normalize_dim, normalize_dims,
+                      shape_str, xp)
 from .arithmetic import maximum, minimum
 from .conversion import astype
 from .unary import abs as magnitude
@@ -208,10 +209,12 @@ def _cast(input, dtype):
     return input if dtype is None else astype(input, dtype)
 
 
+@accepts_numpy_names
 def sum(input, dim=None, keepdim=False, dtype=None):
     return _reduce(Sum, "sum", _cast(input, dtype), dim, keepdim)
 
 
+@accepts_numpy_names
 def mean(input, dim=None, keepdim=False, dtype=None):
     input = _cast(input, dtype)
     _require_floating("mean", input)
@@ -234,6 +237,7 @@ def _var(op, input, dim, correction, keepdim, unbiased):
     return _reduce(Var, op, input, dim, keepdim, correction=correction)
 
 
+@accepts_numpy_names
 def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
     """Variance over `dim`, dividing by n − correction (1, or None: unbiased, as PyTorch's
     default). PyTorch's older forms work too: `var(x, unbiased)` with a bool, and
@@ -241,6 +245,7 @@ def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
     return _var("var", input, dim, correction, keepdim, unbiased)
 
 
+@accepts_numpy_names
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: √var with var's arguments; its gradient is 0 where it is 0."""
     return StdFromVar.apply(_var("std", input, dim, correction, keepdim, unbiased))
@@ -261,27 +266,32 @@ def _binary_extreme(op, input, other):
     return maximum(input, other) if op == "max" else minimum(input, other)
 
 
+@accepts_numpy_names
 def max(input, dim=None, keepdim=False):
     """max(x) → the largest value; max(x, dim) → (values, indices); max(x, other) → maximum."""
     return _extreme("max", input, dim, keepdim, largest=True)
 
 
+@accepts_numpy_names
 def min(input, dim=None, keepdim=False):
     """min(x) → the smallest value; min(x, dim) → (values, indices); min(x, other) → minimum."""
     return _extreme("min", input, dim, keepdim, largest=False)
 
 
+@accepts_numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
     _check_nonempty("amax", input, dim)
     return _reduce(AMax, "amax", input, dim, keepdim, largest=True)
 
 
+@accepts_numpy_names
 def amin(input, dim=(), keepdim=False):
     _check_nonempty("amin", input, dim)
     return _reduce(AMax, "amin", input, dim, keepdim, largest=False)
 
 
+@accepts_numpy_names
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp over `dim` (−inf over an empty dim); integers and bools reduce as the
     default float dtype, as PyTorch."""
@@ -307,11 +317,13 @@ def _arg_extreme(op, input, dim, keepdim, largest):
     return Tensor._make(m.asarray(out, dtype=np.int64))
 
 
+@accepts_numpy_names
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
     return _arg_extreme("argmax", input, dim, keepdim, largest=True)
 
 
+@accepts_numpy_names
 def argmin(input, dim=None, keepdim=False):
     return _arg_extreme("argmin", input, dim, keepdim, largest=False)
 
@@ -327,11 +339,13 @@ def _logical(op, input, dim, keepdim):
     return Tensor._make(xp(data).asarray(out, dtype=np.bool_))
 
 
+@accepts_numpy_names
 def all(input, dim=None, keepdim=False):
     """True where every element over `dim` (everything when None) is non-zero; no gradient."""
     return _logical("all", input, dim, keepdim)
 
 
+@accepts_numpy_names
 def any(input, dim=None, keepdim=False):
     """True where some element over `dim` (everything when None) is non-zero; no gradient."""
     return _logical("any", input, dim, keepdim)
@@ -372,6 +386,7 @@ class VectorNorm(Function):
         return g * m.where(out == 0, 0, scale).astype(a.dtype, copy=False)
 
 
+@accepts_numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """torch.norm over `dim` (everything when None): p = 'fro' or 2 (Euclidean), any finite
     p > 0, inf (largest |x|), -inf (smallest |x|) or 0 (the count of non-zeros, no

@@ -4,7 +4,7 @@ import numpy as np
 from ..allocation import check_fits
 from ..autograd import Function
 from ..dtypes import promote
-from ._common import normalize_dim, shape_str, unbroadcast, xp
+from ._common import accepts_numpy_names, normalize_dim, shape_str, unbroadcast, xp
 from .arithmetic import clone
 from .conversion import astype, check_memory_format
 
@@ -255,6 +255,7 @@ def _check_same_device(op, tensors):
                          + ", ".join(str(t.device) for t in tensors))
 
 
+@accepts_numpy_names
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension. As PyTorch, 1-D empty tensors (shape (0,))
     are skipped whatever the others' shape (a legacy rule), though their dtype counts."""
@@ -289,6 +290,7 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
+@accepts_numpy_names
 def stack(tensors, dim=0):
     """Join tensors of one shape along a new dimension."""
     tensors = list(tensors)

@@ -39,6 +39,10 @@ _OPERATORS = {
     "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt,
     "__le__": comparison.le, "__gt__": comparison.gt, "__ge__": comparison.ge,
     "__getitem__": indexing.getitem,
+    "__and__": comparison.bitwise_and, "__rand__": _reflected(comparison.bitwise_and),
+    "__or__": comparison.bitwise_or, "__ror__": _reflected(comparison.bitwise_or),
+    "__xor__": comparison.bitwise_xor, "__rxor__": _reflected(comparison.bitwise_xor),
+    "__invert__": comparison.bitwise_not,
 }
 
 _METHODS = {
@@ -66,6 +70,10 @@ _METHODS = {
     "eq": comparison.eq, "ne": comparison.ne, "lt": comparison.lt, "le": comparison.le,
     "gt": comparison.gt, "ge": comparison.ge, "equal": comparison.equal,
     "allclose": comparison.allclose, "isfinite": comparison.isfinite,
+    "logical_and": comparison.logical_and, "logical_or": comparison.logical_or,
+    "logical_xor": comparison.logical_xor, "logical_not": comparison.logical_not,
+    "bitwise_and": comparison.bitwise_and, "bitwise_or": comparison.bitwise_or,
+    "bitwise_xor": comparison.bitwise_xor, "bitwise_not": comparison.bitwise_not,
     "relu": activation.relu, "sigmoid": activation.sigmoid, "tanh": activation.tanh,
     "relu_": activation.relu_, "sigmoid_": activation.sigmoid_, "tanh_": activation.tanh_,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,

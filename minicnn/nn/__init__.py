@@ -7,7 +7,7 @@ import sys as _sys
 from .. import functional
 from . import init, parallel, utils
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU,
-                         Softmax, Tanh)
+                         Softmax, Softplus, Tanh)
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import Conv2d, ConvTranspose2d
@@ -38,7 +38,7 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "convert_sync_batchnorm",
     "LayerNorm", "GroupNorm", "LocalResponseNorm",
     "Dropout", "Dropout2d", "ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "Tanh", "Sigmoid",
-    "GELU", "SiLU", "Softmax", "LogSoftmax", "Embedding", "MultiheadAttention",
+    "GELU", "SiLU", "Softplus", "Softmax", "LogSoftmax", "Embedding", "MultiheadAttention",
     "SqueezeExcitation", "DataParallel",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "BCELoss", "BCEWithLogitsLoss",

@@ -117,6 +117,9 @@ ACTIVATIONS = [
     ("gelu", {"approximate": "none"}, ()),
     ("gelu", {"approximate": "tanh"}, ()),
     ("silu", {}, ()),
+    ("softplus", {}, ()),
+    ("softplus", {"beta": 2.0, "threshold": 3.0}, (1.5,)),   # linear beyond β·x = threshold
+    ("softplus", {"beta": -0.5}, ()),
 ]
 ACTIVATION_ROWS = [
     Op(name + "".join(f"-{k}={v}" for k, v in kwargs.items()), functional(name),

@@ -128,3 +128,24 @@ def test_norm_zero_counts_nonzeros_and_refuses_other_forms():
         x.norm(-1)
     with pytest.raises(TypeError, match="norm: needs a floating tensor"):
         mc.tensor([1, 2]).norm()
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sum(axis=1, keepdims=True), lambda lib, x: lib.mean(x, axis=(0, 2)),
+    lambda lib, x: x.argmax(axis=2), lambda lib, x: lib.argmin(x, axis=0, keepdims=True),
+    lambda lib, x: x.max(axis=1).values, lambda lib, x: lib.min(x, axis=1, keepdims=True)[1],
+    lambda lib, x: x.amax(axis=(1, 2)), lambda lib, x: x.std(axis=2),
+    lambda lib, x: x.logsumexp(axis=0), lambda lib, x: (x > 0).all(axis=1),
+    lambda lib, x: (x > 0).any(axis=2, keepdims=True), lambda lib, x: x.norm(dim=1),
+    lambda lib, x: lib.cat([x, x], axis=2), lambda lib, x: lib.stack([x, x], axis=1),
+])
+def test_numpy_argument_names_as_pytorch(call):
+    values = untied_array((2, 3, 4), 7).astype(np.float32)
+    ours, theirs = call(mc, mc.tensor(values)), call(torch, torch.tensor(values))
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_both_names_of_one_argument_are_refused():
+    with pytest.raises(TypeError, match="sum: got both 'dim' and its NumPy name 'axis'"):
+        mc.zeros(2, 3).sum(dim=0, axis=1)

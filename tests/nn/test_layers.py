@@ -128,6 +128,7 @@ CASES = [
     Case("GELU", inputs=[X]),
     Case("GELU", ("tanh",), inputs=[X], id="GELU-tanh"),
     Case("SiLU", inputs=[X]),
+    Case("Softplus", (2.0, 1.0), inputs=[X]),
     Case("Softmax", (1,), inputs=[X]),
     Case("LogSoftmax", (-1,), inputs=[X]),
     Case("Embedding", (10, 4), inputs=[ints((3, 5), 10)]),
