@@ -25,12 +25,12 @@ from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype
 from .functional import (abs, add, all, allclose, amax, amin, any, argmax, argmin,
                          bitwise_and, bitwise_not, bitwise_or, bitwise_xor, bmm, cat, chunk,
                          clamp, clip, clone, concat, cos, cosh, div, eq, equal, exp, expand,
-                         flatten, ge, gt, isfinite, le, log, log1p, logical_and, logical_not,
-                         logical_or, logical_xor, logsumexp, lt, matmul, max, maximum, mean,
-                         meshgrid, min, minimum, mm, mul, ne, neg, norm, permute, pow, relu,
-                         repeat, reshape, rsqrt, sigmoid, sin, sinh, softmax, split, sqrt,
-                         squeeze, stack, std, sub, sum, t, tanh, transpose, unbind, unsqueeze,
-                         var, where)
+                         flatten, ge, gt, isfinite, le, log, log1p, log_softmax, logical_and,
+                         logical_not, logical_or, logical_xor, logsumexp, lt, matmul, max,
+                         maximum, mean, meshgrid, min, minimum, mm, mul, ne, neg, norm, permute,
+                         pow, relu, repeat, reshape, rsqrt, sigmoid, sin, sinh, softmax, split,
+                         sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
+                         unsqueeze, var, where)
 from .functional.conv import get_workspace_limit, set_workspace_limit
 from .functional.indexing import index_select
 from .dtypes import channels_last, contiguous_format, memory_format, preserve_format

@@ -29,6 +29,15 @@ def _shape(size):
     return tuple(int(s) for s in size)
 
 
+def _sizes(op, sizes, size):
+    """The shape given as spread ints, one sequence, or PyTorch's `size=` keyword."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{op}: give the size either as arguments or as size=, not both")
+    return (size,)
+
+
 def _new(fill, size, dtype, device, requires_grad, op=None):
     """A tensor from fill(xp, shape, dtype); `op`, the factory's name, is given where `size`
     is the shape `fill` makes, which is then checked against memory before `fill` runs."""
@@ -43,19 +52,19 @@ def _new(fill, size, dtype, device, requires_grad, op=None):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad,
-                "zeros")
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), _sizes("zeros", sizes, size), dtype,
+                device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad,
-                "ones")
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.ones(s, dtype=d), _sizes("ones", sizes, size), dtype,
+                device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad,
-                "empty")
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.empty(s, dtype=d), _sizes("empty", sizes, size), dtype,
+                device, requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -124,16 +133,17 @@ def _float_sample(d):
     return d if d.itemsize >= 4 else np.float32
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
     return _random(lambda rng, s, d: rng.random(s, dtype=_float_sample(d)).astype(d, copy=False),
-                   size, dtype, device, requires_grad, "rand", generator)
+                   _sizes("rand", sizes, size), dtype, device, requires_grad, "rand", generator)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
     return _random(lambda rng, s, d: rng.standard_normal(s, dtype=_float_sample(d))
-                   .astype(d, copy=False), size, dtype, device, requires_grad, "randn", generator)
+                   .astype(d, copy=False), _sizes("randn", sizes, size), dtype, device,
+                   requires_grad, "randn", generator)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
