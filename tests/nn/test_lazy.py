@@ -75,3 +75,14 @@ def test_lazy_modules_follow_to_before_the_first_input():
     lazy = mc.nn.LazyLinear(3).double()
     assert lazy(mc.zeros(2, 4, dtype=mc.float64)).dtype == mc.float64
     assert lazy.weight.dtype == mc.float64
+
+
+@pytest.mark.gpu
+def test_a_lazy_module_moved_to_cuda_materializes_there():
+    lazy = mc.nn.LazyConv2d(4, 3).to("cuda")
+    x = mc.randn(2, 3, 6, 6)
+    out = lazy(x.to("cuda"))
+    assert out.is_cuda and lazy.weight.is_cuda and lazy.weight.shape == (4, 3, 3, 3)
+    expected = mc.nn.functional.conv2d(x, lazy.weight.detach().cpu(), lazy.bias.detach().cpu())
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.numpy(), rtol=1e-5,
+                               atol=1e-6)
