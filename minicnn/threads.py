@@ -168,6 +168,8 @@ def parallel_for(fn, parts):
     whichever thread ran which run.
     """
     parts = list(parts)
+    if not parts:
+        return
     fn, parts = _in_fixed_runs(fn, parts, run_count())
     workers = min(get_num_threads(), len(parts))
     if workers < 2:

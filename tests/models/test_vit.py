@@ -147,7 +147,8 @@ def test_wrong_input_size_and_weights_are_refused():
     model = _small()
     with pytest.raises(ValueError, match="expected 32×32 images, got 24×32"):
         model(mc.randn(1, 3, 24, 32))
-    with pytest.raises(ValueError, match="vit_b_16: weights must be None"):
+    with pytest.raises(ValueError, match=r"vit_b_16: minicnn downloads no pretrained weights "
+                                         r"\(weights='IMAGENET1K_V1'\)"):
         vit_b_16(weights="IMAGENET1K_V1")
 
 
