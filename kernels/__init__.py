@@ -19,10 +19,11 @@ Reading the table imports no form: a form's module is imported when it is first 
 
 ``get(name, array)`` is the one dispatch point: CuPy arrays get the cuda form, NumPy
 arrays the cpu form, unless ``set_kernels("reference")`` forces the readable form
-everywhere; ``active_form(array)`` says which. Installed, this folder is the
+everywhere (``get_kernels()`` says which choice is in force); ``active_form(array)`` says
+which form an array gets. Installed, this folder is the
 ``minicnn.kernels`` package.
 """
-from .dispatch import active_form, get, set_kernels
+from .dispatch import active_form, get, get_kernels, set_kernels
 from .registry import forms, names
 
-__all__ = ["active_form", "forms", "get", "names", "set_kernels"]
+__all__ = ["active_form", "forms", "get", "get_kernels", "names", "set_kernels"]

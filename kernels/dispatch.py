@@ -9,17 +9,19 @@ _forced = "auto"
 _cache = {}
 
 
-class _Restore:
-    """Returned by set_kernels so that it also works as a context manager."""
+class Restore:
+    """What a setter returns so that it also works as a context manager: on exit it calls
+    `restore()`, which puts the previous setting back (set_kernels here, and conv2d's
+    set_conv_algorithm)."""
 
-    def __init__(self, previous):
-        self.previous = previous
+    def __init__(self, restore):
+        self.restore = restore
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        set_kernels(self.previous)
+        self.restore()
         return False
 
 
@@ -34,7 +36,12 @@ def set_kernels(choice):
         hint = ' ("auto" already picks the cpu form for NumPy arrays)' if choice == "cpu" else ""
         raise ValueError(f"set_kernels: form must be one of {CHOICES}, got {choice!r}{hint}")
     previous, _forced = _forced, choice
-    return _Restore(previous)
+    return Restore(lambda: set_kernels(previous))
+
+
+def get_kernels():
+    """The choice in force: "auto" or "reference" (see set_kernels)."""
+    return _forced
 
 
 def active_form(array):

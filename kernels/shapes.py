@@ -87,9 +87,9 @@ def adaptive_pool_windows(input_hw, out_hw):
     kernel, stride, padding = [], [], []
     for size, out in zip(input_hw, out_hw):
         bins = adaptive_bins(size, out)
-        s = max(1, size // out)
-        p = max(i * s - start for i, (start, _) in enumerate(bins))
-        kernel.append(max(stop - i * s + p for i, (_, stop) in enumerate(bins)))
+        s = max(1, size // out) if out else 1          # no bins: no windows to place
+        p = max((i * s - start for i, (start, _) in enumerate(bins)), default=0)
+        kernel.append(max((stop - i * s + p for i, (_, stop) in enumerate(bins)), default=1))
         stride.append(s)
         padding.append(p)
     return tuple(kernel), tuple(stride), tuple(padding)

@@ -13,12 +13,13 @@ from . import runtime  # noqa: E402
 
 runtime.apply_tuning()                   # before NumPy loads its BLAS, where it can
 from . import (accelerator, backends, cuda, distributed, functional, io, kernels,  # noqa: E402
-               models, nn, train, utils, vision)
+               models, nn, onnx, train, utils, vision, viz)
 from . import data
 from . import optim
 from .backend import Device as device
-from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
-                       normal, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+from .creation import (arange, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like,
+                       linspace, normal, ones, ones_like, rand, rand_like, randint, randint_like,
+                       randn,
                        randn_like, randperm, tensor, zeros, zeros_like)
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, half, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
@@ -32,6 +33,8 @@ from .functional import (abs, add, all, allclose, amax, amin, any, argmax, argmi
                          sqrt, squeeze, stack, std, sub, sum, t, tanh, transpose, unbind,
                          unsqueeze, var, where)
 from .functional.conv import get_workspace_limit, set_workspace_limit
+from .functional.conv_select import get_conv_algorithm
+from .functional.conv_select import set_conv_algorithm as conv_algorithm
 from .functional.indexing import index_select
 from .dtypes import channels_last, contiguous_format, memory_format, preserve_format
 from .io import load, save

@@ -13,6 +13,11 @@ instance of the Function is the `ctx`: forward stores on it what backward needs
 all of it once the node has run, unless `retain_graph=True`. The backward pass
 itself, which sits below Tensor, is minicnn/backprop.py.
 
+The inputs of one op live on one device: `apply` refuses tensors on two devices (naming
+both, as PyTorch does), and runs forward with their device current, as the backward pass
+runs backward, so that an op on a tensor on cuda:1 computes there whichever device the
+caller made current. The node keeps that device's context as `device_context`.
+
 An op run with the parameter `inplace=True` (F.relu(x, inplace=True) ...) writes its
 result into its first input's array and returns that tensor, with PyTorch's rules:
 the input's version is bumped and, when the graph records, its grad_fn becomes the
@@ -26,10 +31,12 @@ not differentiable (no double backward).
 make every recorded node keep where it was created and the backward pass reject the
 first gradient that holds NaN, naming the Function and the user's line.
 """
-from . import anomaly_mode, grad_mode
+import numpy as np
+
+from . import anomaly_mode, grad_mode, trace_mode
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
                            is_anomaly_enabled, set_detect_anomaly)
-from .backend import device_of, xp_of
+from .backend import ON_HOST, check_same_device, on_device_of, xp_of
 from .backprop import SECOND_BACKWARD, AccumulateGrad, as_ndarray
 from .tensor import Tensor
 from .version_counter import (bump_version, check_saved_versions, record_saved_versions,
@@ -41,7 +48,7 @@ class Function:
 
     __slots__ = ("needs_input_grad", "next_edges", "saved", "output_hooks", "retained_outputs",
                  "non_differentiable", "n_outputs", "output_meta", "output_xp", "released",
-                 "saved_versions", "__dict__", "__weakref__")
+                 "saved_versions", "device_context", "__dict__", "__weakref__")
 
     # True where backward returns input gradients that nothing else references: arrays it
     # allocated, one per input. A leaf's first gradient is then kept as it is, not copied
@@ -55,6 +62,7 @@ class Function:
         self.retained_outputs = None
         self.non_differentiable = ()
         self.released = False
+        self.device_context = ON_HOST
 
     @staticmethod
     def forward(ctx, *arrays, **params):
@@ -80,6 +88,16 @@ class Function:
     def name(self):
         return type(self).__name__
 
+    @property
+    def next_functions(self):
+        """PyTorch's grad_fn.next_functions: per input, (the node its gradient goes to, which
+        output of that node it is); a leaf's node is its AccumulateGrad, and an input that
+        takes no gradient gives (None, 0)."""
+        return tuple((None, 0) if edge is None else edge for edge in self.next_edges)
+
+    def __repr__(self):
+        return f"<{self.name}Backward object at {id(self):#x}>"
+
     def release(self):
         """Drop everything forward saved (arrays, attributes)."""
         self.saved = ()
@@ -89,9 +107,19 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on Tensors (None allowed for an absent optional input, e.g. bias)."""
+        """Run the op on Tensors (None allowed for an absent optional input, e.g. bias);
+        a recorder installed by trace_mode.recording is handed the op once it has run."""
+        result = cls._run(*inputs, **params)
+        recorder = trace_mode.state.recorder
+        if recorder is not None:
+            recorder(cls, inputs, params, result)
+        return result
+
+    @classmethod
+    def _run(cls, *inputs, **params):
         arrays = []
         first = None
+        mixed = False
         record = False
         for t in inputs:
             if t is None:
@@ -99,11 +127,15 @@ class Function:
                 continue
             data = t._data
             if first is None:
-                first = t
-            elif type(data) is not type(first._data):
-                _raise_device_mismatch(cls, inputs)
+                first = data
+            elif type(data) is not type(first):
+                mixed = True
             arrays.append(data)
             record = record or t.requires_grad
+        device = ON_HOST
+        if mixed or type(first) is not np.ndarray:
+            check_same_device(cls.__name__.lower(), arrays)
+            device = on_device_of(first)
         record = record and grad_mode.state.enabled
         inplace = params.get("inplace", False)
         if inplace:
@@ -113,7 +145,12 @@ class Function:
             ctx.needs_input_grad = tuple(t is not None and t.requires_grad for t in inputs)
         else:
             ctx.needs_input_grad = (False,) * len(inputs)
-        out = cls.forward(ctx, *arrays, **params)
+        if device is ON_HOST:
+            out = cls.forward(ctx, *arrays, **params)
+        else:
+            ctx.device_context = device
+            with device:
+                out = cls.forward(ctx, *arrays, **params)
         if inplace:
             return _finish_inplace(ctx, inputs, out, record)
         if type(out) is tuple:
@@ -141,6 +178,7 @@ class Function:
             outs = (Tensor._make(out),)
         else:
             ctx.n_outputs = 1
+            ctx.output_meta = ((out.shape, out.dtype),)
             outs = (Tensor._make(out, ctx, 0),)
         share_if_aliased(outs, inputs, True)
         if ctx.saved:
@@ -174,6 +212,7 @@ def _finish_inplace(ctx, inputs, out, record):
     if record:
         ctx.next_edges = tuple(_edge(t) for t in inputs)
         ctx.n_outputs = 1
+        ctx.output_meta = ((out.shape, out.dtype),)
         target.grad_fn, target.output_index, target.requires_grad = ctx, 0, True
         if ctx.saved:
             record_saved_versions(ctx, (None,) + tuple(inputs[1:]), (target,))
@@ -188,10 +227,3 @@ def _edge(t):
     if t._accumulator is None:
         t._accumulator = AccumulateGrad(t)
     return (t._accumulator, 0)
-
-
-def _raise_device_mismatch(cls, inputs):
-    described = ", ".join(f"{device_of(t._data)} (shape {tuple(t.shape)})"
-                          for t in inputs if t is not None)
-    raise ValueError(f"{cls.__name__.lower()}: expected all tensors on the same device, "
-                     f"got {described}")

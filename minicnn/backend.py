@@ -4,6 +4,8 @@ minicnn keeps every tensor's data in a NumPy array (device "cpu") or a CuPy
 array (device "cuda"). Importing minicnn never imports CuPy; it is imported
 the first time a CUDA device is asked for.
 """
+import contextlib
+import functools
 import sys
 
 import numpy as np
@@ -83,12 +85,76 @@ class Device:
 
 
 CPU = Device("cpu")
+# The device context of host arrays (on_device_of): there is no device to make current.
+ON_HOST = contextlib.nullcontext()
 
 
 def device_of(array):
     if is_cupy_array(array):
         return Device("cuda", array.device.id)
     return CPU
+
+
+class DeviceMismatchError(RuntimeError, ValueError):
+    """One op given tensors on two devices: a RuntimeError as PyTorch's, and a ValueError
+    like every other bad argument of minicnn's."""
+
+
+def device_mismatch(op, first, second, detail):
+    """The DeviceMismatchError of `op` meeting devices `first` and `second`, in PyTorch's
+    words, followed by `detail`."""
+    return DeviceMismatchError(f"{op}: Expected all tensors to be on the same device, but "
+                               f"found at least two devices, {first} and {second}! {detail}")
+
+
+def check_same_device(op, arrays):
+    """Raise DeviceMismatchError, naming the op, both devices and their arrays' shapes,
+    where two of `arrays` (NumPy or CuPy, None skipped) live on different devices. Every op
+    that takes several tensors checks them here, before any work."""
+    first = None
+    for a in arrays:
+        if a is None:
+            continue
+        if first is None:
+            first, where = a, device_of(a)
+        elif device_of(a) != where:
+            raise device_mismatch(op, where, device_of(a),
+                                  f"(shapes {tuple(first.shape)} and {tuple(a.shape)})")
+
+
+def on_device(device):
+    """A context in which `device` ("cpu", "cuda:1", a Device) is the current one, so that
+    CuPy allocates there (nothing to do for the CPU)."""
+    device = Device(device)
+    return ON_HOST if device.type == "cpu" else cupy_module().cuda.Device(device.index)
+
+
+def device_of_context(context):
+    """The device that `context` (from on_device_of) makes current."""
+    return CPU if context is ON_HOST else Device("cuda", context.id)
+
+
+def on_device_of(array):
+    """A context in which `array`'s device is the current one (nothing to do for a host
+    array): CuPy computes and allocates on the current device, whichever device the
+    operands live on."""
+    return array.device if is_cupy_array(array) else ON_HOST
+
+
+def on_input_device(op):
+    """Decorator for the functions that compute on a tensor's array outside an op's
+    Function (bounds checks of indices, label conversions, running statistics, in-place
+    initialisation): `op(input, ...)` runs with the device of input's array current, as
+    Function.apply runs forward, so that it computes where the tensor lives whichever
+    device the caller made current."""
+    @functools.wraps(op)
+    def run(input, *args, **kwargs):
+        data = getattr(input, "data", None)
+        if type(data) is np.ndarray or not is_cupy_array(data):
+            return op(input, *args, **kwargs)
+        with data.device:
+            return op(input, *args, **kwargs)
+    return run
 
 
 def xp_for(device):

@@ -5,12 +5,18 @@ The graph is made of the Function nodes that minicnn/autograd.py records (each h
 the AccumulateGrad of a leaf, or None). This module knows nodes and leaves only through
 those attributes, so it sits below Tensor: Tensor.backward calls `run_backward` and hands
 it `as_tensor`, the wrapping that hooks and `.grad` need.
+
+Each node runs with the device of its inputs current (its `device_context`), and every
+gradient that reaches a tensor, from a node or from a hook, must live on that tensor's
+device.
 """
 import threading
 
 import numpy as np
 
 from . import anomaly_mode, grad_mode
+from .backend import (ON_HOST, check_same_device, device_mismatch, device_of,
+                      device_of_context, on_device_of)
 from .version_counter import check_saved_versions
 
 
@@ -23,9 +29,19 @@ class AccumulateGrad:
     """The graph's sink for a leaf tensor: adds the incoming gradient to `leaf.grad`."""
 
     __slots__ = ("leaf",)
+    name = "AccumulateGrad"
+    next_functions = ()
 
     def __init__(self, leaf):
         self.leaf = leaf
+
+    @property
+    def variable(self):
+        """The leaf tensor (PyTorch's name)."""
+        return self.leaf
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 _running = threading.local()          # per thread: the callback lists of the passes running
@@ -75,6 +91,26 @@ def _topological_dependencies(root):
     return deps, leaf_edges
 
 
+def _check_device(array, grad):
+    """`grad` lives on the device of `array`, the tensor (or the gradient) it stands for."""
+    if type(grad) is not np.ndarray or type(array) is not np.ndarray:
+        check_same_device("backward", (array, grad))
+
+
+def _check_input_gradients(node, grads):
+    """Every gradient node.backward returns lives on the device of the node's inputs, the
+    device its context makes current."""
+    context = node.device_context
+    for g in grads:
+        if g is None or (context is ON_HOST and type(g) is np.ndarray):
+            continue
+        expected = device_of_context(context)
+        if device_of(g) != expected:
+            raise device_mismatch(f"{node.name}.backward", expected, device_of(g),
+                                  f"(a gradient of shape {tuple(g.shape)} for an input on "
+                                  f"{expected})")
+
+
 def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
     """leaf.grad += grad; `fresh`: grad is referenced nowhere else and may become leaf.grad."""
     grad = as_ndarray(grad)                   # a 0-d leaf's gradient may come as a NumPy scalar
@@ -83,6 +119,7 @@ def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
         result = hook(as_tensor(grad))
         if result is not None:
             grad = result._data
+    _check_device(leaf._data, grad)
     if grad.shape != leaf._data.shape or grad.dtype != leaf._data.dtype:
         raise RuntimeError(f"backward: a gradient of shape {grad.shape} and dtype {grad.dtype} "
                            f"reached a leaf of shape {leaf._data.shape} and dtype "
@@ -110,6 +147,7 @@ def _output_gradients(node, received, as_tensor):
             for hook in node.output_hooks[i]:
                 result = hook(as_tensor(g))
                 if result is not None:
+                    _check_device(g, result._data)
                     g = result._data
         if g is not None and node.retained_outputs and i in node.retained_outputs:
             target = node.retained_outputs[i]()
@@ -149,9 +187,10 @@ def run_backward(root, gradient, retain_graph, as_tensor):
 def _propagate(root, gradient, retain_graph, as_tensor):
     """The pass itself: every node once, in dependency order."""
     if root.grad_fn is None:
-        _accumulate_leaf(root, gradient, as_tensor)
-        if root._post_accumulate_hooks:
-            _post_accumulate(root)
+        with on_device_of(root._data):
+            _accumulate_leaf(root, gradient, as_tensor)
+            if root._post_accumulate_hooks:
+                _post_accumulate(root)
         return
     deps, leaf_edges = _topological_dependencies(root.grad_fn)
     reached = set()                                # hooked leaves that received a gradient
@@ -159,51 +198,53 @@ def _propagate(root, gradient, retain_graph, as_tensor):
     ready = [root.grad_fn]
     while ready:
         node = ready.pop()
-        received = buffers.pop(node, None)
-        if received:
-            if node.saved_versions:
-                check_saved_versions(node)
-            grads = _output_gradients(node, received, as_tensor)
-            try:
-                with grad_mode.no_grad():
-                    input_grads = node.backward(node, *grads)
-            except Exception as error:
-                if anomaly_mode._enabled:
-                    anomaly_mode.add_creation_note(error, node)
-                raise
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if len(input_grads) != len(node.next_edges):
-                raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
-                                   f"gradients for {len(node.next_edges)} inputs")
-            if anomaly_mode._enabled and anomaly_mode._check_nan:
-                anomaly_mode.check_gradients(node, input_grads)
-        else:
-            input_grads = (None,) * len(node.next_edges)
-        edges = node.next_edges
-        if not retain_graph:
-            node.release()
-        kept = []                                  # gradients already kept as a leaf's grad
-        for edge, g in zip(edges, input_grads):
-            if edge is None:
-                continue
-            nxt, index = edge
-            if type(nxt) is AccumulateGrad:
-                leaf = nxt.leaf
-                if g is not None:
-                    fresh = node.fresh_input_grads and not any(g is k for k in kept)
-                    _accumulate_leaf(leaf, g, as_tensor, fresh)
-                    kept.append(g)
-                if leaf in leaf_edges:
+        with node.device_context:
+            received = buffers.pop(node, None)
+            if received:
+                if node.saved_versions:
+                    check_saved_versions(node)
+                grads = _output_gradients(node, received, as_tensor)
+                try:
+                    with grad_mode.no_grad():
+                        input_grads = node.backward(node, *grads)
+                except Exception as error:
+                    if anomaly_mode._enabled:
+                        anomaly_mode.add_creation_note(error, node)
+                    raise
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                if len(input_grads) != len(node.next_edges):
+                    raise RuntimeError(f"{node.name}.backward returned {len(input_grads)} "
+                                       f"gradients for {len(node.next_edges)} inputs")
+                _check_input_gradients(node, input_grads)
+                if anomaly_mode._enabled and anomaly_mode._check_nan:
+                    anomaly_mode.check_gradients(node, input_grads)
+            else:
+                input_grads = (None,) * len(node.next_edges)
+            edges = node.next_edges
+            if not retain_graph:
+                node.release()
+            kept = []                                  # gradients already kept as a leaf's grad
+            for edge, g in zip(edges, input_grads):
+                if edge is None:
+                    continue
+                nxt, index = edge
+                if type(nxt) is AccumulateGrad:
+                    leaf = nxt.leaf
                     if g is not None:
-                        reached.add(leaf)
-                    leaf_edges[leaf] -= 1
-                    if leaf_edges[leaf] == 0 and leaf in reached:
-                        _post_accumulate(leaf)
-                continue
-            if g is not None:
-                slot = buffers.setdefault(nxt, {})
-                slot[index] = g if index not in slot else slot[index] + g
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
-                ready.append(nxt)
+                        fresh = node.fresh_input_grads and not any(g is k for k in kept)
+                        _accumulate_leaf(leaf, g, as_tensor, fresh)
+                        kept.append(g)
+                    if leaf in leaf_edges:
+                        if g is not None:
+                            reached.add(leaf)
+                        leaf_edges[leaf] -= 1
+                        if leaf_edges[leaf] == 0 and leaf in reached:
+                            _post_accumulate(leaf)
+                    continue
+                if g is not None:
+                    slot = buffers.setdefault(nxt, {})
+                    slot[index] = g if index not in slot else slot[index] + g
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)

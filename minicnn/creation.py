@@ -20,6 +20,34 @@ def from_numpy(array):
     return Tensor._make(array)
 
 
+_DLPACK_CUDA = (2, 13)         # kDLCUDA and kDLCUDAManaged; others go to NumPy, which reads
+                               # the CPU (and CUDA host memory) and refuses the rest
+
+
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with `ext_tensor`, an object of another library that exports
+    DLPack (`__dlpack__`): a PyTorch tensor, a CuPy or NumPy array ... On the CPU the data
+    becomes a NumPy array over the same memory, on CUDA a CuPy array; strided views stay
+    views. What the producer refuses to export (PyTorch: a tensor that requires grad, one
+    with the conjugate bit) raises its error, and a dtype NumPy lacks (bfloat16) raises
+    NumPy's; each is prefixed by `from_dlpack:`."""
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack: expected an object that exports DLPack (with "
+                        f"__dlpack__), such as a PyTorch tensor or a CuPy array, got "
+                        f"{type(ext_tensor).__name__}")
+    device_type, index = ext_tensor.__dlpack_device__()
+    try:
+        if int(device_type) in _DLPACK_CUDA:
+            cupy = backend.cupy_module()
+            with cupy.cuda.Device(index):
+                array = cupy.from_dlpack(ext_tensor)
+        else:
+            array = np.from_dlpack(ext_tensor)
+    except (BufferError, RuntimeError, TypeError) as error:
+        raise type(error)(f"from_dlpack: {error}") from error
+    return Tensor._make(array)
+
+
 def _shape(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
@@ -46,7 +74,8 @@ def _new(fill, size, dtype, device, requires_grad, op=None):
     shape = _shape(size)
     if op is not None:
         check_fits(op, "a tensor", shape, dtype, device)
-    t = Tensor._make(fill(xp, shape, dtype))
+    with backend.on_device(device or "cpu"):
+        t = Tensor._make(fill(xp, shape, dtype))
     if requires_grad:
         t.requires_grad_(True)
     return t

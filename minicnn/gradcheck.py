@@ -8,6 +8,8 @@ its gradient ∂L/∂x = Jᵀ r exercises every entry of the Jacobian J.
 - mode="direction" checks ∂L/∂u = ⟨∇L, u⟩ along a few random unit directions u
   (2 calls per direction, any input size).
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import backend, grad_mode
@@ -69,21 +71,58 @@ def _numeric_gradient(fn, inputs, weights, i, eps):
     return grad.reshape(inputs[i].shape)
 
 
-def gradient_errors(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+@dataclass(frozen=True)
+class GradientComparison:
+    """Backprop against central differences over every element of every checked input.
+
+    `passed`: |analytic − numeric| ≤ atol + rtol·|numeric| everywhere. `max_abs`, `max_rel`:
+    the largest absolute and relative differences. The element nearest to failing, where the
+    difference takes the largest share of what the rule allows there: input `input`, index
+    `element`, its `analytic` and `numeric` gradients and the `allowed` difference."""
+
+    max_abs: float
+    max_rel: float
+    passed: bool
+    input: int
+    element: tuple
+    analytic: float
+    numeric: float
+    allowed: float
+
+
+def compare_gradients(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """Compare backprop with central differences over every element of every input that
-    requires grad (float64): returns (max absolute error, max relative error, passed), where
-    passed means |analytic − numeric| ≤ atol + rtol·|numeric| everywhere, as in gradcheck."""
-    inputs, checked, weights, analytic, _ = _prepare("gradient_errors", fn, inputs, seed)
-    worst_abs = worst_rel = 0.0
+    requires grad (float64), as gradcheck does: a GradientComparison."""
+    inputs, checked, weights, analytic, _ = _prepare("compare_gradients", fn, inputs, seed)
+    max_abs = max_rel = 0.0
     passed = True
+    worst = None                                           # (share of allowed, input, index)
     for i in checked:
         numeric = _numeric_gradient(fn, inputs, weights, i, eps)
         diff = np.abs(analytic[i] - numeric)
-        worst_abs = max(worst_abs, float(diff.max(initial=0.0)))
-        worst_rel = max(worst_rel, float((diff / np.maximum(np.abs(numeric), 1e-8)).max(
+        allowed = atol + rtol * np.abs(numeric)
+        max_abs = max(max_abs, float(diff.max(initial=0.0)))
+        max_rel = max(max_rel, float((diff / np.maximum(np.abs(numeric), 1e-8)).max(
             initial=0.0)))
-        passed = passed and bool((diff <= atol + rtol * np.abs(numeric)).all())
-    return worst_abs, worst_rel, passed
+        passed = passed and bool((diff <= allowed).all())
+        if diff.size:
+            share = np.where(np.isnan(diff), np.inf, diff / np.maximum(allowed, 1e-300))
+            index = np.unravel_index(int(np.argmax(share)), diff.shape)
+            if worst is None or share[index] > worst[0]:
+                worst = (share[index], i, index, numeric[index], allowed[index])
+    if worst is None:
+        return GradientComparison(max_abs, max_rel, passed, checked[0], (), 0.0, 0.0, atol)
+    _, i, index, numeric_value, allowed_value = worst
+    return GradientComparison(max_abs, max_rel, passed, i, tuple(int(j) for j in index),
+                              float(analytic[i][index]), float(numeric_value),
+                              float(allowed_value))
+
+
+def gradient_errors(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """(max absolute error, max relative error, passed) of compare_gradients, where passed
+    means |analytic − numeric| ≤ atol + rtol·|numeric| everywhere, as in gradcheck."""
+    result = compare_gradients(fn, inputs, eps, atol, rtol, seed)
+    return result.max_abs, result.max_rel, result.passed
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", directions=3,

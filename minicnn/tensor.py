@@ -189,8 +189,32 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        data = backend.to_device(self._data, "cpu")
-        return data if dtype is None else data.astype(dtype, copy=False)
+        """The host array, for NumPy; device data is never copied implicitly."""
+        if self.is_cuda:
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                            f"Tensor.cpu() to copy the tensor to host memory first.")
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+
+    # ---- DLPack: zero-copy exchange with PyTorch, CuPy, NumPy, JAX ... -------------
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of this tensor's memory (its array's own, so the consumer shares
+        it), for `torch.from_dlpack(t)`, `cupy.from_dlpack(t)` ... As PyTorch, a tensor that
+        requires grad is refused (BufferError); so is a view with negative strides, which
+        PyTorch cannot hold (it has none; `.contiguous()` gives a copy that exports). Only
+        the arguments given are passed on, so older NumPy and CuPy keep working."""
+        if self.requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use "
+                              "tensor.detach()")
+        if any(s < 0 for s in self._data.strides):
+            raise BufferError(f"__dlpack__: the tensor (shape {tuple(self.shape)}, strides "
+                              f"{self._data.strides} in bytes) has negative strides, which "
+                              f"PyTorch cannot hold; export tensor.contiguous(), a copy")
+        given = dict(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+        return self._data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+
+    def __dlpack_device__(self):
+        """(DLPack device type, index): (1, 0) for the CPU, (2, n) for CUDA device n."""
+        return (2, self._data.device.id) if self.is_cuda else (1, 0)
 
     def item(self):
         if self._data.size != 1:
@@ -287,22 +311,28 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward(): the tensor does not require grad and has no "
                                "grad_fn (did you compute it under no_grad?)")
+        with backend.on_device_of(self._data):
+            grad = self._seed_gradient(gradient)
+        run_backward(self, grad, retain_graph, Tensor._make)
+
+    def _seed_gradient(self, gradient):
+        """The array backward starts from: ones for a scalar output, else `gradient` (a
+        Tensor, an array or Python data), which must be shaped like this tensor and, when it
+        is device data, live on its device."""
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError(f"backward(): grad can be implicitly created only for "
                                    f"scalar outputs; this output has shape {tuple(self.shape)}, "
                                    f"pass `gradient`")
-            grad = backend.xp_of(self._data).ones(self.shape, dtype=self.dtype)
-        else:
-            grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if grad.shape != self.shape:
-                raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the "
-                                 f"output has shape {tuple(self.shape)}")
-            if type(grad) is not type(self._data):
-                raise ValueError(f"backward(): gradient is on {backend.device_of(grad)} but the "
-                                 f"output is on {self.device}")
-            grad = grad.astype(self.dtype, copy=False)
-        run_backward(self, grad, retain_graph, Tensor._make)
+            return backend.xp_of(self._data).ones(self.shape, dtype=self.dtype)
+        grad = gradient._data if isinstance(gradient, Tensor) else gradient
+        if not (isinstance(grad, np.ndarray) or backend.is_cupy_array(grad)):
+            grad = as_array(grad, self.dtype, self.device)      # Python numbers and lists
+        backend.check_same_device("backward", (self._data, grad))
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the "
+                             f"output has shape {tuple(self.shape)}")
+        return grad.astype(self.dtype, copy=False)
 
     # ---- in-place updates of the data (optimizers, init, masking) -----------
     # Each bumps the version counter that the tensor shares with its views.
@@ -314,77 +344,59 @@ class Tensor:
             raise RuntimeError(f"{op}: in-place update of a tensor that is part of the graph "
                                f"is not supported")
 
-    def _operand(self, other):
-        data = other._data if isinstance(other, Tensor) else other
-        if backend.is_cupy_array(data) != self.is_cuda and not np.isscalar(data):
-            raise ValueError(f"in-place op: operand on {backend.device_of(data)} but the tensor "
-                             f"is on {self.device}")
-        return data
+    def _update(self, op, write, operand=None):
+        """Write into this tensor's array in place, on its device: `write(data, operand)`,
+        with `operand` a number or the array of a tensor on this device; the version counter
+        bumped."""
+        self._check_inplace(op)
+        if isinstance(operand, Tensor):
+            operand = operand._data
+        if isinstance(operand, np.ndarray) or backend.is_cupy_array(operand):
+            backend.check_same_device(op, (self._data, operand))
+        with backend.on_device_of(self._data):
+            write(self._data, operand)
+        bump_version(self)
+        return self
 
     def zero_(self):
-        self._check_inplace("zero_")
-        self._data[...] = 0
-        bump_version(self)
-        return self
+        return self._update("zero_", _assign, 0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self._data[...] = self._operand(value)
-        bump_version(self)
-        return self
+        return self._update("fill_", _assign, value)
 
     def copy_(self, src):
-        self._check_inplace("copy_")
-        src = self._operand(src)
-        if tuple(np.shape(src)) != self.shape:
-            src = backend.xp_of(self._data).broadcast_to(src, self.shape)
-        self._data[...] = src
-        bump_version(self)
-        return self
+        """Copy `src` (broadcast) into this tensor, from whichever device it is on."""
+        src = src._data if isinstance(src, Tensor) else src
+        return self._update("copy_", _assign, backend.to_device(src, self.device))
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        other = self._operand(other)
-        self._data += other if alpha == 1 else alpha * other
-        bump_version(self)
-        return self
+        return self._update("add_", _add if alpha == 1 else lambda d, o: _add(d, alpha * o),
+                            other)
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self._data *= self._operand(other)
-        bump_version(self)
-        return self
+        return self._update("mul_", _multiply, other)
 
     def div_(self, other):
-        self._check_inplace("div_")
-        self._data /= self._operand(other)
-        bump_version(self)
-        return self
+        return self._update("div_", _divide, other)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with samples of N(mean, std²) (from `generator`, else the device's)."""
-        self._check_inplace("normal_")
         rng = random.stream_of(generator, self.device)
-        self._data[...] = rng.standard_normal(self._data.shape) * std + mean
-        bump_version(self)
-        return self
+        return self._update("normal_", lambda d, _: d.__setitem__(
+            ..., rng.standard_normal(d.shape) * std + mean))
 
     def uniform_(self, from_=0.0, to=1.0, *, generator=None):
         """Fill with samples uniform on [from_, to) (PyTorch's `from`, a Python keyword)."""
-        self._check_inplace("uniform_")
         rng = random.stream_of(generator, self.device)
-        self._data[...] = rng.uniform(from_, to, self._data.shape)
-        bump_version(self)
-        return self
+        return self._update("uniform_", lambda d, _: d.__setitem__(
+            ..., rng.uniform(from_, to, d.shape)))
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace("clamp_")
-        backend.xp_of(self._data).clip(self._data, min, max, out=self._data)
-        bump_version(self)
-        return self
+        return self._update("clamp_",
+                            lambda d, _: backend.xp_of(d).clip(d, min, max, out=d))
 
     def _augmented(self, op, inplace, other):
         """`x op= y`: in place when nothing is recorded; while the graph records a non-leaf
@@ -407,16 +419,12 @@ class Tensor:
         return self._augmented(Tensor.__truediv__, Tensor.div_, other)
 
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        if isinstance(value, Tensor):
-            if value.requires_grad and grad_mode.is_grad_enabled():
-                raise RuntimeError("__setitem__: assigning a tensor that requires grad is not "
-                                   "supported; use mc.where or mc.cat to build the result")
-            value = value._data
+        if isinstance(value, Tensor) and value.requires_grad and grad_mode.is_grad_enabled():
+            raise RuntimeError("__setitem__: assigning a tensor that requires grad is not "
+                               "supported; use mc.where or mc.cat to build the result")
         if isinstance(index, Tensor):
             index = index._data
-        self._data[index] = value
-        bump_version(self)
+        self._update("__setitem__", lambda d, v: d.__setitem__(index, v), value)
 
     # ---- printing ------------------------------------------------------------
     def __repr__(self):
@@ -435,3 +443,20 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _assign(data, value):
+    """data[...] = value, broadcast (copy_, fill_, zero_)."""
+    data[...] = value
+
+
+def _add(data, value):
+    data += value
+
+
+def _multiply(data, value):
+    data *= value
+
+
+def _divide(data, value):
+    data /= value

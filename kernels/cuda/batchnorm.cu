@@ -109,7 +109,7 @@ __device__ void normalize_impl(const T* x, const T* sums, const T* centred, cons
     T shift = bias[c];
     for_each_in_slice(N, C, L, [&](I i) { y[i] = (x[i] - mu - delta) * scale + shift; });
     if (blockIdx.y == 0 && threadIdx.x == 0) {
-        mean[c] = mu + delta;
+        mean[c] = mu - mu != T(0) ? mu : mu + delta;  // ±∞ or NaN: δ would be NaN
         var[c] = v;
     }
 }

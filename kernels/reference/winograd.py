@@ -5,8 +5,19 @@ In one dimension, two outputs of a 3-tap correlation over four inputs d are
 
     y = Aᵀ [(G g) ⊙ (Bᵀ d)]
 
-with the transforms below; nesting it in both dimensions gives, for every 4×4 input tile d
-(overlapping its neighbours by 2) and every 3×3 filter g,
+with transforms that Cook–Toom interpolation at the points 0, 1, −1 and ∞ derives
+(_cook_toom.py computes them, exactly, when this module loads):
+
+         ⎡1  0 −1  0⎤         ⎡ 1    0    0 ⎤
+    Bᵀ = ⎢0  1  1  0⎥     G = ⎢1/2  1/2  1/2⎥     Aᵀ = ⎡1  1  1  0⎤
+         ⎢0 −1  1  0⎥         ⎢1/2 −1/2  1/2⎥          ⎣0  1 −1 −1⎦
+         ⎣0  1  0 −1⎦         ⎣ 0    0    1 ⎦
+
+Row i of G evaluates the filter at the i-th point (divided by the Lagrange denominator),
+row i of Bᵀ holds the coefficients of that point's Lagrange numerator, and column i of Aᵀ
+evaluates the output polynomial there (the rows of 0 and ∞ signed as _cook_toom.py says).
+Nesting it in both dimensions gives, for every 4×4 input tile d (overlapping its neighbours
+by 2) and every 3×3 filter g,
 
     Y (2×2) = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A.
 
@@ -26,21 +37,12 @@ loops run along contiguous channels. An odd output size gets a last tile that re
 row (or column) past it: the input is zero-padded to cover it and that part of the result
 is dropped.
 """
-import numpy as np
-
 from ..shapes import winograd_tiles
+from ._cook_toom import winograd_matrices
 from ._xp import xp_of
 
-B_T = np.array([[1, 0, -1, 0],
-                [0, 1, 1, 0],
-                [0, -1, 1, 0],
-                [0, 1, 0, -1]], dtype=np.float64)         # (4, 4) input transform
-G = np.array([[1, 0, 0],
-              [0.5, 0.5, 0.5],
-              [0.5, -0.5, 0.5],
-              [0, 0, 1]], dtype=np.float64)              # (4, 3) filter transform
-A_T = np.array([[1, 1, 1, 0],
-                [0, 1, -1, -1]], dtype=np.float64)       # (2, 4) output transform
+# (2, 4) output, (4, 3) filter and (4, 4) input transforms
+A_T, G, B_T = winograd_matrices((0, 1, -1), 2)
 
 
 def _const(matrix, like):

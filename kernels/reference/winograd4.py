@@ -1,10 +1,19 @@
 """Winograd F(4×4, 3×3): a stride-1 3×3 convolution with 36 multiplications per 4×4 output
 tile instead of 144, forward only.
 
-The algebra is F(2×2, 3×3)'s (winograd.py) with larger transforms, built on the
-interpolation points 0, ±1, ±2 and ∞ (Lavin and Gray, "Fast Algorithms for Convolutional
-Neural Networks", 2016): every 6×6 input tile d (overlapping its neighbours by 2) and 3×3
-filter g give
+The algebra is F(2×2, 3×3)'s (winograd.py) with larger transforms, derived by Cook–Toom
+interpolation at the points 0, ±1, ±2 and ∞ (_cook_toom.py computes them when this module
+loads; they are the tables of Lavin and Gray, "Fast Algorithms for Convolutional Neural
+Networks", 2016):
+
+         ⎡4  0 −5  0  1  0⎤         ⎡ 1/4     0     0  ⎤
+         ⎢0 −4 −4  1  1  0⎥         ⎢−1/6  −1/6  −1/6 ⎥          ⎡1  1  1  1  1  0⎤
+    Bᵀ = ⎢0  4 −4 −1  1  0⎥     G = ⎢−1/6   1/6  −1/6 ⎥     Aᵀ = ⎢0  1 −1  2 −2  0⎥
+         ⎢0 −2 −1  2  1  0⎥         ⎢1/24  1/12   1/6 ⎥          ⎢0  1  1  4  4  0⎥
+         ⎢0  2 −1 −2  1  0⎥         ⎢1/24 −1/12   1/6 ⎥          ⎣0  1 −1  8 −8  1⎦
+         ⎣0  4  0 −5  0  1⎦         ⎣  0     0     1  ⎦
+
+Every 6×6 input tile d (overlapping its neighbours by 2) and 3×3 filter g give
 
     Y (4×4) = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A,
 
@@ -14,26 +23,11 @@ entries of the transforms (up to 8 in Aᵀ, 5 in Bᵀ) cost about a digit of flo
 which is why conv2d takes this form only when no gradient is wanted (the gradients keep
 F(2×2, 3×3)) and on maps with enough tiles to feed the GEMMs.
 """
-import numpy as np
-
+from ._cook_toom import winograd_matrices
 from .winograd import _transformed_input, _transformed_output, _transformed_weight
 
-B4_T = np.array([[4, 0, -5, 0, 1, 0],
-                 [0, -4, -4, 1, 1, 0],
-                 [0, 4, -4, -1, 1, 0],
-                 [0, -2, -1, 2, 1, 0],
-                 [0, 2, -1, -2, 1, 0],
-                 [0, 4, 0, -5, 0, 1]], dtype=np.float64)               # (6, 6) input transform
-G4 = np.array([[1 / 4, 0, 0],
-               [-1 / 6, -1 / 6, -1 / 6],
-               [-1 / 6, 1 / 6, -1 / 6],
-               [1 / 24, 1 / 12, 1 / 6],
-               [1 / 24, -1 / 12, 1 / 6],
-               [0, 0, 1]], dtype=np.float64)                           # (6, 3) filter transform
-A4_T = np.array([[1, 1, 1, 1, 1, 0],
-                 [0, 1, -1, 2, -2, 0],
-                 [0, 1, 1, 4, 4, 0],
-                 [0, 1, -1, 8, -8, 1]], dtype=np.float64)             # (4, 6) output transform
+# (4, 6) output, (6, 3) filter and (6, 6) input transforms
+A4_T, G4, B4_T = winograd_matrices((0, 1, -1, 2, -2), 4)
 
 
 def winograd4_weight(w):

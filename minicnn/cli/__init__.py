@@ -1,5 +1,6 @@
-"""The `minicnn` command (also `python -m minicnn`): train, evaluate, predict, models,
-summary, gradcheck, bench, info.
+"""The `minicnn` command (also `python -m minicnn`): train, evaluate, predict, visualize,
+export,
+models, summary, gradcheck, exercises, check, bench, info.
 
 Every user error (a bad number, an unknown model, a missing dataset, an input a model cannot
 take) ends the command with one line on stderr, `minicnn CMD: error: ...`, and exit status
@@ -13,15 +14,18 @@ import os
 import sys
 
 from ..version import __version__
-from . import (bench_command, evaluate_command, gradcheck_command, info_command,
-               models_command, predict_command, summary_command, train_command)
+from . import (bench_command, check_command, evaluate_command, exercises_command,
+               export_command, gradcheck_command, info_command, models_command,
+               predict_command, summary_command, train_command, visualize_command)
 from .errors import UsageError, one_line
 
 INTERRUPTED = 130
 
 COMMANDS = {"train": train_command, "evaluate": evaluate_command,
-            "predict": predict_command, "models": models_command,
+            "predict": predict_command, "visualize": visualize_command,
+            "export": export_command, "models": models_command,
             "summary": summary_command, "gradcheck": gradcheck_command,
+            "exercises": exercises_command, "check": check_command,
             "bench": bench_command, "info": info_command}
 
 

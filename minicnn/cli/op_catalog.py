@@ -1,12 +1,51 @@
 """Every differentiable op on small inputs, for `minicnn gradcheck`: name → (fn, shapes,
 input kind). Kinds: "normal" (standard normal), "positive" (uniform on [0.5, 2]),
-"untied" (distinct values, so max/min have one winner)."""
+"untied" (distinct values, so max/min have one winner).
+
+conv2d has one row per algorithm of its selector, "conv2d[ALGORITHM]", each on a call that
+algorithm computes, run with the algorithm forced. An algorithm that computes the forward
+pass only (winograd_f4, space_to_depth) gives the numeric gradient, from differences of its
+forward, and im2col's backward the analytic one it is checked against."""
 import numpy as np
 
 from .. import functional as F
+from .. import grad_mode
 from ..creation import tensor
+from ..functional.conv_select import ALGORITHMS, set_conv_algorithm
 
 _LABELS = tensor(np.array([0, 2, 1], dtype=np.int64))
+
+# per algorithm: conv2d's keyword arguments and the shapes of input, weight and bias
+CONV_ALGORITHM_CALLS = {
+    "naive": (dict(stride=2, padding=1, dilation=(1, 2), groups=2),
+              [(2, 4, 6, 7), (4, 2, 3, 2), (4,)]),
+    "im2col": (dict(stride=2, padding=1), [(2, 2, 5, 5), (3, 2, 3, 3), (3,)]),
+    "winograd_f2": (dict(padding=(1, 0), groups=2), [(2, 4, 5, 6), (4, 2, 3, 3), (4,)]),
+    "winograd_f4": (dict(padding=1), [(1, 2, 6, 5), (3, 2, 3, 3), (3,)]),
+    "space_to_depth": (dict(stride=2, padding=1), [(1, 2, 7, 8), (2, 2, 5, 6), (2,)]),
+    "pointwise": (dict(stride=2), [(2, 3, 4, 5), (4, 3, 1, 1), (4,)]),
+    "depthwise": (dict(padding=1, groups=2), [(1, 2, 4, 4), (4, 1, 3, 3), (4,)]),
+}
+
+
+def conv_row(algorithm):
+    """The catalog name of conv2d under `algorithm`."""
+    return f"conv2d[{algorithm}]"
+
+
+def _conv_under(algorithm, kwargs):
+    """conv2d(x, w, b, **kwargs) with `algorithm` forced; for a forward-only algorithm, only
+    where no gradient is recorded (the finite differences), im2col where one is."""
+    def conv(x, w, b):
+        recorded = ALGORITHMS[algorithm].forward_only and grad_mode.is_grad_enabled()
+        with set_conv_algorithm("im2col" if recorded else algorithm):
+            return F.conv2d(x, w, b, **kwargs)
+    return conv
+
+
+def _conv_rows():
+    return {conv_row(algorithm): (_conv_under(algorithm, kwargs), shapes, "normal")
+            for algorithm, (kwargs, shapes) in CONV_ALGORITHM_CALLS.items()}
 
 
 def catalog():
@@ -76,10 +115,7 @@ def catalog():
         "huber_loss": (lambda a, b: F.huber_loss(a, b, delta=0.5), [(3, 4), (3, 4)], "untied"),
         "kl_div": (lambda a, b: F.kl_div(a, b, reduction="batchmean"), [(3, 4), (3, 4)],
                    "positive"),
-        "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
-                   [(2, 2, 5, 5), (3, 2, 3, 3), (3,)], "normal"),
-        "conv2d depthwise": (lambda x, w: F.conv2d(x, w, padding=1, groups=2),
-                             [(1, 2, 4, 4), (4, 1, 3, 3)], "normal"),
+        **_conv_rows(),
         "conv_transpose2d": (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1),
                              [(1, 2, 3, 3), (2, 3, 3, 3)], "normal"),
         "max_pool2d": (lambda x: F.max_pool2d(x, 2, 1), [(1, 2, 4, 4)], "untied"),

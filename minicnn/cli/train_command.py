@@ -136,11 +136,7 @@ def _new_run(args):
         raise UsageError("name a model (see `minicnn models`), or --resume RUN_DIR")
     entry = zoo.lookup(args.model)
     settings = train_settings.resolve(entry.family, _given(args))
-    variants = entry.variants
-    if settings["variant"] is not None and settings["variant"] not in variants:
-        raise UsageError(f"--variant {settings['variant']}: {entry.name} has "
-                         + (f"the variants {', '.join(variants)}" if variants else
-                            "no variants"))
+    entry.check_variant(settings["variant"])
     opened = datasets.open_dataset(settings["dataset"], args.data_root, args.download)
     source = opened[0]
     if settings["image_size"] is None:

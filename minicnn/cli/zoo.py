@@ -105,6 +105,13 @@ class ZooModel:
         end = re.search(r"\.(\s|$)", text)
         return text[:end.start() + 1] if end else text
 
+    def check_variant(self, variant):
+        """A UsageError unless `variant` is None or one of the model's variants."""
+        if variant is not None and variant not in self.variants:
+            raise UsageError(f"--variant {variant}: {self.name} has "
+                             + (f"the variants {', '.join(self.variants)}" if self.variants
+                                else "no variants"))
+
     def channels_for(self, data_channels):
         """The input channels it is built for, given the data's."""
         return data_channels if self.rule.channels_arg else 3
@@ -144,6 +151,26 @@ class ZooModel:
         if size is not None and rule.size_arg:
             kwargs[rule.size_arg] = size
         return self.constructor(**kwargs)
+
+    def construct_for_input(self, input_size, flag="--input", **kwargs):
+        """The constructor's own model for (C, H, W) inputs (None: its native size), with
+        the input's side and channels passed where the constructor takes them (and
+        `kwargs`, e.g. a variant); a
+        UsageError naming `flag` and the value for a size the model is built not to take
+        (a side below its minimum, non-square, 1 channel for a model fixed at 3)."""
+        if input_size is None:
+            return self.construct(**kwargs)
+        channels, height, width = input_size
+        given = f"{flag} {channels},{height},{width}"
+        size = None
+        if self.rule.size_arg:
+            if height != width:
+                raise UsageError(f"{given}: {self.name} takes square inputs")
+            self.check_size(height, given)
+            size = height
+        if not self.rule.channels_arg and channels != 3:
+            raise UsageError(f"{given}: {self.name} takes 3 channels")
+        return self.construct(channels, size, **kwargs)
 
     def build(self, num_classes, channels, size, variant=None):
         """The model for `num_classes` classes and (channels, size, size) inputs, adapted for

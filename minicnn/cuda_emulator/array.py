@@ -73,6 +73,8 @@ class ndarray(np.lib.mixins.NDArrayOperatorsMixin):
 
     # --- NumPy's protocols: every operation goes through `apply`
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if getattr(np, ufunc.__name__, None) is not ufunc:
+            return NotImplemented  # CuPy runs its own ufunc of that name; np.frompyfunc's have none
         return apply(getattr(ufunc, method), inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):

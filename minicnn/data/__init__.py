@@ -10,7 +10,10 @@ torchvision's datasets/transforms, on NumPy images).
 from . import datasets, transforms
 from .dataloader import DataLoader, default_collate
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .datasets.digit_captions import DigitCaptions
 from .distributed_sampler import DistributedSampler
+from .tonics_sampler import TOnICSBatchSampler
 
-__all__ = ["ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "Subset",
-           "TensorDataset", "datasets", "default_collate", "random_split", "transforms"]
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "DigitCaptions", "DistributedSampler",
+           "Subset", "TOnICSBatchSampler", "TensorDataset", "datasets", "default_collate",
+           "random_split", "transforms"]

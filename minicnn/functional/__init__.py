@@ -5,7 +5,8 @@ from .activation import (elu, elu_, gelu, hardtanh, hardtanh_, leaky_relu, leaky
 from .attention import multi_head_attention_forward, scaled_dot_product_attention
 from .arithmetic import add, clone, div, maximum, minimum, mul, neg, pow, sub, where
 from .conversion import astype, to_device
-from .conv import conv2d, conv_transpose2d, get_workspace_limit, set_workspace_limit
+from .conv import (conv2d, conv_algorithm, conv_transpose2d, get_workspace_limit,
+                   set_workspace_limit)
 from .comparison import (allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, equal,
                          ge, gt, isfinite, le, logical_and, logical_not, logical_or, logical_xor,
                          lt, ne)

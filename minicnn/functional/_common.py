@@ -1,5 +1,5 @@
-"""Helpers shared by the ops: operand conversion, broadcasting, dims, messages, and NumPy's
-argument names."""
+"""Helpers shared by the ops: operand conversion, broadcasting, dims, devices, messages, and
+NumPy's argument names."""
 import functools
 
 import numpy as np
@@ -37,12 +37,17 @@ def as_tensor_pair(op, a, b):
 
 
 def _scalar_tensor(op, value, like):
+    """A number (or an array) as the other operand of `like`: numbers and host arrays on
+    like's device, device arrays where they are (the op checks they share it)."""
+    if backend.is_cupy_array(value):
+        return Tensor._make(value)
     if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) > 0:
         return Tensor._make(backend.to_device(np.asarray(value), like.device))
     if not isinstance(value, (int, float, bool, np.number, np.bool_)):
         raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
     dtype = scalar_dtype(value, like.dtype)
-    return Tensor._make(xp(like._data).asarray(value, dtype=dtype))
+    with backend.on_device_of(like._data):
+        return Tensor._make(xp(like._data).asarray(value, dtype=dtype))
 
 
 def broadcast_shape(op, *shapes):
@@ -94,6 +99,23 @@ def expand_reduced(grad, shape, axes, keepdim):
         return grad
     kept = [1 if i in axes else s for i, s in enumerate(shape)]
     return grad.reshape(kept)
+
+
+def check_same_device(op, *tensors):
+    """The tensors (None skipped) live on one device, else a DeviceMismatchError naming both
+    devices (backend.check_same_device, the one check): for the tensors an op takes beside
+    its Function's inputs (targets, conditions, indices), checked before any work."""
+    backend.check_same_device(op, [None if t is None else t._data for t in tensors])
+
+
+def index_range(array, ignore=None):
+    """(min, max) of an integer array as Python ints, leaving out the elements equal to
+    `ignore`; (0, -1) when none is left: the bounds checks of the ops that take indices."""
+    if ignore is not None:
+        array = array[array != ignore]
+    if not array.size:
+        return 0, -1
+    return int(array.min()), int(array.max())
 
 
 def require_tensor(op, arg, value):

@@ -5,7 +5,8 @@ from .. import backend
 from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import as_tensor_pair, broadcast_shape, require_tensor, unbroadcast, xp
+from ._common import (as_tensor_pair, broadcast_shape, check_same_device, require_tensor,
+                      unbroadcast, xp)
 from .conversion import astype, check_memory_format
 
 
@@ -271,18 +272,16 @@ def neg(input):
 def where(condition, input, other):
     """Elements of `input` where `condition` holds, else of `other` (broadcast together)."""
     input, other = as_tensor_pair("where", input, other)
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition if isinstance(condition, Tensor) else Tensor._make(
+        condition if backend.is_cupy_array(condition) else np.asarray(condition))
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
-    if type(cond) is not type(input._data):
-        raise ValueError(f"where: condition is on {backend.device_of(cond)} but the inputs are "
-                         f"on {input.device}")
+    check_same_device("where", input, other, cond)
     shape = broadcast_shape("where", cond.shape, input.shape, other.shape)
     # the output shape may come from the condition alone: give the branches that shape
-    m = xp(input._data)
     if input.shape != shape and other.shape != shape:
-        input = add(input, Tensor._make(m.zeros(shape, dtype=input.dtype)))
-    return Where.apply(input, other, condition=cond)
+        input = input.expand(*shape)
+    return Where.apply(input, other, condition=cond._data)
 
 
 def clone(input, memory_format=None):

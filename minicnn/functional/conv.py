@@ -1,6 +1,10 @@
-"""Convolutions: conv2d (im2col + GEMM, Winograd for stride-1 3×3 and, without gradients,
-for strided windows of three strides, per-image GEMMs for 1×1, direct depthwise) and its
-adjoint conv_transpose2d.
+"""Convolutions: conv2d and its adjoint conv_transpose2d.
+
+conv2d checks its arguments, asks the selector (conv_select.py: its table of rules says
+which algorithm each call takes, and why) and runs that algorithm: im2col + GEMM (here),
+Winograd for stride-1 3×3 and, without gradients, for strided windows of three strides,
+per-image GEMMs for 1×1, a direct depthwise kernel, or the textbook loops (conv_naive.py).
+`conv_algorithm(input, weight, ...)` names the algorithm a call takes.
 
 The general path turns a chunk of images into columns with im2col, laid out
 (C*kh*kw, n, oh*ow) so that one GEMM per group covers the whole chunk (forward, dW and the
@@ -9,25 +13,26 @@ about one core's cache in size and built and multiplied on that core (BLAS on on
 meanwhile), so the GEMM reads what im2col has just written; each thread sums its own dW. A
 chunk of one image gets NCHW output straight from its GEMM, which is why the forward takes
 one image at a time where an image has ONE_IMAGE_COLUMNS output pixels. Every chunk stays
-under the workspace limit (`mc.set_workspace_limit`).
+under the workspace limit (`mc.set_workspace_limit`). Under set_kernels("reference") the
+chunks run in turn on the calling thread (workspace.threaded).
 """
-import numpy as np
-
-from .. import kernels
+from .. import grad_mode, kernels
 from ..allocation import check_fits
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape
 from ..threads import ThreadSums, parallel_for
 from . import _validate as validate
-from ._common import require_floating, require_tensor, shape_str, xp
+from ._common import check_same_device, require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
 from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _columns, _uncolumns,
                         gemm_grads)
-from .conv_pointwise import Conv2dPointwise, pointwise_applies
-from .conv_space_to_depth import conv2d_space_to_depth, space_to_depth_applies
-from .conv_winograd import Conv2dWinograd, winograd_applies, winograd_stays_finite
+from .conv_naive import Conv2dNaive
+from .conv_pointwise import Conv2dPointwise
+from .conv_select import ConvCall, select
+from .conv_space_to_depth import Conv2dSpaceToDepth
+from .conv_winograd import Conv2dWinograd
 from .shape import pad as pad_op
-from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit
+from .workspace import get_workspace_limit, over_batch_chunks, set_workspace_limit, threaded
 
 
 # Output pixels from which a forward GEMM per image beats one over a chunk of images on
@@ -37,8 +42,7 @@ ONE_IMAGE_COLUMNS = 256
 
 
 class Conv2dGemm(Function):
-    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk (and, for a
-    forward without gradients where space_to_depth_applies, conv_space_to_depth.py)."""
+    """y = W · im2col(x) per group, one GEMM over each cache-sized batch chunk."""
 
     fresh_input_grads = True
 
@@ -49,9 +53,6 @@ class Conv2dGemm(Function):
         OC, Cg, kh, kw = w.shape
         G, K = groups, Cg * kh * kw
         oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
-        if not any(ctx.needs_input_grad) and space_to_depth_applies(
-                x, (kh, kw), stride, dilation, G, (oh, ow)) and winograd_stays_finite(x, w):
-            return conv2d_space_to_depth(x, w, b, stride, padding)
         P = oh * ow
         window = ((kh, kw), stride, padding, dilation)
         wg = w.reshape(G, OC // G, K)                                  # (G, OCg, K)
@@ -68,7 +69,7 @@ class Conv2dGemm(Function):
             if b is not None:                                          # while in cache
                 out[part] += b.reshape(1, OC, 1)
 
-        if m is np and P >= ONE_IMAGE_COLUMNS:
+        if threaded(m) and P >= ONE_IMAGE_COLUMNS:
             parallel_for(convolve, [slice(n, n + 1) for n in range(N)])
         else:
             over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize,
@@ -199,6 +200,7 @@ def _check_common(op, x, w, b, groups, transposed):
     if min(w.shape[2:]) < 1:
         raise ValueError(f"{op}: kernel size {tuple(w.shape[2:])} must be positive (weight "
                          f"shape {shape_str(w.shape)})")
+    check_same_device(op, x, w, b)
     groups = validate.integer(op, "groups", groups, 1)
     if x.dtype != w.dtype:
         raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {w.dtype}")
@@ -227,10 +229,9 @@ def _batched(op, input):
     return input, False
 
 
-@computed_in_float32("input", "weight", "bias")
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
-    padding is an int, a pair, 'valid' or 'same'."""
+def _conv2d_call(input, weight, bias, stride, padding, dilation, groups):
+    """conv2d's checks: (x as 4-D, padded at the bottom/right for an uneven 'same', whether a
+    batch dim was added, the ConvCall the selector reads)."""
     op = "conv2d"
     x, unbatched = _batched(op, input)
     groups = _check_common(op, x, weight, bias, groups, transposed=False)
@@ -268,22 +269,60 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"{padding})")
     out_hw = conv_output_shape(x.shape[2:], kernel_size, stride, padding, dilation)
     check_fits(op, "the output", (x.shape[0], weight.shape[0], *out_hw), x.dtype, x.device)
-    if groups > 1 and groups == x.shape[1] and weight.shape[1] == 1:
-        out = DepthwiseConv2d.apply(x, weight, bias, stride=stride, padding=padding,
-                                    dilation=dilation)
-    elif pointwise_applies(x, kernel_size, stride, padding, groups):
-        if stride != (1, 1):
-            x = x[:, :, ::stride[0], ::stride[1]]
-        out = Conv2dPointwise.apply(x, weight, bias)
-    elif winograd_applies(x._data, kernel_size, stride, dilation, groups) and \
-            winograd_stays_finite(x._data, weight._data):
-        out = Conv2dWinograd.apply(x, weight, bias, padding=padding, groups=groups)
-    else:
-        columns = (x.shape[1] * kernel_size[0] * kernel_size[1], *out_hw)  # im2col of one image
-        check_fits(op, "the column buffer of one image", columns, x.dtype, x.device)
-        out = Conv2dGemm.apply(x, weight, bias, stride=stride, padding=padding,
-                               dilation=dilation, groups=groups)
+    needs_grad = grad_mode.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (x, weight, bias))
+    call = ConvCall(x._data, weight._data, stride, padding, dilation, groups, needs_grad)
+    return x, unbatched, call
+
+
+def _run_im2col(x, w, b, call):
+    columns = (x.shape[1] * call.kernel_size[0] * call.kernel_size[1], *call.output_hw)
+    check_fits("conv2d", "the column buffer of one image", columns, x.dtype, x.device)
+    return Conv2dGemm.apply(x, w, b, stride=call.stride, padding=call.padding,
+                            dilation=call.dilation, groups=call.groups)
+
+
+def _run_pointwise(x, w, b, call):
+    if call.stride != (1, 1):
+        x = x[:, :, ::call.stride[0], ::call.stride[1]]
+    return Conv2dPointwise.apply(x, w, b)
+
+
+# algorithm name -> how conv2d runs it on (x, weight, bias, call)
+RUNNERS = {
+    "naive": lambda x, w, b, call: Conv2dNaive.apply(
+        x, w, b, stride=call.stride, padding=call.padding, dilation=call.dilation,
+        groups=call.groups),
+    "im2col": _run_im2col,
+    "winograd_f2": lambda x, w, b, call: Conv2dWinograd.apply(
+        x, w, b, padding=call.padding, groups=call.groups, tile=2),
+    "winograd_f4": lambda x, w, b, call: Conv2dWinograd.apply(
+        x, w, b, padding=call.padding, groups=call.groups, tile=4),
+    "space_to_depth": lambda x, w, b, call: Conv2dSpaceToDepth.apply(
+        x, w, b, stride=call.stride, padding=call.padding),
+    "pointwise": _run_pointwise,
+    "depthwise": lambda x, w, b, call: DepthwiseConv2d.apply(
+        x, w, b, stride=call.stride, padding=call.padding, dilation=call.dilation),
+}
+
+
+@computed_in_float32("input", "weight", "bias")
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
+    padding is an int, a pair, 'valid' or 'same'. The algorithm is conv_algorithm's."""
+    x, unbatched, call = _conv2d_call(input, weight, bias, stride, padding, dilation, groups)
+    out = RUNNERS[select(call)](x, weight, bias, call)
     return out.squeeze(0) if unbatched else out
+
+
+@computed_in_float32("input", "weight", "bias")
+def conv_algorithm(input, weight, stride=1, padding=0, dilation=1, groups=1, bias=None):
+    """The name of the algorithm conv2d takes for these arguments ("naive", "im2col",
+    "winograd_f2", "winograd_f4", "space_to_depth", "pointwise" or "depthwise"; see
+    conv_select.py for the rules), in the present grad mode and `mc.conv_algorithm` setting;
+    raises where conv2d would (a forced algorithm that cannot compute the call included).
+    `bias` counts only in whether a gradient is recorded."""
+    return select(_conv2d_call(input, weight, bias, stride, padding, dilation, groups)[2])
 
 
 @computed_in_float32("input", "weight", "bias")

@@ -1,8 +1,9 @@
-"""A 1×1, unpadded, ungrouped convolution whose output map has at least POINTWISE_MIN_PIXELS
-pixels: one GEMM per image, W (OC, C) · x[n] (C, H·W), straight from and into NCHW. A
-strided one, such as ResNet's 1×1 shortcuts, is the same on the input's every stride-th row
-and column (conv2d slices them first), which spares the im2col path's gather and its
-transpose back to NCHW, both costlier than the GEMM itself.
+"""A 1×1, unpadded, ungrouped convolution (the "pointwise" algorithm of conv_select.py, taken
+where the output map has at least POINTWISE_MIN_PIXELS pixels): one GEMM per image,
+W (OC, C) · x[n] (C, H·W), straight from and into NCHW. A strided one, such as ResNet's 1×1
+shortcuts, is the same on the input's every stride-th row and column (conv2d slices them
+first), which spares the im2col path's gather and its transpose back to NCHW, both costlier
+than the GEMM itself.
 
 The general path would first transpose the input to (C, N·H·W) and the product back, two
 passes over arrays as large as the activations. On small maps the per-image GEMMs are too
@@ -19,13 +20,6 @@ POINTWISE_MIN_PIXELS = 64
 # over_batch_chunks with no buffer to keep in a core's cache: one slice of the images per
 # thread on NumPy arrays, the whole batch at once otherwise.
 NO_WORKSPACE = 1
-
-
-def pointwise_applies(x, kernel_size, stride, padding, groups):
-    """Whether conv2d takes the per-image GEMM path (on x[:, :, ::sh, ::sw] when strided)."""
-    out_pixels = -(-x.shape[2] // stride[0]) * -(-x.shape[3] // stride[1])
-    return (kernel_size == (1, 1) and padding == (0, 0) and groups == 1
-            and out_pixels >= POINTWISE_MIN_PIXELS)
 
 
 def _weight_term(m, g3, x3, out):

@@ -1,5 +1,6 @@
 """Strided convolutions as stride-1 3×3 ones over space-to-depth blocks, for forwards that
 need no gradient: the 3×3 convolution then runs by Winograd F(4×4, 3×3) (conv_winograd.py).
+conv_select.py says where conv2d takes it (the "space_to_depth" algorithm).
 AlexNet's 11×11/4 stem becomes a 3×3 convolution over 48 channels at 57×57.
 
 Cut the zero-padded input into sh×sw blocks and stack each block's pixels as channels:
@@ -11,23 +12,12 @@ The sums are those of the strided convolution plus products with the zero taps; 
 3×3) then takes 2.25·C·sh·sw multiplications per output and output channel where im2col's
 GEMM takes C·kh·kw (AlexNet's stem: 108 against 363).
 """
-from .. import kernels
+from ..autograd import Function
 from ..kernels.shapes import conv_output_shape
 from ._common import xp
-from .conv_winograd import MIN_CHANNELS, MIN_GEMM_ROWS4, _convolve, winograd4_pays
+from .conv_winograd import MIN_GEMM_ROWS4, _convolve
 
 WINDOW_IN_BLOCKS = 3        # the stride-1 window the blocks give, Winograd F(4×4, 3×3)'s
-
-
-def space_to_depth_applies(x, kernel_size, stride, dilation, groups, output_hw):
-    """Whether conv2d's forward without gradients takes this path: a stride of more than 1
-    whose window spans three blocks each way, no dilation or groups, at least MIN_CHANNELS
-    block channels and enough 4×4 output tiles, on NumPy arrays."""
-    blocks = tuple(-(-k // s) for k, s in zip(kernel_size, stride))
-    return (stride != (1, 1) and dilation == (1, 1) and groups == 1
-            and blocks == (WINDOW_IN_BLOCKS, WINDOW_IN_BLOCKS)
-            and x.shape[1] * stride[0] * stride[1] >= MIN_CHANNELS
-            and winograd4_pays(*output_hw) and kernels.active_form(x) != "cuda")
 
 
 def space_to_depth(a, block, offset, size):
@@ -46,8 +36,9 @@ def space_to_depth(a, block, offset, size):
 
 
 def conv2d_space_to_depth(x, w, b, stride, padding):
-    """conv2d(x, w, b, stride, padding) where space_to_depth_applies; x is rearranged per
-    batch chunk, while the chunk is in cache."""
+    """conv2d(x, w, b, stride, padding) for a window that spans WINDOW_IN_BLOCKS strides
+    each way, without dilation or groups; x is rearranged per batch chunk, while the chunk
+    is in cache."""
     oh, ow = conv_output_shape(x.shape[2:], w.shape[2:], stride, padding, (1, 1))
     span = WINDOW_IN_BLOCKS - 1
     size = ((oh + span) * stride[0], (ow + span) * stride[1])       # the blocks read
@@ -56,3 +47,12 @@ def conv2d_space_to_depth(x, w, b, stride, padding):
     return _convolve(x, blocked_w, b, (0, 0), 1, 4,
                      lambda part: space_to_depth(part, stride, padding, size),
                      MIN_GEMM_ROWS4)[0]
+
+
+class Conv2dSpaceToDepth(Function):
+    """y = conv2d(x, w, b, stride, padding) by conv2d_space_to_depth. Forward only: the
+    selector takes it only where no input records a gradient, so it has no backward."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding):
+        return conv2d_space_to_depth(x, w, b, stride, padding)

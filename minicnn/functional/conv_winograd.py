@@ -1,14 +1,15 @@
 """Stride-1 3×3 convolution by Winograd F(2×2, 3×3) (kernels/reference/winograd.py has the
-algebra): per cache-sized batch chunk, the input tiles are transformed, multiplied by the
+algebra), the "winograd_f2" and "winograd_f4" algorithms of conv_select.py: per cache-sized
+batch chunk, the input tiles are transformed, multiplied by the
 transformed filters in 16 GEMMs (per group: each group's channel slice of the tiles by its
 filters), and transformed back. It takes 2.25× fewer multiplications than im2col + GEMM,
-for the forward pass and both gradients alike. A forward that needs no gradient takes
-F(4×4, 3×3) (kernels/reference/winograd4.py) where the map has enough tiles: 36 GEMMs,
+for the forward pass and both gradients alike. A forward that needs no gradient may take
+F(4×4, 3×3) (kernels/reference/winograd4.py), where the map has enough tiles: 36 GEMMs,
 4× fewer multiplications than im2col.
 
 The transforms add and subtract neighbouring values of a tile, so an inf or a NaN in one
 pixel (or one that overflows there) reaches outputs whose window does not hold it, and
-inf − inf turns PyTorch's ±inf into NaN. conv2d therefore takes this path only where
+inf − inf turns PyTorch's ±inf into NaN. The selector therefore takes this path only where
 winograd_stays_finite bounds every value the transforms make, and the gradients come from
 im2col (conv_gemm.py) where dY's values break that bound.
 """
@@ -44,14 +45,6 @@ MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
 # and its output transform by up to 19, about 4000 times the direct sum's bound overall
 # (F(2×2, 3×3): 9 forward, 36 for the gradients); 2¹⁶ leaves a margin for rounding.
 TRANSFORM_GROWTH = 2.0 ** 16
-
-
-def winograd_applies(x, kernel_size, stride, dilation, groups):
-    """Whether conv2d takes the Winograd path: a 3×3 window at stride 1, no dilation, at
-    least MIN_CHANNELS input channels per group, on arrays whose kernel form has the
-    transforms (NumPy arrays)."""
-    return (kernel_size == (3, 3) and stride == (1, 1) and dilation == (1, 1)
-            and x.shape[1] // groups >= MIN_CHANNELS and kernels.active_form(x) != "cuda")
 
 
 def _sums_stay_finite(magnitude, terms, dtype):
@@ -137,20 +130,20 @@ def _grads_stay_finite(x, w, g, needs_input_grad):
 
 
 class Conv2dWinograd(Function):
-    """y = Aᵀ [U ⊙ V] A per 2×2 output tile, U = G g Gᵀ, V = Bᵀ d B: 16 GEMMs V[ξ] · U[ξ]ᵀ
-    (per 4×4 tile and 36 GEMMs when no input wants a gradient and winograd4_pays)."""
+    """y = Aᵀ [U ⊙ V] A per 2×2 output tile, U = G g Gᵀ, V = Bᵀ d B: 16 GEMMs V[ξ] · U[ξ]ᵀ;
+    with tile=4, per 4×4 tile and 36 GEMMs, forward only (the "winograd_f4" algorithm, which
+    the selector takes only where no input records a gradient)."""
 
     fresh_input_grads = True
 
     @staticmethod
-    def forward(ctx, x, w, b, padding, groups=1):
-        (oh, ow), _ = winograd_tiles(x.shape[2:], padding)
+    def forward(ctx, x, w, b, padding, groups=1, tile=2):
+        if tile == 4:
+            return _convolve(x, w, b, padding, groups, 4, min_rows=MIN_GEMM_ROWS4)[0]
+        out, u = _convolve(x, w, b, padding, groups, 2)
+        ctx.save_for_backward(x, w, u)
         ctx.params = padding, groups
-        if any(ctx.needs_input_grad) or not winograd4_pays(oh, ow):
-            out, u = _convolve(x, w, b, padding, groups, 2)
-            ctx.save_for_backward(x, w, u)
-            return out
-        return _convolve(x, w, b, padding, groups, 4, min_rows=MIN_GEMM_ROWS4)[0]
+        return out
 
     @staticmethod
     def backward(ctx, g):

@@ -1,6 +1,7 @@
 """Dropout: zero elements with probability p in training, scale the rest by 1/(1 − p);
 with `inplace=True` the input itself is scaled, as in PyTorch."""
 from ..autograd import Function
+from ..backend import on_input_device
 from ..random import generator
 from . import _validate as validate
 from ._common import require_tensor, xp
@@ -19,8 +20,10 @@ class Dropout(Function):
         return g * mask
 
 
+@on_input_device
 def dropout_mask(input, p, shape):
-    """A float mask of `shape`: 0 with probability p, else 1/(1 − p), from minicnn's generator."""
+    """A float mask of `shape` on input's device: 0 with probability p, else 1/(1 − p), from
+    minicnn's generator."""
     keep = generator(input.device).random(shape, dtype=input.dtype
                                           if input.dtype.itemsize >= 4 else "float32") >= p
     return keep.astype(input.dtype) * input.dtype.type(1 / (1 - p) if p < 1 else 0)

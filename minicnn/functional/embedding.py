@@ -4,8 +4,10 @@ import numpy as np
 
 from .. import backend, grad_mode
 from ..autograd import Function
+from ..backend import on_input_device
 from . import _validate as validate
-from ._common import require_floating, require_tensor, shape_str, xp
+from ._common import (check_same_device, index_range, require_floating, require_tensor,
+                      shape_str, xp)
 
 
 class Embedding(Function):
@@ -50,6 +52,7 @@ def _renorm_(weight, indices, max_norm, norm_type):
     data[rows] = selected * scale[:, None]
 
 
+@on_input_device
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     """weight[input]: input holds integer indices of any shape, weight is
@@ -73,8 +76,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if sparse:
         raise NotImplementedError(f"{op}: sparse gradients are not supported in minicnn; use "
                                   f"sparse=False")
-    if backend.device_of(input._data) != backend.device_of(weight._data):
-        raise ValueError(f"{op}: input is on {input.device} but weight is on {weight.device}")
+    check_same_device(op, input, weight)
     n = weight.shape[0]
     padding_idx = validate.optional_integer(op, "padding_idx", padding_idx)
     if padding_idx is not None:
@@ -83,11 +85,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
                              f"({n})")
         padding_idx %= n
     indices = input._data
-    if indices.size:
-        lo, hi = int(indices.min()), int(indices.max())
-        if lo < 0 or hi >= n:
-            raise IndexError(f"{op}: index {lo if lo < 0 else hi} is out of range for weight "
-                             f"with {n} rows (shape {shape_str(weight.shape)})")
+    lo, hi = index_range(indices)
+    if lo < 0 or hi >= n:
+        raise IndexError(f"{op}: index {lo if lo < 0 else hi} is out of range for weight "
+                         f"with {n} rows (shape {shape_str(weight.shape)})")
     indices = indices.astype(np.int64, copy=False)
     norm_type = validate.real(op, "norm_type", norm_type)
     if max_norm is not None:

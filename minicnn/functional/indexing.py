@@ -4,8 +4,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
+from ..backend import on_input_device
 from ..tensor import Tensor
-from ._common import normalize_dim, shape_str, xp
+from ._common import check_same_device, index_range, normalize_dim, shape_str, xp
 from .arithmetic import clone
 
 
@@ -36,6 +37,8 @@ def _convert(item, like):
         if item.dtype.kind not in "iub":
             raise TypeError(f"getitem: index arrays must be integer or bool, got dtype "
                             f"{item.dtype}")
+        if backend.is_cupy_array(item):  # a GPU tensor takes indices from the host too
+            backend.check_same_device("getitem", (like, item))
         return backend.to_device(item, backend.device_of(like)), True
     if item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer, bool)):
         return item, False
@@ -68,7 +71,7 @@ def _check_bounds(a, items):
         if _dims_used(item) == 1 and not isinstance(item, slice) and not is_mask:
             size = a.shape[axis]
             if hasattr(item, "dtype"):
-                lo, hi = (int(item.min()), int(item.max())) if item.size else (0, -1)
+                lo, hi = index_range(item)
             else:
                 lo = hi = int(item)
             if lo < -size or hi >= size:
@@ -78,6 +81,7 @@ def _check_bounds(a, items):
         axis += _dims_used(item)
 
 
+@on_input_device
 def getitem(input, index):
     items = index if isinstance(index, tuple) else (index,)
     converted = [_convert(item, input._data) for item in items]
@@ -94,6 +98,7 @@ def index_select(input, dim, index):
         raise TypeError("index_select: index must be a 0-d or 1-d integer Tensor, got "
                         + (f"dtype {index.dtype} and shape {shape_str(index.shape)}"
                            if isinstance(index, Tensor) else type(index).__name__))
+    check_same_device("index_select", input, index)
     if input.ndim == 0:  # as PyTorch: a 0-d tensor takes the one index 0
         if index.numel() != 1:
             raise ValueError(f"index_select: index to a 0-d tensor can have only 1 value, got "

@@ -3,9 +3,10 @@ import numpy as np
 
 from ..allocation import check_fits
 from ..autograd import Function
+from ..backend import on_input_device
 from ..tensor import Tensor
-from ._common import (broadcast_shape, require_floating, require_tensor, shape_str,
-                      unbroadcast, xp)
+from ._common import (broadcast_shape, check_same_device, index_range, require_floating,
+                      require_tensor, shape_str, unbroadcast, xp)
 from .activation import _sigmoid, log_softmax
 from .arithmetic import where
 
@@ -25,23 +26,24 @@ def _reduce(loss, reduction):
     return loss
 
 
+@on_input_device
 def one_hot(tensor, num_classes=-1):
     """int64 tensor with a trailing dimension of size num_classes (max + 1 when -1)."""
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype "
                         f"{tensor.dtype}")
     data = tensor._data
-    m = xp(data)
+    lo, hi = index_range(data)
     if num_classes == -1:
         if not data.size:
             raise ValueError("one_hot: cannot infer the number of classes from an empty "
                              "tensor; pass num_classes")
-        num_classes = int(data.max()) + 1
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        num_classes = hi + 1
+    if data.size and (lo < 0 or hi >= num_classes):
         raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got values in "
-                         f"[{int(data.min())}, {int(data.max())}]")
+                         f"[{lo}, {hi}]")
     check_fits("one_hot", "the output", (*data.shape, num_classes), np.int64, tensor.device)
-    return Tensor._make((data[..., None] == m.arange(num_classes)).astype(np.int64))
+    return Tensor._make((data[..., None] == xp(data).arange(num_classes)).astype(np.int64))
 
 
 class NLLLoss(Function):
@@ -112,10 +114,9 @@ class TargetOutOfRangeError(ValueError, IndexError):
 
 
 def _check_labels(op, target, num_classes, ignore_index, input_shape):
-    data = target._data
-    valid = data[data != ignore_index]
-    if valid.size and (int(valid.min()) < 0 or int(valid.max()) >= num_classes):
-        bad = int(valid.max()) if int(valid.max()) >= num_classes else int(valid.min())
+    lo, hi = index_range(target._data, ignore=ignore_index)
+    if lo < 0 or hi >= num_classes:
+        bad = hi if hi >= num_classes else lo
         raise TargetOutOfRangeError(
             f"{op}: target contains class {bad} but input has {num_classes} classes (input "
             f"shape {shape_str(input_shape)}); class indices must be in [0, {num_classes}) or "
@@ -128,10 +129,12 @@ def _check_weight(op, weight, num_classes):
                          f"{shape_str(weight.shape)}")
 
 
+@on_input_device
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of class indices under log-probabilities `input`."""
     require_tensor("nll_loss", "input", input)
     require_tensor("nll_loss", "target", target)
+    check_same_device("nll_loss", input, target, weight)
     _check_reduction("nll_loss", reduction)
     if target.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: target must hold int64 class indices, got dtype "
@@ -145,12 +148,14 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
+@on_input_device
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
     """Cross-entropy of logits `input` (N, C, *) against class indices (N, *) or class
     probabilities (N, C, *): log_softmax over dim 1, then NLL (with optional smoothing)."""
     require_tensor("cross_entropy", "input", input)
     require_tensor("cross_entropy", "target", target)
+    check_same_device("cross_entropy", input, target, weight)
     _check_reduction("cross_entropy", reduction)
     require_floating("cross_entropy", "input", input)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -218,6 +223,7 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
 def _check_same_shape(op, input, target):
     require_tensor(op, "input", input)
     require_tensor(op, "target", target)
+    check_same_device(op, input, target)
     if input.shape != target.shape:
         raise ValueError(f"{op}: input shape {shape_str(input.shape)} and target shape "
                          f"{shape_str(target.shape)} differ")
@@ -349,6 +355,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
                                      pos_weight=None):
     """−[pw·y·log σ(x) + (1 − y)·log(1 − σ(x))], computed stably from the logits x."""
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    check_same_device("binary_cross_entropy_with_logits", input, weight, pos_weight)
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     if pos_weight is not None:
         broadcast_shape("binary_cross_entropy_with_logits", pos_weight.shape, input.shape)

@@ -5,10 +5,11 @@ E[x²] − E[x]² cancels catastrophically in float32 when |mean| ≫ std.
 """
 import math
 
-from .. import backend, kernels
+from .. import kernels
 from ..autograd import Function
+from ..backend import on_input_device
 from . import _validate as validate
-from ._common import require_floating, require_tensor, shape_str, xp
+from ._common import check_same_device, require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
 
 
@@ -146,9 +147,7 @@ def _check_channel_tensor(op, arg, t, input, n, what="channels"):
         raise ValueError(f"{op}: {arg} must have shape ({n},), one value per {what[:-1]}, "
                          f"for input of shape {shape_str(input.shape)} ({n} {what}), got shape "
                          f"{shape_str(t.shape)}")
-    if backend.device_of(t._data) != backend.device_of(input._data):
-        raise ValueError(f"{op}: {arg} is on {backend.device_of(t._data)} but input is on "
-                         f"{backend.device_of(input._data)}")
+    check_same_device(op, input, t)
 
 
 def _check_affine(op, input, weight, bias, n, what="channels"):
@@ -159,6 +158,7 @@ def _check_affine(op, input, weight, bias, n, what="channels"):
                             f"{input.dtype}")
 
 
+@on_input_device
 @computed_in_float32("input", "weight", "bias")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):

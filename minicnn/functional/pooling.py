@@ -4,9 +4,11 @@ import numpy as np
 
 from .. import kernels
 from ..autograd import Function
+from ..backend import on_input_device
 from ..kernels.shapes import adaptive_bins, adaptive_pool_windows, pool_output_shape
 from . import _validate as validate
-from ._common import require_floating, require_tensor, shape_str, xp
+from ._common import (check_same_device, index_range, require_floating, require_tensor,
+                      shape_str, xp)
 from ._float16 import computed_in_float32
 
 
@@ -166,11 +168,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     return y.squeeze(0) if unbatched else y
 
 
+@on_input_device
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Place each value at its index in a zero plane: the inverse of max_pool2d's selection."""
     op = "max_unpool2d"
     x, unbatched = _pool_input(op, input)
     require_tensor(op, "indices", indices)
+    check_same_device(op, input, indices)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor, got dtype {indices.dtype}")
     index = indices.unsqueeze(0) if unbatched else indices
@@ -182,9 +186,9 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     ph, pw = validate.int_pair(op, "padding", padding, 0)
     default = ((x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw)
     output_hw = default if output_size is None else _unpool_size(op, input, output_size)
-    if index.numel() and (int(index._data.min()) < 0
-                          or int(index._data.max()) >= output_hw[0] * output_hw[1]):
-        raise ValueError(f"max_unpool2d: indices reach {int(index._data.max())} but the output "
+    lo, hi = index_range(index._data)
+    if lo < 0 or hi >= output_hw[0] * output_hw[1]:
+        raise ValueError(f"max_unpool2d: indices reach {hi if hi >= 0 else lo} but the output "
                          f"plane {output_hw} has {output_hw[0] * output_hw[1]} positions")
     y = MaxUnpool2d.apply(x, indices=index._data, output_hw=output_hw)
     return y.squeeze(0) if unbatched else y

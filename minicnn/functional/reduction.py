@@ -7,6 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd import Function
+from ..backend import on_input_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from ._common import (accepts_numpy_names, expand_reduced, normalize_dim, normalize_dims,
@@ -300,30 +301,42 @@ def logsumexp(input, dim, keepdim=False):
     return _reduce(LogSumExp, "logsumexp", input, dim, keepdim)
 
 
+class ArgExtreme(Function):
+    """The index (int64) of the largest (or smallest) value along `axis`, or over the
+    flattened array when axis is None; an integer result has no gradient, so backward is
+    never called."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdim, largest):
+        m = xp(a)
+        find = m.argmax if largest else m.argmin
+        if axis is None:
+            index = find(a.reshape(-1))
+            out = index.reshape((1,) * a.ndim) if keepdim else index
+        else:
+            data = a.reshape(1) if a.ndim == 0 else a
+            out = find(data, axis=axis, keepdims=keepdim)
+            out = out.reshape(()) if a.ndim == 0 else out
+        return m.asarray(out, dtype=np.int64)
+
+
 def _arg_extreme(op, input, dim, keepdim, largest):
     if input.dtype.kind == "b":
         raise TypeError(f"{op}: does not support bool input")
     _check_nonempty(op, input, dim)
-    m = xp(input._data)
-    find = m.argmax if largest else m.argmin
-    if dim is None:
-        index = find(input._data.reshape(-1))
-        out = index.reshape((1,) * input.ndim) if keepdim else index
-    else:
-        axis = normalize_dim(op, dim, input.ndim)
-        data = input._data.reshape(1) if input.ndim == 0 else input._data
-        out = find(data, axis=axis, keepdims=keepdim)
-        out = out.reshape(()) if input.ndim == 0 else out
-    return Tensor._make(m.asarray(out, dtype=np.int64))
+    axis = None if dim is None else normalize_dim(op, dim, input.ndim)
+    return ArgExtreme.apply(input, axis=axis, keepdim=keepdim, largest=largest)
 
 
 @accepts_numpy_names
+@on_input_device
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
     return _arg_extreme("argmax", input, dim, keepdim, largest=True)
 
 
 @accepts_numpy_names
+@on_input_device
 def argmin(input, dim=None, keepdim=False):
     return _arg_extreme("argmin", input, dim, keepdim, largest=False)
 
@@ -340,12 +353,14 @@ def _logical(op, input, dim, keepdim):
 
 
 @accepts_numpy_names
+@on_input_device
 def all(input, dim=None, keepdim=False):
     """True where every element over `dim` (everything when None) is non-zero; no gradient."""
     return _logical("all", input, dim, keepdim)
 
 
 @accepts_numpy_names
+@on_input_device
 def any(input, dim=None, keepdim=False):
     """True where some element over `dim` (everything when None) is non-zero; no gradient."""
     return _logical("any", input, dim, keepdim)

@@ -4,7 +4,8 @@ import numpy as np
 from ..allocation import check_fits
 from ..autograd import Function
 from ..dtypes import promote
-from ._common import accepts_numpy_names, normalize_dim, shape_str, unbroadcast, xp
+from ._common import (accepts_numpy_names, check_same_device, normalize_dim, shape_str,
+                      unbroadcast, xp)
 from .arithmetic import clone
 from .conversion import astype, check_memory_format
 
@@ -248,13 +249,6 @@ def repeat(input, *repeats):
     return Repeat.apply(input, repeats=repeats)
 
 
-def _check_same_device(op, tensors):
-    kind = type(tensors[0]._data)
-    if any(type(t._data) is not kind for t in tensors):
-        raise ValueError(f"{op}: expected all tensors on the same device, got "
-                         + ", ".join(str(t.device) for t in tensors))
-
-
 @accepts_numpy_names
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension. As PyTorch, 1-D empty tensors (shape (0,))
@@ -262,7 +256,7 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    _check_same_device("cat", tensors)
+    check_same_device("cat", *tensors)
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "

@@ -1,8 +1,10 @@
-"""The workspace of the GEMM convolutions: how many images' columns one call builds at once."""
+"""The workspace of the GEMM convolutions: how many images' columns one call builds at once,
+and whether the batch chunks run on threads."""
 import os
 
 import numpy as np
 
+from .. import kernels
 from ..threads import batch_shares, parallel_for
 
 _workspace_limit = 256 * 2 ** 20
@@ -46,6 +48,13 @@ def get_workspace_limit():
     return _workspace_limit
 
 
+def threaded(m):
+    """Whether the batch chunks of arrays of module `m` run on threads: NumPy arrays, unless
+    set_kernels("reference") is in force, under which the chunks run in turn on the calling
+    thread, each as large as the workspace limit allows (the readable path)."""
+    return m is np and kernels.get_kernels() != "reference"
+
+
 def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     """Slices of the batch whose buffers fit the workspace limit (≥ 1 image each) and, for
     NumPy arrays, CORE_CACHE_BYTES, unless that would leave fewer than `min_images` images
@@ -54,10 +63,11 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     thread's share of the batch, so every thread gets a chunk: a lone chunk would run its
     GEMM on BLAS's own threads, whose sleeping helper must first be woken (ResNet-18's 1×1
     shortcuts at 16² and 8² fit their whole batch in one cache-sized chunk). In deterministic mode the shares are a fixed number
-    (threads.batch_shares), so that the chunks do not depend on the thread count."""
+    (threads.batch_shares), so that the chunks do not depend on the thread count. Where the
+    chunks do not run on threads (`threaded`), they are as large as the limit allows."""
     per_image = max(bytes_per_image, 1)
     within_limit = max(1, _workspace_limit // per_image)
-    if m is not np:
+    if not threaded(m):
         step = within_limit
     else:
         share = max(1, -(-n // batch_shares()))                        # ≥ 1 on an empty batch
@@ -66,11 +76,11 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
 
 
 def over_batch_chunks(m, fn, n, bytes_per_image, min_images=1):
-    """fn(part) for each batch chunk (batch_chunks): for NumPy arrays on threads
+    """fn(part) for each batch chunk (batch_chunks): where `threaded(m)`, on threads
     (threads.parallel_for), each chunk through all its stages on one core while its buffers
     stay in that core's cache; otherwise in turn."""
     chunks = batch_chunks(n, bytes_per_image, m, min_images)
-    if m is np:
+    if threaded(m):
         parallel_for(fn, chunks)
     else:
         for part in chunks:

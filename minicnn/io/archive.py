@@ -23,22 +23,21 @@ from .errors import FileFormatError, named_failures
 from .npz_reader import read_npz
 
 FORMAT = "minicnn-archive-1"
-_STRUCTURE = "__minicnn_structure__"
+STRUCTURE = "__minicnn_structure__"
 
 
 def save(obj, path):
-    """Write `obj` to `path` atomically (temporary file, fsync, rename). Raises TypeError,
-    naming where in `obj`, for any value `load` could not give back, before writing."""
+    """Write `obj` to `path` atomically (temporary file, fsync, rename) in an existing
+    folder. Raises TypeError, naming where in `obj`, for any value `load` could not give
+    back, before writing."""
     arrays = {}
     try:
         root = encode(obj, arrays)
     except RecursionError:
         raise TypeError("save: the object is nested too deeply to store") from None
     structure = json.dumps({"format": FORMAT, "root": root})
-    arrays[_STRUCTURE] = np.frombuffer(structure.encode("utf-8"), dtype=np.uint8)
+    arrays[STRUCTURE] = np.frombuffer(structure.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
     with atomic_write(path, suffix=".npz") as f:
         np.savez(f, **arrays)
 
@@ -52,15 +51,15 @@ def _read_arrays(file, where):
         raise FileFormatError(f"{where} is truncated or not a minicnn file (not a zip "
                               f"archive: {exc})") from None
     with archive:
-        if f"{_STRUCTURE}.npy" not in archive.namelist():
-            raise FileFormatError(f"{where} is not a minicnn file (no {_STRUCTURE} entry)")
+        if f"{STRUCTURE}.npy" not in archive.namelist():
+            raise FileFormatError(f"{where} is not a minicnn file (no {STRUCTURE} entry)")
         with named_failures(where, "truncated or not a minicnn file"):
             return read_npz(archive, where)
 
 
 def _header(structure, where):
     if structure.dtype != np.uint8 or structure.ndim != 1:
-        raise FileFormatError(f"{where} is corrupt: its {_STRUCTURE} entry is not text")
+        raise FileFormatError(f"{where} is corrupt: its {STRUCTURE} entry is not text")
     try:
         header = json.loads(structure.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -82,7 +81,7 @@ def load(path, map_location=None):
     where = f"load: {path}"
     with open(path, "rb") as file:
         arrays = _read_arrays(file, where)
-    header = _header(arrays.pop(_STRUCTURE), where)
+    header = _header(arrays.pop(STRUCTURE), where)
     try:
         return decode(header["root"], arrays, device, where)
     except RecursionError:

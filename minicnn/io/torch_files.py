@@ -101,7 +101,12 @@ def load_torch_file(path):
     but tensors and plain containers, or describes a tensor outside its storage; OSError
     (FileNotFoundError, IsADirectoryError, ...) when the file cannot be opened."""
     path = os.fspath(path)
-    where = f"load_torch_file: {path}"
+    return read_torch_file(path, f"load_torch_file: {path}")
+
+
+def read_torch_file(path, where):
+    """load_torch_file's work, its errors prefixed by `where` (the caller's name and the
+    file)."""
     with open(path, "rb") as file:
         try:
             archive = zipfile.ZipFile(file)

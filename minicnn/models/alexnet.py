@@ -19,10 +19,14 @@ Neural Networks", NIPS 2012, §3 and Fig. 2), for 227×227 input, 60,965,224 par
     FC6 9216→4096 → ReLU → dropout → FC7 4096→4096 → ReLU → dropout → FC8 4096→classes
 
 The two groups are the paper's two GPUs: conv2, conv4 and conv5 see only the maps on their
-own GPU. LRN is `nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2)`, which (as in PyTorch
-and Caffe) divides alpha by the window size. Dropout zeroes the outputs of the two hidden FC
-layers. The paper's initialisation: every weight from N(0, 0.01²); biases 1 in conv2, conv4,
-conv5 and the hidden FC layers, 0 elsewhere.
+own GPU. LRN is `nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2)`. Mind the convention:
+the paper (§3.3) writes b = a / (k + α Σ a²)^β with α = 1e-4, while PyTorch, Caffe and ONNX,
+and this model by default, divide alpha by the window size, α / 5 = 2e-5: the sum's term is
+five times smaller than the paper's. That default is what Caffe's reference AlexNet and the
+weights ported from it were trained with; `lrn_convention="paper"` builds the paper's
+(`nn.LocalResponseNorm(..., alpha_convention="paper")`). Dropout zeroes the outputs of the
+two hidden FC layers. The paper's initialisation: every weight from N(0, 0.01²); biases 1 in
+conv2, conv4, conv5 and the hidden FC layers, 0 elsewhere.
 
 Both variants end their features with an adaptive 6×6 average pool (the identity at the native
 size), so smaller inputs run too.
@@ -31,6 +35,7 @@ from .. import nn
 from .weights import accepts_weights_keywords
 
 VARIANTS = ("torchvision", "paper")
+LRN_CONVENTIONS = nn.LocalResponseNorm.CONVENTIONS      # ("pytorch", "paper")
 
 
 def _torchvision_features():
@@ -46,17 +51,18 @@ def _torchvision_features():
     )
 
 
-def alexnet_lrn():
-    """The paper's local response normalisation: window 5, alpha 1e-4, beta 0.75, k 2."""
-    return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+def alexnet_lrn(convention="pytorch"):
+    """The paper's local response normalisation: window 5, alpha 1e-4, beta 0.75, k 2, with
+    alpha divided by the window size ("pytorch") or not ("paper", as the paper writes it)."""
+    return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0, alpha_convention=convention)
 
 
-def _paper_features():
+def _paper_features(lrn_convention):
     return nn.Sequential(
         nn.Conv2d(3, 96, kernel_size=11, stride=4), nn.ReLU(inplace=True),
-        alexnet_lrn(), nn.MaxPool2d(kernel_size=3, stride=2),         # (N, 96, 27, 27)
+        alexnet_lrn(lrn_convention), nn.MaxPool2d(kernel_size=3, stride=2),  # (N, 96, 27, 27)
         nn.Conv2d(96, 256, kernel_size=5, padding=2, groups=2), nn.ReLU(inplace=True),
-        alexnet_lrn(), nn.MaxPool2d(kernel_size=3, stride=2),         # (N, 256, 13, 13)
+        alexnet_lrn(lrn_convention), nn.MaxPool2d(kernel_size=3, stride=2),  # (N, 256, 13, 13)
         nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(inplace=True),
         nn.Conv2d(384, 384, kernel_size=3, padding=1, groups=2), nn.ReLU(inplace=True),
         nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=2), nn.ReLU(inplace=True),
@@ -93,10 +99,17 @@ def _init_paper(model):
 
 
 class AlexNet(nn.Module):
-    def __init__(self, num_classes=1000, dropout=0.5, variant="torchvision"):
+    def __init__(self, num_classes=1000, dropout=0.5, variant="torchvision",
+                 lrn_convention="pytorch"):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"alexnet: variant must be one of {VARIANTS}, got {variant!r}")
+        if lrn_convention not in LRN_CONVENTIONS:
+            raise ValueError(f"alexnet: lrn_convention must be one of {LRN_CONVENTIONS}, got "
+                             f"{lrn_convention!r}")
+        if lrn_convention != "pytorch" and variant != "paper":
+            raise ValueError(f"alexnet: lrn_convention={lrn_convention!r} needs "
+                             f"variant='paper' (the {variant} variant has no LRN)")
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"alexnet: num_classes must be a positive integer, got "
                              f"{num_classes!r}")
@@ -105,7 +118,7 @@ class AlexNet(nn.Module):
         self.variant = variant
         paper = variant == "paper"
         self.input_size = (3, 227, 227) if paper else (3, 224, 224)
-        self.features = _paper_features() if paper else _torchvision_features()
+        self.features = _paper_features(lrn_convention) if paper else _torchvision_features()
         self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
         self.classifier = (_paper_classifier if paper else _torchvision_classifier)(
             num_classes, dropout)
@@ -118,7 +131,8 @@ class AlexNet(nn.Module):
 
 
 @accepts_weights_keywords
-def alexnet(num_classes=1000, dropout=0.5, variant="torchvision"):
+def alexnet(num_classes=1000, dropout=0.5, variant="torchvision", lrn_convention="pytorch"):
     """AlexNet: torchvision's ("torchvision", 224×224 input) or the 2012 paper's ("paper",
-    227×227 input, two groups, LRN)."""
-    return AlexNet(num_classes, dropout, variant)
+    227×227 input, two groups, LRN). The LRN's alpha is divided by the window size, as in
+    PyTorch and Caffe; lrn_convention="paper" takes it as the paper writes it."""
+    return AlexNet(num_classes, dropout, variant, lrn_convention)

@@ -1,5 +1,6 @@
 """Weight initialisation, as torch.nn.init: every function fills a tensor in place (under
-no_grad) from minicnn's seeded generator (`mc.manual_seed`) and returns it.
+no_grad) from minicnn's seeded generator (`mc.manual_seed`) and returns it, drawing and
+writing on the tensor's device.
 
 The distributions and their parameters are PyTorch's; the random streams are minicnn's
 own, so the values differ from PyTorch's for the same seed.
@@ -67,6 +68,7 @@ def _draw_dtype(tensor):
     return np.float32 if tensor._data.dtype == np.float32 else np.float64
 
 
+@backend.on_input_device
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """U(a, b)."""
     _check("uniform_", tensor)
@@ -74,6 +76,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     return _fill(tensor, a + (b - a) * rng.random(tensor.shape, dtype=_draw_dtype(tensor)))
 
 
+@backend.on_input_device
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """N(mean, std²)."""
     _check("normal_", tensor)
@@ -108,6 +111,7 @@ def _normal_quantile(p):
     return x
 
 
+@backend.on_input_device
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std²) truncated to [a, b] (absolute bounds, as PyTorch). When most of the mass
     lies in [a, b], normal draws with the few outside drawn again; otherwise the inverse CDF
@@ -136,6 +140,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _fill(tensor, values)
 
 
+@backend.on_input_device
 def constant_(tensor, val):
     _check("constant_", tensor)
     tensor._data[...] = val
@@ -151,6 +156,7 @@ def ones_(tensor):
     return constant_(tensor, 1)
 
 
+@backend.on_input_device
 def eye_(tensor):
     """The identity matrix (2-D tensors)."""
     _check("eye_", tensor)

@@ -382,7 +382,7 @@ class Module:
             else:
                 p.grad.grad_fn = None
                 p.grad.requires_grad = False
-                p.grad._data[...] = 0
+                p.grad.zero_()
 
     # ---- devices and dtypes -----------------------------------------------------------
     def _apply_arrays(self, fn):
@@ -428,7 +428,8 @@ class Module:
 
         def convert(array):
             if dtype is not None and array.dtype.kind in "fc" and array.dtype != dtype:
-                array = array.astype(dtype)
+                with backend.on_device_of(array):
+                    array = array.astype(dtype)
             if device is not None and backend.device_of(array) != device:
                 array = backend.to_device(array, device)
             return array
@@ -503,16 +504,17 @@ class Module:
                 continue
             try:
                 array = backend.to_device(array, param.device)
-                if assign:
-                    new = array.astype(param.dtype, copy=True)
-                    if name in self._parameters:
-                        self._parameters[name] = Parameter(Tensor._make(new),
-                                                           param.requires_grad)
+                with backend.on_device_of(param._data):
+                    if assign:
+                        new = array.astype(param.dtype, copy=True)
+                        if name in self._parameters:
+                            self._parameters[name] = Parameter(Tensor._make(new),
+                                                               param.requires_grad)
+                        else:
+                            self._buffers[name] = Tensor._make(new)
                     else:
-                        self._buffers[name] = Tensor._make(new)
-                else:
-                    param._data[...] = array
-                    bump_version(param)
+                        param._data[...] = array
+                        bump_version(param)
             except Exception as ex:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
                                   f'in the model are {tuple(param.shape)} and whose dimensions in '

@@ -57,9 +57,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self):
         if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -72,7 +72,7 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += 1
+            self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
         if self.training:
@@ -181,18 +181,38 @@ class GroupNorm(Module):
 
 
 class LocalResponseNorm(Module):
-    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels, with torch.nn.LocalResponseNorm's
+    arguments and, by default, its convention:
+
+        alpha_convention="pytorch":  y[c] = x[c] / (k + alpha / size · Σ x²[c']) ^ beta
+        alpha_convention="paper":    y[c] = x[c] / (k + alpha · Σ x²[c']) ^ beta
+
+    the sum over the `size` channels c − size//2 … c + (size−1)//2 (zero beyond the ends).
+    PyTorch, Caffe and ONNX divide alpha by the window size; Krizhevsky et al. (AlexNet,
+    2012, §3.3) do not, so their alpha = 1e-4 with size 5 normalises as alpha = 5e-4 does
+    here by default. "paper" takes alpha as the paper writes it (F.local_response_norm is
+    then called with alpha · size)."""
+
+    CONVENTIONS = ("pytorch", "paper")
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0, alpha_convention="pytorch"):
         super().__init__()
         validate.integer("LocalResponseNorm", "size", size, 1)
         for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
             validate.real("LocalResponseNorm", name, value)
+        if alpha_convention not in self.CONVENTIONS:
+            raise ValueError(f"LocalResponseNorm: alpha_convention must be one of "
+                             f"{self.CONVENTIONS}, got {alpha_convention!r}")
         self.size = size
         self.alpha = alpha
         self.beta = beta
         self.k = k
+        self.alpha_convention = alpha_convention
 
     def forward(self, input):
-        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+        alpha = self.alpha * self.size if self.alpha_convention == "paper" else self.alpha
+        return F.local_response_norm(input, self.size, alpha, self.beta, self.k)
 
     def extra_repr(self):
-        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+        convention = ", alpha_convention='paper'" if self.alpha_convention == "paper" else ""
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}{convention}"

@@ -2,6 +2,7 @@
 from .. import functional as F
 from ..allocation import check_fits
 from ..functional import _validate as validate
+from ..grad_mode import no_grad
 from ..tensor import Tensor
 from . import init
 from .linear import _empty
@@ -57,7 +58,8 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self):
         if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+            with no_grad():                 # an in-place write, on the weight's own device
+                self.weight[self.padding_idx] = 0
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,

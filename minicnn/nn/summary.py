@@ -1,6 +1,7 @@
-"""`summary(model, input_size)`: every layer's output shape, parameters, multiply-accumulates,
-receptive field and output bytes, with totals; `count_macs(model, input_size)` and
-`receptive_field(model, input_size)`, the totals of the same traced forward pass.
+"""`summary(model, input_size)`: every layer's output shape, groups (of a convolution),
+parameters, multiply-accumulates, receptive field and output bytes, with totals;
+`count_macs(model, input_size)` and `receptive_field(model, input_size)`, the totals of the
+same traced forward pass.
 
 One batch of zeros runs through the model in eval mode with a hook on every module, so a
 module called several times in one forward (a shared layer) is reported and counted once per
@@ -30,8 +31,9 @@ def summary(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=Non
             print_table=True):
     """Run one zero batch of `input_size` (C, H, W) through `model` and report every leaf
     layer, or with `depth` every module that many levels down (its MACs those of the layers
-    inside it): name, type, output_shape, params, macs, receptive_field (input pixels; see
-    minicnn/nn/receptive_field.py) and activation_bytes (the bytes of its output).
+    inside it): name, type, output_shape, groups (a convolution's `groups`, None for other
+    modules), params, macs, receptive_field (input pixels; see minicnn/nn/receptive_field.py)
+    and activation_bytes (the bytes of its output).
 
     Returns the rows as dicts; prints them as a table, with the totals, unless print_table
     is False. Every module's train/eval mode is restored afterwards."""
@@ -108,7 +110,10 @@ def trace(model, input_size=(3, 224, 224), batch_size=1, depth=None, dtype=None,
     def before(module, args):
         if id(module) in names:
             row = {"name": names[id(module)], "type": type(module).__name__,
-                   "output_shape": None, "params": sum(p.numel() for p in module.parameters()),
+                   "output_shape": None,
+                   "groups": module.groups if isinstance(module, (Conv2d, ConvTranspose2d))
+                   else None,
+                   "params": sum(p.numel() for p in module.parameters()),
                    "macs": 0, "receptive_field": None, "activation_bytes": 0}
             rows.append(row)
             open_rows.append((row, totals["macs"]))
@@ -161,14 +166,15 @@ def _cells(row):
     field = row["receptive_field"]
     if isinstance(field, tuple):
         field = "x".join(map(str, field))
-    return [row["name"], row["type"], str(row["output_shape"]), f"{row['params']:,}",
+    groups = "-" if row["groups"] is None else str(row["groups"])
+    return [row["name"], row["type"], str(row["output_shape"]), groups, f"{row['params']:,}",
             f"{row['macs']:,}", "-" if field is None else str(field),
             f"{row['activation_bytes']:,}"]
 
 
 def format_table(rows, totals):
     """The table `summary` prints: one line a row, then the totals."""
-    header = ["layer", "type", "output shape", "params", "MACs", "RF", "output bytes"]
+    header = ["layer", "type", "output shape", "groups", "params", "MACs", "RF", "output bytes"]
     cells = [_cells(row) for row in rows]
     widths = [max(len(line[i]) for line in [header] + cells) for i in range(len(header))]
 

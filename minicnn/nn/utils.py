@@ -19,7 +19,13 @@ def _as_list(parameters):
 
 
 def _vector_norm(array, norm_type):
-    """‖array‖_p over all elements, as a 0-d array of array's dtype (float64 accumulation)."""
+    """‖array‖_p over all elements, as a 0-d array (float64 accumulation), computed on the
+    array's device."""
+    with backend.on_device_of(array):
+        return _norm(array, norm_type)
+
+
+def _norm(array, norm_type):
     m = backend.xp_of(array)
     a = m.abs(array.reshape(-1).astype(np.float64))
     if norm_type == math.inf:
@@ -45,15 +51,17 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return Tensor._make(np.zeros((), dtype=np.float32))
     first = tensors[0]._data
     m = backend.xp_of(first)
-    norms = m.stack([backend.to_device(_vector_norm(t._data, norm_type), backend.device_of(first))
-                     for t in tensors])
-    total = _vector_norm(norms, norm_type)
+    norms = [backend.to_device(_vector_norm(t._data, norm_type), backend.device_of(first))
+             for t in tensors]
+    with backend.on_device_of(first):
+        total = _vector_norm(m.stack(norms), norm_type)
     if error_if_nonfinite and not bool(m.isfinite(total)):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
                            f"is non-finite, so it cannot be clipped. To disable this error and "
                            f"scale the gradients by the non-finite norm anyway, set "
                            f"`error_if_nonfinite=False`")
-    return Tensor._make(total.astype(first.dtype))
+    with backend.on_device_of(first):
+        return Tensor._make(total.astype(first.dtype))
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -68,7 +76,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
     with np.errstate(invalid="ignore", over="ignore"):  # a non-finite norm scales to nan
         for g in grads:
-            g._data *= g._data.dtype.type(coef)
+            g.mul_(g._data.dtype.type(coef))
     return total
 
 
@@ -77,8 +85,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            m = backend.xp_of(p.grad._data)
-            m.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
+            p.grad.clamp_(-clip_value, clip_value)
 
 
 def parameters_to_vector(parameters):
@@ -94,6 +101,7 @@ def vector_to_parameters(vec, parameters):
     offset = 0
     for p in parameters:
         n = p.numel()
-        p._data[...] = data[offset:offset + n].reshape(p.shape)
+        with backend.on_device_of(p._data):
+            p._data[...] = data[offset:offset + n].reshape(p.shape)
         bump_version(p)
         offset += n

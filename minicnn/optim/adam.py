@@ -58,9 +58,10 @@ class Adam(Optimizer):
                 if amsgrad:
                     vmax = s["max_exp_avg_sq"]._data
                     xp.maximum(vmax, v, out=vmax)
-                    denom = xp.sqrt(vmax)
-                else:
-                    denom = xp.sqrt(v)
+                    v = vmax
+                # out= keeps denom an array for a 0-d parameter (CLIP's logit_scale), where
+                # a ufunc would return a scalar that the in-place steps below cannot fill
+                denom = xp.sqrt(v, out=xp.empty_like(v))
                 denom /= bias_correction2_sqrt
                 denom += eps
                 update = xp.divide(m, denom, out=denom)

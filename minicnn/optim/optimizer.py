@@ -176,7 +176,7 @@ class Optimizer:
                 else:
                     g.grad_fn = None
                     g.requires_grad = False
-                    g._data[...] = 0
+                    g.zero_()
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. `closure` (optional) re-evaluates
@@ -192,17 +192,19 @@ class Optimizer:
     def _grads(self, group):
         """`(p, p._data, p.grad._data)` for each parameter of `group` that has a gradient,
         checked to fit it; the step writes `p._data` in place, so p's version is bumped (a
-        graph that saved p before the step then refuses to backpropagate, as PyTorch's)."""
+        graph that saved p before the step then refuses to backpropagate, as PyTorch's).
+        The step runs on each parameter's device, made current while it works on it."""
         for p in group["params"]:
             grad = p.grad
             if grad is None:
                 continue
             d = p._data
             g = grad._data
-            if g.shape != d.shape or type(g) is not type(d):
+            if g.shape != d.shape or type(g) is not np.ndarray or type(d) is not np.ndarray:
                 self._check_grad(d, g)
             bump_version(p)
-            yield p, d, g
+            with backend.on_device_of(d):
+                yield p, d, g
 
     def _init_state(self, p, *buffers):
         """`self.state[p]`, filled on first use with 'step' = 0 and a zero array (like the
@@ -216,13 +218,11 @@ class Optimizer:
         return s
 
     def _check_grad(self, p, g):
-        """Raise if the gradient does not fit its parameter (cheap: shape only)."""
+        """Raise if the gradient does not fit its parameter: its shape and its device."""
         if g.shape != p.shape:
             raise ValueError(f"{type(self).__name__}.step: a parameter of shape "
                              f"{tuple(p.shape)} has a gradient of shape {tuple(g.shape)}")
-        if type(g) is not type(p):
-            raise ValueError(f"{type(self).__name__}.step: a parameter on "
-                             f"{backend.device_of(p)} has a gradient on {backend.device_of(g)}")
+        backend.check_same_device(f"{type(self).__name__}.step", (p, g))
 
     # ---- saving and loading -----------------------------------------------------
     def state_dict(self):

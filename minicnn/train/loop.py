@@ -157,6 +157,9 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
     - max_steps: stop after this many batches in this call (a smoke run, or a run in
       slices): the epoch it ends in gets a history row and a validation for the batches
       run, and a mid-epoch checkpoint, so resume goes on from there;
+    - set_epoch(epoch) of the loader's sampler, or else of its batch_sampler, is called
+      before each epoch, and the epoch's number of batches is read after it (a batch
+      sampler such as TOnICSBatchSampler may give a different number each epoch);
     - progress: a live progress bar while stdout is a terminal, and a line per epoch
       (`epoch 3/10  loss …  acc …  val_acc …  (… s)`); False shows nothing;
     - on_nonfinite: what a NaN or infinite loss or gradient does, checked before each
@@ -192,6 +195,8 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
     module = model.module if isinstance(model, DistributedDataParallel) else model
     progress = progress and ranks.main
     sampler = getattr(train_loader, "sampler", None)
+    if sampler is None:
+        sampler = getattr(train_loader, "batch_sampler", None)
     history, start_epoch, start_step, global_step = [], 0, 0, 0
     resume_rng = resume_totals = last_checkpoint = stopped = None
     if resume is not None:
@@ -220,6 +225,7 @@ def fit(model, train_loader, optimizer, loss_fn=cross_entropy, epochs=1, val_loa
                 raise _interrupted(last_checkpoint, epoch, 0, steps_per_epoch)
             if hasattr(sampler, "set_epoch"):
                 sampler.set_epoch(epoch)
+                steps_per_epoch = len(train_loader)  # an epoch's batches may vary in number
             model.train()
             generator = loader_generator(train_loader)
             first = start_step if epoch == start_epoch else 0

@@ -9,9 +9,9 @@ Each lives in the layer it belongs to and is only re-exported here: gradient che
 imports those modules, never this one.
 """
 from ..activation_checkpoint import checkpoint, checkpoint_sequential
-from ..gradcheck import GradcheckError, gradcheck, gradient_errors
+from ..gradcheck import GradcheckError, compare_gradients, gradcheck, gradient_errors
 from ..nn.summary import count_macs, receptive_field, summary
 from . import data
 
-__all__ = ["GradcheckError", "checkpoint", "checkpoint_sequential", "count_macs", "data",
-           "gradcheck", "gradient_errors", "receptive_field", "summary"]
+__all__ = ["GradcheckError", "checkpoint", "checkpoint_sequential", "compare_gradients",
+           "count_macs", "data", "gradcheck", "gradient_errors", "receptive_field", "summary"]

@@ -1,4 +1,5 @@
-"""The `minicnn` command: gradcheck, summary, train, --help, and its error messages."""
+"""The `minicnn` command: gradcheck (every op, conv2d under every algorithm), summary, train,
+--help, and its error messages."""
 import os
 import re
 import shutil
@@ -13,21 +14,29 @@ import minicnn as mc
 from minicnn.autograd import Function
 from minicnn.cli import main
 from minicnn.cli import op_catalog
-from minicnn.gradcheck import gradient_errors
+from minicnn.functional import conv as conv_module
+from minicnn.functional.conv_select import ALGORITHMS
+from minicnn.gradcheck import compare_gradients, gradient_errors
 
-ROW = re.compile(r"^(?P<op>.+?)\s+(?P<abs>\d\.\d\de[+-]\d\d)\s+(?P<rel>\d\.\d\de[+-]\d\d)\s+"
-                 r"(?P<result>pass|FAIL)$")
+NUMBER = r"-?\d\.\d+e[+-]\d\d"
+ROW = re.compile(rf"^(?P<op>.+?)\s+(?P<abs>{NUMBER})\s+(?P<rel>{NUMBER})\s+(?P<analytic>{NUMBER})"
+                 rf"\s+(?P<numeric>{NUMBER})\s+(?P<allowed>{NUMBER})\s+(?P<result>pass|FAIL)$")
 ACCURACY = re.compile(r"^test accuracy: (0\.\d{4}) \(top-5: (0\.\d{4}|1\.0000)\)$")
 RUN_FILES = {"checkpoint.npz", "history.csv", "history.json", "curves.png", "model.npz",
              "run.json"}
 
 
-def _gradcheck(capsys, *argv):
+def _gradcheck(capsys, *argv, notes=None):
+    """Status, the rows by op, and the last line; `notes` (a list) gets the lines between."""
     status = main(["gradcheck", *argv])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["op", "max", "abs", "err", "max", "rel", "err", "result"]
-    rows = [ROW.match(line) for line in lines[1:-1]]
+    assert lines[0].split() == ["op", "max", "abs", "err", "max", "rel", "err", "analytic",
+                                "numeric", "allowed", "result"]
+    end = lines.index("")
+    rows = [ROW.match(line) for line in lines[1:end]]
     assert all(rows), lines
+    if notes is not None:
+        notes += lines[end + 1:-1]
     return status, {r["op"]: r for r in rows}, lines[-1]
 
 
@@ -72,7 +81,57 @@ def test_gradcheck_reports_a_wrong_gradient(capsys, monkeypatch):
     status, rows, last = _gradcheck(capsys)
     assert rows["exp"]["result"] == "pass" and rows["square"]["result"] == "FAIL"
     assert float(rows["square"]["rel"]) == pytest.approx(0.5, rel=1e-3)
+    square = rows["square"]                          # backprop gives half the true gradient
+    assert float(square["analytic"]) == pytest.approx(float(square["numeric"]) / 2, rel=1e-4)
+    assert abs(float(square["analytic"]) - float(square["numeric"])) > float(square["allowed"])
     assert last == "1 passed, 1 failed" and status == 1
+
+
+def test_gradcheck_checks_conv2d_under_every_algorithm_and_prints_the_rule(capsys):
+    notes = []
+    status, rows, last = _gradcheck(capsys, "conv2d", "--atol", "2e-5", notes=notes)
+    assert list(rows) == [f"conv2d[{name}]" for name in ALGORITHMS] and status == 0
+    for row in rows.values():
+        assert row["result"] == "pass"
+        assert abs(float(row["analytic"]) - float(row["numeric"])) <= float(row["allowed"])
+        assert float(row["allowed"]) == pytest.approx(2e-5 + 1e-3 * abs(float(row["numeric"])),
+                                                      rel=0.02)
+    assert notes[0] == "analytic, numeric, allowed: at the element nearest to failing"
+    assert notes[1] == ("pass rule: |analytic − numeric| ≤ allowed = atol + rtol·|numeric| at "
+                        "every element of")
+    assert notes[2] == "  every input's gradient, atol=2e-05, rtol=0.001"
+    assert notes[5] == "conv2d[winograd_f4], conv2d[space_to_depth]: forward pass only;"
+    assert last == "7 passed, 0 failed"
+
+
+@pytest.mark.parametrize("algorithm", ["naive", "winograd_f2", "space_to_depth"])
+def test_gradcheck_algorithm_checks_that_one_only(algorithm, capsys):
+    notes = []
+    status, rows, last = _gradcheck(capsys, "--algorithm", algorithm, notes=notes)
+    assert list(rows) == [f"conv2d[{algorithm}]"] and status == 0
+    assert ("forward pass only" in "\n".join(notes)) == (algorithm == "space_to_depth")
+    assert last == "1 passed, 0 failed"
+
+
+def test_gradcheck_algorithm_rows_run_their_algorithm(monkeypatch):
+    """Each conv2d row runs the algorithm it names (a forward-only one where nothing records a
+    gradient, im2col where backprop does)."""
+    seen = []
+    select = conv_module.select
+
+    def recording(call):
+        seen.append(select(call))
+        return seen[-1]
+
+    monkeypatch.setattr(conv_module, "select", recording)
+    entries = op_catalog.catalog()
+    for name in ALGORITHMS:
+        fn, shapes, kind = entries[f"conv2d[{name}]"]
+        seen.clear()
+        inputs = [mc.tensor(a, requires_grad=True) for a in op_catalog.make_inputs(shapes, kind)]
+        assert compare_gradients(fn, inputs).passed
+        expected = {name} | ({"im2col"} if ALGORITHMS[name].forward_only else set())
+        assert set(seen) == expected and seen[-1] == name
 
 
 def test_gradcheck_tolerances_are_passed_on(capsys):
@@ -85,6 +144,10 @@ def test_gradcheck_with_no_matching_op_says_so(capsys):
     err = capsys.readouterr().err
     assert err.startswith("minicnn gradcheck: error: no op name contains any of ['nosuchop']")
     assert err.count("\n") == 1
+    assert main(["gradcheck", "relu", "--algorithm", "naive"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minicnn gradcheck: error: no op name contains any of ['relu'] under "
+                          "--algorithm naive")
 
 
 def test_gradient_errors_measures_the_error():
@@ -101,8 +164,8 @@ def test_gradient_errors_measures_the_error():
 def test_summary_lenet5(capsys):
     assert main(["summary", "lenet5"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["layer", "type", "output", "shape", "params", "MACs", "RF",
-                                "output", "bytes"]
+    assert lines[0].split() == ["layer", "type", "output", "shape", "groups", "params", "MACs",
+                                "RF", "output", "bytes"]
     assert lines[-4] == "total parameters: 61,706  (trainable 61,706)"
     table = {line.split()[0]: line for line in lines[2:-5]}
     assert len(table) == 12

@@ -32,7 +32,8 @@ def test_models_lists_each_with_parameters_input_and_description():
     blocks = {lines[i].split("(")[0]: lines[i:i + 3] for i in range(0, len(lines) - 1, 3)}
     assert len(blocks) == 47
     assert blocks["alexnet"] == [
-        "alexnet(num_classes=1000, dropout=0.5, variant='torchvision')",
+        "alexnet(num_classes=1000, dropout=0.5, variant='torchvision', "
+        "lrn_convention='pytorch')",
         "    AlexNet: torchvision's (\"torchvision\", 224×224 input) or the 2012 paper's "
         "(\"paper\", 227×227 input, two groups, LRN).",
         "    input 3×224×224 (trains from 63×63, paper: 67×67); family plain"]

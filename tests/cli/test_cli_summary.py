@@ -18,10 +18,10 @@ def _table(capsys, *argv):
 
 def test_lenet5_at_its_native_size(capsys):
     header, rows, totals = _table(capsys, "lenet5")
-    assert header == ["layer", "type", "output", "shape", "params", "MACs", "RF", "output",
-                      "bytes"]
-    # name, type, shape (4 words), params, MACs = 6·28·28·25, RF, bytes = 6·28·28·4
-    assert rows["features.0"] == ["features.0", "Conv2d", "(1,", "6,", "28,", "28)", "156",
+    assert header == ["layer", "type", "output", "shape", "groups", "params", "MACs", "RF",
+                      "output", "bytes"]
+    # name, type, shape (4 words), groups, params, MACs = 6·28·28·25, RF, bytes = 6·28·28·4
+    assert rows["features.0"] == ["features.0", "Conv2d", "(1,", "6,", "28,", "28)", "1", "156",
                                   "117,600", "5", "18,816"]
     assert rows["features.6"][-3:] == ["48,000", "32", "480"]
     assert totals == ["total parameters: 61,706  (trainable 61,706)",
@@ -46,7 +46,7 @@ def test_resnet18_at_a_small_input_and_by_depth(capsys):
 
 def test_in_channels_only_where_the_constructor_takes_them(capsys):
     _, rows, _ = _table(capsys, "lenet5", "--input", "3,32,32")
-    assert rows["features.0"][6] == "456"                           # 3·25·6 + 6
+    assert rows["features.0"][7] == "456"                           # 3·25·6 + 6
     capsys.readouterr()
     assert main(["summary", "resnet18", "--input", "1,64,64"]) == 2   # no in_channels argument
     assert capsys.readouterr().err == ("minicnn summary: error: --input 1,64,64: resnet18 takes "
@@ -96,3 +96,26 @@ def test_bad_input_sizes_are_one_line(argv, message, capsys):
 def test_vit_at_a_small_input_is_built_for_it(capsys):
     _, rows, _ = _table(capsys, "vit_b_16", "--input", "3,32,32", "--depth", "1")
     assert rows["conv_proj"][2:6] == ["(1,", "768,", "2,", "2)"]
+
+
+def test_the_papers_alexnet_by_variant_shows_its_groups(capsys):
+    _, rows, totals = _table(capsys, "alexnet", "--variant", "paper")
+    groups = 6                        # name, type, the shape in four words, groups
+    assert rows["features.0"][2:6] == ["(1,", "96,", "55,", "55)"]         # 227×227 input
+    assert [rows[f"features.{i}"][groups] for i in (0, 4, 8, 10, 12)] == ["1", "2", "1", "2",
+                                                                          "2"]
+    assert rows["features.2"][1] == "LocalResponseNorm" and rows["features.2"][groups] == "-"
+    assert totals[0] == "total parameters: 60,965,224  (trainable 60,965,224)"
+    _, rows, _ = _table(capsys, "lenet5", "--variant", "classic")
+    assert rows["features.1"][1] == "Tanh"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["resnet18", "--variant", "paper"], "--variant paper: resnet18 has no variants"),
+    (["alexnet", "--variant", "caffe"], "--variant caffe: alexnet has the variants "
+                                        "torchvision, paper"),
+])
+def test_an_unknown_variant_is_one_line(argv, message, capsys):
+    assert main(["summary", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"minicnn summary: error: {message}\n"

@@ -10,7 +10,9 @@ the shapes and arguments are drawn; its checks are some of
 - GRADIENTS: with FORWARD, every input's gradient equals PyTorch's too;
 - DTYPE: float32 inputs give float32 outputs and gradients, float64 ones float64;
 - FORMS: with `set_kernels("reference")` the outputs and gradients equal the default
-  kernels' (for the ops that run through kernels/).
+  kernels' (for the ops that run through kernels/), on the CPU and on CUDA.
+
+Every row also runs on CUDA (test_cuda_parity.py) unless it says `on_cuda=False`.
 
 Checks particular to one op (error messages, ties, special values, paths, chunking) live in
 that op's test file."""
@@ -64,6 +66,7 @@ class Op:
     torch_requires_grad: Optional[tuple] = None  # in the parity checks, where it differs
     gradcheck: dict = dataclasses.field(default_factory=dict)  # mode, directions ...
     examples: Optional[int] = None       # drawn cases (derandomized); None: the profile's
+    on_cuda: bool = True                 # False: the row calls a path CUDA arrays never take
 
     @property
     def drawn(self):
@@ -270,7 +273,8 @@ CONV_ROWS = [
     Op(f"conv2d-winograd-path-groups{groups}",
        lambda lib, *arrays, **kwargs: Conv2dWinograd.apply(*arrays, **kwargs),
        (normal((2, 4, 5, 6), 0), normal((6, 4 // groups, 3, 3), 1), normal((6,), 2)),
-       dict(padding=(1, 2), groups=groups), CONV_CHECKS, torch_fn=conv2d, atol=1e-4)
+       dict(padding=(1, 2), groups=groups), CONV_CHECKS, torch_fn=conv2d, atol=1e-4,
+       on_cuda=False)
     for groups in (1, 2)
 ]
 
@@ -501,7 +505,7 @@ def torch_index(torch, index):
 
 def index_select(lib, x, dim, index):
     """Both forms: F.index_select(x, dim, index) (torch.index_select) and the method."""
-    index = lib.tensor(np.array(index, dtype=np.int64))
+    index = lib.tensor(np.array(index, dtype=np.int64), device=x.device)
     select = lib.index_select if lib is not mc else mc.nn.functional.index_select
     return select(x, dim, index), x.index_select(dim, index)
 

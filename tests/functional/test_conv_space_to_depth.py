@@ -1,7 +1,8 @@
 """conv2d's space-to-depth path: strided convolutions whose window spans three strides run,
 in a forward without gradients, as stride-1 3×3 ones over blocks (Winograd F(4×4, 3×3)).
 The rearrangement places every pixel where its definition says; the path is taken only
-where it applies and equals PyTorch's convolution in both forms of the kernels."""
+where it applies and equals PyTorch's convolution in both forms of the kernels (forced under
+set_kernels("reference"), whose own rule takes im2col)."""
 import numpy as np
 import pytest
 from conftest import random_array
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minicnn as mc
-from minicnn.functional import conv as conv_module
+from minicnn.functional import conv_space_to_depth as blocked_module
 from minicnn.functional.conv import conv2d, set_workspace_limit
 from minicnn.functional.conv_space_to_depth import space_to_depth
 
@@ -46,13 +47,13 @@ def test_space_to_depth_puts_each_grid_pixel_in_its_block_channel(case):
 
 def _calls(monkeypatch):
     """The strides conv2d_space_to_depth is called with, recorded as it runs."""
-    calls, original = [], conv_module.conv2d_space_to_depth
+    calls, original = [], blocked_module.conv2d_space_to_depth
 
     def recording(x, w, b, stride, padding):
         calls.append(stride)
         return original(x, w, b, stride, padding)
 
-    monkeypatch.setattr(conv_module, "conv2d_space_to_depth", recording)
+    monkeypatch.setattr(blocked_module, "conv2d_space_to_depth", recording)
     return calls
 
 
@@ -91,7 +92,8 @@ def test_equals_torch(shape, out_channels, kernel, stride, padding, limit, dtype
     if limit:
         set_workspace_limit(limit)
     try:
-        with mc.no_grad(), mc.set_kernels(form):
+        algorithm = "space_to_depth" if form == "reference" else "auto"
+        with mc.no_grad(), mc.set_kernels(form), mc.conv_algorithm(algorithm):
             out = conv2d(mc.tensor(x), mc.tensor(w), mc.tensor(b), stride=stride,
                          padding=padding)
     finally:

@@ -220,6 +220,28 @@ def test_local_response_norm_known_value():
     np.testing.assert_allclose(out, [1 / 1.5, 2 / 3.5, 3 / 7.5])
 
 
+@pytest.mark.parametrize("size", [1, 3, 5])
+def test_lrn_module_paper_convention_does_not_divide_alpha(size):
+    """nn.LocalResponseNorm(alpha_convention="paper"): y[c] = x[c] / (k + α Σ x²)^β over the
+    window, as Krizhevsky et al. write it; the default divides α by the window size."""
+    x = random_array((2, 6, 3, 2), 0)
+    lo, hi = size // 2, (size - 1) // 2
+    padded = np.pad(x ** 2, ((0, 0), (lo, hi), (0, 0), (0, 0)))
+    sums = np.stack([padded[:, c:c + size].sum(axis=1) for c in range(6)], axis=1)
+    for convention, alpha in (("paper", 0.3), ("pytorch", 0.3 / size)):
+        module = mc.nn.LocalResponseNorm(size, alpha=0.3, beta=0.75, k=2.0,
+                                         alpha_convention=convention)
+        np.testing.assert_allclose(module(mc.tensor(x)).numpy(),
+                                   x / (2.0 + alpha * sums) ** 0.75, rtol=1e-12)
+    assert repr(module) == f"LocalResponseNorm({size}, alpha=0.3, beta=0.75, k=2.0)"
+    paper = mc.nn.LocalResponseNorm(size, alpha=0.3, alpha_convention="paper")
+    assert repr(paper) == (f"LocalResponseNorm({size}, alpha=0.3, beta=0.75, k=1.0, "
+                           f"alpha_convention='paper')")
+    with pytest.raises(ValueError, match=r"LocalResponseNorm: alpha_convention must be one of "
+                                         r"\('pytorch', 'paper'\), got 'caffe'"):
+        mc.nn.LocalResponseNorm(size, alpha_convention="caffe")
+
+
 def test_local_response_norm_errors():
     with pytest.raises(ValueError, match=r"local_response_norm: expected 3-D or higher input "
                                          r"\(N, C, \*\), got 2-D input of shape \(2, 3\)"):

@@ -1,11 +1,11 @@
 """The op table's checks (op_table.py), one test function per kind of check, each run on
 every row that takes it: float64 gradcheck, parity with PyTorch (forward, and every input's
-gradient), dtypes kept, and the reference kernels equal to the default ones."""
+gradient), dtypes kept, and the reference kernels equal to the default ones (on the CPU and
+on CUDA; the rows' CUDA results against the CPU's are test_cuda_parity.py's)."""
 import numpy as np
 import pytest
-from conftest import as_inputs, assert_torch_parity, check_gradients
-from hypothesis import given, settings
-from op_inputs import Case
+from conftest import assert_torch_parity, check_gradients
+from op_runs import assert_same, cast, for_each_case, outputs_and_gradients
 from op_table import DTYPE, FORMS, FORWARD, GRADCHECK, GRADIENTS, OPS
 
 import minicnn as mc
@@ -18,45 +18,15 @@ def rows(check):
     return [pytest.param(op, id=op.id) for op in OPS if check in op.checks]
 
 
-def for_each_case(op, check):
-    """Run `check(case)` on the row's fixed inputs, or on each case hypothesis draws."""
-    if not op.drawn:
-        check(Case(op.inputs, op.kwargs))
-        return
-
-    @given(op.inputs)
-    def run(case):
-        check(Case(case.arrays, {**op.kwargs, **case.kwargs}))
-
-    if op.examples:
-        run = settings(max_examples=op.examples, derandomize=True)(run)
-    run()
-
-
-def cast(arrays, dtype):
-    """The floating arrays in `dtype`; everything else as it is."""
-    return tuple(a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
-                 for a in arrays)
+def forms_rows():
+    """The FORMS rows on "cpu", and those that run on CUDA on "cuda"."""
+    return [pytest.param(op, "cpu", id=f"{op.id}-cpu") for op in OPS if FORMS in op.checks] + [
+        pytest.param(op, "cuda", id=f"{op.id}-cuda", marks=pytest.mark.gpu)
+        for op in OPS if FORMS in op.checks and op.on_cuda]
 
 
 def bound(fn, lib, case):
     return lambda *tensors: fn(lib, *tensors, **case.kwargs)
-
-
-def outputs_and_gradients(op, case, dtype):
-    """The row's tensor outputs in minicnn on `dtype` inputs, and the gradients of its inputs
-    under one fixed random upstream gradient."""
-    tensors = as_inputs(cast(case.arrays, dtype), op.requires_grad)
-    out = op.fn(mc, *tensors, **case.kwargs)
-    outs = [o for o in (out if isinstance(out, (tuple, list)) else [out])
-            if isinstance(o, mc.Tensor)]
-    differentiable = [o for o in outs if o.requires_grad]
-    if differentiable:
-        rng = np.random.default_rng(0)
-        sum((o * mc.tensor(rng.standard_normal(o.shape).astype(o.dtype))).sum()
-            for o in differentiable).backward()
-    grads = [t.grad for t in tensors if isinstance(t, mc.Tensor) and t.requires_grad]
-    return outs, grads
 
 
 @pytest.mark.parametrize("op", rows(GRADCHECK))
@@ -98,21 +68,15 @@ def test_keeps_dtype(op):
 FORMS_TOLERANCE = {np.float32: (1e-5, 1e-5), np.float64: (1e-10, 1e-12)}
 
 
-@pytest.mark.parametrize("op", rows(FORMS))
-def test_reference_kernels_agree(op):
-    """With set_kernels("reference") the outputs and gradients equal the default kernels'."""
+@pytest.mark.parametrize("op, device", forms_rows())
+def test_reference_kernels_agree(op, device):
+    """With set_kernels("reference") the outputs and gradients equal the default kernels'
+    (the cpu forms on "cpu", the cuda forms on "cuda")."""
     def check(case):
         for dtype, (rtol, atol) in FORMS_TOLERANCE.items():
-            fast_outs, fast_grads = outputs_and_gradients(op, case, dtype)
+            fast_outs, fast_grads = outputs_and_gradients(op, case, dtype, device)
             with mc.set_kernels("reference"):
-                outs, grads = outputs_and_gradients(op, case, dtype)
-            pairs = list(zip(outs, fast_outs)) + list(zip(grads, fast_grads))
-            for got, expected in pairs:
-                assert (got is None) == (expected is None)
-                if expected is None:
-                    continue
-                expected = expected.detach().numpy()
-                np.testing.assert_allclose(got.detach().numpy(), expected, rtol=rtol,
-                                           atol=atol * max(1, np.abs(expected).max(initial=0)))
+                outs, grads = outputs_and_gradients(op, case, dtype, device)
+            assert_same(outs + grads, fast_outs + fast_grads, rtol, atol)
 
     for_each_case(op, check)

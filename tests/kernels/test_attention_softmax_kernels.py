@@ -1,14 +1,18 @@
 """The attention softmax (in place, rows of −∞ only to 0) and the softmax gradient along
-rows: the cpu form equals the reference on hypothesis-drawn rows with masked entries and
-masked rows, the reference equals PyTorch's softmax (forward and gradient through
-autograd), and NaN and ±∞ rows come out as the reference's."""
+rows: the cpu and cuda forms equal the reference on hypothesis-drawn rows with masked
+entries and masked rows (rows shorter and longer than the cuda form's block of 256 threads),
+the reference equals PyTorch's softmax (forward and gradient through autograd), and NaN and
+±∞ rows come out as the reference's."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 from hypothesis.extra.numpy import array_shapes
 
-from kernel_cases import DTYPES, assert_same, make_array
-from minicnn.kernels import cpu, reference
+from kernel_cases import BLOCK_EDGES, DTYPES, FORMS, assert_same, kernels_of, make_array
+from minicnn.kernels import reference
+
+LONG_ROWS = st.tuples(st.integers(1, 4), st.one_of(st.sampled_from(BLOCK_EDGES),
+                                                   st.integers(257, 1100)))
 
 
 def _scores(shape, dtype, seed, masked_fraction):
@@ -22,16 +26,21 @@ def _scores(shape, dtype, seed, masked_fraction):
     return x
 
 
-@given(array_shapes(min_dims=2, max_dims=2, max_side=70), DTYPES, st.integers(0, 2**16),
-       st.sampled_from([0.0, 0.3, 0.9]))
-def test_cpu_attention_softmax_equals_reference(shape, dtype, seed, masked_fraction):
+@pytest.mark.parametrize("form", FORMS)
+@example(shape=(3, 256), dtype=np.float32, seed=0, masked_fraction=0.3)
+@example(shape=(2, 257), dtype=np.float64, seed=1, masked_fraction=0.0)
+@given(shape=st.one_of(array_shapes(min_dims=2, max_dims=2, max_side=70), LONG_ROWS),
+       dtype=DTYPES, seed=st.integers(0, 2**16), masked_fraction=st.sampled_from([0.0, 0.3, 0.9]))
+def test_attention_softmax_forms_equal_reference(form, shape, dtype, seed, masked_fraction):
+    kernels = kernels_of(form)
     x = _scores(shape, dtype, seed, masked_fraction)
     want = reference.masked_softmax_rows(x.copy())
     got = x.copy()
-    assert cpu.masked_softmax_rows(got) is got                    # in place
+    assert kernels.masked_softmax_rows(got) is got                # in place
     assert_same(got, want)
     g = make_array(shape, dtype, seed=seed + 1)
-    assert_same(cpu.softmax_backward_rows(want, g), reference.softmax_backward_rows(want, g))
+    assert_same(kernels.softmax_backward_rows(want, g),
+                reference.softmax_backward_rows(want, g))
 
 
 def test_reference_attention_softmax_matches_torch():
@@ -46,35 +55,41 @@ def test_reference_attention_softmax_matches_torch():
     assert_same(reference.softmax_backward_rows(s, g), tx.grad.numpy())
 
 
-@pytest.mark.parametrize("form", [cpu, reference], ids=["cpu", "reference"])
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_attention_softmax_special_rows(form, dtype):
     x = np.array([[-np.inf, -np.inf, -np.inf],     # every key masked: 0
                   [np.nan, 1.0, 2.0],              # NaN propagates
                   [1e30, -1e30, -np.inf],          # huge scores stay finite
-                  [88.0, 88.0, 0.0]], dtype=dtype)
-    s = form.masked_softmax_rows(x)
+                  [88.0, 88.0, 0.0],
+                  [np.nan, -np.inf, -np.inf]], dtype=dtype)   # NaN among masked keys: NaN
+    s = kernels_of(form).masked_softmax_rows(x)
     np.testing.assert_array_equal(s[0], 0)
     assert np.isnan(s[1]).all()
     np.testing.assert_array_equal(s[2], [1, 0, 0])
     np.testing.assert_allclose(s[3], [0.5, 0.5, 0], atol=1e-30)
+    assert np.isnan(s[4]).all()
 
 
-def test_cpu_attention_softmax_refuses_a_copy():
+@pytest.mark.parametrize("form", FORMS)
+def test_attention_softmax_refuses_a_copy(form):
     x = np.zeros((4, 6), dtype=np.float32)[:, ::2]
     with pytest.raises(ValueError, match="masked_softmax_rows: x must be C-contiguous"):
-        cpu.masked_softmax_rows(x)
+        kernels_of(form).masked_softmax_rows(x)
 
 
-@pytest.mark.gpu
-def test_cuda_attention_softmax_equals_reference():
-    cupy = pytest.importorskip("cupy")
-    from minicnn.kernels import cuda
-
-    for dtype in (np.float32, np.float64):
-        x = _scores((5, 300), dtype, 0, 0.3)
-        want = reference.masked_softmax_rows(x.copy())
-        assert_same(cuda.masked_softmax_rows(cupy.asarray(x)).get(), want)
-        g = make_array((5, 300), dtype, seed=1)
-        assert_same(cuda.softmax_backward_rows(cupy.asarray(want), cupy.asarray(g)).get(),
-                    reference.softmax_backward_rows(want, g))
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("K", [3, 2000])
+def test_softmax_gradient_of_an_infinite_upstream_gradient(form, dtype, K):
+    """One entry of g is +∞: Σ g·s is +∞, so that entry's gradient is NaN and every other
+    entry's −∞, as the reference's; a sum that turned +∞ into NaN would leave NaN
+    everywhere."""
+    s = reference.masked_softmax_rows(make_array((2, K), dtype, seed=5))
+    g = make_array((2, K), dtype, seed=6)
+    g[1, K // 2] = np.inf
+    with np.errstate(invalid="ignore"):                         # ∞ − ∞ is meant
+        got = kernels_of(form).softmax_backward_rows(s, g)
+        assert_same(got, reference.softmax_backward_rows(s, g))
+    assert np.isnan(got[1, K // 2])
+    assert np.isneginf(np.delete(got[1], K // 2)).all()

@@ -1,15 +1,19 @@
-"""Fused training-mode BatchNorm kernels: the cpu and cuda forms equal the reference, the
-reference equals torch's batch_norm forward and gradients, and the statistics stay accurate
-where E[x²] − E[x]² fails."""
+"""Fused training-mode BatchNorm kernels: the cpu and cuda forms equal the reference (with
+channels of fewer and more than 256 values, the cuda form's block of threads), the
+reference equals torch's batch_norm forward and gradients, and the statistics stay
+accurate where E[x²] − E[x]² fails."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from kernel_cases import DTYPES, LAYOUTS, assert_same, compiled_once, cupy_or_skip, make_array
+from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, compiled_once, kernels_of,
+                          make_array)
 
 from minicnn.kernels import cpu, reference
 
-SHAPES = st.tuples(st.integers(1, 4), st.integers(1, 5), st.integers(1, 30))     # (N, C, L)
+# (N, C, L); N·L, a channel's count, up to 1200: a block of 256 threads sums several each
+SHAPES = st.tuples(st.integers(1, 4), st.integers(1, 5),
+                   st.one_of(st.integers(1, 30), st.integers(60, 300)))
 OFFSETS = st.sampled_from([0.0, 3.0, 1e4])
 EPS = st.sampled_from([1e-5, 1e-3, 0.5])
 
@@ -28,20 +32,33 @@ def _close(got, want, dtype, scale=1.0):
                                atol=(1e-4 if dtype == np.float32 else 1e-10) * scale)
 
 
-@given(SHAPES, DTYPES, LAYOUTS, OFFSETS, EPS)
-def test_batch_norm_forward_cpu_matches_reference(shape, dtype, layout, offset, eps):
+def _block_edges(test):
+    """Channels of one value, of a partial block, of one block, of one block and one value
+    of 256 threads (N·L = 1, 255, 256, 257), and with two rows of L > 256."""
+    for shape in ((1, 2, 1), (3, 2, 85), (2, 3, 128), (1, 2, 257), (2, 4, 300)):
+        test = example(shape=shape, dtype=np.float64, layout="contiguous", offset=3.0,
+                       eps=1e-5)(test)
+    return test
+
+
+@pytest.mark.parametrize("form", FORMS)
+@_block_edges
+@given(shape=SHAPES, dtype=DTYPES, layout=LAYOUTS, offset=OFFSETS, eps=EPS)
+def test_batch_norm_forward_forms_match_reference(form, shape, dtype, layout, offset, eps):
     x, _, weight, bias = _inputs(shape, dtype, layout, offset)
-    for got, want in zip(cpu.batch_norm_forward(x, weight, bias, eps),
+    for got, want in zip(kernels_of(form).batch_norm_forward(x, weight, bias, eps),
                          reference.batch_norm_forward(x, weight, bias, eps)):
         assert got.dtype == dtype and got.shape == want.shape
         _close(got, want, dtype, scale=max(1.0, offset))
 
 
-@given(SHAPES, DTYPES, LAYOUTS, OFFSETS, EPS)
-def test_batch_norm_backward_cpu_matches_reference(shape, dtype, layout, offset, eps):
+@pytest.mark.parametrize("form", FORMS)
+@_block_edges
+@given(shape=SHAPES, dtype=DTYPES, layout=LAYOUTS, offset=OFFSETS, eps=EPS)
+def test_batch_norm_backward_forms_match_reference(form, shape, dtype, layout, offset, eps):
     x, g, weight, bias = _inputs(shape, dtype, layout, offset)
     _, mean, var = reference.batch_norm_forward(x, weight, bias, eps)
-    for got, want in zip(cpu.batch_norm_backward(g, x, mean, var, weight, eps),
+    for got, want in zip(kernels_of(form).batch_norm_backward(g, x, mean, var, weight, eps),
                          reference.batch_norm_backward(g, x, mean, var, weight, eps)):
         assert got.dtype == dtype and got.shape == want.shape
         _close(got, want, dtype, scale=float(np.abs(want).max(initial=1.0)))
@@ -65,14 +82,14 @@ def test_batch_norm_reference_matches_torch(shape, eps):
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-7, atol=1e-9)
 
 
-@pytest.mark.parametrize("form", [reference, cpu], ids=["reference", "cpu"])
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
 def test_batch_norm_statistics_accurate_for_large_offset_float32(form):
     """1e4 + noise of std 1e-2 in float32: E[x²] − E[x]² is off by orders of magnitude
     (or negative); a two-pass variance is right to a few ulps of the noise."""
     x = (1e4 + 1e-2 * make_array((16, 3, 64), np.float64, seed=7)).astype(np.float32)
     exact = x.astype(np.float64)
     ones, zeros = np.ones(3, np.float32), np.zeros(3, np.float32)
-    y, mean, var = form.batch_norm_forward(x, ones, zeros, 1e-12)
+    y, mean, var = kernels_of(form).batch_norm_forward(x, ones, zeros, 1e-12)
     assert mean.dtype == var.dtype == y.dtype == np.float32
     want = exact.var(axis=(0, 2))
     np.testing.assert_allclose(var, want, rtol=1e-3)
@@ -97,19 +114,13 @@ def test_batch_norm_cpu_compiles_once_per_dtype():
                                  lambda: cpu.batch_norm_backward(g, x, mean, var, w, 1e-5))
 
 
-@pytest.mark.gpu
-@given(SHAPES, DTYPES, OFFSETS, EPS)
-def test_batch_norm_cuda_matches_reference(shape, dtype, offset, eps):
-    cupy = cupy_or_skip()
-    from minicnn.kernels import cuda
-
-    x, g, weight, bias = _inputs(shape, dtype, "transposed", offset)
-    on_gpu = [cupy.asarray(a) for a in (x, g, weight, bias)]
-    fwd = cuda.batch_norm_forward(on_gpu[0], on_gpu[2], on_gpu[3], eps)
-    for got, want in zip(fwd, reference.batch_norm_forward(x, weight, bias, eps)):
-        _close(got.get(), want, dtype, scale=max(1.0, offset))
-    _, mean, var = reference.batch_norm_forward(x, weight, bias, eps)
-    bwd = cuda.batch_norm_backward(on_gpu[1], on_gpu[0], cupy.asarray(mean), cupy.asarray(var),
-                                   on_gpu[2], eps)
-    for got, want in zip(bwd, reference.batch_norm_backward(g, x, mean, var, weight, eps)):
-        _close(got.get(), want, dtype, scale=float(np.abs(want).max(initial=1.0)))
+@pytest.mark.parametrize("form", ("reference", "cpu", pytest.param("cuda",
+                                                                   marks=pytest.mark.gpu)))
+@pytest.mark.parametrize("infinity", [np.inf, -np.inf])
+def test_batch_norm_mean_of_a_channel_holding_infinity(form, infinity):
+    x, _, weight, bias = _inputs((2, 3, 7), np.float64, "contiguous", 3.0)
+    x[1, 0, 4] = infinity
+    with np.errstate(invalid="ignore"):                         # ∞ − ∞ is meant
+        _, mean, var = kernels_of(form).batch_norm_forward(x, weight, bias, 1e-5)
+    assert mean[0] == infinity and np.isnan(var[0])
+    _close(mean[1:], x[:, 1:].mean(axis=(0, 2)), np.float64)

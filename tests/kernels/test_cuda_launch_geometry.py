@@ -1,7 +1,7 @@
-"""The CUDA kernels' launch geometry: BatchNorm's channels split over several blocks, softmax
-rows packed several to a block, and the 64-bit-index entry points, each equal to the
-reference (or, for the 64-bit forms, to the 32-bit ones) where the sizes make them differ
-from the simple case."""
+"""The CUDA kernels' launch geometry: BatchNorm's channels split over several blocks (up to
+slices whose bounds pass 2^32), softmax rows packed several to a block, and the
+64-bit-index entry points, each equal to the reference (or, for the 64-bit forms, to the
+32-bit ones) where the sizes make them differ from the simple case."""
 import numpy as np
 import pytest
 from kernel_cases import assert_same, cupy_or_skip, make_array, tolerance
@@ -71,6 +71,25 @@ def test_batch_norm_long_channel_float32_within_tolerance():
         _close(got, want, float(np.abs(want).max()))
 
 
+def test_batch_norm_slices_of_a_channel_past_2_to_32_in_the_32_bit_form():
+    """One channel of 4.5·10^6 values over the most blocks a channel gets: the products
+    count·p that place the blocks' slices pass 2^32 while every index fits the 32-bit form,
+    which must still form them in 64 bits."""
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+    from minicnn.kernels.cuda import loader
+    from minicnn.kernels.cuda.batchnorm import blocks_per_channel
+
+    shape = (3, 1, 1_500_000)
+    count = shape[0] * shape[2]
+    assert count * (blocks_per_channel(count, 1) - 1) >= 2**32
+    assert count < loader.INDEX32_LIMIT
+    x, _, weight, bias = _batch_norm_inputs(shape, np.float32, offset=3.0)
+    forward = cuda.batch_norm_forward(*map(cupy.asarray, (x, weight, bias)), 1e-5)
+    for got, want in zip(forward, reference.batch_norm_forward(x, weight, bias, 1e-5)):
+        assert_same(got.get(), want)
+
+
 def test_batch_norm_is_deterministic():
     cupy = cupy_or_skip()
     from minicnn.kernels import cuda
@@ -114,6 +133,56 @@ def test_softmax_nan_row_stays_nan_beside_finite_rows():
     y = cuda.softmax_rows(cupy.asarray(x)).get()
     assert np.isnan(y[0]).all()
     assert_same(y[1], reference.softmax_rows(x[1:])[0])
+
+
+ARGUMENTS_NARROWED = (
+    "the 32-bit forms take their other arguments (stride, padding, LRN's size) as int: the "
+    "wrappers pick them from the arrays' sizes alone, so a padding, stride or size of 2^32 "
+    "on small arrays is read modulo 2^32")
+# kernel, stride, padding, dilation with stride and padding 2^32 along the rows: over one
+# pixel, three windows, of which only the middle one holds the pixel
+ROWS_PAST_32_BITS = ((1, 1), (2**32, 1), (2**32, 0), (1, 1))
+
+
+def _im2col_past_32_bits(cupy, cuda):
+    x = np.full((1, 1, 1, 1), 5.0)
+    return cuda.im2col(cupy.asarray(x), *ROWS_PAST_32_BITS).get(), [[[0.0, 5.0, 0.0]]]
+
+
+def _col2im_past_32_bits(cupy, cuda):
+    cols = np.array([[[1.0, 2.0, 3.0]]])
+    return cuda.col2im(cupy.asarray(cols), (1, 1, 1, 1), *ROWS_PAST_32_BITS).get(), [[[[2.0]]]]
+
+
+def _lrn_past_32_bits(cupy, cuda):
+    """A window of 2^32 + 1 channels, alpha as large: scale = 1 + Σ x² over every channel."""
+    x = np.array([[1.0, 2.0, 3.0]])
+    size = 2**32 + 1
+    return cuda.lrn(cupy.asarray(x), size, float(size), 1.0, 1.0)[1].get(), [[15.0] * 3]
+
+
+@pytest.mark.parametrize("case", [_im2col_past_32_bits, _col2im_past_32_bits,
+                                  _lrn_past_32_bits], ids=lambda case: case.__name__[1:])
+def test_64_bit_forms_take_arguments_past_32_bits(case, monkeypatch):
+    """The `_i64` forms (chosen for every size here) take the other arguments as given."""
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+    from minicnn.kernels.cuda import loader
+
+    monkeypatch.setattr(loader, "INDEX32_LIMIT", 0)
+    np.testing.assert_array_equal(*case(cupy, cuda))
+
+
+@pytest.mark.xfail(strict=True, reason=ARGUMENTS_NARROWED)
+@pytest.mark.parametrize("case", [_im2col_past_32_bits, _lrn_past_32_bits],
+                         ids=lambda case: case.__name__[1:])
+def test_32_bit_forms_take_arguments_past_32_bits(case):
+    """The 32-bit forms, chosen for small arrays, on the cases of the test above (not
+    col2im: its stride read as 0 would divide by zero)."""
+    cupy = cupy_or_skip()
+    from minicnn.kernels import cuda
+
+    np.testing.assert_array_equal(*case(cupy, cuda))
 
 
 def _every_indexed_kernel(cupy, cuda, dtype):

@@ -1,10 +1,12 @@
-"""Direct depthwise convolution: the cpu and cuda forms equal the reference, the reference
-equals PyTorch's conv2d with groups=C (forward and both gradients through autograd)."""
+"""Direct depthwise convolution: the cpu and cuda forms equal the reference (multiplier
+above 1, stride, padding, dilation, and weight-gradient sums over more than the cuda form's
+block of 256 threads), the reference equals PyTorch's conv2d with groups=C (forward and both
+gradients through autograd)."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from kernel_cases import (DTYPES, LAYOUTS, assert_same, conv_geometry, cupy_or_skip,
+from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, conv_geometry, kernels_of,
                           make_array)
 
 from minicnn.kernels import cpu, reference
@@ -23,19 +25,25 @@ def _case(geometry, m, dtype, layout="contiguous"):
     return x, w, g, (stride, padding, dilation)
 
 
-def _assert_cpu_equals_reference(x, w, g, args):
-    """The cpu forward and both gradients equal the reference's."""
-    assert_same(cpu.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
-    assert_same(cpu.depthwise_conv2d_grad_input(g, w, x.shape, *args),
+def _assert_form_equals_reference(x, w, g, args, form="cpu"):
+    """The forward and both gradients of `form` equal the reference's."""
+    kernels = kernels_of(form)
+    assert_same(kernels.depthwise_conv2d(x, w, *args), reference.depthwise_conv2d(x, w, *args))
+    assert_same(kernels.depthwise_conv2d_grad_input(g, w, x.shape, *args),
                 reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
-    assert_same(cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
+    assert_same(kernels.depthwise_conv2d_grad_weight(x, g, w.shape, *args),
                 reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
 
 
-@given(conv_geometry(), MULTIPLIERS, DTYPES, LAYOUTS)
-def test_depthwise_cpu_matches_reference(geometry, m, dtype, layout):
+@pytest.mark.parametrize("form", FORMS)
+@example(geometry=((3, 2, 11, 12), (3, 3), (1, 1), (1, 1), (1, 1)), m=2, dtype=np.float64,
+         layout="contiguous")                                  # N·oh·ow = 396 per weight
+@example(geometry=((2, 3, 9, 8), (3, 2), (2, 3), (1, 1), (2, 1)), m=3, dtype=np.float32,
+         layout="sliced")
+@given(geometry=conv_geometry(), m=MULTIPLIERS, dtype=DTYPES, layout=LAYOUTS)
+def test_depthwise_forms_match_reference(form, geometry, m, dtype, layout):
     x, w, g, args = _case(geometry, m, dtype, layout)
-    _assert_cpu_equals_reference(x, w, g, args)
+    _assert_form_equals_reference(x, w, g, args, form)
 
 
 @given(conv_geometry(), MULTIPLIERS)
@@ -76,22 +84,6 @@ def test_depthwise_cpu_compiles_once_per_dtype():
     assert [len(k.signatures) for k in kernels] == counts
 
 
-@pytest.mark.gpu
-@given(conv_geometry(), MULTIPLIERS, DTYPES)
-def test_depthwise_cuda_matches_reference(geometry, m, dtype):
-    cupy = cupy_or_skip()
-    from minicnn.kernels import cuda
-
-    x, w, g, args = _case(geometry, m, dtype, "transposed")
-    cx, cw, cg = cupy.asarray(x), cupy.asarray(w), cupy.asarray(g)
-    assert_same(cuda.depthwise_conv2d(cx, cw, *args).get(),
-                reference.depthwise_conv2d(x, w, *args))
-    assert_same(cuda.depthwise_conv2d_grad_input(cg, cw, x.shape, *args).get(),
-                reference.depthwise_conv2d_grad_input(g, w, x.shape, *args))
-    assert_same(cuda.depthwise_conv2d_grad_weight(cx, cg, w.shape, *args).get(),
-                reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
-
-
 @pytest.mark.parametrize("images_per_buffer", [1, 2, 5])
 @pytest.mark.parametrize("stride", [(1, 1), (2, 3)])
 def test_depthwise_groups_of_images_match_reference(monkeypatch, images_per_buffer, stride):
@@ -103,7 +95,7 @@ def test_depthwise_groups_of_images_match_reference(monkeypatch, images_per_buff
     padded = (6 + 2) * (7 + 2)
     monkeypatch.setattr(module, "STACK_ELEMENTS", images_per_buffer * padded)
     x, w, g, args = _case(geometry, 2, np.float64)
-    _assert_cpu_equals_reference(x, w, g, args)
+    _assert_form_equals_reference(x, w, g, args)
 
 
 def test_depthwise_weight_gradient_over_more_groups_than_slots(monkeypatch):
@@ -113,7 +105,7 @@ def test_depthwise_weight_gradient_over_more_groups_than_slots(monkeypatch):
     geometry = ((module.GRAD_WEIGHT_SLOTS + 3, 2, 5, 4), (3, 3), (1, 1), (1, 1), (1, 1))
     monkeypatch.setattr(module, "STACK_ELEMENTS", (5 + 2) * (4 + 2))   # one image a group
     x, w, g, args = _case(geometry, 1, np.float64)
-    _assert_cpu_equals_reference(x, w, g, args)
+    _assert_form_equals_reference(x, w, g, args)
 
 
 def _channels_last_forms(x, w, g, stride, padding, dilation):
@@ -148,4 +140,4 @@ def test_depthwise_small_maps_take_the_channels_last_kernels(monkeypatch, shape,
         monkeypatch.setattr(module, name, None)
     geometry = (shape, (3, 3), stride, (1, 1), (1, 1))
     x, w, g, args = _case(geometry, 1, np.float32)
-    _assert_cpu_equals_reference(x, w, g, args)
+    _assert_form_equals_reference(x, w, g, args)

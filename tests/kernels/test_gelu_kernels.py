@@ -1,4 +1,5 @@
-"""The exact GELU and its gradient: the cpu form equals the reference, the reference equals
+"""The exact GELU and its gradient: the cpu and cuda forms equal the reference (sizes
+around the cuda launch's blocks, layouts, special values too), the reference equals
 PyTorch's gelu (forward and gradient through autograd), and the cpu form's float32 series
 (vectorisable erfc and exp) stays within a few float32 ulps of the float64 values, tails
 and special values included."""
@@ -6,22 +7,38 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
+from kernel_cases import BLOCK_EDGES, FORMS, kernels_of
 from minicnn.kernels import cpu, reference
 
 VALUES = st.floats(-8, 8, width=32)
 
 
-@given(arrays(st.sampled_from([np.float32, np.float64]), array_shapes(max_dims=3, max_side=7),
-              elements=VALUES))
-def test_cpu_gelu_equals_reference(x):
+def tolerance(dtype):
+    """float32: the cpu form's series is within about 20 ulps; float64: libm's erfc and exp
+    in every form."""
+    return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+
+
+def _examples(test):
+    for n in BLOCK_EDGES:
+        test = example(x=np.linspace(-8, 8, n).astype(np.float32))(test)
+    return example(x=np.linspace(-8, 8, 1031))(test)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@_examples
+@given(x=arrays(st.sampled_from([np.float32, np.float64]),
+                array_shapes(max_dims=3, max_side=7), elements=VALUES))
+def test_gelu_forms_equal_reference(form, x):
+    kernels = kernels_of(form)
     g = np.linspace(-2, 2, x.size).reshape(x.shape).astype(x.dtype)
-    for got, want in ((cpu.gelu(x), reference.gelu(x)),
-                      (cpu.gelu_backward(x, g), reference.gelu_backward(x, g))):
+    for got, want in ((kernels.gelu(x), reference.gelu(x)),
+                      (kernels.gelu_backward(x, g), reference.gelu_backward(x, g))):
         assert got.dtype == x.dtype and got.shape == x.shape
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got, want, **tolerance(x.dtype))
 
 
 def test_reference_gelu_matches_torch():
@@ -36,11 +53,14 @@ def test_reference_gelu_matches_torch():
                                atol=1e-14)
 
 
-def test_cpu_gelu_on_non_contiguous_input():
+@pytest.mark.parametrize("form", FORMS)
+def test_gelu_on_non_contiguous_input(form):
+    kernels = kernels_of(form)
     x = np.linspace(-3, 3, 24).reshape(4, 6).T
-    g = np.ones((4, 6)).T
-    np.testing.assert_allclose(cpu.gelu(x), reference.gelu(x), rtol=1e-12)
-    np.testing.assert_allclose(cpu.gelu_backward(x, g), reference.gelu_backward(x, g), rtol=1e-12)
+    g = np.linspace(-1, 1, 48).reshape(6, 8)[:, ::2]
+    np.testing.assert_allclose(kernels.gelu(x), reference.gelu(x), rtol=1e-12)
+    np.testing.assert_allclose(kernels.gelu_backward(x, g), reference.gelu_backward(x, g),
+                               rtol=1e-12)
 
 
 def _exact(x):
@@ -63,26 +83,14 @@ def test_cpu_float32_gelu_is_accurate_over_the_whole_range():
     assert np.abs(grad - slope).max() < 1e-6            # GELU' crosses 0: absolute error
 
 
-def test_cpu_gelu_special_values():
-    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -200.0, 200.0], dtype=np.float32)
-    y = cpu.gelu(x)
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_special_values(form, dtype):
+    kernels = kernels_of(form)
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -200.0, 200.0], dtype=dtype)
+    y = kernels.gelu(x)
     assert np.isnan(y[0]) and y[1] == np.inf and np.isnan(y[2])   # −∞·Φ(−∞) = −∞·0, as torch
     np.testing.assert_array_equal(y[3:], [0.0, 0.0, 0.0, 200.0])
-    dy = cpu.gelu_backward(x, np.ones_like(x))
+    dy = kernels.gelu_backward(x, np.ones_like(x))
     assert np.isnan(dy[0])
     np.testing.assert_allclose(dy[[3, 5, 6]], [0.5, 0.0, 1.0], rtol=1e-6, atol=0)
-
-
-@pytest.mark.gpu
-def test_cuda_gelu_equals_reference():
-    cupy = pytest.importorskip("cupy")
-    from minicnn.kernels import cuda
-
-    x = np.linspace(-6, 6, 1001)
-    g = np.sin(x)
-    for dtype in (np.float32, np.float64):
-        xd, gd = x.astype(dtype), g.astype(dtype)
-        np.testing.assert_allclose(cuda.gelu(cupy.asarray(xd)).get(), reference.gelu(xd),
-                                   rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(cuda.gelu_backward(cupy.asarray(xd), cupy.asarray(gd)).get(),
-                                   reference.gelu_backward(xd, gd), rtol=1e-5, atol=1e-6)

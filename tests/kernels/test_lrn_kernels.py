@@ -3,9 +3,10 @@ equals torch.nn.functional.local_response_norm (forward and gradient), with alph
 and alpha = 1: a window off by one channel hides at the first and shows at the second."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from kernel_cases import DTYPES, LAYOUTS, assert_same, compiled_once, cupy_or_skip, make_array
+from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, compiled_once, kernels_of,
+                          make_array)
 
 from minicnn.kernels import cpu, reference
 
@@ -22,13 +23,17 @@ def _case(shape, dtype, params, layout="contiguous"):
     return x, g, y, scale
 
 
-@given(SHAPES, DTYPES, PARAMS, LAYOUTS)
-def test_lrn_cpu_matches_reference(shape, dtype, params, layout):
+@pytest.mark.parametrize("form", FORMS)
+@example(shape=(2, 8, 5, 7), dtype=np.float32, params=(4, 1.0, 0.75, 2.0), layout="contiguous")
+@example(shape=(3, 7, 4, 5), dtype=np.float64, params=(5, 1.0, 0.5, 1.0), layout="sliced")
+@given(shape=SHAPES, dtype=DTYPES, params=PARAMS, layout=LAYOUTS)
+def test_lrn_forms_match_reference(form, shape, dtype, params, layout):
+    kernels = kernels_of(form)
     x, g, y, scale = _case(shape, dtype, params, layout)
-    got_y, got_scale = cpu.lrn(x, *params)
+    got_y, got_scale = kernels.lrn(x, *params)
     assert_same(got_y, y)
     assert_same(got_scale, scale)
-    assert_same(cpu.lrn_backward(x, y, scale, g, *params),
+    assert_same(kernels.lrn_backward(x, y, scale, g, *params),
                 reference.lrn_backward(x, y, scale, g, *params))
 
 
@@ -43,15 +48,18 @@ def test_lrn_reference_matches_torch(shape, params):
     assert_same(reference.lrn_backward(x, y, scale, g, *params), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("shape", [(2, 5), (2, 6, 7)])
-def test_lrn_other_ranks(shape):
+def test_lrn_other_ranks(shape, form):
     """(N, C) and (N, C, L) inputs: channels are axis 1 whatever follows."""
     torch = pytest.importorskip("torch")
+    kernels = kernels_of(form)
     params = (4, 1.0, 0.75, 1.0)
     x, g, y, scale = _case(shape, np.float64, params)
-    got_y, got_scale = cpu.lrn(x, *params)
+    got_y, got_scale = kernels.lrn(x, *params)
     assert_same(got_y, y)
-    assert_same(cpu.lrn_backward(x, y, scale, g, *params),
+    assert_same(got_scale, scale)
+    assert_same(kernels.lrn_backward(x, y, scale, g, *params),
                 reference.lrn_backward(x, y, scale, g, *params))
     if len(shape) >= 3:
         assert_same(y, torch.nn.functional.local_response_norm(torch.tensor(x), *params))
@@ -69,18 +77,3 @@ def test_lrn_cpu_compiles_once_per_dtype():
                 continue
             assert compiled_once(_forward, lambda: cpu.lrn(x, *params))
             assert compiled_once(_backward, lambda: cpu.lrn_backward(x, y, scale, g, *params))
-
-
-@pytest.mark.gpu
-@given(SHAPES, DTYPES, PARAMS)
-def test_lrn_cuda_matches_reference(shape, dtype, params):
-    cupy = cupy_or_skip()
-    from minicnn.kernels import cuda
-
-    x, g, y, scale = _case(shape, dtype, params, "transposed")
-    got_y, got_scale = cuda.lrn(cupy.asarray(x), *params)
-    assert_same(got_y.get(), y)
-    assert_same(got_scale.get(), scale)
-    args = [cupy.asarray(a) for a in (x, y, scale, g)]
-    assert_same(cuda.lrn_backward(*args, *params).get(),
-                reference.lrn_backward(x, y, scale, g, *params))

@@ -1,11 +1,12 @@
-"""Max and average pooling: the cpu and cuda forms equal the reference, the reference
+"""Max and average pooling: the cpu and cuda forms equal the reference (ties, NaN and −∞,
+padding, stride, dilation, ceil_mode, count_include_pad, divisor_override), the reference
 equals PyTorch (values, argmax indices, gradients through autograd)."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
-from kernel_cases import (DTYPES, LAYOUTS, assert_same, compiled_once, conv_geometry,
-                          cupy_or_skip, make_array)
+from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, compiled_once, conv_geometry,
+                          kernels_of, make_array)
 
 from minicnn.kernels import cpu, reference
 from minicnn.kernels.shapes import pool_output_shape
@@ -35,18 +36,25 @@ def _grad(x_shape, geometry_tail, dtype, ceil_mode, layout="contiguous", dilatio
     return make_array((N, C) + out, dtype, layout, seed=5)
 
 
-@given(conv_geometry(), CEIL, DTYPES, LAYOUTS, st.booleans(), st.booleans())
-def test_max_pool_cpu_matches_reference(geometry, ceil_mode, dtype, layout, ties, nan):
+@pytest.mark.parametrize("form", FORMS)
+@example(geometry=((2, 3, 9, 8), (3, 2), (2, 2), (1, 1), (2, 3)), ceil_mode=True,
+         dtype=np.float32, layout="contiguous", ties=True, nan=False)    # padding, dilation
+@example(geometry=((1, 2, 7, 7), (2, 2), (3, 3), (1, 1), (1, 1)), ceil_mode=True,
+         dtype=np.float64, layout="transposed", ties=False, nan=True)    # stride > kernel
+@given(geometry=conv_geometry(), ceil_mode=CEIL, dtype=DTYPES, layout=LAYOUTS,
+       ties=st.booleans(), nan=st.booleans())
+def test_max_pool_forms_match_reference(form, geometry, ceil_mode, dtype, layout, ties, nan):
+    kernels = kernels_of(form)
     shape, kernel, stride, padding, dilation = geometry
     x = _max_input(shape, dtype, layout, ties, nan)
-    y, idx = cpu.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    y, idx = kernels.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
     y_ref, idx_ref = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
     assert_same(y, y_ref)
     assert idx.dtype == np.int64 and idx_ref.dtype == np.int64
     np.testing.assert_array_equal(idx, idx_ref)
     g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, layout, dilation)
     windows = (kernel, stride, padding, dilation)
-    assert_same(cpu.max_pool2d_backward(g, idx, shape, *windows),
+    assert_same(kernels.max_pool2d_backward(g, idx, shape, *windows),
                 reference.max_pool2d_backward(g, idx_ref, shape, *windows))
 
 
@@ -68,30 +76,40 @@ def test_max_pool_reference_matches_torch(geometry, ceil_mode):
                                                   dilation), tx.grad.numpy())
 
 
-def test_max_pool_rules_on_ties_nan_and_minus_inf():
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+def test_max_pool_rules_on_ties_nan_and_minus_inf(form):
     """First maximum wins; NaN propagates; a window of −inf reports its first real pixel."""
     x = np.array([[[[1.0, 1.0, -np.inf, -np.inf],
                     [0.0, np.nan, -np.inf, -np.inf]]]])
-    for form in (reference, cpu):
-        y, idx = form.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
-        np.testing.assert_array_equal(y, [[[[np.nan, -np.inf]]]])
-        np.testing.assert_array_equal(idx, [[[[5, 2]]]])
-        y, idx = form.max_pool2d(x[..., :1, :2], (1, 2), (1, 1), (0, 0), (1, 1), False)
-        np.testing.assert_array_equal(idx, [[[[0]]]])
-        tie = np.array([[[[0.0, 5.0], [5.0, 0.0]]]])      # a later column, an earlier row
-        np.testing.assert_array_equal(form.max_pool2d(tie, (2, 2), (2, 2), (0, 0), (1, 1),
-                                                      False)[1], [[[[1]]]])
+    kernels = kernels_of(form)
+    y, idx = kernels.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+    np.testing.assert_array_equal(y, [[[[np.nan, -np.inf]]]])
+    np.testing.assert_array_equal(idx, [[[[5, 2]]]])
+    y, idx = kernels.max_pool2d(x[..., :1, :2], (1, 2), (1, 1), (0, 0), (1, 1), False)
+    np.testing.assert_array_equal(idx, [[[[0]]]])
+    tie = np.array([[[[0.0, 5.0], [5.0, 0.0]]]])          # a later column, an earlier row
+    np.testing.assert_array_equal(kernels.max_pool2d(tie, (2, 2), (2, 2), (0, 0), (1, 1),
+                                                     False)[1], [[[[1]]]])
 
 
-@given(conv_geometry(**AVG), CEIL, st.booleans(), DIVISORS, DTYPES, LAYOUTS)
-def test_avg_pool_cpu_matches_reference(geometry, ceil_mode, include_pad, divisor, dtype,
+@pytest.mark.parametrize("form", FORMS)
+@example(geometry=((2, 3, 8, 9), (3, 4), (2, 3), (1, 2), (1, 1)), ceil_mode=True,
+         include_pad=True, divisor=None, dtype=np.float64, layout="contiguous")
+@example(geometry=((1, 2, 7, 6), (2, 3), (3, 2), (1, 1), (1, 1)), ceil_mode=True,
+         include_pad=False, divisor=None, dtype=np.float32, layout="sliced")
+@example(geometry=((2, 2, 6, 7), (3, 3), (1, 2), (1, 1), (1, 1)), ceil_mode=False,
+         include_pad=True, divisor=5, dtype=np.float64, layout="transposed")
+@given(geometry=conv_geometry(**AVG), ceil_mode=CEIL, include_pad=st.booleans(),
+       divisor=DIVISORS, dtype=DTYPES, layout=LAYOUTS)
+def test_avg_pool_forms_match_reference(form, geometry, ceil_mode, include_pad, divisor, dtype,
                                         layout):
+    kernels = kernels_of(form)
     shape, kernel, stride, padding, _ = geometry
     x = make_array(shape, dtype, layout, seed=1)
     args = (kernel, stride, padding, ceil_mode, include_pad, divisor)
-    assert_same(cpu.avg_pool2d(x, *args), reference.avg_pool2d(x, *args))
+    assert_same(kernels.avg_pool2d(x, *args), reference.avg_pool2d(x, *args))
     g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, layout)
-    assert_same(cpu.avg_pool2d_backward(g, shape, *args),
+    assert_same(kernels.avg_pool2d_backward(g, shape, *args),
                 reference.avg_pool2d_backward(g, shape, *args))
 
 
@@ -135,30 +153,3 @@ def test_pooling_cpu_compiles_once_per_dtype():
             assert check(_avg_forward, lambda: cpu.avg_pool2d(x, k, s, p, True, False, None))
             assert check(_avg_backward, lambda: cpu.avg_pool2d_backward(
                 g, shape, k, s, p, True, True, 2))
-
-
-@pytest.mark.gpu
-@given(conv_geometry(), CEIL, DTYPES, st.booleans(), st.booleans(), DIVISORS)
-def test_pooling_cuda_matches_reference(geometry, ceil_mode, dtype, ties, include_pad,
-                                        divisor):
-    cupy = cupy_or_skip()
-    from minicnn.kernels import cuda
-
-    shape, kernel, stride, padding, dilation = geometry
-    x = _max_input(shape, dtype, "transposed", ties)
-    y, idx = cuda.max_pool2d(cupy.asarray(x), kernel, stride, padding, dilation, ceil_mode)
-    y_ref, idx_ref = reference.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
-    assert_same(y.get(), y_ref)
-    np.testing.assert_array_equal(idx.get(), idx_ref)
-    g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode, dilation=dilation)
-    windows = (kernel, stride, padding, dilation)
-    assert_same(cuda.max_pool2d_backward(cupy.asarray(g), idx, shape, *windows).get(),
-                reference.max_pool2d_backward(g, idx_ref, shape, *windows))
-    if dilation != (1, 1):
-        return
-    x = make_array(shape, dtype, "sliced", seed=2)
-    args = (kernel, stride, padding, ceil_mode, include_pad, divisor)
-    assert_same(cuda.avg_pool2d(cupy.asarray(x), *args).get(), reference.avg_pool2d(x, *args))
-    g = _grad(shape, (kernel, stride, padding), dtype, ceil_mode)
-    assert_same(cuda.avg_pool2d_backward(cupy.asarray(g), shape, *args).get(),
-                reference.avg_pool2d_backward(g, shape, *args))

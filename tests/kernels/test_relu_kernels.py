@@ -1,33 +1,53 @@
-"""ReLU and its gradient: the cpu form equals the reference on hypothesis-drawn arrays and
-layouts, the reference equals PyTorch's relu (forward and gradient through autograd), and
-NaN, ±0 and ±∞ come out as PyTorch's do."""
+"""ReLU and its gradient: the cpu and cuda forms equal the reference on hypothesis-drawn
+arrays and layouts (sizes around the cuda launch's blocks too), the reference equals
+PyTorch's relu (forward and gradient through autograd), and NaN, ±0 and ±∞ come out as
+PyTorch's do, the sign of zero included."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 from hypothesis.extra.numpy import array_shapes
 
-from kernel_cases import DTYPES, LAYOUTS, make_array
-from minicnn.kernels import cpu, reference
+from kernel_cases import BLOCK_EDGES, DTYPES, FORMS, LAYOUTS, kernels_of, make_array
+from minicnn.kernels import reference
+
+SHAPES = array_shapes(max_dims=4, max_side=9)
 
 
-@given(array_shapes(max_dims=4, max_side=9), DTYPES, LAYOUTS, st.integers(0, 2**16))
-def test_cpu_relu_equals_reference(shape, dtype, layout, seed):
+def _examples(test):
+    """The sizes around a block of the cuda launch, as explicit examples."""
+    for n in BLOCK_EDGES:
+        test = example(shape=(n,), dtype=np.float32, layout="contiguous", seed=n)(test)
+    return example(shape=(3, 257), dtype=np.float64, layout="sliced", seed=0)(test)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@_examples
+@given(shape=SHAPES, dtype=DTYPES, layout=LAYOUTS, seed=st.integers(0, 2**16))
+def test_relu_forms_equal_reference(form, shape, dtype, layout, seed):
+    kernels = kernels_of(form)
     x = make_array(shape, dtype, layout, seed=seed)
     g = make_array(shape, dtype, layout, seed=seed + 1)
     out = reference.relu(x)
-    for got, want in ((cpu.relu(x), out), (cpu.relu_backward(g, out), reference.relu_backward(g, out))):
+    for got, want in ((kernels.relu(x), out),
+                      (kernels.relu_backward(g, out), reference.relu_backward(g, out))):
         assert got.dtype == x.dtype and got.shape == x.shape
         np.testing.assert_array_equal(got, want)
 
 
-@given(array_shapes(max_dims=4, max_side=9), DTYPES, LAYOUTS, st.integers(0, 2**16))
-def test_relu_into_out_writes_there(shape, dtype, layout, seed):
-    """`out=x` (an in-place ReLU) on every layout: x holds the result, and is returned."""
-    for form in (cpu, reference):
-        x = make_array(shape, dtype, layout, seed=seed)
-        want = reference.relu(x)
-        assert form.relu(x, out=x) is x
-        np.testing.assert_array_equal(x, want)
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+@_examples
+@given(shape=SHAPES, dtype=DTYPES, layout=LAYOUTS, seed=st.integers(0, 2**16))
+def test_relu_into_out_writes_there(form, shape, dtype, layout, seed):
+    """`out=x` (an in-place ReLU) and a separate `out`, on every layout: out holds the
+    result, and is returned."""
+    kernels = kernels_of(form)
+    x = make_array(shape, dtype, layout, seed=seed)
+    want = reference.relu(x)
+    out = make_array(shape, dtype, layout, seed=seed + 1)
+    assert kernels.relu(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    assert kernels.relu(x, out=x) is x
+    np.testing.assert_array_equal(x, want)
 
 
 def test_reference_relu_matches_torch():
@@ -42,32 +62,17 @@ def test_reference_relu_matches_torch():
     np.testing.assert_array_equal(reference.relu_backward(g, out), tx.grad.numpy())
 
 
-@pytest.mark.parametrize("form", [cpu, reference], ids=["cpu", "reference"])
-def test_relu_special_values(form):
+@pytest.mark.parametrize("form", ("reference",) + FORMS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_special_values(form, dtype):
     torch = pytest.importorskip("torch")
-    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45], dtype=np.float32)
+    kernels = kernels_of(form)
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 1e-320, -1e-320],
+                 dtype=dtype)
     tx = torch.tensor(x, requires_grad=True)
     ty = torch.relu(tx)
     ty.backward(torch.ones_like(tx))
-    out = form.relu(x)
+    out = kernels.relu(x)
     np.testing.assert_array_equal(out, ty.detach().numpy())
-    np.testing.assert_array_equal(form.relu_backward(np.ones_like(x), out), tx.grad.numpy())
-
-
-@pytest.mark.gpu
-def test_cuda_relu_equals_reference():
-    cupy = pytest.importorskip("cupy")
-    from minicnn.kernels import cuda
-
-    for dtype in (np.float32, np.float64):
-        x = make_array((3, 5, 7), dtype, "transposed")
-        x.reshape(-1)[:3] = (np.nan, 0.0, -np.inf)
-        g = make_array((3, 5, 7), dtype, seed=1)
-        out = reference.relu(x)
-        np.testing.assert_array_equal(cuda.relu(cupy.asarray(x)).get(), out)
-        into = cupy.asarray(x)
-        assert cuda.relu(into, out=into) is into
-        np.testing.assert_array_equal(into.get(), out)
-        np.testing.assert_array_equal(
-            cuda.relu_backward(cupy.asarray(g), cupy.asarray(out)).get(),
-            reference.relu_backward(g, out))
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(ty.detach().numpy()))
+    np.testing.assert_array_equal(kernels.relu_backward(np.ones_like(x), out), tx.grad.numpy())

@@ -94,11 +94,31 @@ def test_sgd_steps_lower_the_loss(variant, lr):
     assert_sgd_lowers_loss(model, (4, 3, SMALL, SMALL), 10, lr=lr, steps=2)
 
 
+def test_paper_variant_lrn_follows_pytorch_unless_told_the_papers_convention():
+    """The paper does not divide alpha by the window size: with lrn_convention="paper" each
+    LRN normalises as PyTorch's would with alpha · 5."""
+    default = alexnet(num_classes=10, variant="paper")
+    paper = alexnet(num_classes=10, variant="paper", lrn_convention="paper")
+    assert [lrn.alpha_convention for lrn in _layers(default, nn.LocalResponseNorm)] == \
+        ["pytorch"] * 2
+    lrns = _layers(paper, nn.LocalResponseNorm)
+    assert [(lrn.size, lrn.alpha, lrn.alpha_convention) for lrn in lrns] == \
+        [(5, 1e-4, "paper")] * 2
+    assert param_count(paper) == param_count(default)
+    x = mc.randn(1, 96, 5, 5) * 30
+    expected = nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)(x).numpy()
+    np.testing.assert_allclose(lrns[0](x).numpy(), expected, rtol=1e-6)
+    assert not np.allclose(_layers(default, nn.LocalResponseNorm)[0](x).numpy(), expected)
+
+
 @pytest.mark.parametrize("kwargs, argument", [({"variant": "caffe"}, "variant"),
                                               ({"num_classes": 0}, "num_classes"),
-                                              ({"dropout": 1.5}, "dropout")])
+                                              ({"dropout": 1.5}, "dropout"),
+                                              ({"variant": "paper", "lrn_convention": "caffe"},
+                                               "lrn_convention"),
+                                              ({"lrn_convention": "paper"}, "lrn_convention")])
 def test_bad_arguments_are_named(kwargs, argument):
-    value = repr(next(iter(kwargs.values())))
+    value = repr(kwargs[argument])
     with pytest.raises(ValueError, match=rf"alexnet: {argument}.*{value}"):
         alexnet(**kwargs)
 

@@ -16,8 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minicnn as mc
-from minicnn.functional import conv as conv_module
-from minicnn.functional import conv_winograd
+from minicnn.functional import conv_space_to_depth, conv_winograd
 from minicnn.functional.conv import conv2d
 
 torch = pytest.importorskip("torch")
@@ -145,7 +144,8 @@ def test_output_and_gradients_match_torch(case, where, data):
 def winograd_runs(monkeypatch):
     """The Winograd paths conv2d runs, recorded as they run: "winograd2", "winograd4" (the
     tile size of conv_winograd._convolve) or "space_to_depth"."""
-    runs, convolve, blocked = [], conv_winograd._convolve, conv_module.conv2d_space_to_depth
+    runs = []
+    convolve, blocked = conv_winograd._convolve, conv_space_to_depth.conv2d_space_to_depth
 
     def recording_convolve(x, w, b, padding, groups, tile, *rest, **options):
         runs.append(f"winograd{tile}")
@@ -156,7 +156,7 @@ def winograd_runs(monkeypatch):
         return blocked(*args)
 
     monkeypatch.setattr(conv_winograd, "_convolve", recording_convolve)
-    monkeypatch.setattr(conv_module, "conv2d_space_to_depth", recording_blocked)
+    monkeypatch.setattr(conv_space_to_depth, "conv2d_space_to_depth", recording_blocked)
     return runs
 
 

@@ -11,7 +11,7 @@ from minicnn import nn
 from minicnn.nn.summary import summary, trace
 from minicnn.utils import count_macs
 
-KEYS = ["name", "type", "output_shape", "params", "macs", "receptive_field",
+KEYS = ["name", "type", "output_shape", "groups", "params", "macs", "receptive_field",
         "activation_bytes"]
 
 
@@ -164,17 +164,26 @@ def test_the_table(capsys):
                           nn.Linear(64 * 32 * 32, 10))
     mc.summary(model, (3, 32, 32))
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["layer", "type", "output", "shape", "params", "MACs", "RF",
-                                "output", "bytes"]
+    assert lines[0].split() == ["layer", "type", "output", "shape", "groups", "params", "MACs",
+                                "RF", "output", "bytes"]
     assert set(lines[1]) == {"-"} and lines[1] == lines[6]
-    assert lines[2].split() == ["0", "Conv2d", "(1,", "64,", "32,", "32)", "1,792",
+    assert lines[2].split() == ["0", "Conv2d", "(1,", "64,", "32,", "32)", "1", "1,792",
                                 "1,769,472", "3", "262,144"]
+    assert lines[3].split()[:3] == ["1", "ReLU", "(1,"] and lines[3].split()[6] == "-"
     assert lines[5].split()[-3:] == ["655,360", "32", "40"]   # whole input: max(3, 32)
+    assert lines[5].split()[4] == "-"
     assert lines[7] == "total parameters: 657,162  (trainable 657,162)"
     assert lines[8] == "total MACs: 2,424,832  (2.42 M)"
     assert lines[9] == "total activation memory: 786,472 bytes  (768.04 KiB)"
     assert lines[10] == "receptive field of the final feature map: 3 pixels"
     assert len(lines) == 11
+
+
+def test_groups_of_each_convolution():
+    model = nn.Sequential(nn.Conv2d(4, 8, 3, groups=2), nn.Conv2d(8, 8, 3, groups=8),
+                          nn.ConvTranspose2d(8, 4, 2, groups=4), nn.BatchNorm2d(4))
+    rows = summary(model, (4, 9, 9), print_table=False)
+    assert [r["groups"] for r in rows] == [2, 8, 4, None]
 
 
 def test_mc_summary_is_the_utility_and_totals_count_trainable():
