@@ -307,10 +307,12 @@ class BinaryCrossEntropy(Function):
         return dx, dy
 
 
+@on_input_device
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """−w·[y·log x + (1 − y)·log(1 − x)] for probabilities x in [0, 1] (each log clamped at
     −100, as PyTorch); `weight` broadcasts against the input."""
     _check_same_shape("binary_cross_entropy", input, target)
+    check_same_device("binary_cross_entropy", input, target, weight)
     _check_reduction("binary_cross_entropy", reduction)
     data = input._data
     if data.size and not bool(((data >= 0) & (data <= 1)).all()):
