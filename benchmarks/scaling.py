@@ -83,7 +83,7 @@ def time_steps(batch, steps, bucket_cap_mb=None):
         if i >= WARMUP:
             step_times.append(time.perf_counter() - started)
             wait_times.append((waits.seconds if waits else 0.0) - before)
-    nbytes = sum(p.data.nbytes for p in model.parameters())
+    nbytes = sum(p.numel() * p.element_size() for p in model.parameters())
     return statistics.median(step_times), statistics.median(wait_times), nbytes
 
 

@@ -94,7 +94,7 @@ class CheckpointFunction(Function):
                 raise TypeError(f"checkpoint: the function must return a Tensor or a tuple of "
                                 f"Tensors, got {type(o).__name__}")
         ctx.save_for_backward(*arrays)
-        result = tuple(o.data for o in outs)
+        result = tuple(o._data for o in outs)
         ctx.mark_non_differentiable(*(r for r in result if r.dtype.kind != "f"))
         ctx.n_outputs_expected = len(result)
         return result if len(result) > 1 else result[0]
@@ -127,7 +127,7 @@ class CheckpointFunction(Function):
             with grad_mode.enable_grad():
                 root = _Join.apply(*(o for o, _ in pairs), grads=tuple(g for _, g in pairs))
             root.backward()
-        input_grads = tuple(t.grad.data if t.requires_grad and t.grad is not None else None
+        input_grads = tuple(t.grad._data if t.requires_grad and t.grad is not None else None
                             for t in inputs)
         return (None,) * ctx.n_dummy + input_grads
 

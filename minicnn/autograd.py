@@ -125,7 +125,7 @@ class Function:
             if t is None:
                 arrays.append(None)
                 continue
-            data = t.data
+            data = t._data
             if first is None:
                 first = data
             elif type(data) is not type(first):
@@ -205,7 +205,7 @@ def _finish_inplace(ctx, inputs, out, record):
     """After forward wrote into the first input's array (`out`): bump that tensor's version
     and, in the graph, make it the node's output (its grad_fn becomes the node)."""
     target = inputs[0]
-    if out is not target.data:
+    if out is not target._data:
         raise RuntimeError(f"{ctx.name}.forward(inplace=True) returned a new array instead "
                            f"of writing into its input")
     bump_version(target)

@@ -149,7 +149,7 @@ def on_input_device(op):
     device the caller made current."""
     @functools.wraps(op)
     def run(input, *args, **kwargs):
-        data = getattr(input, "data", None)
+        data = getattr(input, "_data", None)
         if type(data) is np.ndarray or not is_cupy_array(data):
             return op(input, *args, **kwargs)
         with data.device:

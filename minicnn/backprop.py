@@ -118,18 +118,18 @@ def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
     for hook in leaf._hooks or ():
         result = hook(as_tensor(grad))
         if result is not None:
-            grad = result.data
-    _check_device(leaf.data, grad)
-    if grad.shape != leaf.data.shape or grad.dtype != leaf.data.dtype:
+            grad = result._data
+    _check_device(leaf._data, grad)
+    if grad.shape != leaf._data.shape or grad.dtype != leaf._data.dtype:
         raise RuntimeError(f"backward: a gradient of shape {grad.shape} and dtype {grad.dtype} "
-                           f"reached a leaf of shape {leaf.data.shape} and dtype "
-                           f"{leaf.data.dtype}")
+                           f"reached a leaf of shape {leaf._data.shape} and dtype "
+                           f"{leaf._data.dtype}")
     if leaf.grad is None:
         # else a copy: the same gradient array may reach several leaves (e.g. both inputs of
         # add), or be an array the graph still holds
         leaf.grad = as_tensor(grad if fresh else grad.copy())
     else:
-        leaf.grad.data = as_ndarray(leaf.grad.data + grad)
+        leaf.grad._data = as_ndarray(leaf.grad._data + grad)
 
 
 def _post_accumulate(leaf):
@@ -147,13 +147,13 @@ def _output_gradients(node, received, as_tensor):
             for hook in node.output_hooks[i]:
                 result = hook(as_tensor(g))
                 if result is not None:
-                    _check_device(g, result.data)
-                    g = result.data
+                    _check_device(g, result._data)
+                    g = result._data
         if g is not None and node.retained_outputs and i in node.retained_outputs:
             target = node.retained_outputs[i]()
             if target is not None:
                 target.grad = as_tensor(g.copy() if target.grad is None
-                                        else target.grad.data + g)
+                                        else target.grad._data + g)
         grads.append(g)
     if node.n_outputs > 1:
         xp = node.output_xp
@@ -187,7 +187,7 @@ def run_backward(root, gradient, retain_graph, as_tensor):
 def _propagate(root, gradient, retain_graph, as_tensor):
     """The pass itself: every node once, in dependency order."""
     if root.grad_fn is None:
-        with on_device_of(root.data):
+        with on_device_of(root._data):
             _accumulate_leaf(root, gradient, as_tensor)
             if root._post_accumulate_hooks:
                 _post_accumulate(root)

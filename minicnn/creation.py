@@ -4,7 +4,7 @@ import numpy as np
 from . import backend
 from .allocation import check_fits
 from .dtypes import get_default_dtype
-from .random import generator
+from .random import stream_of
 from .tensor import Tensor, infer_dtype
 
 
@@ -57,6 +57,15 @@ def _shape(size):
     return tuple(int(s) for s in size)
 
 
+def _sizes(op, sizes, size):
+    """The shape given as spread ints, one sequence, or PyTorch's `size=` keyword."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{op}: give the size either as arguments or as size=, not both")
+    return (size,)
+
+
 def _new(fill, size, dtype, device, requires_grad, op=None):
     """A tensor from fill(xp, shape, dtype); `op`, the factory's name, is given where `size`
     is the shape `fill` makes, which is then checked against memory before `fill` runs."""
@@ -72,19 +81,19 @@ def _new(fill, size, dtype, device, requires_grad, op=None):
     return t
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad,
-                "zeros")
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.zeros(s, dtype=d), _sizes("zeros", sizes, size), dtype,
+                device, requires_grad, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad,
-                "ones")
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.ones(s, dtype=d), _sizes("ones", sizes, size), dtype,
+                device, requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _new(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad,
-                "empty")
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, d: xp.empty(s, dtype=d), _sizes("empty", sizes, size), dtype,
+                device, requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -141,40 +150,71 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
                 requires_grad)
 
 
-def _random(sample, size, dtype, device, requires_grad, op):
+def _random(sample, size, dtype, device, requires_grad, op, generator=None):
     dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
-    rng = generator(device)
+    rng = stream_of(generator, device)
     return _new(lambda xp, s, d: sample(rng, s, d), size, dtype, device, requires_grad, op)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def _float_sample(d):
+    """The dtype to draw in for `d`: NumPy draws float32 or float64, so float16 is drawn in
+    float32 and cast."""
+    return d if d.itemsize >= 4 else np.float32
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
-    return _random(lambda rng, s, d: rng.random(s, dtype=d if d.itemsize >= 4 else np.float32)
-                   .astype(d, copy=False), size, dtype, device, requires_grad, "rand")
+    return _random(lambda rng, s, d: rng.random(s, dtype=_float_sample(d)).astype(d, copy=False),
+                   _sizes("rand", sizes, size), dtype, device, requires_grad, "rand", generator)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
-    return _random(lambda rng, s, d: rng.standard_normal(s, dtype=d if d.itemsize >= 4
-                                                         else np.float32).astype(d, copy=False),
-                   size, dtype, device, requires_grad, "randn")
+    return _random(lambda rng, s, d: rng.standard_normal(s, dtype=_float_sample(d))
+                   .astype(d, copy=False), _sizes("randn", sizes, size), dtype, device,
+                   requires_grad, "randn", generator)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None):
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """Normal samples of mean `mean` and standard deviation `std` (torch.normal): numbers with
+    a `size`, or tensors (broadcast together, their dtype and device) without one. The
+    result is a new leaf: no gradient flows to tensor `mean` or `std`."""
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        if size is not None:
+            raise ValueError("normal: size is given by the shape of tensor mean / std; pass "
+                             "size only with numbers")
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+        dtype = dtype or tensors[0].dtype
+        device = device or tensors[0].device
+    elif size is None:
+        raise TypeError("normal: with a number mean and std, give `size`")
+    else:
+        shape = _shape((size,))
+    if (np.asarray(std._data if isinstance(std, Tensor) else std) < 0).any():
+        raise ValueError(f"normal: std must be non-negative, got {std}")
+    out = randn(shape, generator=generator, dtype=dtype, device=device)
+    arrays = [v._data if isinstance(v, Tensor) else v for v in (mean, std)]
+    out._data = (out._data * arrays[1] + arrays[0]).astype(out.dtype, copy=False)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
     """Integers uniform on [low, high); `randint(high, size=...)` starts at 0."""
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint: missing the `size` argument")
     dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    rng = generator(device)
+    rng = stream_of(generator, device)
     return _new(lambda xp, s, d: rng.integers(low, high, s).astype(d, copy=False), (size,),
                 dtype, device, False, "randint")
 
 
-def randperm(n, dtype=None, device=None):
+def randperm(n, *, generator=None, dtype=None, device=None):
     dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.int64)
-    rng = generator(device)
+    rng = stream_of(generator, device)
     return _new(lambda xp, s, d: rng.permutation(*s).astype(d, copy=False), (n,), dtype,
                 device, False, "randperm")
 

@@ -29,7 +29,7 @@ def _outputs(fn, inputs):
 def _objective(fn, inputs, weights):
     with grad_mode.no_grad():
         outs = _outputs(fn, inputs)
-    return sum(float((o.data * w).sum()) for o, w in zip(outs, weights))
+    return sum(float((o._data * w).sum()) for o, w in zip(outs, weights))
 
 
 def _prepare(op, fn, inputs, seed):
@@ -51,14 +51,14 @@ def _prepare(op, fn, inputs, seed):
         inputs[i].grad = None
     loss = sum((o * Tensor._make(w)).sum() for o, w in zip(outs, weights))
     loss.backward()
-    analytic = {i: (backend.to_device(inputs[i].grad.data, "cpu") if inputs[i].grad is not None
+    analytic = {i: (backend.to_device(inputs[i].grad._data, "cpu") if inputs[i].grad is not None
                     else np.zeros(inputs[i].shape)) for i in checked}
     return inputs, checked, weights, analytic, rng
 
 
 def _numeric_gradient(fn, inputs, weights, i, eps):
     """∂L/∂inputs[i] by central differences, one element at a time."""
-    flat = inputs[i].data.reshape(-1)
+    flat = inputs[i]._data.reshape(-1)
     grad = np.empty(flat.size)
     for k in range(flat.size):
         original = float(flat[k])
@@ -156,15 +156,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, mode="elementwise", di
         for i in checked:
             u = rng.standard_normal(inputs[i].shape)
             units[i] = u / max(np.linalg.norm(u), 1e-300)
-        originals = {i: inputs[i].data.copy() for i in checked}
+        originals = {i: inputs[i]._data.copy() for i in checked}
+        steps = {i: eps * backend.to_device(units[i], inputs[i].device) for i in checked}
         for i in checked:
-            inputs[i].data[...] = originals[i] + eps * backend.to_device(units[i], inputs[i].device)
+            inputs[i]._data[...] = originals[i] + steps[i]
         plus = _objective(fn, inputs, weights)
         for i in checked:
-            inputs[i].data[...] = originals[i] - eps * backend.to_device(units[i], inputs[i].device)
+            inputs[i]._data[...] = originals[i] - steps[i]
         minus = _objective(fn, inputs, weights)
         for i in checked:
-            inputs[i].data[...] = originals[i]
+            inputs[i]._data[...] = originals[i]
         numeric = (plus - minus) / (2 * eps)
         value = sum(float((analytic[i] * units[i]).sum()) for i in checked)
         if not abs(value - numeric) <= atol + rtol * abs(numeric):

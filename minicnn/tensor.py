@@ -6,14 +6,19 @@ bound to the class by minicnn/functional/tensor_methods.py, so that tensor sits 
 functional and never imports it. This file holds what is about the tensor itself: the
 array it is made from (`as_array`), data, device, dtype, gradient bookkeeping and
 in-place updates of the data.
+
+The array lives in the private slot `_data`, which the library's own code reads and writes.
+The public `data` is PyTorch's: a Tensor cut from the graph that shares the memory (and,
+assigned a Tensor, replaces the memory).
 """
 import weakref
 
 import numpy as np
 
-from . import backend, grad_mode
+from . import backend, grad_mode, random
 from .backprop import run_backward
 from .dtypes import get_default_dtype
+from .size import Size
 from .version_counter import bump_version, counter_of
 
 
@@ -35,7 +40,7 @@ def infer_dtype(data):
 def as_array(data, dtype=None, device=None):
     """`data` (Python numbers and lists, arrays, Tensors) as an array of `dtype` on `device`."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d.tolist() if isinstance(d, Tensor) else d for d in data]
     dtype = np.dtype(dtype) if dtype is not None else infer_dtype(data)
@@ -55,7 +60,7 @@ class Tensor:
     accumulate into a leaf's `grad` across backward calls until zeroed.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "output_index",
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "output_index",
                  "_accumulator", "_hooks", "_post_accumulate_hooks", "_version_counter",
                  "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
@@ -65,7 +70,7 @@ class Tensor:
 
     def _init_leaf(self, array, requires_grad):
         """Fill the slots of a new leaf tensor holding `array` (shared by Parameter)."""
-        self.data = array
+        self._data = array
         self.grad = None
         self.grad_fn = None
         self.output_index = 0
@@ -81,7 +86,7 @@ class Tensor:
     def _make(cls, data, grad_fn=None, output_index=0):
         """Wrap an array without checks (the fast path used by ops)."""
         t = object.__new__(cls)
-        t.data = data
+        t._data = data
         t.grad = None
         t.grad_fn = grad_fn
         t.output_index = output_index
@@ -94,38 +99,65 @@ class Tensor:
 
     # ---- description -------------------------------------------------
     @property
+    def data(self):
+        """The values as a tensor that shares this one's memory but not its graph, its
+        `requires_grad` or its version counter (PyTorch's `.data`): writes through it are
+        not seen by autograd. Assigning a Tensor makes this tensor use that one's memory."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: the new data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
     def shape(self):
-        return self.data.shape
+        return Size(self._data.shape)
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_cuda(self):
-        return backend.is_cupy_array(self.data)
+        return backend.is_cupy_array(self._data)
+
+    @property
+    def is_cpu(self):
+        return not backend.is_cupy_array(self._data)
+
+    @property
+    def is_xpu(self):
+        """False: minicnn's devices are the CPU and CUDA GPUs (PyTorch's flag for Intel GPUs)."""
+        return False
+
+    @property
+    def is_mps(self):
+        """False: minicnn's devices are the CPU and CUDA GPUs (PyTorch's flag for Apple GPUs)."""
+        return False
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        return self.data.shape[dim]
+            return Size(self._data.shape)
+        return self._data.shape[dim]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     def element_size(self):
-        return self.data.itemsize
+        return self._data.itemsize
 
     @property
     def is_leaf(self):
@@ -139,9 +171,9 @@ class Tensor:
         return 0 if counter is None else counter.value
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -154,14 +186,14 @@ class Tensor:
             raise RuntimeError("numpy(): the tensor requires grad; use tensor.detach().numpy()")
         if self.is_cuda:
             raise TypeError("numpy(): the tensor is on cuda; use tensor.cpu().numpy()")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         """The host array, for NumPy; device data is never copied implicitly."""
         if self.is_cuda:
             raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
                             f"Tensor.cpu() to copy the tensor to host memory first.")
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
     # ---- DLPack: zero-copy exchange with PyTorch, CuPy, NumPy, JAX ... -------------
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
@@ -173,25 +205,25 @@ class Tensor:
         if self.requires_grad:
             raise BufferError("Can't export tensors that require gradient, use "
                               "tensor.detach()")
-        if any(s < 0 for s in self.data.strides):
+        if any(s < 0 for s in self._data.strides):
             raise BufferError(f"__dlpack__: the tensor (shape {tuple(self.shape)}, strides "
-                              f"{self.data.strides} in bytes) has negative strides, which "
+                              f"{self._data.strides} in bytes) has negative strides, which "
                               f"PyTorch cannot hold; export tensor.contiguous(), a copy")
         given = dict(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
-        return self.data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+        return self._data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
 
     def __dlpack_device__(self):
         """(DLPack device type, index): (1, 0) for the CPU, (2, n) for CUDA device n."""
-        return (2, self.data.device.id) if self.is_cuda else (1, 0)
+        return (2, self._data.device.id) if self.is_cuda else (1, 0)
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to a Python "
                              f"scalar, got shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self):
-        return backend.to_device(self.data, "cpu").tolist()
+        return backend.to_device(self._data, "cpu").tolist()
 
     def __float__(self):
         return float(self.item())
@@ -200,13 +232,13 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"bool(): the truth value of a tensor of shape {tuple(self.shape)} "
                                f"is ambiguous")
         return bool(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
 
@@ -215,15 +247,15 @@ class Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_(): only leaf tensors can change requires_grad; "
                                "use detach() first")
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise TypeError(f"requires_grad_(): only floating tensors can require gradients, "
-                            f"got dtype {self.data.dtype}")
+                            f"got dtype {self._data.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
 
     def detach(self):
         """A tensor sharing this data (and its version counter), cut from the graph."""
-        t = Tensor._make(self.data)
+        t = Tensor._make(self._data)
         t._version_counter = counter_of(self)
         return t
 
@@ -279,7 +311,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward(): the tensor does not require grad and has no "
                                "grad_fn (did you compute it under no_grad?)")
-        with backend.on_device_of(self.data):
+        with backend.on_device_of(self._data):
             grad = self._seed_gradient(gradient)
         run_backward(self, grad, retain_graph, Tensor._make)
 
@@ -288,15 +320,15 @@ class Tensor:
         Tensor, an array or Python data), which must be shaped like this tensor and, when it
         is device data, live on its device."""
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"backward(): grad can be implicitly created only for "
                                    f"scalar outputs; this output has shape {tuple(self.shape)}, "
                                    f"pass `gradient`")
-            return backend.xp_of(self.data).ones(self.shape, dtype=self.dtype)
-        grad = gradient.data if isinstance(gradient, Tensor) else gradient
+            return backend.xp_of(self._data).ones(self.shape, dtype=self.dtype)
+        grad = gradient._data if isinstance(gradient, Tensor) else gradient
         if not (isinstance(grad, np.ndarray) or backend.is_cupy_array(grad)):
             grad = as_array(grad, self.dtype, self.device)      # Python numbers and lists
-        backend.check_same_device("backward", (self.data, grad))
+        backend.check_same_device("backward", (self._data, grad))
         if grad.shape != self.shape:
             raise ValueError(f"backward(): gradient has shape {tuple(grad.shape)} but the "
                              f"output has shape {tuple(self.shape)}")
@@ -318,11 +350,11 @@ class Tensor:
         bumped."""
         self._check_inplace(op)
         if isinstance(operand, Tensor):
-            operand = operand.data
+            operand = operand._data
         if isinstance(operand, np.ndarray) or backend.is_cupy_array(operand):
-            backend.check_same_device(op, (self.data, operand))
-        with backend.on_device_of(self.data):
-            write(self.data, operand)
+            backend.check_same_device(op, (self._data, operand))
+        with backend.on_device_of(self._data):
+            write(self._data, operand)
         bump_version(self)
         return self
 
@@ -334,7 +366,7 @@ class Tensor:
 
     def copy_(self, src):
         """Copy `src` (broadcast) into this tensor, from whichever device it is on."""
-        src = src.data if isinstance(src, Tensor) else src
+        src = src._data if isinstance(src, Tensor) else src
         return self._update("copy_", _assign, backend.to_device(src, self.device))
 
     def add_(self, other, alpha=1):
@@ -349,6 +381,18 @@ class Tensor:
 
     def div_(self, other):
         return self._update("div_", _divide, other)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with samples of N(mean, std²) (from `generator`, else the device's)."""
+        rng = random.stream_of(generator, self.device)
+        return self._update("normal_", lambda d, _: d.__setitem__(
+            ..., rng.standard_normal(d.shape) * std + mean))
+
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """Fill with samples uniform on [from_, to) (PyTorch's `from`, a Python keyword)."""
+        rng = random.stream_of(generator, self.device)
+        return self._update("uniform_", lambda d, _: d.__setitem__(
+            ..., rng.uniform(from_, to, d.shape)))
 
     def clamp_(self, min=None, max=None):
         return self._update("clamp_",
@@ -379,12 +423,12 @@ class Tensor:
             raise RuntimeError("__setitem__: assigning a tensor that requires grad is not "
                                "supported; use mc.where or mc.cat to build the result")
         if isinstance(index, Tensor):
-            index = index.data
+            index = index._data
         self._update("__setitem__", lambda d, v: d.__setitem__(index, v), value)
 
     # ---- printing ------------------------------------------------------------
     def __repr__(self):
-        data = backend.to_device(self.data, "cpu")
+        data = backend.to_device(self._data, "cpu")
         body = np.array2string(data, separator=", ", prefix="tensor(", threshold=1000,
                                edgeitems=3, precision=4,
                                floatmode="fixed" if data.dtype.kind == "f" else "maxprec")

@@ -52,15 +52,15 @@ def _find(array, tensors):
     """The position in `tensors` (tensors or None) of the one whose memory `array` shares:
     the same array, or views (either way) of one memory; None when it is none of them."""
     for i, t in enumerate(tensors):
-        if t is not None and t.data is array:
+        if t is not None and t._data is array:
             return i
     owner = None
     for i, t in enumerate(tensors):
-        if t is None or (t.data.base is None and array.base is None):
+        if t is None or (t._data.base is None and array.base is None):
             continue                           # two arrays that own their memory
         if owner is None:
             owner = _owner(array)
-        if _owner(t.data) is owner:
+        if _owner(t._data) is owner:
             return i
     return None
 
@@ -70,10 +70,10 @@ def share_if_aliased(outs, inputs, recorded):
     memory its array is or views, if any; `recorded`: the op is in the graph. (An input
     cannot view an array the op made, so one without a base aliases only by identity.)"""
     for out in outs:
-        array = out.data
+        array = out._data
         if array.base is None:
             for t in inputs:
-                if t is not None and t.data is array:
+                if t is not None and t._data is array:
                     break
             else:
                 continue

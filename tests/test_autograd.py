@@ -79,7 +79,7 @@ def test_detach_cuts_the_graph_and_shares_data():
     x = mc.ones(2, requires_grad=True)
     y = x * 3
     d = y.detach()
-    assert not d.requires_grad and d.is_leaf and d.data is y.data
+    assert not d.requires_grad and d.is_leaf and d._data is y._data
     (y * d).sum().backward()
     assert x.grad.tolist() == [9.0, 9.0]  # d is a constant 3, y contributes 3·d
 
@@ -178,7 +178,7 @@ def test_zero_dim_leaf_gradient_is_an_array_and_steps():
     scale = mc.nn.Parameter(mc.tensor(np.float32(2.0)))
     for _ in range(2):
         (scale.exp() * 3).backward()
-    assert isinstance(scale.grad.data, np.ndarray) and scale.grad.shape == ()
+    assert isinstance(scale.grad._data, np.ndarray) and scale.grad.shape == ()
     np.testing.assert_allclose(scale.grad.numpy(), 6 * np.exp(2.0), rtol=1e-6)
     mc.optim.SGD([scale], lr=0.01).step()
     np.testing.assert_allclose(scale.detach().numpy(), 2.0 - 0.06 * np.exp(2.0), rtol=1e-6)

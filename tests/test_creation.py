@@ -92,3 +92,12 @@ def test_default_dtype_can_be_changed():
         assert mc.zeros(2).dtype == np.float64 and mc.tensor([1.5]).dtype == np.float64
     finally:
         mc.set_default_dtype(mc.float32)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_size_as_a_keyword_as_pytorch(name):
+    assert getattr(mc, name)(size=(2, 3)).shape == (2, 3)
+    assert getattr(mc, name)(size=[4]).shape == (4,)
+    with pytest.raises(TypeError, match=f"{name}: give the size either as arguments or as "
+                                        f"size=, not both"):
+        getattr(mc, name)(2, size=(2,))

@@ -44,7 +44,7 @@ def test_a_strided_view_exports_as_a_view():
     view = base.t()[1:5:2]                           # transposed, every other row
     shared = torch.from_dlpack(view)
     np.testing.assert_array_equal(shared.numpy(), view.numpy())
-    assert shared.stride() == tuple(s // 4 for s in view.data.strides)
+    assert shared.stride() == tuple(s // 4 for s in view._data.strides)
     shared[0, 0] = -1
     assert base.numpy()[0, 1] == -1
 
@@ -57,7 +57,7 @@ def test_minicnn_from_dlpack_shares_torch_memory():
     view = mc.from_dlpack(t.t())                     # PyTorch's strides, kept
     assert view.shape == (4, 3) and np.shares_memory(view.numpy(), t.numpy())
     expanded = mc.from_dlpack(torch.ones(1, 3).expand(4, 3))    # a 0 stride, kept
-    assert expanded.data.strides[0] == 0
+    assert expanded._data.strides[0] == 0
 
 
 @pytest.mark.parametrize("dtype", [torch.bool, torch.complex64, torch.float16, torch.uint8,
@@ -123,12 +123,12 @@ def test_cupy_exchange_shares_gpu_memory():
                     "for device memory)")
     cupy = pytest.importorskip("cupy")
     t = mc.arange(6.0, device="cuda").reshape(2, 3)
-    assert t.__dlpack_device__() == (2, t.data.device.id)
+    assert t.__dlpack_device__() == (2, t._data.device.id)
     shared = cupy.from_dlpack(t)
     shared[0, 0] = 42
     assert t[0, 0].item() == 42
     array = cupy.arange(4, dtype=cupy.float32)
     imported = mc.from_dlpack(array)
-    assert imported.is_cuda and imported.data.data.ptr == array.data.ptr
+    assert imported.is_cuda and imported._data.data.ptr == array.data.ptr
     array[1] = -5
     assert imported[1].item() == -5

@@ -42,7 +42,7 @@ def _collate(batch, where):
         if not all(isinstance(b, Tensor) for b in batch):
             raise TypeError(f"default_collate: samples{where} mix Tensors with "
                             f"{sorted(k.__name__ for k in kinds)}")
-        return _stack([b.data for b in batch], where)
+        return _stack([b._data for b in batch], where)
     if isinstance(elem, np.ndarray):
         if not all(isinstance(b, np.ndarray) for b in batch):
             raise TypeError(f"default_collate: samples{where} mix arrays with "
@@ -127,6 +127,19 @@ def _check_sampling(shuffle, sampler, batch_sampler, batch_size, drop_last):
                             f"{type(value).__name__}")
 
 
+def _check_worker_options(num_workers, prefetch_factor, persistent_workers, worker_init_fn):
+    """PyTorch's rules for the options that only worker processes use."""
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("DataLoader: prefetch_factor option could only be specified in "
+                         "multiprocessing. let num_workers > 0 to enable multiprocessing, "
+                         "otherwise set prefetch_factor to None.")
+    if num_workers == 0 and persistent_workers:
+        raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+    if worker_init_fn is not None and not callable(worker_init_fn):
+        raise TypeError(f"DataLoader: worker_init_fn must be callable, got "
+                        f"{type(worker_init_fn).__name__}")
+
+
 def _note(error, text):
     if hasattr(error, "add_note"):
         error.add_note(text)
@@ -141,13 +154,15 @@ class DataLoader:
         shuffle: a new random order every epoch.
         drop_last: drop the last batch when it is smaller than `batch_size`.
         collate_fn: turns a list of samples into a batch (default: `default_collate`).
-        seed, generator: give the loader its own random stream (an int seed, or a
-            numpy Generator); otherwise it draws from minicnn's generator.
+        seed, generator: give the loader its own random stream (an int seed, a
+            `mc.Generator` or a numpy Generator); otherwise it draws from minicnn's
+            generator.
         num_workers: threads that fetch batches in the background (0: fetch in the
             caller's thread). Batches come out in order. An exception raised while
             fetching reaches the caller as itself, with notes naming the batch and sample
             index (and, from a worker, the worker's traceback text).
-        prefetch_factor: batches each worker may have ready ahead of the consumer.
+        prefetch_factor: batches each worker may have ready ahead of the consumer (None:
+            2); as PyTorch, only with num_workers > 0.
         timeout: seconds to wait for a worker's batch before raising RuntimeError
             ("DataLoader timed out after N seconds"); 0 waits forever, as PyTorch. A worker
             thread that dies without delivering its batch raises RuntimeError at once.
@@ -155,11 +170,21 @@ class DataLoader:
             the order instead of `shuffle`; iterated anew every epoch.
         batch_sampler: an iterable of lists of indices, one list per batch, instead of
             `batch_size`, `shuffle`, `sampler` and `drop_last`.
+        worker_init_fn: called as `worker_init_fn(worker_id)` in each worker thread before
+            it fetches (ids 0 .. num_workers − 1, every epoch); an exception it raises
+            reaches the caller with the first batch that worker owes.
+        pin_memory, pin_memory_device, persistent_workers, multiprocessing_context,
+            in_order: accepted for PyTorch programs and change nothing: batches are NumPy
+            arrays, which `.to("cuda")` copies whatever their memory; workers are threads,
+            started anew each epoch at no cost; batches always come out in order. As in
+            PyTorch, persistent_workers needs num_workers > 0.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 seed=None, generator=None, num_workers=0, prefetch_factor=2, timeout=0,
-                 sampler=None, batch_sampler=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True, seed=None):
         try:
             len(dataset)
         except TypeError:
@@ -173,7 +198,13 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.collate_fn = default_collate if collate_fn is None else collate_fn
         self.num_workers = _positive_int(num_workers, "num_workers", minimum=0)
-        self.prefetch_factor = _positive_int(prefetch_factor, "prefetch_factor")
+        _check_worker_options(self.num_workers, prefetch_factor, persistent_workers,
+                              worker_init_fn)
+        self.prefetch_factor = 2 if prefetch_factor is None else \
+            _positive_int(prefetch_factor, "prefetch_factor")
+        self.pin_memory = bool(pin_memory)
+        self.persistent_workers = bool(persistent_workers)
+        self.worker_init_fn = worker_init_fn
         self.timeout = _timeout(timeout)
         self.generator = None if seed is None and generator is None else \
             _rng.as_generator(generator, seed)
@@ -242,7 +273,8 @@ class DataLoader:
         if self.num_workers == 0:
             return (self._fetch(*job) for job in jobs)
         return PrefetchIterator(self._fetch, jobs, self.num_workers,
-                                self.num_workers * self.prefetch_factor, self.timeout)
+                                self.num_workers * self.prefetch_factor, self.timeout,
+                                self.worker_init_fn)
 
     def __repr__(self):
         return (f"DataLoader(dataset={type(self.dataset).__name__} of {len(self.dataset)}, "

@@ -63,13 +63,13 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         index = _check_index(index, len(self), "TensorDataset")
-        return tuple(Tensor._make(t.data[index, ...]) if isinstance(t, Tensor) else t[index]
+        return tuple(Tensor._make(t._data[index, ...]) if isinstance(t, Tensor) else t[index]
                      for t in self.tensors)
 
     def _collated_batch(self, indices):
         """The batch the default collate would build from these samples, in one gather."""
         indices = np.asarray(indices, dtype=np.int64)
-        return tuple(Tensor._make(t.data[indices]) if isinstance(t, Tensor)
+        return tuple(Tensor._make(t._data[indices]) if isinstance(t, Tensor)
                      else Tensor._make(np.ascontiguousarray(t[indices])) for t in self.tensors)
 
 

@@ -34,16 +34,19 @@ def seeded(seed):
 
 
 def as_generator(generator=None, seed=None):
-    """A numpy Generator from a Generator, an int seed, or None (minicnn's generator)."""
+    """A numpy Generator from a numpy Generator, a `mc.Generator` (its stream), an int seed,
+    or None (minicnn's generator)."""
     if generator is not None and seed is not None:
         raise ValueError("pass either `generator` or `seed`, not both")
     if seed is not None:
         generator = seed
     if generator is None:
         return _random.generator()
+    if isinstance(generator, _random.Generator):
+        return generator.stream
     if isinstance(generator, np.random.Generator):
         return generator
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    raise TypeError(f"expected a numpy.random.Generator or an int seed, got "
-                    f"{type(generator).__name__}")
+    raise TypeError(f"expected a minicnn.Generator, a numpy.random.Generator or an int "
+                    f"seed, got {type(generator).__name__}")

@@ -47,29 +47,44 @@ class _Slot:
         finally:
             self.done.set()
 
+    def fail(self, error, error_text):
+        self.error, self.error_text = error, error_text
+        self.done.set()
 
-def _work(tasks, fetch):
-    """A worker's loop: run the slots of its queue until the stop message (None)."""
+
+def _work(tasks, fetch, worker_id, init):
+    """A worker's loop: `init(worker_id)` (if given), then run the slots of its queue until
+    the stop message (None). If `init` raised, every slot gets its exception instead."""
+    failure = None
+    if init is not None:
+        try:
+            init(worker_id)
+        except BaseException as error:
+            failure = error, traceback.format_exc()
     for slot in iter(tasks.get, None):
-        slot.run(fetch)
+        if failure is None:
+            slot.run(fetch)
+        else:
+            slot.fail(*failure)
 
 
 class PrefetchIterator:
     """Fetches `jobs` with `fetch(*job)` on `num_workers` threads, at most `depth` batches
     ahead, and yields the batches in order. `timeout` (seconds, 0 = no limit) bounds the
     wait for each batch. Drawing the next job happens in the caller's thread, so an
-    exception from the sampler reaches the caller too (after the workers are stopped)."""
+    exception from the sampler reaches the caller too (after the workers are stopped).
+    `worker_init`, if given, runs as `worker_init(i)` first in worker i's thread."""
 
-    def __init__(self, fetch, jobs, num_workers, depth, timeout=0):
+    def __init__(self, fetch, jobs, num_workers, depth, timeout=0, worker_init=None):
         self._fetch = fetch
         self._jobs = iter(jobs)
         self._depth = depth
         self._timeout = timeout
         self._pending = collections.deque()
         self._queues = [queue.SimpleQueue() for _ in range(num_workers)]
-        self._workers = [threading.Thread(target=_work, args=(q, fetch), daemon=True,
-                                          name=f"minicnn-data-{next(_worker_ids)}")
-                         for q in self._queues]
+        self._workers = [threading.Thread(target=_work, args=(q, fetch, i, worker_init),
+                                          daemon=True, name=f"minicnn-data-{next(_worker_ids)}")
+                         for i, q in enumerate(self._queues)]
         self._next_worker = itertools.cycle(range(num_workers))
         for worker in self._workers:
             worker.start()

@@ -81,7 +81,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, async_op=False):
     _tensor("all_reduce", "tensor", tensor)
     _op("all_reduce", op, tensor, group)
     group.agree("all_reduce", [Field("op", "op", op)] + _describe("tensor", tensor))
-    work = group.backend.all_reduce(tensor.data, op, "all_reduce")
+    work = group.backend.all_reduce(tensor._data, op, "all_reduce")
     return _finish(group, "all_reduce", work, [tensor], async_op)
 
 
@@ -91,7 +91,7 @@ def broadcast(tensor, src, async_op=False):
     _tensor("broadcast", "tensor", tensor)
     src = _rank("broadcast", "src", src, group)
     group.agree("broadcast", [Field("src", "int", src)] + _describe("tensor", tensor))
-    work = group.backend.broadcast(tensor.data, src, "broadcast")
+    work = group.backend.broadcast(tensor._data, src, "broadcast")
     return _finish(group, "broadcast", work, [tensor], async_op)
 
 
@@ -102,7 +102,7 @@ def all_gather(tensor_list, tensor, async_op=False):
     _tensor("all_gather", "tensor", tensor)
     _tensor_list("all_gather", "tensor_list", tensor_list, tensor, group)
     group.agree("all_gather", _describe("tensor", tensor))
-    work = group.backend.all_gather([t.data for t in tensor_list], tensor.data, "all_gather")
+    work = group.backend.all_gather([t._data for t in tensor_list], tensor._data, "all_gather")
     return _finish(group, "all_gather", work, tensor_list, async_op)
 
 
@@ -113,7 +113,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, async_op=False):
     _tensor_list("reduce_scatter", "input_list", input_list, output, group)
     _op("reduce_scatter", op, output, group)
     group.agree("reduce_scatter", [Field("op", "op", op)] + _describe("output", output))
-    work = group.backend.reduce_scatter(output.data, [t.data for t in input_list], op,
+    work = group.backend.reduce_scatter(output._data, [t._data for t in input_list], op,
                                         "reduce_scatter")
     return _finish(group, "reduce_scatter", work, [output], async_op)
 

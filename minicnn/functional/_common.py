@@ -1,4 +1,7 @@
-"""Helpers shared by the ops: operand conversion, broadcasting, dims, devices, messages."""
+"""Helpers shared by the ops: operand conversion, broadcasting, dims, devices, messages, and
+NumPy's argument names."""
+import functools
+
 import numpy as np
 
 from .. import backend
@@ -43,8 +46,8 @@ def _scalar_tensor(op, value, like):
     if not isinstance(value, (int, float, bool, np.number, np.bool_)):
         raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
     dtype = scalar_dtype(value, like.dtype)
-    with backend.on_device_of(like.data):
-        return Tensor._make(xp(like.data).asarray(value, dtype=dtype))
+    with backend.on_device_of(like._data):
+        return Tensor._make(xp(like._data).asarray(value, dtype=dtype))
 
 
 def broadcast_shape(op, *shapes):
@@ -102,7 +105,7 @@ def check_same_device(op, *tensors):
     """The tensors (None skipped) live on one device, else a DeviceMismatchError naming both
     devices (backend.check_same_device, the one check): for the tensors an op takes beside
     its Function's inputs (targets, conditions, indices), checked before any work."""
-    backend.check_same_device(op, [None if t is None else t.data for t in tensors])
+    backend.check_same_device(op, [None if t is None else t._data for t in tensors])
 
 
 def index_range(array, ignore=None):
@@ -124,3 +127,22 @@ def require_floating(op, arg, t):
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: argument '{arg}' must be a floating tensor, got dtype {t.dtype} "
                         f"(shape {shape_str(t.shape)})")
+
+
+# The NumPy names PyTorch also takes for these arguments (torch.sum(x, axis=1, keepdims=True))
+NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def accepts_numpy_names(op):
+    """`op` also taking `axis=` for `dim=` and `keepdims=` for `keepdim=`, as PyTorch's ops
+    do; giving both names of one argument is a TypeError."""
+    @functools.wraps(op)
+    def call(*args, **kwargs):
+        for numpy_name, name in NUMPY_NAMES.items():
+            if numpy_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{op.__name__}: got both {name!r} and its NumPy name "
+                                    f"{numpy_name!r}")
+                kwargs[name] = kwargs.pop(numpy_name)
+        return op(*args, **kwargs)
+    return call

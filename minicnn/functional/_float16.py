@@ -18,7 +18,7 @@ _SINGLE = np.dtype(np.float32)
 
 
 def _is_half(value):
-    return isinstance(value, Tensor) and value.data.dtype is _HALF
+    return isinstance(value, Tensor) and value._data.dtype is _HALF
 
 
 def _widen(value):

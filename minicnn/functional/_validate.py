@@ -173,7 +173,7 @@ def max_pool_dtype(op, input):
     """Max pooling selects values, so it takes integer tensors as well as floating ones,
     as PyTorch's CPU form does; the CUDA kernels are typed for float32 and float64 only."""
     kind = input.dtype.kind
-    if kind == "f" or (kind in "iu" and kernels.active_form(input.data) != "cuda"):
+    if kind == "f" or (kind in "iu" and kernels.active_form(input._data) != "cuda"):
         return
     where = " on CUDA arrays" if kind in "iu" else ""
     raise TypeError(f"{op}: input of dtype {input.dtype} is not supported{where}; it takes "

@@ -180,6 +180,23 @@ class SiLU(Function):
         return g * s * (1 + a * (1 - s))
 
 
+class Softplus(Function):
+    @staticmethod
+    def forward(ctx, a, beta, threshold):
+        m = xp(a)
+        scaled = a * beta
+        linear = scaled > threshold
+        ctx.save_for_backward(scaled, linear)
+        soft = (m.logaddexp(0, scaled) / beta).astype(a.dtype, copy=False)
+        return m.where(linear, a, soft)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·σ(β·a), and g where β·a > threshold (the linear part)."""
+        scaled, linear = ctx.saved_arrays
+        return xp(g).where(linear, g, g * _sigmoid(scaled))
+
+
 def _along_rows(kernel, a, axis):
     """Apply a row kernel along `axis`: move it last, view as (rows, K), move it back."""
     m = xp(a)
@@ -284,6 +301,14 @@ def gelu(input, approximate="none"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     require_floating("gelu", "input", input)
     return GELU.apply(input, approximate=approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(β·x)) / β, and x itself where β·x > threshold (as PyTorch)."""
+    require_floating("softplus", "input", input)
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero, got 0")
+    return Softplus.apply(input, beta=float(beta), threshold=float(threshold))
 
 
 def silu(input, inplace=False):

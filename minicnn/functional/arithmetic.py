@@ -281,7 +281,7 @@ def where(condition, input, other):
     # the output shape may come from the condition alone: give the branches that shape
     if input.shape != shape and other.shape != shape:
         input = input.expand(*shape)
-    return Where.apply(input, other, condition=cond.data)
+    return Where.apply(input, other, condition=cond._data)
 
 
 def clone(input, memory_format=None):

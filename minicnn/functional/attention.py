@@ -152,7 +152,7 @@ def _attention_dropout(op, query, p, shape):
     if p == 0:
         return None
     if p == 1:
-        return backend.xp_of(query.data).zeros(shape, dtype=query.dtype)
+        return backend.xp_of(query._data).zeros(shape, dtype=query.dtype)
     return dropout_mask(query, p, shape)
 
 
@@ -229,8 +229,8 @@ def _additive_mask(op, name, mask, dtype):
     mask = _check_mask(op, name, mask, dtype)
     if mask.dtype != np.bool_:
         return mask
-    m = backend.xp_of(mask.data)
-    return Tensor._make(m.where(mask.data, dtype.type(-np.inf), dtype.type(0)))
+    m = backend.xp_of(mask._data)
+    return Tensor._make(m.where(mask._data, dtype.type(-np.inf), dtype.type(0)))
 
 
 def _check_shape(op, name, t, shape):
@@ -382,7 +382,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if attn_mask is not None and attn_mask.ndim == 2:
         attn_mask = unsqueeze(attn_mask, 0)
     elif attn_mask is None and is_causal:
-        m = backend.xp_of(query.data)
+        m = backend.xp_of(query._data)
         causal = m.tri(tgt_len, src_len, dtype=np.bool_)
         attn_mask = Tensor._make(m.where(causal, dtype.type(0), dtype.type(-np.inf))[None])
     if bias_k is not None:
@@ -397,7 +397,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     k = _heads(k, static_k, bsz, num_heads, head_dim)
     v = _heads(v, static_v, bsz, num_heads, head_dim)
     if add_zero_attn:
-        zeros = Tensor._make(backend.xp_of(q.data).zeros((bsz, num_heads, 1, head_dim),
+        zeros = Tensor._make(backend.xp_of(q._data).zeros((bsz, num_heads, 1, head_dim),
                                                          dtype=dtype))
         k = cat([k, zeros], 2)
         v = cat([v, zeros], 2)

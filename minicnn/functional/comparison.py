@@ -1,13 +1,21 @@
-"""Comparisons (bool results, no gradient): each a Function, so that its tensors are checked
-to share a device, it computes on that device, and tracing (minicnn.onnx) records it like
-every other op."""
+"""Comparisons and logical ops (bool results, no gradient); bitwise ops on bool and integer
+tensors (the `&`, `|`, `^` and `~` of masks). Each runs as a Function, so that its tensors
+are checked to share a device, it computes on that device, and tracing (minicnn.onnx)
+records it like every other op."""
 from .. import backend
 from ..autograd import Function
-from ._common import as_tensor_pair, broadcast_shape, check_same_device
+from ..tensor import Tensor
+from ._common import as_tensor_pair, broadcast_shape, check_same_device, require_tensor
 
 _COMPARISONS = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
                 "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
                 "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
+_BINARY = {"logical_and": lambda a, b: (a != 0) & (b != 0),
+           "logical_or": lambda a, b: (a != 0) | (b != 0),
+           "logical_xor": lambda a, b: (a != 0) ^ (b != 0),
+           "bitwise_and": lambda a, b: a & b, "bitwise_or": lambda a, b: a | b,
+           "bitwise_xor": lambda a, b: a ^ b}
+_UNARY = {"logical_not": lambda a: a == 0, "bitwise_not": lambda a: ~a}
 
 
 class Compare(Function):
@@ -17,6 +25,22 @@ class Compare(Function):
     @staticmethod
     def forward(ctx, a, b, op):
         return backend.xp_of(a).asarray(_COMPARISONS[op](a, b))
+
+
+class Bitwise(Function):
+    """a `op` b element-wise for the logical and bitwise ops of _BINARY; no gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b, op):
+        return backend.xp_of(a).asarray(_BINARY[op](a, b))
+
+
+class BitwiseUnary(Function):
+    """logical_not or bitwise_not of one array; no gradient."""
+
+    @staticmethod
+    def forward(ctx, a, op):
+        return backend.xp_of(a).asarray(_UNARY[op](a))
 
 
 class WholeTest(Function):
@@ -36,12 +60,16 @@ class IsFinite(Function):
         return m.asarray(m.isfinite(a))
 
 
-def _compare(op, a, b):
+def _pair(op, a, b):
     a, b = as_tensor_pair(op, a, b)
     if a.shape != b.shape:
         broadcast_shape(op, a.shape, b.shape)
     check_same_device(op, a, b)
-    return Compare.apply(a, b, op=op)
+    return a, b
+
+
+def _compare(op, a, b):
+    return Compare.apply(*_pair(op, a, b), op=op)
 
 
 def eq(input, other):
@@ -83,3 +111,54 @@ def allclose(input, other, rtol=1e-5, atol=1e-8):
 
 def isfinite(input):
     return IsFinite.apply(input)
+
+
+def logical_and(input, other):
+    return Bitwise.apply(*_pair("logical_and", input, other), op="logical_and")
+
+
+def logical_or(input, other):
+    return Bitwise.apply(*_pair("logical_or", input, other), op="logical_or")
+
+
+def logical_xor(input, other):
+    return Bitwise.apply(*_pair("logical_xor", input, other), op="logical_xor")
+
+
+def logical_not(input):
+    require_tensor("logical_not", "input", input)
+    return BitwiseUnary.apply(input, op="logical_not")
+
+
+def _require_bits(op, *tensors):
+    for t in tensors:
+        if isinstance(t, Tensor) and t.dtype.kind not in "biu":
+            raise TypeError(f"{op}: needs bool or integer tensors, got dtype {t.dtype} (compare "
+                            f"first, or use logical_{op[len('bitwise_'):]})")
+
+
+def _bitwise(op, input, other):
+    _require_bits(op, input, other)
+    return Bitwise.apply(*_pair(op, input, other), op=op)
+
+
+def bitwise_and(input, other):
+    """Elementwise AND of bool or integer tensors (`a & b`)."""
+    return _bitwise("bitwise_and", input, other)
+
+
+def bitwise_or(input, other):
+    """Elementwise OR of bool or integer tensors (`a | b`)."""
+    return _bitwise("bitwise_or", input, other)
+
+
+def bitwise_xor(input, other):
+    """Elementwise XOR of bool or integer tensors (`a ^ b`)."""
+    return _bitwise("bitwise_xor", input, other)
+
+
+def bitwise_not(input):
+    """NOT of a bool tensor, bitwise complement of an integer one (`~a`)."""
+    require_tensor("bitwise_not", "input", input)
+    _require_bits("bitwise_not", input)
+    return BitwiseUnary.apply(input, op="bitwise_not")

@@ -77,3 +77,38 @@ def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False,
     if copy and out is input:
         out = Cast.apply(input, dtype=input.dtype)
     return out
+
+
+# PyTorch's legacy tensor type names, which `Tensor.type()` answers with and accepts
+LEGACY_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+                     np.dtype(np.float16): "HalfTensor", np.dtype(np.int64): "LongTensor",
+                     np.dtype(np.int32): "IntTensor", np.dtype(np.int16): "ShortTensor",
+                     np.dtype(np.int8): "CharTensor", np.dtype(np.uint8): "ByteTensor",
+                     np.dtype(np.bool_): "BoolTensor"}
+
+
+def _parse_type_name(name):
+    """(device, dtype) of a legacy name: 'torch.FloatTensor', 'torch.cuda.LongTensor' (the
+    'minicnn.' prefix too)."""
+    parts = name.split(".")
+    if parts[0] in ("torch", "minicnn"):
+        parts = parts[1:]
+    device = "cuda" if parts[:1] == ["cuda"] else "cpu"
+    parts = parts[1:] if device == "cuda" else parts
+    by_name = {v: k for k, v in LEGACY_TYPE_NAMES.items()}
+    if len(parts) != 1 or parts[0] not in by_name:
+        raise ValueError(f"type: invalid type {name!r}; expected a dtype or a name such as "
+                         f"'torch.FloatTensor' or 'torch.cuda.LongTensor'")
+    return device, by_name[parts[0]]
+
+
+def tensor_type(input, dtype=None, non_blocking=False):
+    """`Tensor.type()`: with no argument, PyTorch's name of the tensor's type
+    ('torch.FloatTensor', 'torch.cuda.LongTensor' ...); given a dtype or such a name, the
+    tensor cast (and moved) to it, differentiably."""
+    if dtype is None:
+        return ("torch.cuda." if input.is_cuda else "torch.") + LEGACY_TYPE_NAMES[input.dtype]
+    if isinstance(dtype, str):
+        device, dtype = _parse_type_name(dtype)
+        return to(input, device, dtype)
+    return to(input, dtype=dtype)

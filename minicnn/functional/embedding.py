@@ -40,7 +40,7 @@ class Embedding(Function):
 def _renorm_(weight, indices, max_norm, norm_type):
     """Rescale, in place, the rows of `weight` used by `indices` whose norm exceeds max_norm
     (PyTorch's embedding_renorm_)."""
-    data = weight.data
+    data = weight._data
     m = xp(data)
     rows = m.unique(indices.reshape(-1))
     selected = data[rows]
@@ -84,7 +84,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise ValueError(f"{op}: padding_idx={padding_idx} must be within num_embeddings "
                              f"({n})")
         padding_idx %= n
-    indices = input.data
+    indices = input._data
     lo, hi = index_range(indices)
     if lo < 0 or hi >= n:
         raise IndexError(f"{op}: index {lo if lo < 0 else hi} is out of range for weight "

@@ -30,7 +30,7 @@ class GetItem(Function):
 def _convert(item, like):
     """One index item as NumPy/CuPy understands it; True if it is advanced indexing."""
     if isinstance(item, Tensor):
-        item = item.data
+        item = item._data
     elif isinstance(item, list):
         item = np.asarray(item) if item else np.zeros(0, dtype=np.int64)
     if isinstance(item, (np.ndarray,)) or backend.is_cupy_array(item):
@@ -84,10 +84,10 @@ def _check_bounds(a, items):
 @on_input_device
 def getitem(input, index):
     items = index if isinstance(index, tuple) else (index,)
-    converted = [_convert(item, input.data) for item in items]
+    converted = [_convert(item, input._data) for item in items]
     items = tuple(c for c, _ in converted)
     advanced = any(adv for _, adv in converted)
-    _check_bounds(input.data, items)
+    _check_bounds(input._data, items)
     return GetItem.apply(input, index=items if len(items) != 1 else items[0],
                          advanced=advanced)
 
@@ -103,8 +103,8 @@ def index_select(input, dim, index):
         if index.numel() != 1:
             raise ValueError(f"index_select: index to a 0-d tensor can have only 1 value, got "
                              f"{index.numel()} value(s)")
-        if int(index.data.reshape(-1)[0]) != 0:
-            raise IndexError(f"index_select: index {int(index.data.reshape(-1)[0])} is out of "
+        if int(index._data.reshape(-1)[0]) != 0:
+            raise IndexError(f"index_select: index {int(index._data.reshape(-1)[0])} is out of "
                              f"range for a 0-d tensor")
         return clone(input)
     return getitem(input, (slice(None),) * axis + (index.reshape(-1),))

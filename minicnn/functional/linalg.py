@@ -1,4 +1,5 @@
-"""Matrix products: matmul (batched, broadcasting) and linear."""
+"""Matrix products: matmul (batched, broadcasting), mm and bmm (its 2-D and batched 3-D
+forms, which check their shapes as PyTorch does) and linear."""
 import math
 
 from ..autograd import Function
@@ -59,6 +60,29 @@ def matmul(input, other):
                              f"be broadcast (batch dimensions {shape_str(a.shape[:-2])} and "
                              f"{shape_str(b.shape[:-2])})") from None
     return MatMul.apply(a, b)
+
+
+def mm(input, mat2):
+    """The product of two matrices (2-D tensors only, no broadcasting)."""
+    for arg, t in (("input", input), ("mat2", mat2)):
+        require_tensor("mm", arg, t)
+        if t.ndim != 2:
+            raise ValueError(f"mm: {arg} must be a matrix (2-D), got shape {shape_str(t.shape)}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors: one batch size, no
+    broadcasting."""
+    for arg, t in (("input", input), ("mat2", mat2)):
+        require_tensor("bmm", arg, t)
+        if t.ndim != 3:
+            raise ValueError(f"bmm: {arg} must be a batch of matrices (3-D), got shape "
+                             f"{shape_str(t.shape)}")
+    if input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: input and mat2 must have the same batch size, got shapes "
+                         f"{shape_str(input.shape)} and {shape_str(mat2.shape)}")
+    return matmul(input, mat2)
 
 
 class Linear(Function):

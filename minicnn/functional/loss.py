@@ -32,7 +32,7 @@ def one_hot(tensor, num_classes=-1):
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer tensor of class indices, got dtype "
                         f"{tensor.dtype}")
-    data = tensor.data
+    data = tensor._data
     lo, hi = index_range(data)
     if num_classes == -1:
         if not data.size:
@@ -114,7 +114,7 @@ class TargetOutOfRangeError(ValueError, IndexError):
 
 
 def _check_labels(op, target, num_classes, ignore_index, input_shape):
-    lo, hi = index_range(target.data, ignore=ignore_index)
+    lo, hi = index_range(target._data, ignore=ignore_index)
     if lo < 0 or hi >= num_classes:
         bad = hi if hi >= num_classes else lo
         raise TargetOutOfRangeError(
@@ -144,7 +144,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     _check_weight("nll_loss", weight, input.shape[1])
     _check_labels("nll_loss", target, input.shape[1], ignore_index, input.shape)
     out = NLLLoss.apply(input, weight, ignore_index=ignore_index, reduction=reduction,
-                        target=target.data.astype(np.int64, copy=False))
+                        target=target._data.astype(np.int64, copy=False))
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
@@ -173,7 +173,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_weight("cross_entropy", weight, num_classes)
     _check_labels("cross_entropy", target, num_classes, ignore_index, input.shape)
     logp = log_softmax(input, dim=1)
-    labels = target.data.astype(np.int64, copy=False)
+    labels = target._data.astype(np.int64, copy=False)
     loss = NLLLoss.apply(logp, weight, target=labels, ignore_index=ignore_index,
                          reduction=reduction)
     if label_smoothing > 0:
@@ -186,7 +186,7 @@ def _smoothing_term(logp, labels, weight, ignore_index, reduction):
     """−Σ_c w_c·logp_c per sample, reduced like the NLL term. Ignored samples are set to 0
     (not multiplied by 0), so that they get a zero gradient even when every sample is
     ignored and the mean divides by 0, as in PyTorch."""
-    m = xp(logp.data)
+    m = xp(logp._data)
     kept = labels != ignore_index
     weighted = logp if weight is None else logp * weight.reshape((1, -1) + (1,) * (logp.ndim - 2))
     per_sample = where(Tensor._make(kept), -weighted.sum(dim=1), 0.0)
@@ -242,6 +242,89 @@ def l1_loss(input, target, reduction="mean"):
     _check_same_shape("l1_loss", input, target)
     _check_reduction("l1_loss", reduction)
     return _reduce((input - target).abs(), reduction)
+
+
+def _huber(op, input, target, reduction, threshold, scale):
+    """Quadratic below `threshold`, linear above, divided by `scale`:
+    0.5·d² / scale where |d| < threshold, else threshold·(|d| − 0.5·threshold) / scale."""
+    _check_same_shape(op, input, target)
+    _check_reduction(op, reduction)
+    distance = (input - target).abs()
+    if threshold == 0:
+        return _reduce(distance, reduction)
+    quadratic = 0.5 * distance * distance / scale
+    linear = (distance - 0.5 * threshold) * (threshold / scale)
+    return _reduce(where(distance < threshold, quadratic, linear), reduction)
+
+
+def _non_negative(op, name, value):
+    if not value >= 0:
+        raise ValueError(f"{op}: {name} must be non-negative, got {value}")
+    return float(value)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5·d²/β where |d| < β, else |d| − 0.5·β (d = input − target); β = 0 is the L1 loss."""
+    beta = _non_negative("smooth_l1_loss", "beta", beta)
+    return _huber("smooth_l1_loss", input, target, reduction, beta, beta or 1.0)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5·d² where |d| < δ, else δ·(|d| − 0.5·δ): β·smooth_l1_loss with β = δ."""
+    delta = _non_negative("huber_loss", "delta", delta)
+    if delta == 0:
+        raise ValueError("huber_loss: delta must be positive, got 0.0")
+    return _huber("huber_loss", input, target, reduction, delta, 1.0)
+
+
+# PyTorch clamps binary_cross_entropy's logarithms at LOG_FLOOR, so inputs of 0 and 1 give
+# finite losses, and divides its gradient by at least PROBABILITY_FLOOR
+LOG_FLOOR = -100.0
+PROBABILITY_FLOOR = 1e-12
+
+
+class BinaryCrossEntropy(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        m = xp(x)
+        with np.errstate(divide="ignore"):
+            log_x = m.maximum(m.log(x), LOG_FLOOR)
+            log_1mx = m.maximum(m.log1p(-x), LOG_FLOOR)
+        ctx.save_for_backward(x, y)
+        return -(y * log_x + (1 - y) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, g):
+        """dx = g·(x − y) / max(x·(1 − x), 1e-12); dy = g·(log(1 − x) − log x)."""
+        x, y = ctx.saved_arrays
+        m = xp(g)
+        dx = dy = None
+        if ctx.needs_input_grad[0]:
+            dx = g * (x - y) / m.maximum(x * (1 - x), PROBABILITY_FLOOR)
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dy = g * (m.log1p(-x) - m.log(x))
+        return dx, dy
+
+
+@on_input_device
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """−w·[y·log x + (1 − y)·log(1 − x)] for probabilities x in [0, 1] (each log clamped at
+    −100, as PyTorch); `weight` broadcasts against the input."""
+    _check_same_shape("binary_cross_entropy", input, target)
+    check_same_device("binary_cross_entropy", input, target, weight)
+    _check_reduction("binary_cross_entropy", reduction)
+    data = input._data
+    if data.size and not bool(((data >= 0) & (data <= 1)).all()):
+        raise ValueError(f"binary_cross_entropy: all elements of input must be probabilities "
+                         f"in [0, 1], got values in [{float(data.min())}, {float(data.max())}]"
+                         f" (apply sigmoid first, or use binary_cross_entropy_with_logits)")
+    if weight is not None:
+        broadcast_shape("binary_cross_entropy", weight.shape, input.shape)
+    loss = BinaryCrossEntropy.apply(input, target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
 
 
 class BCEWithLogits(Function):

@@ -202,9 +202,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         out, mean, var = BatchNorm.apply(input, weight, bias, eps=float(eps))
         if running_mean is not None:
             n = input.numel() // C
-            rm, rv = running_mean.data, running_var.data
-            rm[...] = (1 - m) * rm + m * mean.data.astype(rm.dtype)
-            rv[...] = (1 - m) * rv + m * (var.data.astype(rv.dtype) * (n / (n - 1)))
+            rm, rv = running_mean._data, running_var._data
+            rm[...] = (1 - m) * rm + m * mean._data.astype(rm.dtype)
+            rv[...] = (1 - m) * rv + m * (var._data.astype(rv.dtype) * (n / (n - 1)))
         return out
     if running_mean is None:
         raise ValueError(f"{op}: running_mean and running_var must be given when "

@@ -186,11 +186,11 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     ph, pw = validate.int_pair(op, "padding", padding, 0)
     default = ((x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw)
     output_hw = default if output_size is None else _unpool_size(op, input, output_size)
-    lo, hi = index_range(index.data)
+    lo, hi = index_range(index._data)
     if lo < 0 or hi >= output_hw[0] * output_hw[1]:
         raise ValueError(f"max_unpool2d: indices reach {hi if hi >= 0 else lo} but the output "
                          f"plane {output_hw} has {output_hw[0] * output_hw[1]} positions")
-    y = MaxUnpool2d.apply(x, indices=index.data, output_hw=output_hw)
+    y = MaxUnpool2d.apply(x, indices=index._data, output_hw=output_hw)
     return y.squeeze(0) if unbatched else y
 
 

@@ -1,5 +1,7 @@
-"""Reductions: sum, mean, var, std, max/min (values and indices), amax/amin, logsumexp, argmax."""
+"""Reductions: sum, mean, var, std, max/min (values and indices), amax/amin, logsumexp, argmax,
+all/any, and vector norms."""
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -8,9 +10,11 @@ from ..autograd import Function
 from ..backend import on_input_device
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from ._common import expand_reduced, normalize_dim, normalize_dims, shape_str, xp
+from ._common import (accepts_numpy_names, expand_reduced, normalize_dim, normalize_dims,
+                      shape_str, xp)
 from .arithmetic import maximum, minimum
 from .conversion import astype
+from .unary import abs as magnitude
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -18,7 +22,7 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 def _mean(a, axes, keepdims):
     """a.mean over `axes`; NaN over no elements, without NumPy's empty-slice warning
     (PyTorch gives none)."""
-    if all(a.shape[i] for i in axes):
+    if builtins.all(a.shape[i] for i in axes):
         return a.mean(axis=axes, keepdims=keepdims)
     with np.errstate(divide="ignore", invalid="ignore"):
         return a.sum(axis=axes, keepdims=keepdims) / a.dtype.type(0)
@@ -160,7 +164,7 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         m = xp(a)
-        if any(a.shape[i] == 0 for i in axes):  # an empty sum: log 0 = −inf, as PyTorch
+        if builtins.any(a.shape[i] == 0 for i in axes):  # an empty sum: log 0 = −inf, as PyTorch
             shift = m.zeros([1 if i in axes else s for i, s in enumerate(a.shape)], a.dtype)
         else:
             shift = a.max(axis=axes, keepdims=True)
@@ -206,10 +210,12 @@ def _cast(input, dtype):
     return input if dtype is None else astype(input, dtype)
 
 
+@accepts_numpy_names
 def sum(input, dim=None, keepdim=False, dtype=None):
     return _reduce(Sum, "sum", _cast(input, dtype), dim, keepdim)
 
 
+@accepts_numpy_names
 def mean(input, dim=None, keepdim=False, dtype=None):
     input = _cast(input, dtype)
     _require_floating("mean", input)
@@ -232,6 +238,7 @@ def _var(op, input, dim, correction, keepdim, unbiased):
     return _reduce(Var, op, input, dim, keepdim, correction=correction)
 
 
+@accepts_numpy_names
 def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
     """Variance over `dim`, dividing by n − correction (1, or None: unbiased, as PyTorch's
     default). PyTorch's older forms work too: `var(x, unbiased)` with a bool, and
@@ -239,6 +246,7 @@ def var(input, dim=None, correction=1, keepdim=False, unbiased=None):
     return _var("var", input, dim, correction, keepdim, unbiased)
 
 
+@accepts_numpy_names
 def std(input, dim=None, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: √var with var's arguments; its gradient is 0 where it is 0."""
     return StdFromVar.apply(_var("std", input, dim, correction, keepdim, unbiased))
@@ -259,27 +267,32 @@ def _binary_extreme(op, input, other):
     return maximum(input, other) if op == "max" else minimum(input, other)
 
 
+@accepts_numpy_names
 def max(input, dim=None, keepdim=False):
     """max(x) → the largest value; max(x, dim) → (values, indices); max(x, other) → maximum."""
     return _extreme("max", input, dim, keepdim, largest=True)
 
 
+@accepts_numpy_names
 def min(input, dim=None, keepdim=False):
     """min(x) → the smallest value; min(x, dim) → (values, indices); min(x, other) → minimum."""
     return _extreme("min", input, dim, keepdim, largest=False)
 
 
+@accepts_numpy_names
 def amax(input, dim=(), keepdim=False):
     """Largest values over `dim` (all dims when empty); ties share the gradient evenly."""
     _check_nonempty("amax", input, dim)
     return _reduce(AMax, "amax", input, dim, keepdim, largest=True)
 
 
+@accepts_numpy_names
 def amin(input, dim=(), keepdim=False):
     _check_nonempty("amin", input, dim)
     return _reduce(AMax, "amin", input, dim, keepdim, largest=False)
 
 
+@accepts_numpy_names
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp over `dim` (−inf over an empty dim); integers and bools reduce as the
     default float dtype, as PyTorch."""
@@ -315,12 +328,99 @@ def _arg_extreme(op, input, dim, keepdim, largest):
     return ArgExtreme.apply(input, axis=axis, keepdim=keepdim, largest=largest)
 
 
+@accepts_numpy_names
 @on_input_device
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
     return _arg_extreme("argmax", input, dim, keepdim, largest=True)
 
 
+@accepts_numpy_names
 @on_input_device
 def argmin(input, dim=None, keepdim=False):
     return _arg_extreme("argmin", input, dim, keepdim, largest=False)
+
+
+def _logical(op, input, dim, keepdim):
+    """all / any over `dim` (every dim when None; an int or a tuple), as a bool tensor."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    axes = () if input.ndim == 0 else normalize_dims(op, dim, input.ndim)
+    data = input._data
+    reduce = data.all if op == "all" else data.any
+    out = reduce(axis=axes, keepdims=keepdim) if axes else (data != 0)
+    return Tensor._make(xp(data).asarray(out, dtype=np.bool_))
+
+
+@accepts_numpy_names
+@on_input_device
+def all(input, dim=None, keepdim=False):
+    """True where every element over `dim` (everything when None) is non-zero; no gradient."""
+    return _logical("all", input, dim, keepdim)
+
+
+@accepts_numpy_names
+@on_input_device
+def any(input, dim=None, keepdim=False):
+    """True where some element over `dim` (everything when None) is non-zero; no gradient."""
+    return _logical("any", input, dim, keepdim)
+
+
+class VectorNorm(Function):
+    """‖a‖_p = (Σ |a|^p)^(1/p) over axes, for a finite p > 0."""
+
+    @staticmethod
+    def forward(ctx, a, p, axes, keepdim):
+        m = xp(a)
+        magnitude = m.abs(a)
+        if p == 1:
+            out = magnitude.sum(axis=axes, keepdims=True)
+        elif p == 2:
+            out = m.sqrt(m.square(a).sum(axis=axes, keepdims=True))
+        else:
+            out = (magnitude ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(a, out)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return out if keepdim else out.reshape([s for i, s in enumerate(a.shape)
+                                                if i not in axes])
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·sign(a)·|a|^(p−1) / ‖a‖^(p−1) (p = 1: g·sign(a)); 0 where ‖a‖ = 0, as
+        PyTorch."""
+        a, out = ctx.saved_arrays
+        m = xp(a)
+        g = expand_reduced(g, a.shape, ctx.axes, ctx.keepdim)
+        if ctx.p == 1:
+            return g * m.sign(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.p == 2:
+                scale = a / out
+            else:
+                scale = m.sign(a) * m.abs(a) ** (ctx.p - 1) / out ** (ctx.p - 1)
+        return g * m.where(out == 0, 0, scale).astype(a.dtype, copy=False)
+
+
+@accepts_numpy_names
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """torch.norm over `dim` (everything when None): p = 'fro' or 2 (Euclidean), any finite
+    p > 0, inf (largest |x|), -inf (smallest |x|) or 0 (the count of non-zeros, no
+    gradient). The matrix norm 'nuc' is not implemented."""
+    input = _cast(input, dtype)
+    _require_floating("norm", input)
+    if p == "fro":
+        p = 2
+    if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise ValueError(f"norm: p must be 'fro' or a number, got {p!r} (minicnn implements "
+                         f"vector norms only)")
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        dim = None
+    axes = () if input.ndim == 0 else normalize_dims("norm", dim, input.ndim)
+    if math.isinf(p):
+        return _reduce(AMax, "norm", magnitude(input), dim, keepdim, largest=p > 0)
+    if p == 0:
+        count = (input._data != 0).sum(axis=axes, keepdims=keepdim)
+        return Tensor._make(xp(input._data).asarray(count, dtype=input.dtype))
+    if p < 0:
+        raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
+    return VectorNorm.apply(input, p=float(p), axes=axes, keepdim=keepdim)

@@ -4,7 +4,8 @@ import numpy as np
 from ..allocation import check_fits
 from ..autograd import Function
 from ..dtypes import promote
-from ._common import check_same_device, normalize_dim, shape_str, unbroadcast, xp
+from ._common import (accepts_numpy_names, check_same_device, normalize_dim, shape_str,
+                      unbroadcast, xp)
 from .arithmetic import clone
 from .conversion import astype, check_memory_format
 
@@ -139,8 +140,8 @@ def view(input, *shape):
     the new shape would span two separate blocks of memory), RuntimeError pointing to
     reshape, which copies then."""
     out = reshape(input, *shape)
-    a = input.data
-    if out.numel() and not a.flags.c_contiguous and not xp(a).may_share_memory(out.data, a):
+    a = input._data
+    if out.numel() and not a.flags.c_contiguous and not xp(a).may_share_memory(out._data, a):
         raise RuntimeError(f"view: shape {_sizes(shape)} for a tensor of shape "
                            f"{shape_str(input.shape)} and strides {_strides(a)}: view "
                            f"size is not compatible with input tensor's size and stride (at "
@@ -248,6 +249,7 @@ def repeat(input, *repeats):
     return Repeat.apply(input, repeats=repeats)
 
 
+@accepts_numpy_names
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension. As PyTorch, 1-D empty tensors (shape (0,))
     are skipped whatever the others' shape (a legacy rule), though their dtype counts."""
@@ -282,6 +284,7 @@ def cat(tensors, dim=0):
 concat = concatenate = cat
 
 
+@accepts_numpy_names
 def stack(tensors, dim=0):
     """Join tensors of one shape along a new dimension."""
     tensors = list(tensors)
@@ -363,4 +366,32 @@ def pad(input, pad, mode="constant", value=0.0):
 def contiguous(input, memory_format=None):
     """`input` itself when its data is C-contiguous, else a contiguous copy."""
     check_memory_format("contiguous", input, memory_format)
-    return input if input.data.flags.c_contiguous else clone(input)
+    return input if input._data.flags.c_contiguous else clone(input)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors (torch.meshgrid): output k repeats tensor k along
+    its own axis. indexing='ij' gives shape (n0, n1, ...); 'xy' swaps the first two axes
+    (shape (n1, n0, ...)), as NumPy's default. Each output is a broadcast view with
+    gradients."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        if t.ndim > 1:
+            raise ValueError(f"meshgrid: expects 0-D or 1-D tensors, tensor {i} has shape "
+                             f"{shape_str(t.shape)}")
+    sizes = [t.numel() for t in tensors]
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for axis, size in zip(axes, sizes):
+        shape[axis] = size
+    grids = []
+    for axis, t in zip(axes, tensors):
+        along = [1] * len(tensors)
+        along[axis] = shape[axis]
+        grids.append(expand(reshape(t, along), shape))
+    return tuple(grids)

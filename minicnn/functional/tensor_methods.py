@@ -39,6 +39,10 @@ _OPERATORS = {
     "__eq__": comparison.eq, "__ne__": comparison.ne, "__lt__": comparison.lt,
     "__le__": comparison.le, "__gt__": comparison.gt, "__ge__": comparison.ge,
     "__getitem__": indexing.getitem,
+    "__and__": comparison.bitwise_and, "__rand__": _reflected(comparison.bitwise_and),
+    "__or__": comparison.bitwise_or, "__ror__": _reflected(comparison.bitwise_or),
+    "__xor__": comparison.bitwise_xor, "__rxor__": _reflected(comparison.bitwise_xor),
+    "__invert__": comparison.bitwise_not,
 }
 
 _METHODS = {
@@ -46,11 +50,14 @@ _METHODS = {
     "pow": arithmetic.pow, "neg": arithmetic.neg, "maximum": arithmetic.maximum,
     "minimum": arithmetic.minimum, "clone": arithmetic.clone, "astype": conversion.astype,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt, "rsqrt": unary.rsqrt,
+    "log1p": unary.log1p, "sin": unary.sin, "cos": unary.cos, "sinh": unary.sinh,
+    "cosh": unary.cosh,
     "abs": unary.abs, "clamp": unary.clamp, "clip": unary.clamp,
     "sum": reduction.sum, "mean": reduction.mean, "var": reduction.var, "std": reduction.std,
     "max": reduction.max, "min": reduction.min, "amax": reduction.amax, "amin": reduction.amin,
     "logsumexp": reduction.logsumexp, "argmax": reduction.argmax, "argmin": reduction.argmin,
-    "matmul": linalg.matmul,
+    "all": reduction.all, "any": reduction.any, "norm": reduction.norm,
+    "matmul": linalg.matmul, "mm": linalg.mm, "bmm": linalg.bmm,
     "reshape": _sizes_method(shape.reshape), "view": _sizes_method(shape.view),
     "permute": _sizes_method(shape.permute), "expand": _sizes_method(shape.expand),
     "repeat": _sizes_method(shape.repeat), "transpose": shape.transpose, "t": shape.t,
@@ -63,6 +70,10 @@ _METHODS = {
     "eq": comparison.eq, "ne": comparison.ne, "lt": comparison.lt, "le": comparison.le,
     "gt": comparison.gt, "ge": comparison.ge, "equal": comparison.equal,
     "allclose": comparison.allclose, "isfinite": comparison.isfinite,
+    "logical_and": comparison.logical_and, "logical_or": comparison.logical_or,
+    "logical_xor": comparison.logical_xor, "logical_not": comparison.logical_not,
+    "bitwise_and": comparison.bitwise_and, "bitwise_or": comparison.bitwise_or,
+    "bitwise_xor": comparison.bitwise_xor, "bitwise_not": comparison.bitwise_not,
     "relu": activation.relu, "sigmoid": activation.sigmoid, "tanh": activation.tanh,
     "relu_": activation.relu_, "sigmoid_": activation.sigmoid_, "tanh_": activation.tanh_,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
@@ -71,6 +82,7 @@ _METHODS = {
     "half": _cast_method(np.float16), "long": _cast_method(np.int64),
     "int": _cast_method(np.int32), "bool": _cast_method(np.bool_),
     "type_as": lambda self, other: conversion.to(self, dtype=other.dtype),
+    "type": conversion.tensor_type,
 }
 
 

@@ -1,4 +1,4 @@
-"""Elementwise math: exp, log, sqrt, rsqrt, abs, clamp."""
+"""Elementwise math: exp, log, log1p, sqrt, rsqrt, sin, cos, sinh, cosh, abs, clamp."""
 import numpy as np
 
 from ..autograd import Function
@@ -42,6 +42,71 @@ class Log(Function):
         """da = g / a."""
         (a,) = ctx.saved_arrays
         return g / a
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g / (1 + a)."""
+        (a,) = ctx.saved_arrays
+        return g / (1 + a)
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·cos a."""
+        (a,) = ctx.saved_arrays
+        return g * xp(a).cos(a)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = −g·sin a."""
+        (a,) = ctx.saved_arrays
+        return -g * xp(a).sin(a)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).sinh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·cosh a."""
+        (a,) = ctx.saved_arrays
+        return g * xp(a).cosh(a)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).cosh(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        """da = g·sinh a."""
+        (a,) = ctx.saved_arrays
+        return g * xp(a).sinh(a)
 
 
 class Sqrt(Function):
@@ -148,6 +213,27 @@ def log(input):
     return Log.apply(_floating("log", input))
 
 
+def log1p(input):
+    """log(1 + x), accurate for small x."""
+    return Log1p.apply(_floating("log1p", input))
+
+
+def sin(input):
+    return Sin.apply(_floating("sin", input))
+
+
+def cos(input):
+    return Cos.apply(_floating("cos", input))
+
+
+def sinh(input):
+    return Sinh.apply(_floating("sinh", input))
+
+
+def cosh(input):
+    return Cosh.apply(_floating("cosh", input))
+
+
 def sqrt(input):
     return Sqrt.apply(_floating("sqrt", input))
 
@@ -165,7 +251,7 @@ def _clamp_tensors(input, min, max):
     """Bounds as tensors of the result dtype (PyTorch's promotion over input and bounds),
     broadcastable with the input."""
     bounds = [b if b is None or isinstance(b, Tensor) else
-              Tensor._make(xp(input.data).asarray(b, dtype=scalar_dtype(b, input.dtype)))
+              Tensor._make(xp(input._data).asarray(b, dtype=scalar_dtype(b, input.dtype)))
               for b in (min, max)]
     tensors = [input] + [b for b in bounds if b is not None]
     dtype = result_type(*tensors)

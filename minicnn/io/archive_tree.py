@@ -39,7 +39,7 @@ def encode(obj, arrays, where="obj", containers=frozenset()):
     """The JSON-ready node of `obj` (found at `where`); its arrays go into `arrays`.
     `containers` are the ids of the dicts, lists and tuples that hold `obj`."""
     if isinstance(obj, Tensor):
-        return {"tensor": _add_array(obj.data, arrays, where)}
+        return {"tensor": _add_array(obj._data, arrays, where)}
     if isinstance(obj, np.ndarray) or backend.is_cupy_array(obj):
         return {"array": _add_array(obj, arrays, where)}
     if isinstance(obj, np.generic):

@@ -33,7 +33,7 @@ def _arrays(obj, path):
         if not isinstance(key, str):
             raise TypeError(f"save: {path}: safetensors names tensors by strings, got the key "
                             f"{key!r}")
-        data = value.data if isinstance(value, Tensor) else value
+        data = value._data if isinstance(value, Tensor) else value
         if not (isinstance(data, np.ndarray) or backend.is_cupy_array(data)):
             raise TypeError(f"save: {path}: {key!r} is a {type(value).__name__}, not a tensor; "
                             f"a .safetensors file holds tensors only (save other values to a "

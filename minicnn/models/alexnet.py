@@ -32,6 +32,7 @@ Both variants end their features with an adaptive 6×6 average pool (the identit
 size), so smaller inputs run too.
 """
 from .. import nn
+from .weights import accepts_weights_keywords
 
 VARIANTS = ("torchvision", "paper")
 LRN_CONVENTIONS = nn.LocalResponseNorm.CONVENTIONS      # ("pytorch", "paper")
@@ -129,6 +130,7 @@ class AlexNet(nn.Module):
         return self.classifier(x.flatten(1))       # (N, num_classes)
 
 
+@accepts_weights_keywords
 def alexnet(num_classes=1000, dropout=0.5, variant="torchvision", lrn_convention="pytorch"):
     """AlexNet: torchvision's ("torchvision", 224×224 input) or the 2012 paper's ("paper",
     227×227 input, two groups, LRN). The LRN's alpha is divided by the window size, as in

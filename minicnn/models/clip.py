@@ -28,6 +28,7 @@ from .. import functional as F
 from .. import nn
 from ..creation import arange, full, tensor
 from ..tensor import Tensor
+from .weights import accepts_weights_keywords
 
 __all__ = ["CLIP", "CLIPTextCfg", "CLIPVisionCfg", "ClipLoss", "clip_loss", "clip_rn50",
            "clip_vit_b_32", "l2_normalize"]
@@ -411,12 +412,14 @@ def _build(name, image_size, quick_gelu):
     return CLIP(config["embed_dim"], vision, text, quick_gelu=quick_gelu)
 
 
+@accepts_weights_keywords
 def clip_rn50(image_size=224, quick_gelu=False):
     """open_clip's `RN50`: ModifiedResNet-50 image tower (1024-d embedding), 12-layer 512-wide
     text transformer; 102,007,137 parameters at 224. quick_gelu=True is `RN50-quickgelu`."""
     return _build("clip_rn50", image_size, quick_gelu)
 
 
+@accepts_weights_keywords
 def clip_vit_b_32(image_size=224, quick_gelu=False):
     """open_clip's `ViT-B-32`: ViT-B/32 image tower (512-d embedding), 12-layer 512-wide text
     transformer; 151,277,313 parameters at 224. quick_gelu=True is `ViT-B-32-quickgelu`."""

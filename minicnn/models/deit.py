@@ -22,6 +22,7 @@ from .. import nn
 from ..creation import ones, zeros
 from ..nn import init
 from .position_embedding import patch_grid, resized_parameter
+from .weights import accepts_weights_keywords
 
 
 class DropPath(nn.Module):
@@ -262,39 +263,42 @@ _CONFIGS = {
 }
 
 
-def _create(name, pretrained, kwargs):
-    if pretrained:
-        raise ValueError(f"{name}: pretrained must be False (got {pretrained!r}); load timm's "
-                         f"weights with model.load_state_dict(mc.io.from_torch(state_dict))")
+def _create(name, kwargs):
     cls = VisionTransformerDistilled if "distilled" in name else DeiT
     return cls(**dict(_CONFIGS[name], **kwargs))
 
 
-def vit_tiny_patch16_224(pretrained=False, **kwargs):
+@accepts_weights_keywords
+def vit_tiny_patch16_224(**kwargs):
     """ViT-Ti/16 (timm): D = 192, 12 blocks, 3 heads, 224×224 inputs."""
-    return _create("vit_tiny_patch16_224", pretrained, kwargs)
+    return _create("vit_tiny_patch16_224", kwargs)
 
 
-def deit_tiny_patch16_224(pretrained=False, **kwargs):
+@accepts_weights_keywords
+def deit_tiny_patch16_224(**kwargs):
     """DeiT-Ti: D = 192, 12 blocks, 3 heads, 224×224 inputs."""
-    return _create("deit_tiny_patch16_224", pretrained, kwargs)
+    return _create("deit_tiny_patch16_224", kwargs)
 
 
-def deit_small_patch16_224(pretrained=False, **kwargs):
+@accepts_weights_keywords
+def deit_small_patch16_224(**kwargs):
     """DeiT-S: D = 384, 12 blocks, 6 heads, 224×224 inputs."""
-    return _create("deit_small_patch16_224", pretrained, kwargs)
+    return _create("deit_small_patch16_224", kwargs)
 
 
-def deit_base_patch16_224(pretrained=False, **kwargs):
+@accepts_weights_keywords
+def deit_base_patch16_224(**kwargs):
     """DeiT-B: D = 768, 12 blocks, 12 heads, 224×224 inputs."""
-    return _create("deit_base_patch16_224", pretrained, kwargs)
+    return _create("deit_base_patch16_224", kwargs)
 
 
-def deit_small_distilled_patch16_224(pretrained=False, **kwargs):
+@accepts_weights_keywords
+def deit_small_distilled_patch16_224(**kwargs):
     """DeiT-S⚗: DeiT-S with a distillation token and head."""
-    return _create("deit_small_distilled_patch16_224", pretrained, kwargs)
+    return _create("deit_small_distilled_patch16_224", kwargs)
 
 
-def deit_base_distilled_patch16_224(pretrained=False, **kwargs):
+@accepts_weights_keywords
+def deit_base_distilled_patch16_224(**kwargs):
     """DeiT-B⚗: DeiT-B with a distillation token and head."""
-    return _create("deit_base_distilled_patch16_224", pretrained, kwargs)
+    return _create("deit_base_distilled_patch16_224", kwargs)

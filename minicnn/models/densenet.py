@@ -20,6 +20,7 @@ from collections import OrderedDict
 from .. import nn
 from ..activation_checkpoint import checkpoint
 from ..nn import functional as F
+from .weights import accepts_weights_keywords
 
 __all__ = ["DenseNet", "densenet121", "densenet161", "densenet169", "densenet201"]
 
@@ -154,23 +155,27 @@ def _densenet(name, num_classes, memory_efficient, kwargs):
     return DenseNet(num_classes=num_classes, memory_efficient=memory_efficient, **kwargs)
 
 
+@accepts_weights_keywords
 def densenet121(num_classes=1000, memory_efficient=False, **kwargs):
     """DenseNet-121: k = 32, blocks (6, 12, 24, 16); 7,978,856 parameters for 1000 classes.
     kwargs (growth_rate, block_config, num_init_features, bn_size, drop_rate) override."""
     return _densenet("densenet121", num_classes, memory_efficient, kwargs)
 
 
+@accepts_weights_keywords
 def densenet161(num_classes=1000, memory_efficient=False, **kwargs):
     """DenseNet-161: k = 48, blocks (6, 12, 36, 24), 96 initial features; 28,681,000
     parameters."""
     return _densenet("densenet161", num_classes, memory_efficient, kwargs)
 
 
+@accepts_weights_keywords
 def densenet169(num_classes=1000, memory_efficient=False, **kwargs):
     """DenseNet-169: k = 32, blocks (6, 12, 32, 32); 14,149,480 parameters."""
     return _densenet("densenet169", num_classes, memory_efficient, kwargs)
 
 
+@accepts_weights_keywords
 def densenet201(num_classes=1000, memory_efficient=False, **kwargs):
     """DenseNet-201: k = 32, blocks (6, 12, 48, 32); 20,013,928 parameters."""
     return _densenet("densenet201", num_classes, memory_efficient, kwargs)

@@ -18,6 +18,7 @@ from ..nn import functional as F
 from .inception_blocks import (BasicConv2d, Mixed, check_choice, check_probability, conv,
                                conv_branch, transform_input)
 from .inception_outputs import GoogLeNetOutputs
+from .weights import accepts_weights_keywords
 
 __all__ = ["GoogLeNet", "googlenet"]
 
@@ -130,6 +131,7 @@ class GoogLeNet(nn.Module):
         return GoogLeNetOutputs(x, aux2, aux1) if with_aux else x
 
 
+@accepts_weights_keywords
 def googlenet(num_classes=1000, aux_logits=True, transform_input=False, init_weights=None,
               dropout=0.2, dropout_aux=0.7, variant="torchvision"):
     """GoogLeNet: 13,004,888 parameters with the auxiliary classifiers, 6,624,904 without

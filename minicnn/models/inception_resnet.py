@@ -25,6 +25,7 @@ from .. import nn
 from ..nn import functional as F
 from .inception_blocks import (Mixed, avg_pool_branch, check_choice, check_probability, conv,
                                conv_branch, reduction_block)
+from .weights import accepts_weights_keywords
 
 __all__ = ["InceptionResNet", "inception_resnet_v1", "inception_resnet_v2"]
 
@@ -141,11 +142,13 @@ class InceptionResNet(nn.Module):
         return self.classif(x)                                     # (N, num_classes)
 
 
+@accepts_weights_keywords
 def inception_resnet_v1(num_classes=1000, in_chans=3, drop_rate=0.2):
     """Inception-ResNet-v1 (the paper's Fig. 14 stem, 5/10/5 blocks, 1792 features)."""
     return InceptionResNet("inception_resnet_v1", num_classes, in_chans, drop_rate)
 
 
+@accepts_weights_keywords
 def inception_resnet_v2(num_classes=1000, in_chans=3, drop_rate=0.0):
     """Inception-ResNet-v2 (timm): 55,843,464 parameters for 1000 classes."""
     return InceptionResNet("inception_resnet_v2", num_classes, in_chans, drop_rate)

@@ -20,6 +20,7 @@ step with the stride-2 convs at any input size (the network runs down to 9×9 in
 from .. import nn
 from ..nn import functional as F
 from .inception_blocks import Mixed, conv, conv_branch
+from .weights import accepts_weights_keywords
 
 __all__ = ["BNInception", "inception_v2"]
 
@@ -81,6 +82,7 @@ class BNInception(nn.Module):
         return self.fc(F.flatten(self.avgpool(x), 1))              # (N, num_classes)
 
 
+@accepts_weights_keywords
 def inception_v2(num_classes=1000):
     """BN-Inception: 11,285,224 parameters for 1000 classes."""
     return BNInception(num_classes)

@@ -19,6 +19,7 @@ from .. import nn
 from ..nn import functional as F
 from .inception_blocks import Mixed, check_probability, conv, transform_input
 from .inception_outputs import InceptionOutputs
+from .weights import accepts_weights_keywords
 
 __all__ = ["Inception3", "inception_v3"]
 
@@ -187,6 +188,7 @@ class Inception3(nn.Module):
         return InceptionOutputs(x, aux) if self.training and self.aux_logits else x
 
 
+@accepts_weights_keywords
 def inception_v3(num_classes=1000, aux_logits=True, transform_input=False, init_weights=None,
                  dropout=0.5):
     """Inception-v3: 27,161,264 parameters with the auxiliary classifier, 23,834,568 without."""

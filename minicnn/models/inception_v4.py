@@ -20,6 +20,7 @@ from .. import nn
 from ..nn import functional as F
 from .inception_blocks import (Mixed, avg_pool_branch, check_probability, conv, conv_branch,
                                reduction_block)
+from .weights import accepts_weights_keywords
 
 __all__ = ["InceptionV4", "inception_v4"]
 
@@ -115,6 +116,7 @@ class InceptionV4(nn.Module):
         return self.last_linear(x)                                 # (N, num_classes)
 
 
+@accepts_weights_keywords
 def inception_v4(num_classes=1000, in_chans=3, drop_rate=0.0):
     """Inception-v4: 42,679,816 parameters for 1000 classes."""
     return InceptionV4(num_classes, in_chans, drop_rate)

@@ -13,6 +13,7 @@ connection table and a plain linear output instead of RBF units); "modern" uses 
 and max pooling. Both have 61,706 parameters for 10 classes and one input channel.
 """
 from .. import nn
+from .weights import accepts_weights_keywords
 
 VARIANTS = ("modern", "classic")
 
@@ -41,6 +42,7 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
+@accepts_weights_keywords
 def lenet5(variant="modern", num_classes=10, in_channels=1):
     """LeNet-5 for (N, in_channels, 32, 32) inputs."""
     return LeNet5(variant, num_classes, in_channels)

@@ -28,6 +28,7 @@ to 1280 maps, global average pool, dropout, FC. Rows (t, c, n, s) of paper Table
 import math
 
 from .. import nn
+from .weights import accepts_weights_keywords
 
 # (output channels, repeats, stride of the first) per stage of MobileNet v1's blocks
 V1_STAGES = [(64, 1, 1), (128, 2, 2), (256, 2, 2), (512, 6, 2), (1024, 2, 2)]
@@ -179,12 +180,14 @@ class MobileNetV2(nn.Module):
         return self.classifier(x)                    # (N, num_classes)
 
 
+@accepts_weights_keywords
 def mobilenet_v1(num_classes=1000, width_mult=1.0, dropout=0.0):
     """MobileNet v1 at width multiplier α = width_mult (timm `mobilenetv1_100` at α = 1), any
     input resolution."""
     return MobileNetV1(num_classes, width_mult, dropout)
 
 
+@accepts_weights_keywords
 def mobilenet_v2(num_classes=1000, width_mult=1.0, round_nearest=8, dropout=0.2):
     """MobileNet v2 as torchvision's `mobilenet_v2`."""
     return MobileNetV2(num_classes, width_mult, round_nearest, dropout)

@@ -17,6 +17,7 @@ activations' scale, except the last 1×1 conv (the class maps), which starts fro
 classifier layers do, so that the first scores are near zero; biases 0.
 """
 from .. import nn
+from .weights import accepts_weights_keywords
 
 
 def mlpconv(in_channels, out_channels, kernel_size, stride=1, padding=0, last_channels=None):
@@ -61,6 +62,7 @@ class NiN(nn.Module):
         return self.avgpool(self.features(x)).flatten(1)   # (N, num_classes)
 
 
+@accepts_weights_keywords
 def nin(num_classes=1000, dropout=0.5):
     """Network in Network (ImageNet) for (N, 3, 224, 224) input; 7,595,176 parameters with
     1,000 classes."""

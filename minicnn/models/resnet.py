@@ -20,6 +20,7 @@ senet.py): `deep_stem` (three 3×3 convs, 64-64-128, in place of the 7×7), `dow
 """
 from .. import nn
 from ..nn import functional as F
+from .weights import accepts_weights_keywords
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101",
            "resnet152", "resnext50_32x4d", "resnext101_32x8d"]
@@ -232,37 +233,44 @@ def _resnet(name, num_classes, kwargs):
     return ResNet(block, layers, num_classes, **kwargs)
 
 
+@accepts_weights_keywords
 def resnet18(num_classes=1000, **kwargs):
     """ResNet-18: BasicBlock × (2, 2, 2, 2); 11,689,512 parameters for 1000 classes. kwargs:
     zero_init_residual, groups, width_per_group, replace_stride_with_dilation, norm_layer."""
     return _resnet("resnet18", num_classes, kwargs)
 
 
+@accepts_weights_keywords
 def resnet34(num_classes=1000, **kwargs):
     """ResNet-34: BasicBlock × (3, 4, 6, 3); 21,797,672 parameters."""
     return _resnet("resnet34", num_classes, kwargs)
 
 
+@accepts_weights_keywords
 def resnet50(num_classes=1000, **kwargs):
     """ResNet-50: Bottleneck × (3, 4, 6, 3); 25,557,032 parameters."""
     return _resnet("resnet50", num_classes, kwargs)
 
 
+@accepts_weights_keywords
 def resnet101(num_classes=1000, **kwargs):
     """ResNet-101: Bottleneck × (3, 4, 23, 3); 44,549,160 parameters."""
     return _resnet("resnet101", num_classes, kwargs)
 
 
+@accepts_weights_keywords
 def resnet152(num_classes=1000, **kwargs):
     """ResNet-152: Bottleneck × (3, 8, 36, 3); 60,192,808 parameters."""
     return _resnet("resnet152", num_classes, kwargs)
 
 
+@accepts_weights_keywords
 def resnext50_32x4d(num_classes=1000, **kwargs):
     """ResNeXt-50 32×4d: Bottleneck × (3, 4, 6, 3), 32 groups of width 4; 25,028,904 parameters."""
     return _resnet("resnext50_32x4d", num_classes, kwargs)
 
 
+@accepts_weights_keywords
 def resnext101_32x8d(num_classes=1000, **kwargs):
     """ResNeXt-101 32×8d: Bottleneck × (3, 4, 23, 3), 32 groups of width 8; 88,791,336
     parameters."""

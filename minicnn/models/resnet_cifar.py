@@ -17,6 +17,7 @@ paper's [13] (He et al., 2015, "Delving Deep into Rectifiers"): N(0, 2 / fan_in)
 from .. import nn
 from ..nn import functional as F
 from .resnet import BasicBlock, conv3x3
+from .weights import accepts_weights_keywords
 
 __all__ = ["CifarResNet", "resnet_cifar"]
 
@@ -95,6 +96,7 @@ class CifarResNet(nn.Module):
         return self.fc(x)
 
 
+@accepts_weights_keywords
 def resnet_cifar(depth=20, plain=False, num_classes=10):
     """ResNet-`depth` for CIFAR-10 (option-A shortcuts), or its plain twin with `plain=True`."""
     return CifarResNet(depth, plain, num_classes)

@@ -17,6 +17,7 @@ from collections import OrderedDict
 
 from .. import nn
 from ..nn import functional as F
+from .weights import accepts_weights_keywords
 
 __all__ = ["ResNetV2", "PreActBottleneck", "resnetv2_50"]
 
@@ -137,6 +138,7 @@ class ResNetV2(nn.Module):
         return self.head(self.norm(x))                          # (N, num_classes)
 
 
+@accepts_weights_keywords
 def resnetv2_50(num_classes=1000, zero_init_last=False):
     """Pre-activation ResNet-50 (timm `resnetv2_50`): blocks (3, 4, 6, 3); 25,549,352
     parameters for 1000 classes."""

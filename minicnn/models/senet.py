@@ -15,6 +15,7 @@ timm starts the last norm of each block (bn3) at zero ("zero_init_last").
 """
 from .. import nn
 from .resnet import Bottleneck, ResNet
+from .weights import accepts_weights_keywords
 
 __all__ = ["seresnet50", "senet154"]
 
@@ -44,11 +45,13 @@ def _senet(name, num_classes):
                   block_kwargs=dict(block_options, attention=se_block), **options)
 
 
+@accepts_weights_keywords
 def seresnet50(num_classes=1000):
     """SE-ResNet-50 (timm `seresnet50`); 28,088,024 parameters for 1000 classes."""
     return _senet("seresnet50", num_classes)
 
 
+@accepts_weights_keywords
 def senet154(num_classes=1000):
     """SENet-154 (timm `senet154`); 115,088,984 parameters for 1000 classes."""
     return _senet("senet154", num_classes)

@@ -25,6 +25,7 @@ import copy
 
 from .. import nn
 from .alexnet import alexnet_lrn
+from .weights import accepts_weights_keywords
 
 CONFIGS = {
     # int: 3×3 conv to that many maps; (maps, k): k×k conv; "M": 2×2/2 max-pool; "LRN": LRN
@@ -104,8 +105,8 @@ class VGG(nn.Module):
             conv = nn.Conv2d(in_features // (kernel * kernel), out_features, kernel,
                              device=linear.weight.device, dtype=linear.weight.dtype)
             # Linear's input is the (C, 7, 7) map flattened in C, H, W order: the same layout
-            conv.weight.data[...] = linear.weight.data.reshape(conv.weight.shape)
-            conv.bias.data[...] = linear.bias.data
+            conv.weight._data[...] = linear.weight._data.reshape(conv.weight.shape)
+            conv.bias._data[...] = linear.bias._data
             convs.append(conv)
         dropout = next(m.p for m in self.classifier if isinstance(m, nn.Dropout))
         net = FullyConvolutionalVGG(copy.deepcopy(self.features), _classifier(convs, dropout))
@@ -134,51 +135,61 @@ def _vgg(config, batch_norm, num_classes, init_weights, dropout):
     return VGG(make_layers(CONFIGS[config], batch_norm), num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg11(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-11, configuration A."""
     return _vgg("A", False, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg11_bn(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-11 (A) with BatchNorm after every conv."""
     return _vgg("A", True, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg11_lrn(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-11 with LRN after the first conv, configuration A-LRN."""
     return _vgg("A-LRN", False, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg13(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-13, configuration B."""
     return _vgg("B", False, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg13_bn(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-13 (B) with BatchNorm after every conv."""
     return _vgg("B", True, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg16_c(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-16 with 1×1 third convs in stages 3, 4 and 5, configuration C."""
     return _vgg("C", False, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg16(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-16, configuration D."""
     return _vgg("D", False, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg16_bn(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-16 (D) with BatchNorm after every conv."""
     return _vgg("D", True, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg19(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-19, configuration E."""
     return _vgg("E", False, num_classes, init_weights, dropout)
 
 
+@accepts_weights_keywords
 def vgg19_bn(num_classes=1000, init_weights=True, dropout=0.5):
     """VGG-19 (E) with BatchNorm after every conv."""
     return _vgg("E", True, num_classes, init_weights, dropout)

@@ -23,6 +23,7 @@ from .. import nn
 from ..creation import zeros
 from ..nn import init
 from .position_embedding import patch_grid, resized_parameter
+from .weights import accepts_weights_keywords
 
 
 class MLPBlock(nn.Sequential):
@@ -173,19 +174,17 @@ _CONFIGS = {
 }
 
 
-def _vision_transformer(name, weights, image_size=224, **kwargs):
-    if weights is not None:
-        raise ValueError(f"{name}: weights must be None (got {weights!r}); load torchvision's "
-                         f"with model.load_state_dict(mc.io.from_torch(state_dict))")
+def _vision_transformer(name, image_size=224, **kwargs):
     return VisionTransformer(image_size=image_size, **_CONFIGS[name], **kwargs)
 
 
-def vit_b_16(*, weights=None, progress=True, **kwargs):
-    """ViT-B/16: 12 layers, 12 heads, D = 768, MLP 3072, 16×16 patches, 224×224 inputs
-    (`progress` is accepted as torchvision's and unused)."""
-    return _vision_transformer("vit_b_16", weights, **kwargs)
+@accepts_weights_keywords
+def vit_b_16(**kwargs):
+    """ViT-B/16: 12 layers, 12 heads, D = 768, MLP 3072, 16×16 patches, 224×224 inputs."""
+    return _vision_transformer("vit_b_16", **kwargs)
 
 
-def vit_b_32(*, weights=None, progress=True, **kwargs):
+@accepts_weights_keywords
+def vit_b_32(**kwargs):
     """ViT-B/32: as ViT-B/16 with 32×32 patches."""
-    return _vision_transformer("vit_b_32", weights, **kwargs)
+    return _vision_transformer("vit_b_32", **kwargs)

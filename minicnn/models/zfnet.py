@@ -17,6 +17,7 @@ average pool (the identity at 224) lets smaller inputs run too.
 """
 from .. import nn
 from .alexnet import alexnet_lrn
+from .weights import accepts_weights_keywords
 
 
 def _pool():
@@ -57,6 +58,7 @@ class ZFNet(nn.Module):
         return self.classifier(x.flatten(1))       # (N, num_classes)
 
 
+@accepts_weights_keywords
 def zfnet(num_classes=1000, dropout=0.5):
     """ZFNet for (N, 3, 224, 224) input; 62,357,608 parameters with 1,000 classes."""
     return ZFNet(num_classes, dropout)

@@ -1,5 +1,5 @@
-"""Activations: ReLU, ReLU6, Hardtanh, LeakyReLU, ELU, Tanh, Sigmoid, GELU, SiLU, Softmax,
-LogSoftmax. With `inplace=True`, as in PyTorch, the layer overwrites its input and returns
+"""Activations: ReLU, ReLU6, Hardtanh, LeakyReLU, ELU, Tanh, Sigmoid, GELU, SiLU, Softplus,
+Softmax, LogSoftmax. With `inplace=True`, as in PyTorch, the layer overwrites its input and returns
 it (see minicnn.functional.activation)."""
 import warnings
 
@@ -7,7 +7,7 @@ from .. import functional as F
 from .module import Module
 
 __all__ = ["ReLU", "ReLU6", "Hardtanh", "LeakyReLU", "ELU", "Tanh", "Sigmoid", "GELU", "SiLU",
-           "Softmax", "LogSoftmax"]
+           "Softplus", "Softmax", "LogSoftmax"]
 
 
 class _Inplace(Module):
@@ -27,6 +27,19 @@ class ReLU(_Inplace):
 class SiLU(_Inplace):
     def forward(self, input):
         return F.silu(input, inplace=self.inplace)
+
+
+class Softplus(Module):
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Hardtanh(Module):

@@ -77,7 +77,7 @@ def _wrap_grads(grads):
 def _unwrap_grad(g):
     if g is None:
         return None
-    return g.data if isinstance(g, Tensor) else g
+    return g._data if isinstance(g, Tensor) else g
 
 
 class BackwardHook:
@@ -118,7 +118,7 @@ class BackwardHook:
     def setup_input_hook(self, args):
         # tensors that do not require grad get a zero gradient, as PyTorch reports them
         # (its identity node materializes their undefined gradients as zeros)
-        constant = {i: (a.shape, a.dtype, backend.xp_of(a.data)) for i, a in enumerate(args)
+        constant = {i: (a.shape, a.dtype, backend.xp_of(a._data)) for i, a in enumerate(args)
                     if isinstance(a, Tensor) and not a.requires_grad}
 
         def on_input_grads(grads):

@@ -50,9 +50,9 @@ def _check(op, tensor):
 
 
 def _fill(tensor, values):
-    """Write `values` (an array of tensor's shape, host or device) into tensor.data, in
+    """Write `values` (an array of tensor's shape, host or device) into tensor._data, in
     place: the tensor's version is bumped."""
-    data = tensor.data
+    data = tensor._data
     values = backend.to_device(values, backend.device_of(data))
     data[...] = values.astype(data.dtype, copy=False)
     bump_version(tensor)
@@ -65,7 +65,7 @@ def _rng(tensor):
 
 def _draw_dtype(tensor):
     """float32 draws for a float32 tensor (half the work, no cast), float64 otherwise."""
-    return np.float32 if tensor.data.dtype == np.float32 else np.float64
+    return np.float32 if tensor._data.dtype == np.float32 else np.float64
 
 
 @backend.on_input_device
@@ -143,7 +143,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 @backend.on_input_device
 def constant_(tensor, val):
     _check("constant_", tensor)
-    tensor.data[...] = val
+    tensor._data[...] = val
     bump_version(tensor)
     return tensor
 
@@ -162,8 +162,8 @@ def eye_(tensor):
     _check("eye_", tensor)
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    xp = backend.xp_of(tensor.data)
-    tensor.data[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
+    xp = backend.xp_of(tensor._data)
+    tensor._data[...] = xp.eye(*tensor.shape, dtype=tensor.dtype)
     bump_version(tensor)
     return tensor
 

@@ -41,7 +41,7 @@ def _addindent(s, num_spaces):
 def _as_state_array(value, key):
     """A state_dict value (Tensor, NumPy array, or anything with __array__) as an array."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if isinstance(value, np.ndarray) or backend.is_cupy_array(value):
         return value
     if hasattr(value, "__array__") and hasattr(value, "shape"):
@@ -392,12 +392,12 @@ class Module:
             for param in module._parameters.values():
                 if param is None:
                     continue
-                param.data = fn(param.data)
+                param._data = fn(param._data)
                 if param.grad is not None:
-                    param.grad.data = fn(param.grad.data)
+                    param.grad._data = fn(param.grad._data)
             for buf in module._buffers.values():
                 if buf is not None:
-                    buf.data = fn(buf.data)
+                    buf._data = fn(buf._data)
         return self
 
     def to(self, *args, **kwargs):
@@ -504,7 +504,7 @@ class Module:
                 continue
             try:
                 array = backend.to_device(array, param.device)
-                with backend.on_device_of(param.data):
+                with backend.on_device_of(param._data):
                     if assign:
                         new = array.astype(param.dtype, copy=True)
                         if name in self._parameters:
@@ -513,7 +513,7 @@ class Module:
                         else:
                             self._buffers[name] = Tensor._make(new)
                     else:
-                        param.data[...] = array
+                        param._data[...] = array
                         bump_version(param)
             except Exception as ex:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
@@ -551,7 +551,7 @@ class Module:
                                    if k.startswith(child_prefix)}
                     load(child, child_state, child_prefix)
 
-        before = [(t, t.data.copy()) for t in self.state_dict(keep_vars=True).values()]
+        before = [(t, t._data.copy()) for t in self.state_dict(keep_vars=True).values()]
         load(self, state_dict)
         if strict:
             if unexpected_keys:
@@ -562,7 +562,7 @@ class Module:
                     ", ".join(f'"{k}"' for k in missing_keys)))
         if error_msgs:
             for tensor, data in before:
-                tensor.data = data
+                tensor._data = data
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 self._get_name(), "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)

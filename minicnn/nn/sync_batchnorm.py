@@ -95,19 +95,19 @@ class SyncBatchNorm(_BatchNorm):
         self._check_input_dim(input)
         if not self.training or arrays.world_size_or_one() == 1:
             return super().forward(input)
-        total, mean, var = global_moments(input.data)
+        total, mean, var = global_moments(input._data)
         if total <= 1:
             raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel when "
                              f"training, got {total} over all ranks")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.track_running_stats and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.item())
         out = SyncBatchNormFunction.apply(input, self.weight, self.bias, mean=mean, var=var,
                                           total=total, eps=float(self.eps))
         if self.track_running_stats and self.running_mean is not None:
-            rm, rv = self.running_mean.data, self.running_var.data
+            rm, rv = self.running_mean._data, self.running_var._data
             rm[...] = (1 - factor) * rm + factor * mean.astype(rm.dtype)
             rv[...] = (1 - factor) * rv + factor * (var * (total / (total - 1))).astype(rv.dtype)
         return out

@@ -49,9 +49,9 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     norm_type = float(norm_type)
     if not tensors:
         return Tensor._make(np.zeros((), dtype=np.float32))
-    first = tensors[0].data
+    first = tensors[0]._data
     m = backend.xp_of(first)
-    norms = [backend.to_device(_vector_norm(t.data, norm_type), backend.device_of(first))
+    norms = [backend.to_device(_vector_norm(t._data, norm_type), backend.device_of(first))
              for t in tensors]
     with backend.on_device_of(first):
         total = _vector_norm(m.stack(norms), norm_type)
@@ -76,7 +76,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = min(float(max_norm) / (float(total.item()) + 1e-6), 1.0)
     with np.errstate(invalid="ignore", over="ignore"):  # a non-finite norm scales to nan
         for g in grads:
-            g.mul_(g.data.dtype.type(coef))
+            g.mul_(g._data.dtype.type(coef))
     return total
 
 
@@ -97,11 +97,11 @@ def vector_to_parameters(vec, parameters):
     """Copy consecutive slices of the 1-D `vec` into `parameters`, in place."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected a Tensor, but got: {type(vec).__name__}")
-    data = vec.data
+    data = vec._data
     offset = 0
     for p in parameters:
         n = p.numel()
-        with backend.on_device_of(p.data):
-            p.data[...] = data[offset:offset + n].reshape(p.shape)
+        with backend.on_device_of(p._data):
+            p._data[...] = data[offset:offset + n].reshape(p.shape)
         bump_version(p)
         offset += n

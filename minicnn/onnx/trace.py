@@ -73,7 +73,7 @@ class _Recorder:
         self.parameters = {}       # state_dict name -> array, as read
         self.constants = {}
         self.steps = []
-        self._known = {id(t.data): (name, t.data) for name, t in named_tensors}
+        self._known = {id(t._data): (name, t._data) for name, t in named_tensors}
         self._counter = itertools.count()
 
     def name(self, array, name):
@@ -109,16 +109,16 @@ class _Recorder:
         return arrays
 
     def __call__(self, function, inputs, params, result):
-        values = tuple(None if t is None else self.value_of(t.data) for t in inputs)
+        values = tuple(None if t is None else self.value_of(t._data) for t in inputs)
         arrays = self._param_arrays(params)
         outs = result if isinstance(result, tuple) else (result,)
         inplace = bool(params.get("inplace", False))
-        if not inplace and all(id(o.data) in self.names for o in outs):
+        if not inplace and all(id(o._data) in self.names for o in outs):
             return  # its outputs are arrays already named: it handed them through
         step = next(self._counter)
         names = [f"{function.__name__}_{step}" + (f"_{i}" if len(outs) > 1 else "")
                  for i in range(len(outs))]
-        outputs = tuple(self.name(o.data, n) for o, n in zip(outs, names))
+        outputs = tuple(self.name(o._data, n) for o, n in zip(outs, names))
         self.steps.append(Step(function, dict(params), values, outputs, arrays))
 
 
@@ -144,12 +144,12 @@ def _flat_outputs(output):
 def trace(model, inputs, input_names):
     """The Trace of `model(*inputs)`, run under no_grad; `input_names` name the inputs."""
     recorder = _Recorder(_named_tensors(model))
-    input_values = [recorder.name(x.data, name) for x, name in zip(inputs, input_names)]
+    input_values = [recorder.name(x._data, name) for x, name in zip(inputs, input_names)]
     with no_grad(), trace_mode.recording(recorder):
         output = model(*inputs)
     outputs = []
     for i, tensor in enumerate(_flat_outputs(output)):
-        value = recorder.names.get(id(tensor.data))
+        value = recorder.names.get(id(tensor._data))
         if value is None:
             raise ValueError(f"export: output {i} of the model (shape {tuple(tensor.shape)}) "
                              f"was not computed by minicnn's ops from the inputs, so it cannot "

@@ -26,18 +26,7 @@ class Adam(Optimizer):
     def _check_group(self, group):
         self._check_nonneg(group, "lr", "learning rate")
         self._check_nonneg(group, "eps", "epsilon value")
-        betas = group["betas"]
-        try:
-            ok = len(betas) == 2
-        except TypeError:
-            ok = False
-        if not ok:
-            self._fail(f"betas should be a pair (beta1, beta2), got {betas!r}")
-        group["betas"] = betas = tuple(betas)
-        for i in (0, 1):
-            if not 0.0 <= betas[i] < 1.0:
-                self._fail(f"Invalid beta parameter at index {i}: betas[{i}]={betas[i]!r} "
-                           f"(expected 0 <= betas[{i}] < 1)")
+        self._check_betas(group)
         self._check_nonneg(group, "weight_decay", "weight_decay value")
 
     def step(self, closure=None):
@@ -60,14 +49,14 @@ class Adam(Optimizer):
                 if decoupled and weight_decay != 0:
                     d *= 1 - lr * weight_decay
                 g = signed_grad(d, g, maximize, 0 if decoupled else weight_decay)
-                m = s["exp_avg"].data
-                v = s["exp_avg_sq"].data
+                m = s["exp_avg"]._data
+                v = s["exp_avg_sq"]._data
                 lerp_(m, g, w1)
                 square_avg_(v, g, beta2, w2)
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 if amsgrad:
-                    vmax = s["max_exp_avg_sq"].data
+                    vmax = s["max_exp_avg_sq"]._data
                     xp.maximum(vmax, v, out=vmax)
                     v = vmax
                 # out= keeps denom an array for a 0-d parameter (CLIP's logit_scale), where

@@ -2,10 +2,10 @@
 
 An optimizer holds `param_groups` (a list of dicts: 'params' plus every
 hyper-parameter, groups may override the defaults) and `state` (a dict of dicts
-keyed by the parameter Tensor). Subclasses implement `step()`, which updates
-`p.data` in place from `p.grad.data`. The updates work on the raw arrays (NumPy
-or CuPy), so they are never recorded in the autograd graph, and they keep the
-parameter's dtype: a float32 parameter is updated in float32.
+keyed by the parameter Tensor). Subclasses implement `step()`, which updates the
+array of each parameter in place from its gradient's array. The updates work on the
+raw arrays (NumPy or CuPy), so they are never recorded in the autograd graph, and
+they keep the parameter's dtype: a float32 parameter is updated in float32.
 """
 import copy
 import math
@@ -84,6 +84,21 @@ class Optimizer:
         if not value >= 0.0:  # also rejects NaN
             self._fail(f"Invalid {what}: {key}={value!r} (expected {key} >= 0)")
 
+    def _check_betas(self, group):
+        """group['betas'] is a pair in [0, 1), stored as a tuple (the Adam family)."""
+        betas = group["betas"]
+        try:
+            ok = len(betas) == 2
+        except TypeError:
+            ok = False
+        if not ok:
+            self._fail(f"betas should be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = betas = tuple(betas)
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                self._fail(f"Invalid beta parameter at index {i}: betas[{i}]={betas[i]!r} "
+                           f"(expected 0 <= betas[{i}] < 1)")
+
     # ---- groups -----------------------------------------------------------------
     def add_param_group(self, param_group):
         """Add a group (a dict with 'params' and optional hyper-parameters), e.g. to start
@@ -120,9 +135,9 @@ class Optimizer:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (parameter {i} of "
                                  f"the group, shape {tuple(p.shape)}, was computed by "
                                  f"{p.grad_fn.name}); optimize the leaf it came from")
-            if p.data.dtype.kind != "f":
+            if p._data.dtype.kind != "f":
                 raise TypeError(f"{name}: can only optimize real floating-point tensors, "
-                                f"but parameter {i} of the group has dtype {p.data.dtype}")
+                                f"but parameter {i} of the group has dtype {p._data.dtype}")
         param_group["params"] = tensors
         if names:
             param_group["param_names"] = names
@@ -175,16 +190,16 @@ class Optimizer:
             return closure()
 
     def _grads(self, group):
-        """`(p, p.data, p.grad.data)` for each parameter of `group` that has a gradient,
-        checked to fit it; the step writes `p.data` in place, so p's version is bumped (a
+        """`(p, p._data, p.grad._data)` for each parameter of `group` that has a gradient,
+        checked to fit it; the step writes `p._data` in place, so p's version is bumped (a
         graph that saved p before the step then refuses to backpropagate, as PyTorch's).
         The step runs on each parameter's device, made current while it works on it."""
         for p in group["params"]:
             grad = p.grad
             if grad is None:
                 continue
-            d = p.data
-            g = grad.data
+            d = p._data
+            g = grad._data
             if g.shape != d.shape or type(g) is not np.ndarray or type(d) is not np.ndarray:
                 self._check_grad(d, g)
             bump_version(p)
@@ -197,9 +212,9 @@ class Optimizer:
         s = self.state[p]
         if not s:
             s["step"] = 0
-            xp = backend.xp_of(p.data)
+            xp = backend.xp_of(p._data)
             for key in buffers:
-                s[key] = Tensor._make(xp.zeros_like(p.data))
+                s[key] = Tensor._make(xp.zeros_like(p._data))
         return s
 
     def _check_grad(self, p, g):
@@ -354,7 +369,7 @@ def _cast_state(opt_name, index, key, value, param):
     if key == "step":
         return _as_step(value)
     if isinstance(value, Tensor):
-        array = value.data
+        array = value._data
     elif isinstance(value, np.ndarray) or backend.is_cupy_array(value):
         array = value
     elif hasattr(value, "__array__") and not isinstance(value, numbers.Number):
@@ -369,12 +384,12 @@ def _cast_state(opt_name, index, key, value, param):
         raise ValueError(f"{opt_name}.load_state_dict: state '{key}' of parameter {index} has "
                          f"shape {tuple(array.shape)} but the parameter has shape "
                          f"{tuple(param.shape)}")
-    dtype = param.data.dtype if array.dtype.kind in "fc" else array.dtype
-    xp = backend.xp_of(param.data)
+    dtype = param._data.dtype if array.dtype.kind in "fc" else array.dtype
+    xp = backend.xp_of(param._data)
     if xp is np:
         out = np.array(backend.to_device(array, "cpu"), dtype=dtype, copy=True)
     else:
-        with param.data.device:
+        with param._data.device:
             out = xp.array(array, dtype=dtype, copy=True)
     return Tensor._make(out)
 

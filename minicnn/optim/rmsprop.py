@@ -47,18 +47,18 @@ class RMSprop(Optimizer):
                 s = self._init_state(p, *buffers)
                 s["step"] += 1
                 g = signed_grad(d, g, maximize, weight_decay)
-                v = square_avg_(s["square_avg"].data, g, alpha, w)
+                v = square_avg_(s["square_avg"]._data, g, alpha, w)
                 # out= keeps avg an array for a 0-d parameter, where a ufunc would return a
                 # scalar that the in-place steps below cannot fill
                 if centered:
-                    ga = lerp_(s["grad_avg"].data, g, w)
+                    ga = lerp_(s["grad_avg"]._data, g, w)
                     avg = xp.subtract(v, ga * ga, out=xp.empty_like(v))
                     xp.sqrt(avg, out=avg)
                 else:
                     avg = xp.sqrt(v, out=xp.empty_like(v))
                 avg += eps
                 if momentum > 0:
-                    b = s["momentum_buffer"].data
+                    b = s["momentum_buffer"]._data
                     b *= momentum
                     b += xp.divide(g, avg, out=avg)
                     d -= lr * b

@@ -49,7 +49,7 @@ class SGD(Optimizer):
                         b = g.astype(d.dtype, copy=True)
                         s["momentum_buffer"] = Tensor._make(b)
                     else:
-                        b = buf.data
+                        b = buf._data
                         b *= momentum
                         if dampening == 0:
                             b += g

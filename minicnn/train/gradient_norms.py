@@ -23,7 +23,7 @@ def _norm(params):
     total = 0.0
     for p in params:
         if p.grad is not None:
-            grad = to_device(p.grad.data, "cpu")
+            grad = to_device(p.grad._data, "cpu")
             total += float((grad.astype("float64") ** 2).sum())
     return math.sqrt(total)
 

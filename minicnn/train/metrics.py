@@ -7,8 +7,8 @@ from .. import backend
 def topk_correct(output, target, topk=(1,)):
     """For each k in `topk`, how many rows of `output` (N, C) have `target` among their k
     largest scores."""
-    scores = backend.to_device(output.detach().data, "cpu")
-    labels = backend.to_device(target.data, "cpu")
+    scores = backend.to_device(output.detach()._data, "cpu")
+    labels = backend.to_device(target._data, "cpu")
     kmax = min(max(topk), scores.shape[1])
     best = np.argpartition(-scores, kmax - 1, axis=1)[:, :kmax]          # (N, kmax) unordered
     order = np.take_along_axis(scores, best, axis=1).argsort(axis=1)[:, ::-1]
@@ -26,8 +26,8 @@ def accuracy(output, target, topk=(1,)):
 def confusion_counts(output, target, num_classes):
     """(num_classes, num_classes) int64 counts: row = true class, column = the class with the
     largest score in `output` (N, C)."""
-    predicted = np.argmax(backend.to_device(output.detach().data, "cpu"), axis=1)
-    labels = backend.to_device(target.data, "cpu")
+    predicted = np.argmax(backend.to_device(output.detach()._data, "cpu"), axis=1)
+    labels = backend.to_device(target._data, "cpu")
     counts = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(counts, (labels, predicted), 1)
     return counts

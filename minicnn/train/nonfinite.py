@@ -30,7 +30,7 @@ def nonfinite_entry(state, path=""):
     elif isinstance(state, (list, tuple)):
         items = enumerate(state)
     else:
-        array = state.data if isinstance(state, Tensor) else state
+        array = state._data if isinstance(state, Tensor) else state
         kind = getattr(getattr(array, "dtype", None), "kind", None)
         if kind in ("f", "c") and not bool(xp_of(array).isfinite(array).all()):
             return path

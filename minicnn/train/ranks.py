@@ -22,7 +22,7 @@ class Ranks:
             return 0 if flag else None
         votes = Tensor._make(np.array([self.rank if flag else self.size], dtype=np.int64))
         distributed.all_reduce(votes, op=ReduceOp.MIN)
-        first = int(votes.data[0])
+        first = int(votes._data[0])
         return None if first == self.size else first
 
     def any(self, flag):
@@ -34,4 +34,4 @@ class Ranks:
             return list(values)
         total = Tensor._make(np.array(values, dtype=np.float64))
         distributed.all_reduce(total)
-        return total.data.tolist()
+        return total._data.tolist()

@@ -35,7 +35,7 @@ def check_target(fn, target, n):
     (a sequence, array or Tensor of n ints)."""
     if is_int(target):
         return np.full(n, int(target), dtype=np.int64)
-    values = target.data if isinstance(target, Tensor) else target
+    values = target._data if isinstance(target, Tensor) else target
     if isinstance(values, (list, tuple)) and all(is_int(v) for v in values):
         values = np.asarray(values, dtype=np.int64)
     elif backend.is_cupy_array(values) or isinstance(values, np.ndarray):

@@ -18,5 +18,5 @@ def feature_maps(model, x, layers):
     check_images(fn, x)
     modules = named_layers(fn, model, layers)
     with inspecting(model), grad_mode.no_grad(), capturing(fn, modules) as captures:
-        model(Tensor._make(x.data.copy()))
+        model(Tensor._make(x._data.copy()))
         return {name: captures[name].only_call()[1] for name in modules}

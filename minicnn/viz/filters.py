@@ -18,7 +18,7 @@ def filters(layer, columns=None):
     """
     if not isinstance(layer, Conv2d):
         raise TypeError(f"filters: layer must be an nn.Conv2d, got {type(layer).__name__}")
-    weight = backend.to_device(layer.weight.data, "cpu").astype(np.float64)
+    weight = backend.to_device(layer.weight._data, "cpu").astype(np.float64)
     low, high = weight.min(), weight.max()
     scaled = (weight - low) / (high - low) if high > low else np.zeros_like(weight)
     out_channels, in_channels = scaled.shape[:2]

@@ -30,8 +30,8 @@ def grad_cam(model, x, target, layer):
             raise ValueError(f"{fn}: layer {name!r}'s output does not depend on the input")
         target_score(fn, logits_of(fn, outputs), targets).backward()
     if activation.grad is None:     # the target logit does not depend on the layer
-        return Tensor._make(backend.xp_of(values.data).zeros(
+        return Tensor._make(backend.xp_of(values._data).zeros(
             (values.shape[0], 1) + tuple(values.shape[2:]), dtype=values.dtype))
-    weights = activation.grad.data.mean(axis=(2, 3), keepdims=True)
-    cam = (weights * values.data).sum(axis=1, keepdims=True)
+    weights = activation.grad._data.mean(axis=(2, 3), keepdims=True)
+    cam = (weights * values._data).sum(axis=1, keepdims=True)
     return Tensor._make(cam * (cam > 0))

@@ -12,7 +12,7 @@ def normalize(values):
     """`values` (a Tensor or array) scaled per image to [0, 1]: (v − min) / (max − min)
     over each image of the batch; all zeros where an image is constant up to rounding (an
     upsampled 1×1 map), whose noise would otherwise fill the range. A Tensor."""
-    array = values.data if isinstance(values, Tensor) else values
+    array = values._data if isinstance(values, Tensor) else values
     xp = backend.xp_of(array)
     axes = tuple(range(1, array.ndim))
     low = array.min(axis=axes, keepdims=True)

@@ -38,7 +38,7 @@ def traced_input(x):
     """(leaf, copy): a leaf holding `x`'s values that requires grad, where the gradient
     arrives, and a copy of it in the graph, which the model takes: the model may write into
     its input in place, and neither `x` nor the leaf changes."""
-    leaf = Tensor._make(x.data).requires_grad_(True)
+    leaf = Tensor._make(x._data).requires_grad_(True)
     return leaf, clone(leaf)
 
 
@@ -56,7 +56,7 @@ def target_score(fn, logits, targets):
     """Σ_i logits[i, targets[i]], the scalar whose gradient is each image's target logit's
     gradient (the images of a batch do not interact in eval mode)."""
     check_target_range(fn, targets, logits.shape[1])
-    xp = backend.xp_of(logits.data)
+    xp = backend.xp_of(logits._data)
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(targets)), targets] = 1
     return (logits * Tensor._make(xp.asarray(one_hot))).sum()
@@ -65,7 +65,7 @@ def target_score(fn, logits, targets):
 def target_logits(fn, logits, targets):
     """Each image's target logit, as an (N,) NumPy array."""
     check_target_range(fn, targets, logits.shape[1])
-    values = backend.to_device(logits.data, "cpu")
+    values = backend.to_device(logits._data, "cpu")
     return values[np.arange(len(targets)), targets]
 
 
@@ -75,5 +75,5 @@ def input_gradient(fn, model, x, targets):
     leaf, copy = traced_input(x)
     target_score(fn, logits_of(fn, model(copy)), targets).backward()
     if leaf.grad is None:           # the logits do not depend on the input
-        return backend.xp_of(x.data).zeros_like(x.data)
-    return leaf.grad.data
+        return backend.xp_of(x._data).zeros_like(x._data)
+    return leaf.grad._data

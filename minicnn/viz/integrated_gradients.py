@@ -10,7 +10,7 @@ from .inspection import IMAGES_PER_PASS, input_gradient, inspecting
 
 def _baseline(fn, baseline, x):
     """The path's start as an array shaped like x: zeros for None, else a tensor like x."""
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     if baseline is None:
         return xp.zeros(x.shape, dtype=x.dtype)
     if not isinstance(baseline, Tensor) or tuple(baseline.shape) != tuple(x.shape):
@@ -18,7 +18,7 @@ def _baseline(fn, baseline, x):
             repr(baseline)
         raise ValueError(f"{fn}: baseline must be None (zeros) or a tensor shaped like x "
                          f"{tuple(x.shape)}, got {got}")
-    return xp.asarray(baseline.data, dtype=x.dtype)
+    return xp.asarray(baseline._data, dtype=x.dtype)
 
 
 def path_weights(steps):
@@ -42,8 +42,8 @@ def integrated_gradients(model, x, target, baseline=None, steps=50):
     targets = check_target(fn, target, x.shape[0])
     steps = check_steps(fn, steps)
     start = _baseline(fn, baseline, x)
-    xp = backend.xp_of(x.data)
-    distance = x.data - start
+    xp = backend.xp_of(x._data)
+    distance = x._data - start
     alphas, weights = path_weights(steps)
     n = x.shape[0]
     per_pass = max(1, IMAGES_PER_PASS // n)

@@ -21,7 +21,7 @@ class LayerCapture:
                              f"{type(output).__name__}, not a tensor")
         if output.requires_grad:
             output.retain_grad()
-        self.calls.append((output, Tensor._make(output.data.copy())))
+        self.calls.append((output, Tensor._make(output._data.copy())))
 
     def only_call(self):
         """(output, values) of the one call of the pass; ValueError when the layer did not

@@ -34,7 +34,7 @@ def _baseline(fn, baseline, x):
         if tuple(baseline.shape) != tuple(x.shape):
             raise ValueError(f"{fn}: baseline must be a number or a tensor shaped like x "
                              f"{tuple(x.shape)}, got shape {tuple(baseline.shape)}")
-        return backend.xp_of(x.data).asarray(baseline.data, dtype=x.dtype)
+        return backend.xp_of(x._data).asarray(baseline._data, dtype=x.dtype)
     if not is_real(baseline):
         raise TypeError(f"{fn}: baseline must be a number or a tensor shaped like x, got "
                         f"{baseline!r}")
@@ -74,15 +74,15 @@ def occlusion(model, x, target, window, stride, baseline=0.0):
     fill = _baseline(fn, baseline, x)
     regions = windows(dims, window, stride)
     n = x.shape[0]
-    xp = backend.xp_of(x.data)
+    xp = backend.xp_of(x._data)
     total = np.zeros(x.shape, dtype=x.dtype)
     count = np.zeros(dims, dtype=x.dtype)
     per_pass = max(1, IMAGES_PER_PASS // n)
     with inspecting(model), grad_mode.no_grad():
-        plain = target_logits(fn, logits_of(fn, model(Tensor._make(x.data.copy()))), targets)
+        plain = target_logits(fn, logits_of(fn, model(Tensor._make(x._data.copy()))), targets)
         for first in range(0, len(regions), per_pass):
             chunk = regions[first:first + per_pass]
-            batch = xp.stack([x.data] * len(chunk))             # (k, N, C, H, W)
+            batch = xp.stack([x._data] * len(chunk))             # (k, N, C, H, W)
             for j, region in enumerate(chunk):
                 hidden = fill if isinstance(fill, float) else fill[(slice(None),) + region]
                 batch[(j, slice(None)) + region] = hidden

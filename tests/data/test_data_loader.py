@@ -281,3 +281,65 @@ def test_abandoned_iterators_release_their_threads(how):
             list(it)
     assert _wait_for(lambda: not _worker_threads()), _worker_threads()
     assert len(ds.fetched) < 200
+
+
+# ---- PyTorch's worker options ----------------------------------------------------------------
+
+def test_worker_init_fn_runs_once_per_worker_thread_each_epoch():
+    calls = []
+    lock = threading.Lock()
+
+    def init(worker_id):
+        with lock:
+            calls.append((worker_id, threading.current_thread().name))
+
+    loader = DataLoader(Samples(12, image_and_label), batch_size=2, num_workers=3,
+                        worker_init_fn=init, persistent_workers=True, pin_memory=True,
+                        prefetch_factor=1)
+    for _ in range(2):
+        assert len(list(loader)) == 6
+    assert sorted(worker for worker, _ in calls) == [0, 0, 1, 1, 2, 2]
+    assert threading.current_thread().name not in {name for _, name in calls}
+
+
+def test_worker_init_fn_error_reaches_the_caller():
+    def init(worker_id):
+        raise OSError(f"worker {worker_id} could not open its file")
+
+    loader = DataLoader(Samples(4, image_and_label), batch_size=2, num_workers=2,
+                        worker_init_fn=init)
+    with pytest.raises(OSError, match="worker 0 could not open its file"):
+        list(loader)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(prefetch_factor=2), "prefetch_factor option could only be specified in "
+                              "multiprocessing"),
+    (dict(persistent_workers=True), "persistent_workers option needs num_workers > 0"),
+])
+def test_worker_options_without_workers_are_refused_as_pytorch(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DataLoader(Samples(4, image_and_label), **kwargs)
+    torch_data = pytest.importorskip("torch.utils.data")
+    with pytest.raises(ValueError):
+        torch_data.DataLoader(list(range(4)), **kwargs)
+
+
+def test_options_that_change_nothing_are_accepted():
+    loader = DataLoader(Samples(6, image_and_label), batch_size=4, pin_memory=True,
+                        pin_memory_device="cuda", in_order=False, multiprocessing_context=None)
+    assert [len(b[1]) for b in loader] == [4, 2]
+
+
+def test_a_minicnn_generator_gives_the_loader_and_random_split_their_own_stream():
+    data = TensorDataset(mc.arange(20))
+
+    def epoch(seed):
+        loader = DataLoader(data, batch_size=5, shuffle=True,
+                            generator=mc.Generator().manual_seed(seed))
+        return [b[0].tolist() for b in loader]
+
+    assert epoch(3) == epoch(3) != epoch(4)
+    splits = [mc.utils.data.random_split(data, [15, 5], generator=mc.Generator().manual_seed(7))
+              for _ in range(2)]
+    assert splits[0][1].indices == splits[1][1].indices

@@ -63,6 +63,17 @@ def test_root_override(tmp_path, splits):
     images = rng.integers(0, 256, (5000, 28, 28), dtype=np.uint8)
     np.savez(tmp_path / "mnist5k.npz", images=images, labels=labels)
     ds = MNISTSample(root=tmp_path, train=False)
-    np.testing.assert_array_equal(ds.data[:100], images[400:500])
+    np.testing.assert_array_equal(ds.data, images[ds.indices])
+    np.testing.assert_array_equal(np.sort(ds.indices)[:100], np.arange(400, 500))
     with pytest.raises(FileNotFoundError):
         MNISTSample(root=tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_splits_come_shuffled_not_by_class(splits, which):
+    """An unshuffled loader sees every class in its first batches, not one digit at a time."""
+    targets = splits[which].targets
+    assert len(np.unique(targets[:64])) == 10
+    assert np.mean(targets[1:] == targets[:-1]) < 0.2
+    np.testing.assert_array_equal(splits[which].data,
+                                  MNISTSample(train=which == 0).data)  # a fixed order

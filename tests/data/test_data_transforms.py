@@ -20,12 +20,48 @@ def chw(img):
 def test_to_tensor_hwc_uint8():
     img = rgb(3, 4)
     out = T.ToTensor()(img)
+    assert isinstance(out, mc.Tensor) and not out.requires_grad
     assert out.shape == (3, 3, 4) and out.dtype == np.float32
-    assert out[2, 1, 3] == pytest.approx(img[1, 3, 2] / 255)
-    assert out.min() >= 0 and out.max() <= 1
+    assert out[2, 1, 3].item() == pytest.approx(img[1, 3, 2] / 255)
+    assert out.min().item() >= 0 and out.max().item() <= 1
     full = T.ToTensor()(np.array([[0, 255]], dtype=np.uint8))
     assert full.shape == (1, 1, 2)
-    np.testing.assert_array_equal(full, [[[0.0, 1.0]]])
+    np.testing.assert_array_equal(full.numpy(), [[[0.0, 1.0]]])
+
+
+def test_tensors_go_through_the_transforms_after_to_tensor():
+    """As with torchvision: Normalize, flips, crops, resizing and a Lambda of tensor ops take
+    the Tensor ToTensor made and give a Tensor back."""
+    img = rgb(8, 10)
+    pipeline = T.Compose([T.ToTensor(), T.RandomHorizontalFlip(1.0), T.CenterCrop(6),
+                          T.Pad(1), T.Resize((4, 5)), T.Normalize((0.5,) * 3, (0.25,) * 3),
+                          T.Lambda(lambda x: mc.flatten(x))])
+    out = pipeline(img)
+    assert isinstance(out, mc.Tensor) and out.shape == (3 * 4 * 5,) and out.dtype == mc.float32
+    as_arrays = T.Compose([T.ToTensor(), T.Lambda(lambda x: x.numpy()),
+                           T.RandomHorizontalFlip(1.0), T.CenterCrop(6), T.Pad(1),
+                           T.Resize((4, 5)), T.Normalize((0.5,) * 3, (0.25,) * 3)])
+    np.testing.assert_allclose(out.numpy(), as_arrays(img).reshape(-1), rtol=1e-6)
+
+
+def test_a_uint8_tensor_is_channels_first_as_torchvision_takes_it():
+    chw_image = mc.tensor(rgb(6, 8).transpose(2, 0, 1).copy())
+    flipped = T.RandomHorizontalFlip(1.0)(chw_image)
+    assert isinstance(flipped, mc.Tensor) and flipped.dtype == mc.uint8
+    np.testing.assert_array_equal(flipped.numpy(), chw_image.numpy()[:, :, ::-1])
+    assert T.CenterCrop(4)(chw_image).shape == (3, 4, 4)
+
+
+def test_normalize_in_place_writes_into_the_tensor():
+    x = T.ToTensor()(rgb(2, 2))
+    assert T.Normalize(0.5, 0.5, inplace=True)(x) is x
+    assert x.min().item() < 0
+
+
+def test_to_tensor_refuses_a_tensor_as_torchvision():
+    with pytest.raises(TypeError, match="to_tensor: pic should be a NumPy array or a Pillow "
+                                        "image, got a Tensor"):
+        T.ToTensor()(mc.zeros(3, 2, 2))
 
 
 @pytest.mark.parametrize("img, shape", [

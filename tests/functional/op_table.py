@@ -120,6 +120,9 @@ ACTIVATIONS = [
     ("gelu", {"approximate": "none"}, ()),
     ("gelu", {"approximate": "tanh"}, ()),
     ("silu", {}, ()),
+    ("softplus", {}, ()),
+    ("softplus", {"beta": 2.0, "threshold": 3.0}, (1.5,)),   # linear beyond β·x = threshold
+    ("softplus", {"beta": -0.5}, ()),
 ]
 ACTIVATION_ROWS = [
     Op(name + "".join(f"-{k}={v}" for k, v in kwargs.items()), functional(name),
@@ -200,6 +203,11 @@ UNARY = [  # (name in mc and torch, keyword arguments, input maker keeping away 
     ("log", {}, lambda shape: positive(shape, low=0.3, high=3.0)),
     ("sqrt", {}, lambda shape: positive(shape, low=0.3, high=3.0)),
     ("rsqrt", {}, lambda shape: positive(shape, low=0.3, high=3.0)),
+    ("log1p", {}, lambda shape: positive(shape, low=-0.7, high=3.0)),
+    ("sin", {}, lambda shape: normal(shape, scale=3)),
+    ("cos", {}, lambda shape: normal(shape, scale=3)),
+    ("sinh", {}, normal),
+    ("cosh", {}, normal),
     ("abs", {}, off_integers),
     ("clamp", {"min": -1}, off_integers),
     ("clamp", {"max": 1}, off_integers),
@@ -545,6 +553,21 @@ LINALG_ROWS = [
     Op("linear-frozen-weight", functional("linear"),
        (normal((2, 3), 0), normal((4, 3), 1), normal((4,), 2)),
        requires_grad=(True, False, True), torch_requires_grad=(False, True, False)),
+    Op("mm", lambda lib, x, y: (lib.mm(x, y), x.mm(y)), (normal((2, 3), 0), normal((3, 4), 1))),
+    Op("bmm", lambda lib, x, y: (lib.bmm(x, y), x.bmm(y)),
+       (normal((2, 3, 4), 0), normal((2, 4, 5), 1))),
+] + [
+    # away from 0, where |x| has its kink (p = 1) and |x|^(p−1) its pole (p < 2)
+    Op(f"norm-p{p}-dim{dim}-keepdim{keepdim}",
+       lambda lib, x, p, dim, keepdim: (lib.norm(x, p, dim, keepdim), x.norm(p, dim, keepdim)),
+       (nonzero((3, 4, 2), 20),), dict(p=p, dim=dim, keepdim=keepdim))
+    for p in ("fro", 1, 2, 3, 0.5, float("inf"), float("-inf"))
+    for dim, keepdim in ((None, False), (1, False), ((0, 2), True))
+] + [
+    Op(f"meshgrid-{indexing}", lambda lib, x, y, z, indexing: lib.meshgrid(x, y, z,
+                                                                         indexing=indexing),
+       (normal((3,), 0), normal((2,), 1), normal((4,), 2)), dict(indexing=indexing))
+    for indexing in ("ij", "xy")
 ]
 
 # ---------------------------------------------------------------- losses
@@ -594,6 +617,23 @@ LOSS_ROWS = [
        (normal(shape, 8), normal(shape, 9)), dict(reduction=reduction))
     for op in ("mse_loss", "l1_loss") for reduction in REDUCTIONS
     for shape in [(3, 4), (2, 3, 2), ()]
+] + [
+    Op(f"{op}-{name}{threshold}-{shape_id(shape)}-{reduction}", functional(op),
+       (normal(shape, 8, scale=2), normal(shape, 9)), {name: threshold, "reduction": reduction})
+    for op, name, thresholds in (("smooth_l1_loss", "beta", (1.0, 0.5, 0.0)),
+                                 ("huber_loss", "delta", (1.0, 2.5)))
+    for threshold in thresholds for reduction in REDUCTIONS for shape in [(3, 4), ()]
+] + [
+    Op(f"binary_cross_entropy-{reduction}-weight{weight}", functional("binary_cross_entropy"),
+       (positive((4, 3), 17, low=0.05, high=0.95), positive((4, 3), 18, low=0.0, high=1.0),
+        {None: None, "full": positive((4, 3), 19), "row": positive((3,), 20)}[weight]),
+       dict(reduction=reduction), torch_requires_grad=(True, True, False))
+    for reduction in REDUCTIONS for weight in (None, "full", "row")
+] + [
+    # probabilities of exactly 0 and 1: the clamped logarithms keep the loss finite
+    Op("binary_cross_entropy-edges", functional("binary_cross_entropy"),
+       (np.array([0.0, 1.0, 0.0, 1.0, 0.5]), np.array([0.0, 1.0, 1.0, 0.0, 0.3])),
+       dict(reduction="none"), FORWARD | DTYPE, requires_grad=(True, False)),
 ] + [
     Op(f"binary_cross_entropy_with_logits-{reduction}-weight{weight}-pos_weight{pos_weight}",
        bce_with_logits,

@@ -39,7 +39,7 @@ def test_tensor_methods_match_functions():
 def test_clone_owns_its_data():
     x = mc.tensor([1.0, 2.0])
     y = x.clone()
-    y.data[0] = 5.0
+    y._data[0] = 5.0
     assert x.tolist() == [1.0, 2.0]
 
 

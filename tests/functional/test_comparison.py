@@ -77,3 +77,28 @@ def test_shapes_that_cannot_broadcast(name):
 def test_unsupported_operand_is_a_type_error(name):
     with pytest.raises(TypeError, match=f"{name}: unsupported operand of type str"):
         getattr(mc, name)(mc.ones(2), "a")
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a, b: a & b, lambda lib, a, b: a | b, lambda lib, a, b: a ^ b,
+    lambda lib, a, b: ~a, lambda lib, a, b: (a > 0) & (b < 2),
+    lambda lib, a, b: (a > 0) | True, lambda lib, a, b: lib.bitwise_xor(a, 3),
+    lambda lib, a, b: lib.logical_and(a, b), lambda lib, a, b: lib.logical_or(a, b),
+    lambda lib, a, b: lib.logical_xor(a, b), lambda lib, a, b: lib.logical_not(a),
+    lambda lib, a, b: a.logical_not() & b.bool(),
+])
+def test_bitwise_and_logical_ops_match_pytorch(call):
+    torch = pytest.importorskip("torch")
+    a, b = np.array([[0, 1, 2], [3, -4, 5]]), np.array([[1, 1, 0], [7, 2, 0]])
+    ours, theirs = call(mc, mc.tensor(a), mc.tensor(b)), call(torch, torch.tensor(a),
+                                                              torch.tensor(b))
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_bitwise_ops_refuse_floats():
+    with pytest.raises(TypeError, match="bitwise_and: needs bool or integer tensors, got dtype "
+                                        "float32"):
+        mc.zeros(2) & mc.ones(2)
+    with pytest.raises(TypeError, match="bitwise_not: needs bool or integer tensors"):
+        ~mc.zeros(2)

@@ -75,3 +75,19 @@ def test_linear_dtype_mismatch(dtypes, message):
                for s, d in zip([(2, 3), (4, 3), (4,)], dtypes)]
     with pytest.raises(TypeError, match=message):
         F.linear(x, w, b)
+
+
+@pytest.mark.parametrize("op, shapes, message", [
+    ("mm", ((2, 3, 4), (4, 2)), "mm: input must be a matrix (2-D), got shape (2, 3, 4)"),
+    ("mm", ((2, 3), (3,)), "mm: mat2 must be a matrix (2-D), got shape (3,)"),
+    ("bmm", ((2, 3), (3, 4)), "bmm: input must be a batch of matrices (3-D), got shape (2, 3)"),
+    ("bmm", ((2, 3, 4), (3, 4, 5)),
+     "bmm: input and mat2 must have the same batch size, got shapes (2, 3, 4) and (3, 4, 5)"),
+])
+def test_mm_and_bmm_refuse_what_pytorch_refuses(op, shapes, message):
+    a, b = (mc.zeros(*s) for s in shapes)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(mc, op)(a, b)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        getattr(torch, op)(torch.zeros(*shapes[0]), torch.zeros(*shapes[1]))

@@ -76,9 +76,11 @@ def test_target_shape_must_match_input(op, x_shape, t_shape):
 
 
 @pytest.mark.parametrize("op", ["cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+                                "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
                                 "binary_cross_entropy_with_logits", "kl_div"])
 def test_bad_reduction(op):
     x = logits((4, 10))
+    x = x.sigmoid() if op == "binary_cross_entropy" else x
     t = mc.tensor(np.zeros(4, dtype=np.int64)) if op in ("cross_entropy", "nll_loss") else x
     with pytest.raises(ValueError, match=rf"{op}: reduction must be one of .*got 'avg'"):
         getattr(F, op)(x, t, reduction="avg")
@@ -91,7 +93,8 @@ def test_weight_of_wrong_shape(op):
         getattr(F, op)(logits(), mc.tensor(np.zeros(4, dtype=np.int64)), weight=w)
 
 
-@pytest.mark.parametrize("op", ["mse_loss", "l1_loss", "binary_cross_entropy_with_logits",
+@pytest.mark.parametrize("op", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                                "binary_cross_entropy", "binary_cross_entropy_with_logits",
                                 "kl_div"])
 def test_elementwise_losses_reject_different_shapes(op):
     with pytest.raises(ValueError, match=rf"{op}: input shape \(2, 3\) and target shape "
@@ -111,3 +114,21 @@ def test_cross_entropy_rejects_label_smoothing_outside_0_1():
     with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be in \[0, 1\], "
                                          r"got 1.5"):
         F.cross_entropy(logits(), mc.tensor(np.zeros(4, dtype=np.int64)), label_smoothing=1.5)
+
+
+def test_binary_cross_entropy_refuses_what_is_not_a_probability():
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: all elements of input must be "
+                                         r"probabilities in \[0, 1\], got values in "
+                                         r"\[-0.5, 2.0\]"):
+        F.binary_cross_entropy(mc.tensor([-0.5, 2.0]), mc.tensor([0.0, 1.0]))
+
+
+def test_huber_and_smooth_l1_thresholds():
+    x, y = logits((2, 3)), logits((2, 3))
+    with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative, got -1"):
+        F.smooth_l1_loss(x, y, beta=-1)
+    with pytest.raises(ValueError, match="huber_loss: delta must be positive, got 0.0"):
+        F.huber_loss(x, y, delta=0.0)
+    # Huber is β times smooth L1 with β = δ
+    np.testing.assert_allclose(F.huber_loss(x, y, delta=0.3).item(),
+                               0.3 * F.smooth_l1_loss(x, y, beta=0.3).item(), rtol=1e-6)

@@ -35,7 +35,7 @@ def test_batch_norm_running_stats_match_torch(shape, momentum, kernel_form):
     C = shape[1]
     rm, rv = mc.zeros(C), mc.ones(C)
     trm, trv = torch.zeros(C), torch.ones(C)
-    mean_array = rm.data
+    mean_array = rm._data
     for step in range(2):
         x = random_array(shape, 10 + step, np.float32) * (step + 2) + 3
         out = batch_norm(mc.tensor(x), rm, rv, training=True, momentum=momentum)
@@ -43,7 +43,7 @@ def test_batch_norm_running_stats_match_torch(shape, momentum, kernel_form):
         np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
         np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-5, atol=1e-6)
-    assert rm.data is mean_array  # updated in place
+    assert rm._data is mean_array  # updated in place
     assert rm.dtype == np.float32 and rv.dtype == np.float32
     w, b = positive((C,), 1).astype(np.float32), random_array((C,), 2, np.float32)
     assert_torch_parity(lambda x, w, b: batch_norm(x, rm, rv, w, b, training=False),

@@ -109,3 +109,43 @@ def test_floating_only_reductions_reject_integers(name):
 def test_max_of_empty_tensor():
     with pytest.raises(ValueError, match=r"max: cannot reduce an empty tensor of shape \(0, 3\)"):
         mc.max(mc.tensor(np.zeros((0, 3))))
+
+
+def test_norm_of_zeros_has_a_zero_gradient_as_pytorch():
+    for p in (2, 3):
+        ours, theirs = mc.zeros(3, requires_grad=True), torch.zeros(3, requires_grad=True)
+        mc.norm(ours, p).backward()
+        torch.norm(theirs, p).backward()
+        np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+def test_norm_zero_counts_nonzeros_and_refuses_other_forms():
+    x = mc.tensor([[0.0, 2.0, -1.0], [0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(x.norm(0, dim=1).numpy(), [2.0, 1.0])
+    with pytest.raises(ValueError, match="norm: p must be 'fro' or a number, got 'nuc'"):
+        x.norm("nuc")
+    with pytest.raises(ValueError, match="norm: p must be positive, inf, -inf or 0, got -1"):
+        x.norm(-1)
+    with pytest.raises(TypeError, match="norm: needs a floating tensor"):
+        mc.tensor([1, 2]).norm()
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sum(axis=1, keepdims=True), lambda lib, x: lib.mean(x, axis=(0, 2)),
+    lambda lib, x: x.argmax(axis=2), lambda lib, x: lib.argmin(x, axis=0, keepdims=True),
+    lambda lib, x: x.max(axis=1).values, lambda lib, x: lib.min(x, axis=1, keepdims=True)[1],
+    lambda lib, x: x.amax(axis=(1, 2)), lambda lib, x: x.std(axis=2),
+    lambda lib, x: x.logsumexp(axis=0), lambda lib, x: (x > 0).all(axis=1),
+    lambda lib, x: (x > 0).any(axis=2, keepdims=True), lambda lib, x: x.norm(dim=1),
+    lambda lib, x: lib.cat([x, x], axis=2), lambda lib, x: lib.stack([x, x], axis=1),
+])
+def test_numpy_argument_names_as_pytorch(call):
+    values = untied_array((2, 3, 4), 7).astype(np.float32)
+    ours, theirs = call(mc, mc.tensor(values)), call(torch, torch.tensor(values))
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_both_names_of_one_argument_are_refused():
+    with pytest.raises(TypeError, match="sum: got both 'dim' and its NumPy name 'axis'"):
+        mc.zeros(2, 3).sum(dim=0, axis=1)

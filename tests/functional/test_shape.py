@@ -22,7 +22,7 @@ def test_contiguous():
     x = mc.tensor(random_array((3, 4)), requires_grad=True)
     assert x.contiguous() is x
     y = x.t().contiguous()
-    assert y.data.flags.c_contiguous and not x.t().data.flags.c_contiguous
+    assert y._data.flags.c_contiguous and not x.t()._data.flags.c_contiguous
     np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy().T)
 
 
@@ -113,3 +113,19 @@ def test_dim_out_of_range(call, op, arg):
     with pytest.raises(ValueError, match=rf"{op}: {arg}=-?\d is out of range for a tensor of "
                                          rf"[34] dimension"):
         call(mc.zeros(2, 3, 4))
+
+
+def test_meshgrid_defaults_to_ij_takes_a_list_and_shares_gradients():
+    x, y = mc.arange(3.0, requires_grad=True), mc.arange(2.0, requires_grad=True)
+    gx, gy = mc.meshgrid([x, y])
+    tx, ty = torch.meshgrid([torch.arange(3.0), torch.arange(2.0)], indexing="ij")
+    np.testing.assert_array_equal(gx.detach().numpy(), tx.numpy())
+    np.testing.assert_array_equal(gy.detach().numpy(), ty.numpy())
+    (gx * gy).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])   # Σ y
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0])        # Σ x
+    with pytest.raises(ValueError, match="meshgrid: indexing must be 'ij' or 'xy'"):
+        mc.meshgrid(x, y, indexing="yx")
+    with pytest.raises(ValueError, match=r"meshgrid: expects 0-D or 1-D tensors, tensor 1 has "
+                                         r"shape \(2, 2\)"):
+        mc.meshgrid(x, mc.zeros(2, 2))

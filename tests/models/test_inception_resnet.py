@@ -62,8 +62,8 @@ def test_block_counts_and_widths(name):
 @pytest.mark.parametrize("relu", [True, False])
 def test_residual_block_adds_the_scaled_projection(relu):
     block = InceptionResNetBlock(8, ((4,), (4, 6)), (1, 3), scale=0.17, relu=relu).eval()
-    block.conv2d.weight.data[...] = 0
-    block.conv2d.bias.data[...] = np.arange(8, dtype=np.float32) - 4
+    block.conv2d.weight._data[...] = 0
+    block.conv2d.bias._data[...] = np.arange(8, dtype=np.float32) - 4
     x = np.random.default_rng(0).standard_normal((2, 8, 5, 5)).astype(np.float32)
     with mc.no_grad():
         out = block(mc.tensor(x)).numpy()

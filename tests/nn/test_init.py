@@ -112,9 +112,9 @@ def test_eye_and_in_place_on_parameters():
     p = nn.Parameter(mc.zeros(3, 4))
     assert nn.init.eye_(p) is p and p.requires_grad
     np.testing.assert_array_equal(p.detach().numpy(), np.eye(3, 4))
-    data = p.data
+    data = p._data
     nn.init.normal_(p)
-    assert p.data is data  # filled in place
+    assert p._data is data  # filled in place
 
 
 def test_init_errors():

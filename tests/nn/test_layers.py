@@ -128,6 +128,7 @@ CASES = [
     Case("GELU", inputs=[X]),
     Case("GELU", ("tanh",), inputs=[X], id="GELU-tanh"),
     Case("SiLU", inputs=[X]),
+    Case("Softplus", (2.0, 1.0), inputs=[X]),
     Case("Softmax", (1,), inputs=[X]),
     Case("LogSoftmax", (-1,), inputs=[X]),
     Case("Embedding", (10, 4), inputs=[ints((3, 5), 10)]),
@@ -166,6 +167,14 @@ CASES = [
          id="KLDivLoss-log_target"),
     Case("BCEWithLogitsLoss", kwargs={"pos_weight": random_array((4,), 2, low=0.5, high=2.0)},
          inputs=[(3, 4), random_array((3, 4), 1, low=0, high=1)], grad=[True, False]),
+    Case("BCELoss", kwargs={"weight": random_array((4,), 3, low=0.5, high=2.0)},
+         inputs=[random_array((3, 4), 4, low=0.05, high=0.95),
+                 random_array((3, 4), 5, low=0, high=1)], grad=[True, True]),
+    Case("SmoothL1Loss", kwargs={"beta": 0.5}, inputs=[(3, 4), (3, 4)], grad=[True, True]),
+    Case("SmoothL1Loss", kwargs={"reduction": "sum"}, inputs=[(3, 4), (3, 4)], grad=[True, False],
+         id="SmoothL1Loss-sum"),
+    Case("HuberLoss", kwargs={"delta": 0.7, "reduction": "none"}, inputs=[(3, 4), (3, 4)],
+         grad=[True, True]),
 ]
 IDS = [c.id for c in CASES]
 
@@ -418,7 +427,7 @@ def test_embedding_from_pretrained_shares_and_freezes():
     weight = mc.tensor(random_array((4, 2)))
     emb = mc.nn.Embedding.from_pretrained(weight)
     assert not emb.weight.requires_grad
-    assert emb.weight.data is weight.data
+    assert emb.weight._data is weight._data
     np.testing.assert_array_equal(emb(mc.tensor([3, 0])).numpy(), weight.numpy()[[3, 0]])
 
 

@@ -226,7 +226,7 @@ def test_state_dict_is_ordered_detached_and_shares_memory():
     assert isinstance(sd, OrderedDict) and list(sd) == ["weight", "bias"]
     assert not sd["weight"].requires_grad
     assert not isinstance(sd["weight"], nn.Parameter)
-    assert sd["weight"].data is lin.weight.data
+    assert sd["weight"]._data is lin.weight._data
     kept = lin.state_dict(keep_vars=True)
     assert kept["weight"] is lin.weight
     assert list(lin.state_dict(prefix="fc.")) == ["fc.weight", "fc.bias"]
@@ -254,7 +254,7 @@ def test_load_state_dict_from_minicnn_tensors_copies_in_place_and_casts():
     b.load_state_dict(a.state_dict())
     assert b.weight is weight
     np.testing.assert_array_equal(b.weight.detach().numpy(), a.weight.detach().numpy())
-    assert b.weight.data is not a.weight.data  # copied, not shared
+    assert b.weight._data is not a.weight._data  # copied, not shared
     b.load_state_dict({"weight": np.ones((2, 3)), "bias": np.arange(2.0)})  # float64 arrays
     assert b.weight.dtype == np.float32
     np.testing.assert_array_equal(b.bias.detach().numpy(), [0, 1])
@@ -301,7 +301,7 @@ def test_load_state_dict_rejects_non_array_values():
 
 def test_batchnorm_loads_a_checkpoint_without_num_batches_tracked():
     bn = nn.BatchNorm2d(2)
-    bn.num_batches_tracked.data[...] = 3
+    bn.num_batches_tracked._data[...] = 3
     sd = {k: v.numpy() for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
     assert bn.load_state_dict(sd).missing_keys == []
     assert int(bn.num_batches_tracked.item()) == 3
@@ -392,7 +392,7 @@ def test_parameter_is_a_leaf_tensor_sharing_data():
     t = mc.randn(2, 3)
     p = nn.Parameter(t)
     assert isinstance(p, mc.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data
+    assert p._data is t._data
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert "requires_grad=True" in repr(p)
     assert type(p * 2) is mc.Tensor
@@ -412,7 +412,7 @@ def test_deepcopy_and_pickle_roundtrip():
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         assert clone is not net
         assert all(isinstance(p, nn.Parameter) for p in clone.parameters())
-        assert all(a.data is not b.data for a, b in zip(clone.parameters(), net.parameters()))
+        assert all(a._data is not b._data for a, b in zip(clone.parameters(), net.parameters()))
         assert not clone.training
         np.testing.assert_array_equal(clone(x).detach().numpy(), expected)
         assert list(clone.state_dict()) == list(net.state_dict())

@@ -50,7 +50,7 @@ def set_grads(ours, theirs, grads):
 def assert_params_equal(ours, theirs, dtype, msg=""):
     for i, (p, q) in enumerate(zip(ours, theirs)):
         assert p.dtype == np.dtype(dtype), f"parameter {i} changed dtype to {p.dtype} {msg}"
-        np.testing.assert_allclose(p.data, q.detach().numpy(), **TOLERANCE[dtype],
+        np.testing.assert_allclose(p._data, q.detach().numpy(), **TOLERANCE[dtype],
                                    err_msg=f"parameter {i} {msg}")
 
 

@@ -162,7 +162,7 @@ def test_onecycle_training_matches_torch(name, kwargs):
         sched.step()
         tsched.step()
         for p, q in zip(ours, theirs):
-            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-11, atol=1e-13)
+            np.testing.assert_allclose(p._data, q.detach().numpy(), rtol=1e-11, atol=1e-13)
 
 
 def test_chained_schedulers_compose_like_torch():

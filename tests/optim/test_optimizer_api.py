@@ -49,7 +49,7 @@ def test_state_dict_round_trip_equals_uninterrupted_run(name, kwargs, dtype):
             opt_half.step()
 
     saved = copy.deepcopy(opt_half.state_dict())
-    resumed = [mc.tensor(p.data.copy(), requires_grad=True) for p in half]
+    resumed = [mc.tensor(p._data.copy(), requires_grad=True) for p in half]
     opt = cls(_groups(resumed), **dict(kwargs, lr=123.0))
     opt.load_state_dict(saved)
     assert [g["lr"] for g in opt.param_groups] == [kwargs["lr"], 0.02]
@@ -59,7 +59,7 @@ def test_state_dict_round_trip_equals_uninterrupted_run(name, kwargs, dtype):
             p.grad = mc.tensor(g)
         opt.step()
     for p, q in zip(resumed, full):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._data, q._data)
         assert p.dtype == np.dtype(dtype)
     # the loaded state is a copy: stepping did not write into the saved dict
     for (i, s), (_, s0) in zip(opt.state_dict()["state"].items(),
@@ -67,7 +67,7 @@ def test_state_dict_round_trip_equals_uninterrupted_run(name, kwargs, dtype):
         for key in s:
             if isinstance(s[key], mc.Tensor):
                 assert s[key] is not saved["state"][i][key]
-                np.testing.assert_array_equal(saved["state"][i][key].data, s0[key].data)
+                np.testing.assert_array_equal(saved["state"][i][key].data, s0[key]._data)
 
 
 @pytest.mark.parametrize("name,kwargs", ROUND_TRIP_CASES, ids=IDS)
@@ -106,7 +106,7 @@ def test_loads_a_torch_state_dict(name, kwargs, dtype):
         set_grads(ours, theirs, gs)
         topt.step()
     for p, q in zip(ours, theirs):
-        p.data[...] = q.detach().numpy()
+        p._data[...] = q.detach().numpy()
     opt = getattr(mc.optim, name)(_groups(ours), **kwargs)
     opt.load_state_dict(torch_state_dict_as_numpy(topt.state_dict()))
     for s in opt.state.values():
@@ -282,7 +282,7 @@ def test_zero_grad():
     (a * a).sum().backward()
     grad = a.grad
     opt.zero_grad(set_to_none=False)
-    assert a.grad is grad and not np.any(grad.data) and b.grad is None
+    assert a.grad is grad and not np.any(grad._data) and b.grad is None
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -301,17 +301,17 @@ def test_closure_runs_with_grad_enabled_and_its_loss_is_returned():
     with mc.no_grad():
         loss = opt.step(closure)
     assert seen == [True] and float(loss) == 3.0
-    np.testing.assert_allclose(a.data, np.full(3, 0.8))
+    np.testing.assert_allclose(a._data, np.full(3, 0.8))
     assert opt.step() is None
 
 
 def test_update_is_not_recorded_and_keeps_the_array():
     a = mc.tensor(np.ones(3, np.float32), requires_grad=True)
-    data = a.data
+    data = a._data
     opt = mc.optim.Adam([a])
     a.grad = mc.tensor(np.ones(3, np.float32))
     opt.step()
-    assert a.data is data and a.grad_fn is None and a.is_leaf
+    assert a._data is data and a.grad_fn is None and a.is_leaf
 
 
 def test_repr_lists_groups():

@@ -42,7 +42,25 @@ def _rmsprop_cases():
     yield "RMSprop", dict(lr=0.01, eps=1e-2, alpha=0.9, momentum=0.5)
 
 
-CASES = list(_sgd_cases()) + list(_adam_cases()) + list(_rmsprop_cases())
+def _adadelta_adagrad_cases():
+    for kw in _grid(weight_decay=[0, 0.1], maximize=[False, True]):
+        yield "Adadelta", dict(lr=0.5, **kw)
+        yield "Adagrad", dict(lr=0.05, **kw)
+    yield "Adadelta", dict(rho=0.5, eps=1e-3)
+    yield "Adagrad", dict(lr=0.05, lr_decay=0.1, initial_accumulator_value=0.3, eps=1e-3)
+
+
+def _nadam_radam_cases():
+    for name in ("NAdam", "RAdam"):
+        for kw in _grid(weight_decay=[0, 0.1], decoupled_weight_decay=[False, True],
+                        maximize=[False, True]):
+            yield name, dict(lr=0.05, **kw)
+        yield name, dict(lr=0.05, betas=(0.3, 0.8), eps=1e-3)  # RAdam: rectified from step 1
+    yield "NAdam", dict(lr=0.05, momentum_decay=0.1)
+
+
+CASES = (list(_sgd_cases()) + list(_adam_cases()) + list(_rmsprop_cases())
+         + list(_adadelta_adagrad_cases()) + list(_nadam_radam_cases()))
 
 
 def _case_id(case):
@@ -99,7 +117,9 @@ def test_param_groups_match_torch(name, kwargs, spec, dtype):
 
 NONE_GRAD_CASES = [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05)),
                    ("AdamW", dict(lr=0.05, amsgrad=True)),
-                   ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5))]
+                   ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                   ("Adadelta", dict(lr=0.5)), ("NAdam", dict(lr=0.05)),
+                   ("RAdam", dict(lr=0.05))]
 
 
 @pytest.mark.parametrize("name,kwargs", NONE_GRAD_CASES, ids=[c[0] for c in NONE_GRAD_CASES])
@@ -114,7 +134,7 @@ def test_none_grad_parameters_are_skipped(name, kwargs):
             gs[1] = None
     before = initial_arrays(dtype)[2]
     opt, topt, ours, theirs = run_parity(name, kwargs, dtype, grads=grads)
-    np.testing.assert_array_equal(ours[2].data, before)
+    np.testing.assert_array_equal(ours[2]._data, before)
     assert ours[2] not in opt.state or not opt.state[ours[2]]
     if "step" in opt.state[ours[1]]:
         assert opt.state[ours[1]]["step"] == 5
@@ -147,7 +167,7 @@ def test_float32_stays_float32_with_numpy_float64_hyperparameters(name, kwargs):
     kwargs = {k: (np.float64(v) if isinstance(v, float) else v) for k, v in kwargs.items()}
     opt, _, ours, _ = run_parity(name, kwargs, np.float32)
     for p in ours:
-        assert p.data.dtype == np.float32
+        assert p._data.dtype == np.float32
     for s in opt.state.values():
         for v in s.values():
             if isinstance(v, mc.Tensor):
@@ -158,7 +178,8 @@ def test_state_layout_matches_torch():
     """State keys per parameter are torch's."""
     for name, kwargs in [("SGD", dict(lr=0.1, momentum=0.9)), ("SGD", dict(lr=0.1)),
                          ("Adam", dict(amsgrad=True)), ("AdamW", {}),
-                         ("RMSprop", dict(centered=True, momentum=0.9)), ("RMSprop", {})]:
+                         ("RMSprop", dict(centered=True, momentum=0.9)), ("RMSprop", {}),
+                         ("Adadelta", {}), ("Adagrad", {}), ("NAdam", {}), ("RAdam", {})]:
         opt, topt, ours, theirs = run_parity(name, kwargs, np.float64, steps=2,
                                              check_every_step=False)
         for p, q in zip(ours, theirs):
@@ -167,16 +188,28 @@ def test_state_layout_matches_torch():
                 if key == "step":
                     assert opt.state[p]["step"] == int(value.item()) == 2
                 else:
-                    np.testing.assert_allclose(opt.state[p][key].data, value.numpy(),
+                    np.testing.assert_allclose(np.asarray(opt.state[p][key]), value.numpy(),
                                                rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_adagrad_makes_its_state_when_built_as_pytorch():
+    arrays = initial_arrays(np.float64)
+    ours, theirs = twin_params(arrays)
+    opt = mc.optim.Adagrad(ours, initial_accumulator_value=0.5)
+    topt = torch.optim.Adagrad(theirs, initial_accumulator_value=0.5)
+    for p, q in zip(ours, theirs):
+        assert set(opt.state[p]) == set(topt.state[q]) == {"step", "sum"}
+        np.testing.assert_array_equal(opt.state[p]["sum"].numpy(), topt.state[q]["sum"].numpy())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
+                                  "NAdam", "RAdam"])
 def test_minimizes_a_quadratic_with_autograd(name):
     """End to end with real backward(): ||x − t||² goes down by orders of magnitude."""
     target = mc.tensor(np.linspace(-1, 1, 6).astype(np.float32))
     x = mc.zeros(6, requires_grad=True)
-    lr = {"SGD": 0.1, "Adam": 0.1, "AdamW": 0.1, "RMSprop": 0.01}[name]
+    lr = {"SGD": 0.1, "Adam": 0.1, "AdamW": 0.1, "RMSprop": 0.01, "Adadelta": 10.0,
+          "Adagrad": 0.5, "NAdam": 0.1, "RAdam": 0.1}[name]
     opt = getattr(mc.optim, name)([x], lr=lr)
 
     def closure():
@@ -197,7 +230,7 @@ def test_maximize_goes_uphill():
     opt = mc.optim.SGD([x], lr=0.5, maximize=True)
     x.grad = mc.tensor(np.ones(3, np.float32))
     opt.step()
-    np.testing.assert_array_equal(x.data, np.full(3, 0.5, np.float32))
+    np.testing.assert_array_equal(x._data, np.full(3, 0.5, np.float32))
 
 
 @pytest.mark.gpu
@@ -220,7 +253,7 @@ def test_cuda_matches_cpu(case):
         opt_g.step()
     for p, q in zip(cpu, gpu):
         assert q.is_cuda and q.dtype == np.float32
-        np.testing.assert_allclose(q.cpu().data, p.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(q.cpu()._data, p._data, rtol=1e-5, atol=1e-6)
     for s in opt_g.state.values():
         for v in s.values():
             if isinstance(v, mc.Tensor):

@@ -173,7 +173,7 @@ def test_finite_training_steps_are_unchanged_under_anomaly_mode():
     for on in (False, True):
         net, x = sqrt_net_input()
         with mc.autograd.set_detect_anomaly(on):
-            net.fc.bias.data[...] = 5.0             # every pre-activation positive
+            net.fc.bias._data[...] = 5.0             # every pre-activation positive
             net(x).sum().backward()
         grads.append(net.fc.weight.grad.numpy().copy())
     np.testing.assert_array_equal(grads[0], grads[1])

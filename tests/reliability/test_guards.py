@@ -258,7 +258,7 @@ CHECKPOINT_WRITER = textwrap.dedent("""
     opt = optim.SGD(model.parameters(), lr=0.1)
     for epoch in range(10 ** 6):
         for p in model.parameters():
-            p.data[...] = epoch
+            p._data[...] = epoch
         save_checkpoint(sys.argv[1], model, opt, None, epoch, 0, epoch, mc.get_rng_state(), [])
         print(epoch, flush=True)
 """)
@@ -289,6 +289,6 @@ def test_a_checkpoint_killed_at_any_moment_of_its_write_stays_loadable(tmp_path)
         epoch = load_checkpoint(path, model, opt, None)["epoch"]
         assert epoch >= 1
         for p in model.parameters():          # one whole checkpoint, not two spliced
-            assert np.all(p.data == epoch)
+            assert np.all(p._data == epoch)
         save_checkpoint(path, model, opt, None, epoch + 1, 0, 0, mc.get_rng_state(), [])
         assert sorted(os.listdir(path.parent)) == ["checkpoint.npz"]

@@ -66,7 +66,7 @@ def test_view_matches_torch_on_every_layout(data):
     assert got.shape == tuple(want.shape)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
     if got.numel():
-        assert np.shares_memory(got.data, x.data)
+        assert np.shares_memory(got._data, x._data)
         x.add_(1.0)
         assert got._version == 1
         np.testing.assert_array_equal(got.numpy(), want.numpy() + 1)
@@ -84,10 +84,10 @@ def test_view_of_a_transpose_raises_and_names_the_op_and_shapes():
 def test_view_of_a_non_contiguous_tensor_aliases_where_torch_allows():
     x = mc.randn(4, 6)[:, :3]                    # rows apart, each row contiguous
     v = x.view(2, 2, 3)
-    assert np.shares_memory(v.data, x.data)
+    assert np.shares_memory(v._data, x._data)
     v[0, 0, 0] = 100.0
     assert x[0, 0].item() == 100.0 and x._version == v._version == 1
-    assert tuple(s // 4 for s in v.data.strides) == torch.randn(4, 6)[:, :3].view(2, 2, 3).stride()
+    assert tuple(s // 4 for s in v._data.strides) == torch.randn(4, 6)[:, :3].view(2, 2, 3).stride()
 
 
 def test_view_keeps_the_gradient():

@@ -84,7 +84,9 @@ class MNIST(VisionDataset):
     `dataset[i]` is `(image, label)`: a 28×28 uint8 NumPy array and an int, after
     `transform` and `target_transform`. `data` (N×28×28 uint8) and `targets` (N, int64)
     hold everything. `download=True` fetches the split's files (checked by MD5) from
-    `mirrors` (default: `MINICNN_DATA_MIRROR` or the class's `mirrors`).
+    `mirrors` (default: `MINICNN_DATA_MIRROR` or the class's `mirrors`) unless they are on
+    disk already, compressed or not, in `root/MNIST/` or in the `raw/` folder where
+    torchvision keeps them: a data folder torchvision filled serves as it is.
     """
 
     mirrors = MNIST_MIRRORS
@@ -101,11 +103,12 @@ class MNIST(VisionDataset):
         files = [(name, md5) for name, md5 in self.resources if name.startswith(prefix)]
         images_name = next(n for n, _ in files if "images" in n)
         labels_name = next(n for n, _ in files if "labels" in n)
-        if download:
+        images_path, labels_path = self._find(images_name), self._find(labels_name)
+        if download and (images_path is None or labels_path is None):
             urls = resolve_mirrors(mirrors, self.mirrors)
             for name, md5 in files:
                 download_file(name, self.folder, md5, urls)
-        images_path, labels_path = self._find(images_name), self._find(labels_name)
+            images_path, labels_path = self._find(images_name), self._find(labels_name)
         if images_path is None or labels_path is None:
             urls = resolve_mirrors(mirrors, self.mirrors)
             raise missing_files_error(type(self).__name__, self.folder, [n for n, _ in files],

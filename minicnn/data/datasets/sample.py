@@ -17,11 +17,14 @@ from .base import VisionDataset
 PACKAGED_FILE = Path(__file__).resolve().parent.parent / "mnist5k.npz"
 TRAIN_PER_CLASS = 400
 TEST_PER_CLASS = 100
+ORDER_SEED = 0       # the fixed shuffle of each split (the file is sorted by class)
 
 
 def split_indices(labels, train):
     """Positions in the file of the train or test split: for every class, its first 400
-    digits in file order are train and the next 100 test; returned in file order."""
+    digits in file order are train and the next 100 test. They come in one fixed shuffled
+    order, as MNIST's own files do, since the file holds the digits sorted by class: a
+    loader that does not shuffle would otherwise train on one digit at a time."""
     labels = np.asarray(labels)
     chosen = []
     for c in range(10):
@@ -31,7 +34,7 @@ def split_indices(labels, train):
                              f"needs {TRAIN_PER_CLASS + TEST_PER_CLASS}")
         chosen.append(positions[:TRAIN_PER_CLASS] if train else
                       positions[TRAIN_PER_CLASS:TRAIN_PER_CLASS + TEST_PER_CLASS])
-    return np.sort(np.concatenate(chosen))
+    return np.random.default_rng(ORDER_SEED).permutation(np.sort(np.concatenate(chosen)))
 
 
 class MNISTSample(VisionDataset):
@@ -39,8 +42,8 @@ class MNISTSample(VisionDataset):
 
     `dataset[i]` is `(image, label)` like `MNIST`: a 28×28 uint8 array and an int, after
     `transform` / `target_transform`. `root` may name another folder (or file) holding
-    mnist5k.npz; by default the packaged copy is read. `indices` are the positions of
-    the split's digits in the file.
+    mnist5k.npz; by default the packaged copy is read. The digits come in a fixed shuffled
+    order, not by class; `indices` are their positions in the file.
     """
 
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",

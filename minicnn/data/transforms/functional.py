@@ -3,12 +3,14 @@ torchvision.transforms.functional: `from minicnn.data.transforms import function
 
 The classes of minicnn/data/transforms/transforms.py draw their random parameters and
 call these. Images are NumPy arrays (or Pillow images): integer H×W or H×W×C, floating
-C×H×W or H×W (see minicnn/data/transforms/image.py); every function returns the layout
-and dtype it was given, except `to_tensor`, which makes the float C×H×W array. Resizing
-and rotation go through Pillow, so uint8 results match torchvision's on PIL images.
+C×H×W or H×W, or C×H×W Tensors (see minicnn/data/transforms/image.py); every function
+returns the layout, type and dtype it was given, except `to_tensor`, which makes the
+float32 C×H×W Tensor. Resizing and rotation go through Pillow, so uint8 results match
+torchvision's on PIL images.
 """
 import numpy as np
 
+from ...tensor import Tensor
 from ..rng import generator
 from .image import (as_image, cast_like, check_padding_mode, fill_values, from_hwc, mean_std,
                     pair, padding_ltrb, pillow_apply, resample_filter, resize_size,
@@ -27,27 +29,36 @@ def get_size(img):
 # ---- conversion --------------------------------------------------------------------------
 
 def to_tensor(pic):
-    """H×W×C (or H×W) uint8 image → C×H×W float32 array in [0, 1] (2-D → 1×H×W).
+    """H×W×C (or H×W) uint8 image → C×H×W float32 Tensor in [0, 1] (2-D → 1×H×W), as
+    torchvision's: so the transforms after it (Normalize, a Lambda calling tensor ops) and
+    the DataLoader's collate get a Tensor.
 
-    Floating input is taken as C×H×W already (2-D becomes 1×H×W) and cast to float32.
-    Returns a NumPy array; the DataLoader's collate makes the batch a minicnn Tensor.
+    A floating array is taken as C×H×W already (2-D becomes 1×H×W) and cast to float32. A
+    Tensor is refused, as torchvision refuses it: it has been converted already.
     """
+    if isinstance(pic, Tensor):
+        raise TypeError("to_tensor: pic should be a NumPy array or a Pillow image, got a "
+                        "Tensor (it is converted already)")
     img = as_image(pic, "to_tensor")
     if img.ndim not in (2, 3):
         raise ValueError(f"to_tensor: expected an H×W or H×W×C image, got shape {img.shape}")
     if img.dtype.kind == "f":
         out = img.astype(np.float32)
-        return out[None] if out.ndim == 2 else out
+        return Tensor._make(out[None] if out.ndim == 2 else out)
     if img.dtype not in (np.uint8, np.bool_):
         raise TypeError(f"to_tensor: expected a uint8 image, got dtype {img.dtype}")
     out = img[None] if img.ndim == 2 else img.transpose(2, 0, 1)
     scale = np.float32(1 / 255) if img.dtype == np.uint8 else np.float32(1)
-    return np.ascontiguousarray(out, dtype=np.float32) * scale
+    return Tensor._make(np.ascontiguousarray(out, dtype=np.float32) * scale)
 
 
 def normalize(tensor, mean, std, inplace=False):
-    """(x - mean) / std per channel of a C×H×W float array; one value, or one per channel."""
+    """(x - mean) / std per channel of a C×H×W float Tensor (or array); one value, or one
+    per channel. `inplace` writes into the input's memory (a CPU Tensor's or the array)."""
     mean, std = mean_std(mean, std, "normalize")
+    if isinstance(tensor, Tensor):
+        out = normalize(as_image(tensor, "normalize"), mean, std, inplace)
+        return tensor if inplace and not tensor.is_cuda else Tensor._make(out)
     x = as_image(tensor, "normalize")
     if x.dtype.kind != "f" or x.ndim != 3:
         raise TypeError(f"normalize: expected a C×H×W float array (apply ToTensor first), "

@@ -2,46 +2,60 @@
 layout, argument parsing and the round trip through Pillow.
 
 Layouts: integer arrays (uint8 as datasets return them) are images H×W or H×W×C;
-floating arrays are C×H×W (or H×W), as `to_tensor` makes them; a Pillow image is
-taken as the array `np.asarray(image)`. Every operation works on the H×W×C view
-(`to_hwc`) and gives back the layout it was given (`from_hwc`).
+floating arrays are C×H×W (or H×W); a Pillow image is taken as the array
+`np.asarray(image)`; a minicnn Tensor, as `to_tensor` makes them, is C×H×W (or H×W)
+whatever its dtype, as torchvision takes tensors. Every operation works on the H×W×C view
+(`to_hwc`) and gives back the layout it was given (`from_hwc`), a Tensor for a Tensor.
 """
 import numbers
 
 import numpy as np
+
+from ... import backend
+from ...tensor import Tensor
 
 PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect",
              "symmetric": "symmetric"}
 _RESAMPLE = {"nearest": "NEAREST", "bilinear": "BILINEAR", "bicubic": "BICUBIC"}
 
 
+TENSOR = "-tensor"   # the suffix of a layout read from a Tensor
+
+
 def as_image(img, name):
-    """`img` as a NumPy array of a supported dtype (Pillow images converted)."""
-    if not isinstance(img, np.ndarray):
+    """`img` as a NumPy array of a supported dtype (Pillow images converted, a Tensor's
+    values taken, on the CPU)."""
+    if isinstance(img, Tensor):
+        img = backend.to_device(img._data, "cpu")
+    elif not isinstance(img, np.ndarray):
         if type(img).__module__.startswith("PIL."):
             img = np.asarray(img)
         else:
             raise TypeError(f"{name}: expected a NumPy array (H×W×C integer image or C×H×W "
-                            f"float array), got {type(img).__name__}")
+                            f"float array) or a C×H×W Tensor, got {type(img).__name__}")
     if img.dtype.kind not in "uifb":
         raise TypeError(f"{name}: unsupported image dtype {img.dtype}")
     return img
 
 
 def to_hwc(img, name):
-    """The image as an H×W×C array and the layout to restore ('hw', 'hwc' or 'chw')."""
+    """The image as an H×W×C array and the layout to restore ('hw', 'hwc' or 'chw', with
+    the suffix TENSOR when `img` is a Tensor)."""
+    suffix = TENSOR if isinstance(img, Tensor) else ""
     img = as_image(img, name)
     if img.ndim == 2:
-        return img[:, :, None], "hw"
+        return img[:, :, None], "hw" + suffix
     if img.ndim == 3:
-        if img.dtype.kind == "f":
-            return img.transpose(1, 2, 0), "chw"
+        if img.dtype.kind == "f" or suffix:
+            return img.transpose(1, 2, 0), "chw" + suffix
         return img, "hwc"
     raise ValueError(f"{name}: expected an image of shape H×W, H×W×C (integer dtype) or "
-                     f"C×H×W (float dtype), got shape {img.shape}")
+                     f"C×H×W (float dtype or Tensor), got shape {img.shape}")
 
 
 def from_hwc(hwc, layout):
+    if layout.endswith(TENSOR):
+        return Tensor._make(from_hwc(hwc, layout[:-len(TENSOR)]))
     if layout == "hw":
         return np.ascontiguousarray(hwc[:, :, 0])
     if layout == "chw":

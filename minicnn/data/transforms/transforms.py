@@ -63,11 +63,8 @@ class Lambda:
 
 
 class ToTensor:
-    """H×W×C (or H×W) uint8 image → C×H×W float32 array in [0, 1] (2-D → 1×H×W).
-
-    Floating input is taken as C×H×W already (2-D becomes 1×H×W) and cast to float32.
-    Returns a NumPy array; the DataLoader's collate makes the batch a minicnn Tensor.
-    """
+    """H×W×C (or H×W) uint8 image → C×H×W float32 Tensor in [0, 1] (2-D → 1×H×W), as
+    torchvision's; a floating array is taken as C×H×W already and cast to float32."""
 
     def __call__(self, img):
         return F.to_tensor(img)
@@ -77,7 +74,7 @@ class ToTensor:
 
 
 class Normalize:
-    """(x - mean) / std per channel of a C×H×W float array."""
+    """(x - mean) / std per channel of a C×H×W float Tensor (or array)."""
 
     def __init__(self, mean, std, inplace=False):
         self.mean, self.std = mean_std(mean, std, "Normalize")
@@ -163,7 +160,7 @@ class RandomHorizontalFlip:
         self.p = p
 
     def __call__(self, img):
-        img = as_image(img, "RandomHorizontalFlip")
+        as_image(img, "RandomHorizontalFlip")  # refuses a non-image, flipped or not
         return F.hflip(img) if _generator().random() < self.p else img
 
     def __repr__(self):

@@ -20,16 +20,16 @@ def plan_buckets(params, cap_bytes):
     plans, filling = [], {}
     for index in reversed(range(len(params))):
         p = params[index]
-        key = (backend.device_of(p.data), p.dtype)
+        key = (backend.device_of(p._data), p.dtype)
         bucket = filling.get(key)
-        if bucket is not None and bucket["bytes"] + p.data.nbytes > bucket["cap"]:
+        if bucket is not None and bucket["bytes"] + p._data.nbytes > bucket["cap"]:
             bucket = None
         if bucket is None:
             cap = min(cap_bytes, FIRST_BUCKET_BYTES) if not plans else cap_bytes
             bucket = filling[key] = {"indices": [], "bytes": 0, "cap": cap}
             plans.append(bucket["indices"])
         bucket["indices"].append(index)
-        bucket["bytes"] += p.data.nbytes
+        bucket["bytes"] += p._data.nbytes
     return plans
 
 
@@ -40,7 +40,7 @@ class Bucket:
 
     def __init__(self, params):
         self.params = params
-        self.sizes = [p.data.size for p in params]
+        self.sizes = [p._data.size for p in params]
         self.total = sum(self.sizes)
         self.flat = None
         self.work = None
@@ -56,13 +56,13 @@ class Bucket:
 
     def start(self):
         """Copy the gradients in and begin averaging them across ranks."""
-        flat = self._buffer(self.params[0].data)
+        flat = self._buffer(self.params[0]._data)
         offset = 0
         for i, (p, n) in enumerate(zip(self.params, self.sizes)):
             if p.grad is None:
                 flat[offset:offset + n] = 0
             else:
-                flat[offset:offset + n] = p.grad.data.reshape(-1)
+                flat[offset:offset + n] = p.grad._data.reshape(-1)
             flat[self.total + i] = p.grad is not None
             offset += n
         self.work = arrays.start_all_reduce(flat, ReduceOp.AVG, CALL)
@@ -76,7 +76,7 @@ class Bucket:
             average = flat[offset:offset + n].reshape(p.shape)
             offset += n
             if p.grad is not None:
-                p.grad.data[...] = average
+                p.grad._data[...] = average
             elif flat[self.total + i] > 0:
                 p.grad = Tensor._make(average.copy())
 

@@ -9,7 +9,7 @@ def _groups(tensors):
     """The tensors grouped by (array module, device, dtype), in first-seen order."""
     groups = {}
     for t in tensors:
-        key = (backend.device_of(t.data), t.dtype)
+        key = (backend.device_of(t._data), t.dtype)
         groups.setdefault(key, []).append(t)
     return groups.values()
 
@@ -17,11 +17,11 @@ def _groups(tensors):
 def broadcast_coalesced(tensors, src, call):
     """Overwrite every tensor of `tensors` in place with rank `src`'s values."""
     for group in _groups(tensors):
-        xp = backend.xp_of(group[0].data)
-        flat = xp.concatenate([t.data.reshape(-1) for t in group])
+        xp = backend.xp_of(group[0]._data)
+        flat = xp.concatenate([t._data.reshape(-1) for t in group])
         arrays.broadcast(flat, src, call)
         offset = 0
         for t in group:
-            t.data[...] = flat[offset:offset + t.data.size].reshape(t.shape)
-            offset += t.data.size
+            t._data[...] = flat[offset:offset + t._data.size].reshape(t.shape)
+            offset += t._data.size
             bump_version(t)
