@@ -90,11 +90,24 @@ def _unknown(where, head):
                            f"safetensors, a PyTorch zip file): it starts with {head!r}{legacy}")
 
 
-def load(path, map_location=None):
+def _check_flag(name, value):
+    if value is not None and not isinstance(value, bool):
+        raise TypeError(f"load: {name} must be True, False or None, got {value!r}")
+
+
+def load(path, map_location=None, *, weights_only=None, mmap=None):
     """Read a file of minicnn's archive, safetensors or PyTorch's zip format (by content);
     tensors go to `map_location` (default "cpu"). Raises ValueError naming the file for
     one that is truncated, corrupt or of none of these formats; OSError
-    (FileNotFoundError, IsADirectoryError ...) when the path cannot be opened."""
+    (FileNotFoundError, IsADirectoryError ...) when the path cannot be opened.
+
+    `weights_only` and `mmap` are torch.load's and accepted for its callers: no format is
+    read by running code from the file, so every load keeps weights_only=True's promise
+    whatever the flag: a PyTorch file gives its state_dict (or the one a checkpoint keeps
+    under "state_dict"), and anything else in it is refused with either value. Files are
+    read into memory, not mapped."""
+    _check_flag("weights_only", weights_only)
+    _check_flag("mmap", mmap)
     path = os.fspath(path)
     device = backend.Device(map_location or "cpu")
     where = f"load: {path}"

@@ -104,3 +104,31 @@ def test_a_crafted_pt_file_is_refused_through_mc_load(tmp_path):
     with pytest.raises(ValueError, match=r"^load: .*evil\.pt: refusing to load (posix|os)\."
                                          r"system"):
         mc.load(path)
+
+
+@pytest.mark.parametrize("weights_only", [None, True, False])
+@pytest.mark.parametrize("mmap", [None, False, True])
+def test_load_takes_torch_loads_flags_for_every_format(tmp_path, fresh_warning, weights_only,
+                                                       mmap):
+    state = {"w": mc.arange(6).reshape(2, 3)}
+    mc.save(state, tmp_path / "ours.npz")
+    mc.save(state, tmp_path / "ours.safetensors")
+    torch.save({"w": torch.arange(6).reshape(2, 3)}, tmp_path / "theirs.pt")
+    for name in ("ours.npz", "ours.safetensors", "theirs.pt"):
+        loaded = mc.load(tmp_path / name, map_location="cpu", weights_only=weights_only,
+                         mmap=mmap)
+        np.testing.assert_array_equal(loaded["w"].numpy(), np.arange(6).reshape(2, 3))
+
+
+def test_weights_only_false_still_runs_no_code_from_the_file(tmp_path):
+    """What torch.load(weights_only=False) would unpickle, mc.load refuses all the same."""
+    torch.save({"w": torch.ones(2), "make": print}, tmp_path / "code.pt")
+    with pytest.raises(ValueError, match="code.pt"):
+        mc.load(tmp_path / "code.pt", weights_only=False)
+
+
+@pytest.mark.parametrize("flag", ["weights_only", "mmap"])
+def test_load_flags_of_another_type_are_named(tmp_path, flag):
+    mc.save({"w": mc.ones(2)}, tmp_path / "w.npz")
+    with pytest.raises(TypeError, match=f"load: {flag} must be True, False or None, got 'yes'"):
+        mc.load(tmp_path / "w.npz", **{flag: "yes"})
