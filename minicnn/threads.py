@@ -68,12 +68,13 @@ def _limit_blas():
 
 
 def get_num_threads():
-    """The count set by set_num_threads, or Numba's default when none was set."""
+    """The count set by set_num_threads, or Numba's default (NUMBA_NUM_THREADS, read
+    without starting Numba's threads) when none was set."""
     if _threads is not None:
         return _threads
     import numba
 
-    return numba.get_num_threads()
+    return numba.config.NUMBA_NUM_THREADS
 
 
 def use_deterministic_algorithms(mode, *, warn_only=False):

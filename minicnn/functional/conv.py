@@ -271,7 +271,8 @@ def _conv2d_call(input, weight, bias, stride, padding, dilation, groups):
     check_fits(op, "the output", (x.shape[0], weight.shape[0], *out_hw), x.dtype, x.device)
     needs_grad = grad_mode.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, weight, bias))
-    call = ConvCall(x._data, weight._data, stride, padding, dilation, groups, needs_grad)
+    call = ConvCall(x._data, weight._data, stride, padding, dilation, groups, needs_grad,
+                    out_hw)
     return x, unbatched, call
 
 

@@ -45,15 +45,16 @@ class ConvCall:
     dilation: tuple
     groups: int
     needs_grad: bool
+    output_hw: tuple = None         # (oh, ow), computed from the rest when not given
+
+    def __post_init__(self):
+        if self.output_hw is None:
+            object.__setattr__(self, "output_hw", conv_output_shape(
+                self.x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation))
 
     @property
     def kernel_size(self):
         return tuple(self.w.shape[2:])
-
-    @property
-    def output_hw(self):
-        return conv_output_shape(self.x.shape[2:], self.kernel_size, self.stride,
-                                 self.padding, self.dilation)
 
     @property
     def channels_per_group(self):
