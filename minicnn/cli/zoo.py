@@ -11,8 +11,8 @@ differs (AlexNet's paper variant). The outputs:
 
 - "logits": a (N, classes) tensor;
 - "aux": named tuples with auxiliary logits in training (GoogLeNet, Inception-v3), trained
-  with inception_loss and its papers' weights; Inception-v3's auxiliary head needs 299×299 inputs in training, so
-  below that side it is built without one (aux_logits=False);
+  with inception_loss and its papers' weights; Inception-v3's auxiliary head needs 299×299
+  inputs in training, so below that side it is built without one (aux_logits=False);
 - "distilled": a DeiT with a distillation head, trained without a teacher (the two heads'
   mean, `set_distilled_training(False)`);
 - "clip": a CLIP model, trained as CLIPImageClassifier (its image tower and a linear head).
