@@ -28,7 +28,13 @@ PCA_IMAGES = 1000                    # training images, evenly spaced, that rgb_
 
 
 def is_vgg(entry):
+    """Whether the zoo model is one of VGG's configurations (with or without BatchNorm)."""
     return entry.name.startswith("vgg")
+
+
+def pca_recipe(entry, source, settings):
+    """Whether the run follows AlexNet's recipe: AlexNet, colour data, augmentation."""
+    return settings["augment"] and entry.name == "alexnet" and source.channels == 3
 
 
 def scale_jitter(entry, settings):
@@ -66,7 +72,7 @@ def train_transform(entry, source, train_set, settings, size, channels):
     augment = settings["augment"]
     digits = source.kind == "digits"
     scales = scale_jitter(entry, settings)
-    pca = augment and entry.name == "alexnet" and source.channels == 3
+    pca = pca_recipe(entry, source, settings)
     if scales is not None:
         geometry = [T.Pad(2)] if digits else []
         geometry += [T.RandomScale(*scales), T.RandomCrop(size)]
@@ -89,15 +95,15 @@ def pca_color_jitter(train_set):
 
 def describe(entry, source, settings):
     """One line naming the recipe's augmentation, or None for the dataset's usual one."""
-    scales = scale_jitter(entry, settings)
+    scales, side = scale_jitter(entry, settings), settings["image_size"]
+    jitter = f"PCA colour jitter (alpha std {PCA_ALPHA_STD:g})"
     if scales is not None:
-        return (f"multi-scale training: shorter side S in [{scales[0]}, {scales[1]}], then "
-                f"{settings['image_size']}×{settings['image_size']} crops")
-    if settings["augment"] and entry.name == "alexnet" and source.channels == 3:
-        return (f"AlexNet augmentation: {settings['image_size']}×{settings['image_size']} "
-                f"crops of the image rescaled to "
-                f"{round(settings['image_size'] * ALEXNET_RESCALE)}, flips, PCA colour "
-                f"jitter (alpha std {PCA_ALPHA_STD:g})")
+        line = (f"multi-scale training: shorter side S in [{scales[0]}, {scales[1]}], then "
+                f"{side}×{side} crops")
+        return f"{line}, {jitter}" if pca_recipe(entry, source, settings) else line
+    if pca_recipe(entry, source, settings):
+        return (f"AlexNet augmentation: {side}×{side} crops of the image rescaled to "
+                f"{round(side * ALEXNET_RESCALE)}, flips, {jitter}")
     return None
 
 
