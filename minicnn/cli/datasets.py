@@ -128,10 +128,17 @@ def transform(source, train, augment, size, channels):
         steps = [T.Resize(size), T.CenterCrop(size)]
     if source.kind != "folder" and size != BASE_SIZE:
         steps.append(T.Resize((size, size)))
-    steps += [T.ToTensor(), T.Normalize(source.mean, source.std)]
+    return T.Compose(steps + tensor_steps(source, channels))
+
+
+def tensor_steps(source, channels, colour=()):
+    """The steps from a sized image to the model's input: ToTensor, the `colour` transforms
+    (on [0, 1] values), Normalize and, for a 3-channel model on grayscale data, channel
+    repetition."""
+    steps = [T.ToTensor(), *colour, T.Normalize(source.mean, source.std)]
     if channels == 3 and source.channels == 1:
         steps.append(T.Lambda(three_channels))
-    return T.Compose(steps)
+    return steps
 
 
 def read_image(path, source):

@@ -20,7 +20,7 @@ from ..models import inception_loss
 from ..nn.parallel import DistributedDataParallel
 from ..threads import set_num_threads
 from ..train import TrainingInterrupted, fit
-from . import data_parallel, datasets, run_folder, train_settings, zoo
+from . import data_parallel, datasets, recipes, run_folder, train_settings, zoo
 from .arg_types import (float_in, nonnegative_float, nonnegative_int, positive_float,
                         positive_int)
 from .errors import UsageError, user_input
@@ -43,7 +43,8 @@ def add_parser(commands):
                     "repeated into 3 channels, images are resized to the model's minimum "
                     "input) and the model to the data (its classes).",
             train_settings.WIDTH),
-        epilog=train_settings.families_help())
+        epilog=f"{train_settings.families_help()}\n\n"
+               f"{recipes.help_text(train_settings.WIDTH)}")
     train.add_argument("model", nargs="?",
                        help="a model of `minicnn models`, e.g. lenet5 (not with --resume)")
     data = train.add_argument_group("data")
@@ -59,7 +60,13 @@ def add_parser(commands):
     data.add_argument("--augment", action=argparse.BooleanOptionalAction,
                       help="the dataset's usual augmentation of training images: shifts for "
                            "digits, padded crops and flips for CIFAR-10, random resized crops "
-                           "and flips for a folder (default: on)")
+                           "and flips for a folder (default: on); AlexNet and VGG follow "
+                           "their papers (see below)")
+    data.add_argument("--scale-jitter", nargs=2, type=positive_int, metavar=("S_MIN", "S_MAX"),
+                      help="multi-scale training: rescale each training image's shorter side "
+                           "to S in [S_MIN, S_MAX], then crop --image-size (default: VGG's "
+                           "[256, 512] for 224, scaled to --image-size, for vgg*; none for "
+                           "other models)")
     model = train.add_argument_group("model and optimisation")
     model.add_argument("--variant", help="the model's variant, for models that have several "
                        "(lenet5: modern, classic; alexnet, googlenet: torchvision, paper)")
@@ -142,6 +149,7 @@ def _new_run(args):
     if settings["image_size"] is None:
         settings["image_size"] = entry.default_size(datasets.BASE_SIZE, settings["variant"])
     entry.check_size(settings["image_size"], variant=settings["variant"])
+    recipes.check(entry, settings)
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out}: a file, not a folder")
     if args.out and os.path.isfile(os.path.join(args.out, run_folder.RUN_FILE)):
@@ -239,10 +247,10 @@ def _settings_line(settings):
     return "settings: " + " ".join(words)
 
 
-def _loaders(source, train_set, test_set, record, args):
+def _loaders(entry, source, train_set, test_set, record, args):
     settings, (channels, size, _) = record["settings"], record["input_size"]
-    train_set.transform = datasets.transform(source, True, settings["augment"], size,
-                                             channels)
+    train_set.transform = recipes.train_transform(entry, source, train_set, settings, size,
+                                                  channels)
     test_set.transform = datasets.transform(source, False, False, size, channels)
     batch = settings["batch_size"]
     # in several processes each takes its share of every epoch's shuffled order
@@ -303,7 +311,7 @@ def _train(args, device):
     set_num_threads(args.threads)
     mc_random.manual_seed(settings["seed"])
     model = entry.build(record["num_classes"], channels, size, settings["variant"])
-    train_loader, test_loader = _loaders(source, train_set, test_set, record, args)
+    train_loader, test_loader = _loaders(entry, source, train_set, test_set, record, args)
     trained = model.to(device) if processes == 1 else DistributedDataParallel(model.to(device))
     optimizer = _optimizer(settings, model.parameters())
     steps = len(train_loader)
@@ -319,6 +327,9 @@ def _train(args, device):
         f"{len(test_set)} test images) for {settings['epochs']} epochs; "
         f"{channels}×{size}×{size} inputs; run folder {folder}")
     say(_settings_line(settings))
+    recipe = recipes.describe(entry, source, settings)
+    if recipe:
+        say(recipe)
     if processes > 1:
         say(f"data-parallel in {processes} processes: {settings['batch_size']} images each, a "
             f"global batch of {processes * settings['batch_size']}")

@@ -15,7 +15,8 @@ SETTINGS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr",
             "weight_decay": "--weight-decay", "scheduler": "--scheduler",
             "warmup_epochs": "--warmup-epochs", "label_smoothing": "--label-smoothing",
             "grad_clip": "--grad-clip", "augment": "--augment", "seed": "--seed",
-            "image_size": "--image-size", "variant": "--variant", "dataset": "--dataset"}
+            "image_size": "--image-size", "variant": "--variant", "dataset": "--dataset",
+            "scale_jitter": "--scale-jitter"}
 
 FAMILIES = {
     # LeNet-5 on digits: Adam with the 1cycle policy learns the bundled sample in a minute
@@ -38,12 +39,16 @@ FAMILIES = {
                         scheduler="cosine", warmup_epochs=5.0, label_smoothing=0.1,
                         grad_clip=1.0, epochs=50, batch_size=64),
 }
+# Inception-v3: the BatchNorm recipe with its paper's label smoothing of 0.1
+FAMILIES["inception"] = dict(FAMILIES["batchnorm"], label_smoothing=0.1)
 MEMBERS = {"lenet": "lenet5",
            "plain": "alexnet, zfnet, nin, vgg* without _bn",
            "batchnorm": "resnet*, resnext*, seresnet50, senet154, densenet*, googlenet, "
-                        "inception*, mobilenet*, vgg*_bn",
-           "transformer": "vit*, deit*, clip*"}
-FIXED = {"dataset": "sample", "augment": True, "seed": 0, "image_size": None, "variant": None}
+                        "inception_v2, inception_v4, inception_resnet*, mobilenet*, vgg*_bn",
+           "transformer": "vit*, deit*, clip*",
+           "inception": "inception_v3"}
+FIXED = {"dataset": "sample", "augment": True, "seed": 0, "image_size": None, "variant": None,
+         "scale_jitter": None}
 WARMUP_SHARE = 5            # a family's warmup is at most 1/WARMUP_SHARE of the epochs
 WIDTH = 79                  # of the --help text
 

@@ -11,8 +11,8 @@ differs (AlexNet's paper variant). The outputs:
 
 - "logits": a (N, classes) tensor;
 - "aux": named tuples with auxiliary logits in training (GoogLeNet, Inception-v3), trained
-  with inception_loss; Inception-v3's auxiliary head needs 299×299 inputs in training, so
-  below that side it is built without one (aux_logits=False);
+  with inception_loss and its papers' weights; Inception-v3's auxiliary head needs 299×299
+  inputs in training, so below that side it is built without one (aux_logits=False);
 - "distilled": a DeiT with a distillation head, trained without a teacher (the two heads'
   mean, `set_distilled_training(False)`);
 - "clip": a CLIP model, trained as CLIPImageClassifier (its image tower and a linear head).
@@ -54,7 +54,7 @@ RULES = (
     Rule(r"vgg\d+_bn", "batchnorm", 224, 32),
     Rule(r"googlenet", "batchnorm", 224, 32, output="aux"),
     Rule(r"inception_v2", "batchnorm", 224, 32),
-    Rule(r"inception_v3", "batchnorm", 299, 75, output="aux", aux_side=299),
+    Rule(r"inception_v3", "inception", 299, 75, output="aux", aux_side=299),
     Rule(r"inception_v4|inception_resnet_v[12]", "batchnorm", 299, 75, channels_arg="in_chans"),
     Rule(r"resnet_cifar", "batchnorm", 32, 8),
     Rule(r"resnet\d+|resnext.*|resnetv2_50|seresnet50|senet154", "batchnorm", 224, 32),

@@ -3,12 +3,12 @@
 import sys as _sys
 
 from ..data.transforms import (CenterCrop, ColorJitter, Compose, GaussianNoise, Lambda,
-                               Normalize, Pad, RandomCrop, RandomHorizontalFlip,
+                               Normalize, Pad, PCAColorJitter, RandomCrop, RandomHorizontalFlip,
                                RandomResizedCrop, RandomRotation, RandomScale, Resize, ToTensor,
-                               functional)
+                               functional, rgb_pca)
 
 _sys.modules.setdefault(__name__ + ".functional", functional)
 
 __all__ = ["CenterCrop", "ColorJitter", "Compose", "GaussianNoise", "Lambda", "Normalize", "Pad",
-           "RandomCrop", "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation",
-           "RandomScale", "Resize", "ToTensor", "functional"]
+           "PCAColorJitter", "RandomCrop", "RandomHorizontalFlip", "RandomResizedCrop",
+           "RandomRotation", "RandomScale", "Resize", "ToTensor", "functional", "rgb_pca"]

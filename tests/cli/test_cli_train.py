@@ -52,7 +52,7 @@ def test_run_json_holds_every_setting_the_version_and_the_data_source(smoke):
         "optimizer": "adam", "lr": 0.003, "momentum": 0.9, "weight_decay": 0.0,
         "scheduler": "onecycle", "warmup_epochs": 0.0, "label_smoothing": 0.0,
         "grad_clip": 0.0, "epochs": 12, "batch_size": 64, "dataset": "sample",
-        "augment": True, "seed": 0, "image_size": 32, "variant": None}
+        "augment": True, "seed": 0, "image_size": 32, "variant": None, "scale_jitter": None}
     data = record["data"]
     assert data["dataset"] == "sample" and os.path.isfile(data["location"])
     assert data["classes"][7] == "7 - seven" and data["channels"] == 1

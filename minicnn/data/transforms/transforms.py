@@ -236,9 +236,13 @@ class RandomScale:
     keeping the aspect ratio: VGG's multi-scale training (S ∈ [256, 512])."""
 
     def __init__(self, min_size, max_size, interpolation="bilinear"):
+        for name, value in (("min_size", min_size), ("max_size", max_size)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+                raise ValueError(f"RandomScale: {name} must be an integer number of pixels, "
+                                 f"got {value!r}")
         if not 0 < min_size <= max_size:
             raise ValueError(f"RandomScale: need 0 < min_size <= max_size, got "
-                             f"{min_size}, {max_size}")
+                             f"min_size={min_size}, max_size={max_size}")
         resample_filter(interpolation, "RandomScale")
         self.min_size = int(min_size)
         self.max_size = int(max_size)
