@@ -52,8 +52,9 @@ def fuse_conv_bn_eval(conv, bn):
         raise TypeError(f"{op}: bn must be an nn.BatchNorm2d, got {type(bn).__name__}")
     for name, module in (("conv", conv), ("bn", bn)):
         if module.training:
-            raise ValueError(f"{op}: {name} must be in eval mode (its batch statistics change "
-                             f"with every batch), got {name}.training=True; call .eval()")
+            raise ValueError(f"{op}: {name} must be in eval mode (in training mode BatchNorm "
+                             f"normalises by each batch's own statistics), got "
+                             f"{name}.training=True; call .eval()")
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError(f"{op}: bn has no running statistics to fold "
                          f"(track_running_stats={bn.track_running_stats})")
