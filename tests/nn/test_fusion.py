@@ -196,3 +196,23 @@ def test_errors_name_the_op_argument_and_value():
     stats_free = nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4, track_running_stats=False))
     with pytest.raises(ValueError, match=r"bn has no running statistics"):
         fuse_conv_bn(stats_free.eval(), mc.randn(1, 2, 5, 5))
+
+
+@pytest.mark.gpu
+def test_fuse_conv_bn_on_cuda_matches_cpu():
+    """The fold runs on the weights' device: the fused network stays on the GPU and gives the
+    logits the fused network gives on the CPU."""
+    model = _randomise_batchnorms(nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Conv2d(4, 2, 1), nn.BatchNorm2d(2))).double().eval()
+    x = mc.randn(2, 3, 5, 5, dtype=mc.float64)
+    on_cpu = fuse_conv_bn(model, x)
+    on_gpu = fuse_conv_bn(model.to("cuda"), x.to("cuda"))
+    assert _count(on_gpu, nn.BatchNorm2d) == 0
+    assert all(p.device == mc.device("cuda") for p in on_gpu.parameters())
+    with mc.no_grad():
+        got = on_gpu(x.to("cuda")).to("cpu").numpy()
+        expected = on_cpu(x).numpy()
+        unfused = model(x.to("cuda")).to("cpu").numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got, unfused, rtol=1e-10, atol=1e-12)
