@@ -81,7 +81,7 @@ def resnet_rows(card, size, repeats, warmup, device, sync):
     """ResNet-18 CIFAR inference and training step at size.resnet, in images/s."""
     batch, side = size.resnet
     row = dataclasses.replace(models.ROWS_BY_KEY["resnet18_cifar"], name=_resnet_name(size),
-                              batch=batch, input_shape=(3, side, side))
+                              batch=batch, input_shape=(3, side, side), fuse=False)
     return [_with_throughput(r, card, "images/s", row.batch, 1)
             for r in models.run_row(row, repeats or row.repeats, warmup, device, sync)]
 

@@ -3,6 +3,10 @@
 Each network is built by both libraries from the same code (model_defs), torch's initial
 weights are copied into the minicnn copy, both get the same batch, and then:
   inference   model.eval(); forward under no_grad
+  inference, Conv+BN fused
+              (rows with `fuse`) the same, on copies of the eval-mode networks with every
+              BatchNorm folded into the conv before it: minicnn's mc.nn.utils.fuse_conv_bn,
+              PyTorch's torch.fx.experimental.optimization.fuse
   train step  model.train(); zero_grad, forward, cross-entropy, backward, SGD(momentum 0.9) step
 timed interleaved after warm-up (python -m benchmarks --suite models).
 """
@@ -28,6 +32,7 @@ class ModelRow:
     num_classes: int
     train: bool              # also time (and measure the memory of) a training step
     repeats: int             # this row's repeats unless --repeats says otherwise
+    fuse: bool = False       # also time inference with Conv+BN folded, in both libraries
 
 
 def _mobilenet_v1_w05_cifar(lib):
@@ -37,9 +42,9 @@ def _mobilenet_v1_w05_cifar(lib):
 MODEL_ROWS = (
     ModelRow("lenet5", "LeNet-5 N64", model_defs.lenet5, (1, 32, 32), 64, 10, True, 20),
     ModelRow("resnet18_cifar", "ResNet-18 CIFAR N32", model_defs.resnet18_cifar,
-             (3, 32, 32), 32, 10, True, 5),
+             (3, 32, 32), 32, 10, True, 5, fuse=True),
     ModelRow("vgg11_bn_cifar", "VGG-11-BN CIFAR N32", model_defs.vgg11_bn_cifar,
-             (3, 32, 32), 32, 10, True, 5),
+             (3, 32, 32), 32, 10, True, 5, fuse=True),
     ModelRow("mobilenet_v1_w05_cifar", "MobileNet-v1 w0.5 CIFAR N32",
              _mobilenet_v1_w05_cifar, (3, 32, 32), 32, 10, True, 5),
     ModelRow("vit_tiny_cifar", "ViT p4 d192 depth 6 CIFAR N32", model_defs.vit_tiny_cifar,
@@ -74,6 +79,17 @@ def build_pair(row, device="cpu"):
     return ours.to(device), theirs.to(torch_device(device))
 
 
+def fuse_pair(ours, theirs, mc_x):
+    """(minicnn copy, torch copy) of the eval-mode pair with every Conv2d → BatchNorm2d folded
+    into one conv: mc.nn.utils.fuse_conv_bn (which runs the copy once on `mc_x` to find the
+    pairs) and torch.fx.experimental.optimization.fuse. The originals do not change."""
+    from torch.fx.experimental.optimization import fuse
+
+    import minicnn as mc
+
+    return mc.nn.utils.fuse_conv_bn(ours, mc_x), fuse(theirs)
+
+
 def make_batch(row, batch=None, seed=0):
     """Arrays (x, labels): (N, C, H, W) float32 standard-normal, (N,) int64 classes."""
     import numpy as np
@@ -97,7 +113,8 @@ def training_step(lib, model, optimizer, x, labels):
 
 
 def run_row(row, repeats, warmup, device="cpu", sync=None, settle=0.0):
-    """Rows "<name> inference" and, for training rows, "<name> train step"."""
+    """Rows "<name> inference", for rows with `fuse` "<name> inference, Conv+BN fused", and
+    for training rows "<name> train step"."""
     import torch
 
     import minicnn as mc
@@ -121,6 +138,19 @@ def run_row(row, repeats, warmup, device="cpu", sync=None, settle=0.0):
     theirs.eval()
     rows = [compare("models", f"{row.name} inference", mc_inference, torch_inference, repeats,
                     warmup, sync, settle)]
+    if row.fuse:
+        fused_ours, fused_theirs = fuse_pair(ours, theirs, mc_x)
+
+        def mc_fused():
+            with mc.no_grad():
+                fused_ours(mc_x)
+
+        def torch_fused():
+            with torch.no_grad():
+                fused_theirs(torch_x)
+
+        rows.append(compare("models", f"{row.name} inference, Conv+BN fused", mc_fused,
+                            torch_fused, repeats, warmup, sync, settle))
     if row.train:
         ours.train()
         theirs.train()

@@ -1,4 +1,5 @@
-"""mc.nn.utils: gradient clipping and flat parameter vectors, as torch.nn.utils."""
+"""mc.nn.utils: gradient clipping, flat parameter vectors and Conv+BatchNorm folding, as
+torch.nn.utils."""
 import math
 
 import numpy as np
@@ -7,8 +8,10 @@ from .. import backend
 from .. import functional as F
 from ..tensor import Tensor
 from ..version_counter import bump_version
+from .fusion import fuse_conv_bn, fuse_conv_bn_eval, fuse_conv_bn_weights
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "fuse_conv_bn", "fuse_conv_bn_eval",
+           "fuse_conv_bn_weights", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
 
 

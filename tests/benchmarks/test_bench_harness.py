@@ -216,3 +216,25 @@ def test_copied_weights_give_the_same_logits_and_training_step(row):
     assert losses[0] == pytest.approx(losses[1], rel=1e-4)
     ours_step, torch_step = _flat_parameters(ours) - start, _flat_parameters(theirs) - start
     assert np.linalg.norm(ours_step - torch_step) <= RTOL * np.linalg.norm(torch_step)
+
+
+@pytest.mark.parametrize("row", [row for row in models.MODEL_ROWS if row.fuse],
+                         ids=lambda row: row.key)
+def test_fused_rows_give_the_same_logits_in_both_libraries(row):
+    """The "Conv+BN fused" rows time networks that compute what the unfused ones do: the two
+    fused copies agree with each other and with the unfused minicnn network."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = models.build_pair(row)
+    x, _ = models.make_batch(row, batch=2)
+    _calibrate_batch_norm(torch, theirs, torch.tensor(x))
+    models.copy_weights(theirs, ours)
+    ours.eval()
+    theirs.eval()
+    fused_ours, fused_theirs = models.fuse_pair(ours, theirs, mc.tensor(x))
+    assert not any(isinstance(m, mc.nn.BatchNorm2d) for m in fused_ours.modules())
+    with mc.no_grad():
+        mine, unfused = fused_ours(mc.tensor(x)).numpy(), ours(mc.tensor(x)).numpy()
+    with torch.no_grad():
+        reference = fused_theirs(torch.tensor(x)).numpy()
+    assert _relative_error(mine, reference) <= RTOL
+    assert _relative_error(mine, unfused) <= RTOL

@@ -77,3 +77,36 @@ def test_lrn_cpu_compiles_once_per_dtype():
                 continue
             assert compiled_once(_forward, lambda: cpu.lrn(x, *params))
             assert compiled_once(_backward, lambda: cpu.lrn_backward(x, y, scale, g, *params))
+
+
+def _spread(shape, dtype, seed):
+    """Standard-normal values scaled per channel by 10^u, u uniform in −1.5 .. 1.5: squares
+    six decades apart, so that a window sum left with rounding residue of a large square
+    that has left the window shows."""
+    rng = np.random.default_rng(seed)
+    decades = rng.uniform(-1.5, 1.5, size=(1, shape[1]) + (1,) * (len(shape) - 2))
+    return (rng.standard_normal(shape) * 10.0 ** decades).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, params", [
+    ((1, 1024, 3, 5), (5, 1.0, 0.75, 1e-2)),       # a long channel axis: the running sums
+    ((2, 1024, 2, 3), (4, 1e-4, 0.5, 2.0)),
+    ((2, 7, 17, 19), (3, 1.0, 0.75, 1.0)),         # positions over several blocks, one partial
+    ((3, 2, 300), (7, 1.0, 0.75, 1.0)),            # fewer channels than the window
+])
+def test_lrn_cpu_long_axes_match_float64_reference(shape, params, dtype):
+    """The cpu form is within its dtype's resolution of the float64 reference over a long
+    channel axis whose values span six decades, over several position blocks, and with
+    fewer channels than the window."""
+    x = _spread(shape, dtype, seed=3)
+    g = make_array(shape, dtype, seed=4)
+    y, scale = reference.lrn(x.astype(np.float64), *params)
+    dx = reference.lrn_backward(x.astype(np.float64), y, scale, g.astype(np.float64), *params)
+    got_y, got_scale = cpu.lrn(x, *params)
+    got_dx = cpu.lrn_backward(x, got_y, got_scale, g, *params)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(got_scale, scale, rtol=rtol)
+    np.testing.assert_allclose(got_y, y, rtol=rtol)
+    # dx is a difference of two terms: near its zeros only an absolute bound is meaningful
+    np.testing.assert_allclose(got_dx, dx, rtol=rtol, atol=rtol * np.abs(dx).max())
