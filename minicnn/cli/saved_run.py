@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 
 from ..io import load
-from . import datasets, run_folder, zoo
+from . import clip_training, datasets, run_folder, zoo
 from .errors import UsageError, user_input
 
 
@@ -49,7 +49,10 @@ def load_run(path, flag="RUN_DIR"):
     entry = zoo.lookup(record["model"])
     channels, size, _ = record["input_size"]
     weights, state = _weights(folder, flag)
-    model = entry.build(record["num_classes"], channels, size, record["settings"]["variant"])
+    if clip_training.is_pairs_run(record):
+        model = clip_training.build(entry, record)
+    else:
+        model = entry.build(record["num_classes"], channels, size, record["settings"]["variant"])
     with user_input(f"{flag} {folder}: {weights}"):
         model.load_state_dict(state)
     model.eval()

@@ -15,7 +15,8 @@ SETTINGS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr",
             "weight_decay": "--weight-decay", "scheduler": "--scheduler",
             "warmup_epochs": "--warmup-epochs", "label_smoothing": "--label-smoothing",
             "grad_clip": "--grad-clip", "augment": "--augment", "seed": "--seed",
-            "image_size": "--image-size", "variant": "--variant", "dataset": "--dataset"}
+            "image_size": "--image-size", "variant": "--variant", "dataset": "--dataset",
+            "curriculum": "--curriculum"}
 
 FAMILIES = {
     # LeNet-5 on digits: Adam with the 1cycle policy learns the bundled sample in a minute
@@ -37,12 +38,18 @@ FAMILIES = {
     "transformer": dict(optimizer="adamw", lr=1e-3, momentum=0.9, weight_decay=0.05,
                         scheduler="cosine", warmup_epochs=5.0, label_smoothing=0.1,
                         grad_clip=1.0, epochs=50, batch_size=64),
+    # CLIP trained contrastively on image–caption pairs: AdamW with a warmup (CLIP's
+    # recipe), clipped gradients; a large batch gives InfoNCE more negatives per step
+    "contrastive": dict(optimizer="adamw", lr=2e-3, momentum=0.9, weight_decay=0.1,
+                        scheduler="cosine", warmup_epochs=1.0, label_smoothing=0.0,
+                        grad_clip=1.0, epochs=12, batch_size=128),
 }
 MEMBERS = {"lenet": "lenet5",
            "plain": "alexnet, zfnet, nin, vgg* without _bn",
            "batchnorm": "resnet*, resnext*, seresnet50, senet154, densenet*, googlenet, "
                         "inception*, mobilenet*, vgg*_bn",
-           "transformer": "vit*, deit*, clip*"}
+           "transformer": "vit*, deit*, clip_rn50, clip_vit_b_32",
+           "contrastive": "clip_tiny"}
 FIXED = {"dataset": "sample", "augment": True, "seed": 0, "image_size": None, "variant": None}
 WARMUP_SHARE = 5            # a family's warmup is at most 1/WARMUP_SHARE of the epochs
 WIDTH = 79                  # of the --help text
