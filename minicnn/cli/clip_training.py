@@ -93,6 +93,21 @@ def loaders(source, train_set, test_set, record, args):
     return train_loader, FirstBatches(test_loader, args.max_steps)
 
 
+def mean_epoch_length(train_loader, epochs):
+    """The mean number of batches of the run's epochs: TOnICS's epochs after the switch
+    have more (each digit's group ends with a short batch), so the learning-rate schedule's
+    total counts every epoch's own."""
+    sampler = train_loader.batch_sampler
+    if sampler is None:
+        return len(train_loader)
+    current, lengths = sampler.epoch, []
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
+        lengths.append(len(sampler))
+    sampler.set_epoch(current)
+    return sum(lengths) / epochs
+
+
 def result_line(last):
     """The run's last line: the test split's in-batch retrieval accuracy."""
     return (f"test in-batch image→text accuracy: {last['val_acc']:.4f} (top-5: "

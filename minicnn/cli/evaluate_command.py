@@ -37,7 +37,7 @@ def _slug(name):
 
 
 def run(args):
-    saved = load_run(args.run_dir)
+    saved = load_run(args.run_dir, pairs=True)
     if clip_training.is_pairs_run(saved.record):
         return clip_evaluation.run(saved, args)
     data = saved.record["data"]

@@ -43,9 +43,14 @@ def _weights(folder, flag):
                      f"or {run_folder.WEIGHTS})")
 
 
-def load_run(path, flag="RUN_DIR"):
-    """The SavedRun of the run folder `path`, its model in eval mode."""
+def load_run(path, flag="RUN_DIR", pairs=False):
+    """The SavedRun of the run folder `path`, its model in eval mode. A CLIP run on
+    image–caption pairs is a UsageError unless `pairs` (the command takes such runs)."""
     folder, record = run_folder.read_run(path, flag)
+    if clip_training.is_pairs_run(record) and not pairs:
+        raise UsageError(f"{flag} {path}: a CLIP run on image–caption pairs has no classes "
+                         f"to predict; `minicnn evaluate` reports its recall and zero-shot "
+                         f"accuracy")
     entry = zoo.lookup(record["model"])
     channels, size, _ = record["input_size"]
     weights, state = _weights(folder, flag)

@@ -318,8 +318,10 @@ def _train(args, device):
         train_loader, test_loader = _loaders(source, train_set, test_set, record, args)
     trained = model.to(device) if processes == 1 else DistributedDataParallel(model.to(device))
     optimizer = _optimizer(settings, model.parameters())
-    steps = len(train_loader)
-    scheduler = TrainingSchedule(optimizer, settings["scheduler"], settings["epochs"] * steps,
+    steps = clip_training.mean_epoch_length(train_loader, settings["epochs"]) if pairs \
+        else len(train_loader)
+    scheduler = TrainingSchedule(optimizer, settings["scheduler"],
+                                 round(settings["epochs"] * steps),
                                  round(settings["warmup_epochs"] * steps))
     record["trainings"].append({"started": run_folder.stamp(), "epochs": settings["epochs"],
                                 "max_steps": args.max_steps, "device": args.device,

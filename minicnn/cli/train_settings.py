@@ -38,11 +38,11 @@ FAMILIES = {
     "transformer": dict(optimizer="adamw", lr=1e-3, momentum=0.9, weight_decay=0.05,
                         scheduler="cosine", warmup_epochs=5.0, label_smoothing=0.1,
                         grad_clip=1.0, epochs=50, batch_size=64),
-    # CLIP trained contrastively on image–caption pairs: AdamW with a warmup (CLIP's
-    # recipe), clipped gradients; a large batch gives InfoNCE more negatives per step
+    # CLIP trained contrastively on image–caption pairs: AdamW with a short warmup and
+    # cosine decay (CLIP's recipe), clipped gradients; benchmarks/tonics.py trains alike
     "contrastive": dict(optimizer="adamw", lr=2e-3, momentum=0.9, weight_decay=0.1,
-                        scheduler="cosine", warmup_epochs=1.0, label_smoothing=0.0,
-                        grad_clip=1.0, epochs=12, batch_size=128),
+                        scheduler="cosine", warmup_epochs=0.4, label_smoothing=0.0,
+                        grad_clip=1.0, epochs=8, batch_size=64),
 }
 MEMBERS = {"lenet": "lenet5",
            "plain": "alexnet, zfnet, nin, vgg* without _bn",

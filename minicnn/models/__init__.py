@@ -32,7 +32,6 @@ from .clip_classifier import CLIPImageClassifier
 from .clip_tokenizer import SimpleTokenizer
 from .zero_shot import (zero_shot_accuracy, zero_shot_classifier, zero_shot_logits,
                         zero_shot_probs)
-from .caption_bpe import caption_tokenizer
 from .clip_tiny import clip_tiny
 from .clip_contrastive import ContrastiveCLIP, ContrastiveOutput, ImageTextBatch, contrastive_loss
 

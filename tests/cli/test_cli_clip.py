@@ -108,3 +108,11 @@ def test_a_run_keeps_its_curriculum_and_its_dataset(run, capsys):
         ["train", "--resume", out, "--curriculum", "random"], capsys)
     assert "--dataset sample: the run trains a CLIP model on digit-captions" in _error(
         ["evaluate", out, "--dataset", "sample"], capsys)
+
+
+def test_predict_takes_classifier_runs_only(run, capsys, tmp_path):
+    _, out = run
+    image = tmp_path / "seven.png"
+    image.write_bytes(b"")
+    assert "a CLIP run on image–caption pairs has no classes to predict" in _error(
+        ["predict", out, image], capsys)

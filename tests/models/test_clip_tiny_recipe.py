@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import minicnn as mc
-from minicnn.models import ContrastiveCLIP, caption_tokenizer, clip_tiny, contrastive_loss
-from minicnn.models.caption_bpe import (CAPTION_BPE_PATH, CAPTION_CONTEXT_LENGTH,
-                                        caption_merges, learn_bpe_merges)
+from minicnn.models import ContrastiveCLIP, clip_tiny, contrastive_loss
+from minicnn.models.caption_bpe import (CAPTION_BPE_PATH, CAPTION_CONTEXT_LENGTH, caption_merges,
+                                        caption_tokenizer, learn_bpe_merges)
 from minicnn.models.clip import clip_loss
 from minicnn.models.clip_digit_captions import (caption_pairs, pair_loader,
                                                 zero_shot_digit_accuracy)
