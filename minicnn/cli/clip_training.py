@@ -12,7 +12,7 @@ half of the epochs (at least one) draws random minibatches and the rest one shar
 per minibatch. Captions are not augmented: a flip or a crop would make "left of" false.
 """
 from ..data.datasets.sample import PACKAGED_FILE
-from ..models import ContrastiveCLIP, contrastive_loss
+from ..models import ContrastiveCLIP
 from ..models.clip_digit_captions import CURRICULA, DIGITS, MEAN, STD, caption_pairs, pair_loader
 from . import data_parallel
 from .datasets import FirstBatches, Source
@@ -89,7 +89,9 @@ def loaders(source, train_set, test_set, record, args):
         raise UsageError(f"--batch-size {batch}: more than the {len(train_set)} training pairs")
     train_loader = pair_loader(train_set, batch, settings["curriculum"], settings["seed"],
                                phase_switch=max(1, epochs // 2), num_workers=args.workers)
-    test_loader = pair_loader(test_set, batch, num_workers=args.workers)
+    # a smoke run evaluates on a few batches: drawn at random, as for the other datasets
+    test_loader = pair_loader(test_set, batch, seed=settings["seed"], num_workers=args.workers,
+                              shuffle=args.max_steps is not None)
     return train_loader, FirstBatches(test_loader, args.max_steps)
 
 

@@ -16,7 +16,7 @@ from ..autograd import detect_anomaly
 from ..data import DataLoader, DistributedSampler
 from ..functional import cross_entropy
 from ..io import load, save
-from ..models import inception_loss
+from ..models import contrastive_loss, inception_loss
 from ..nn.parallel import DistributedDataParallel
 from ..threads import set_num_threads
 from ..train import TrainingInterrupted, fit
@@ -342,7 +342,7 @@ def _train(args, device):
         with anomaly, warnings.catch_warnings():
             # a stop on a non-finite loss ends the command with the same message, once
             warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
-            loss = clip_training.contrastive_loss if pairs else _loss(entry, settings)
+            loss = contrastive_loss if pairs else _loss(entry, settings)
             history = fit(trained, train_loader, optimizer, loss_fn=loss,
                           epochs=settings["epochs"], val_loader=test_loader,
                           scheduler=scheduler, scheduler_step="batch", device=device,

@@ -44,13 +44,15 @@ def caption_pairs(split, size, length=None, max_digits=3, seed=0, tokenizer=None
                          transform=image_tensor, tokenizer=tokenizer or caption_tokenizer())
 
 
-def pair_loader(dataset, batch_size, curriculum=None, seed=0, phase_switch=1, num_workers=0):
-    """A DataLoader of (ImageTextBatch, targets) batches: in dataset order for evaluation
-    (curriculum None), shuffled ("random", full batches only) or TOnICS-ordered
+def pair_loader(dataset, batch_size, curriculum=None, seed=0, phase_switch=1, num_workers=0,
+                shuffle=False):
+    """A DataLoader of (ImageTextBatch, targets) batches: for evaluation (curriculum None)
+    in dataset order, or shuffled with shuffle=True (a sample of the first batches); for
+    training shuffled ("random", full batches only) or TOnICS-ordered
     ("tonics", random until epoch `phase_switch`, then one shared digit per batch)."""
     common = dict(collate_fn=collate_pairs, num_workers=num_workers)
     if curriculum is None:
-        return DataLoader(dataset, batch_size=batch_size, **common)
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed, **common)
     if curriculum == "random":
         return DataLoader(dataset, batch_size=batch_size, shuffle=True, seed=seed,
                           drop_last=True, **common)
