@@ -47,7 +47,8 @@ def add_parser(commands):
     train.add_argument("model", nargs="?",
                        help="a model of `minicnn models`, e.g. lenet5 (not with --resume)")
     data = train.add_argument_group("data")
-    data.add_argument("--dataset", help=f"one of {', '.join(datasets.NAMES)}, or "
+    data.add_argument("--dataset", help=f"one of {', '.join(datasets.NAMES)}, "
+                      f"{clip_training.DATASET} (image–caption pairs, for CLIP models), or "
                       f"{datasets.FOLDER_HELP} (default: sample, the bundled MNIST digits)")
     data.add_argument("--data-root", help="where datasets are kept (default: $MINICNN_DATA, "
                       "else ~/.cache/minicnn)")
