@@ -23,7 +23,7 @@ import numpy as np
 import minicnn as mc
 from minicnn.models import ContrastiveCLIP, clip_tiny, contrastive_loss
 from minicnn.models.clip_digit_captions import (CURRICULA, caption_pairs, pair_loader,
-                                                retrieval_scores)
+                                                retrieval_scores, tonics_switch)
 
 SIZE = 48
 WARMUP_SHARE = 0.05
@@ -47,7 +47,7 @@ def train_one(curriculum, seed, epochs, batch_size, lr, train_length, test_lengt
     model = ContrastiveCLIP(clip_tiny(SIZE))
     optimizer = mc.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.1)
     loader = pair_loader(train, batch_size, curriculum, seed=seed,
-                         phase_switch=max(1, epochs // 2))
+                         phase_switch=tonics_switch(epochs))
     budget, seen, rows = epochs * len(train), 0, []
     for epoch in range(epochs):
         if loader.batch_sampler is not None:

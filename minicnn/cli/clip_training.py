@@ -13,7 +13,8 @@ per minibatch. Captions are not augmented: a flip or a crop would make "left of"
 """
 from ..data.datasets.sample import PACKAGED_FILE
 from ..models import ContrastiveCLIP
-from ..models.clip_digit_captions import CURRICULA, DIGITS, MEAN, STD, caption_pairs, pair_loader
+from ..models.clip_digit_captions import (CURRICULA, DIGITS, MEAN, STD, caption_pairs,
+                                          pair_loader, tonics_switch)
 from . import data_parallel
 from .datasets import FirstBatches, Source
 from .errors import UsageError
@@ -78,6 +79,15 @@ def build(entry, record):
     return ContrastiveCLIP(entry.construct(size=record["input_size"][1]))
 
 
+def curriculum_line(settings):
+    """How the run orders its pairs, for the lines the command prints before training."""
+    if settings["curriculum"] == "random":
+        return "curriculum: random minibatches every epoch"
+    switch = tonics_switch(settings["epochs"])
+    return (f"curriculum: TOnICS, random minibatches for {switch} epoch(s), then one shared "
+            f"digit per minibatch")
+
+
 def loaders(source, train_set, test_set, record, args):
     """(train loader in the run's curriculum, test loader: the first --max-steps batches)."""
     if data_parallel.world_size() > 1:
@@ -88,7 +98,7 @@ def loaders(source, train_set, test_set, record, args):
     if batch > len(train_set):
         raise UsageError(f"--batch-size {batch}: more than the {len(train_set)} training pairs")
     train_loader = pair_loader(train_set, batch, settings["curriculum"], settings["seed"],
-                               phase_switch=max(1, epochs // 2), num_workers=args.workers)
+                               phase_switch=tonics_switch(epochs), num_workers=args.workers)
     # a smoke run evaluates on a few batches: drawn at random, as for the other datasets
     test_loader = pair_loader(test_set, batch, seed=settings["seed"], num_workers=args.workers,
                               shuffle=args.max_steps is not None)

@@ -334,6 +334,8 @@ def _train(args, device):
         f"{len(test_set)} test images) for {settings['epochs']} epochs; "
         f"{channels}×{size}×{size} inputs; run folder {folder}")
     say(_settings_line(settings))
+    if pairs:
+        say(clip_training.curriculum_line(settings))
     if processes > 1:
         say(f"data-parallel in {processes} processes: {settings['batch_size']} images each, a "
             f"global batch of {processes * settings['batch_size']}")

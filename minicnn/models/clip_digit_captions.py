@@ -23,7 +23,7 @@ from .clip_contrastive import collate_pairs
 from .zero_shot import zero_shot_accuracy, zero_shot_classifier
 
 __all__ = ["CURRICULA", "ZERO_SHOT_TEMPLATES", "caption_pairs", "image_tensor",
-           "pair_loader", "retrieval_scores", "zero_shot_digit_accuracy"]
+           "pair_loader", "retrieval_scores", "tonics_switch", "zero_shot_digit_accuracy"]
 
 CURRICULA = ("random", "tonics")
 ZERO_SHOT_TEMPLATES = ("a photo of the digit {}", "a picture of a small {}",
@@ -42,6 +42,12 @@ def caption_pairs(split, size, length=None, max_digits=3, seed=0, tokenizer=None
     """DigitCaptions of `split` on size×size canvases, yielding (image_tensor, token ids)."""
     return DigitCaptions(split, size=size, seed=seed, length=length, max_digits=max_digits,
                          transform=image_tensor, tokenizer=tokenizer or caption_tokenizer())
+
+
+def tonics_switch(epochs):
+    """The epoch from which a TOnICS run of `epochs` epochs draws one shared digit per
+    minibatch: half-way (at least after one random epoch)."""
+    return max(1, epochs // 2)
 
 
 def pair_loader(dataset, batch_size, curriculum=None, seed=0, phase_switch=1, num_workers=0,

@@ -1,8 +1,9 @@
 """`minicnn train clip_tiny --dataset digit-captions --curriculum tonics` and `minicnn
 evaluate` on the run, as a user types them, on a reduced budget: the run folder is a normal
-one, the test pairs' contrastive loss falls between the two epochs, and the evaluation's
-image→text recall@5 over the 1,000 test pairs is above three times chance (0.005); a run
-resumes; the combinations that cannot train are one-line user errors."""
+one, the contrastive loss falls between the two epochs, recall@5 over the 1,000 test pairs
+is above twice chance (0.005) both ways and the zero-shot accuracy above chance (0.1) by
+0.02 (over 1,000 canvases, chance's spread is 0.0095); a run resumes; the combinations that
+cannot train are one-line user errors."""
 import json
 import re
 
@@ -16,7 +17,7 @@ from cli_helpers import minicnn
 # both: TOnICS switches to one shared digit per batch after half of the 4 epochs)
 TRAIN = ["train", "clip_tiny", "--dataset", "digit-captions", "--curriculum", "tonics",
          "--epochs", "4", "--max-steps", "80", "--batch-size", "64", "--workers", "0"]
-RECALL = re.compile(r"^image→text recall@1: (\d\.\d{4})  recall@5: (\d\.\d{4})  "
+RECALL = re.compile(r"^(image→text|text→image) recall@1: (\d\.\d{4})  recall@5: (\d\.\d{4})  "
                     r"\(chance: 0\.0010, 0\.0050\)$")
 ZERO_SHOT = re.compile(r"^zero-shot accuracy on 1000 single-digit canvases, 4 prompt "
                        r"templates: (\d\.\d{4}) \(chance: 0\.1000\)$")
@@ -39,6 +40,8 @@ def test_the_run_folder_is_a_normal_one(run):
     assert record["settings"]["curriculum"] == "tonics"
     assert record["settings"]["dataset"] == "digit-captions"
     assert record["data"]["kind"] == "captions" and record["data"]["classes"][3] == "3"
+    assert proc.stdout.splitlines()[2] == ("curriculum: TOnICS, random minibatches for 2 "
+                                           "epoch(s), then one shared digit per minibatch")
     assert re.match(r"^test in-batch image→text accuracy: \d\.\d{4} \(top-5: \d\.\d{4}\)",
                     proc.stdout.splitlines()[-1])
 
@@ -47,8 +50,8 @@ def test_the_contrastive_loss_falls(run):
     _, out = run
     history = json.loads((out / "history.json").read_text())
     assert len(history) == 2
-    assert history[0]["train_loss"] < 4.15 - 0.2        # log(64) at the start
-    assert history[1]["val_loss"] < history[0]["val_loss"]
+    assert history[0]["train_loss"] < 4.16 - 0.2        # log(64) at the start
+    assert history[1]["train_loss"] < history[0]["train_loss"] - 0.1
 
 
 def test_evaluate_reports_recall_and_zero_shot_accuracy_above_chance(run):
@@ -57,10 +60,11 @@ def test_evaluate_reports_recall_and_zero_shot_accuracy_above_chance(run):
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("evaluated clip_tiny of") and "1000 test pairs" in lines[0]
-    recall_1, recall_5 = map(float, RECALL.match(lines[1]).groups())
-    assert recall_5 > 3 * 0.005 and recall_1 <= recall_5
-    assert lines[2].startswith("text→image recall@1: ")
-    assert 0.0 <= float(ZERO_SHOT.match(lines[3]).group(1)) <= 1.0
+    for line, direction in zip(lines[1:3], ("image→text", "text→image")):
+        name, recall_1, recall_5 = RECALL.match(line).groups()
+        assert name == direction and float(recall_1) <= float(recall_5)
+        assert float(recall_5) > 2 * 0.005, line
+    assert float(ZERO_SHOT.match(lines[3]).group(1)) > 0.1 + 0.02, lines[3]
 
 
 def test_the_run_resumes_from_its_mid_epoch_checkpoint(run):
