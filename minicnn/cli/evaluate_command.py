@@ -5,7 +5,7 @@ import re
 
 from ..data import DataLoader
 from ..train import evaluate, plot_confusion
-from . import datasets
+from . import clip_evaluation, clip_training, datasets
 from .arg_types import positive_int
 from .errors import UsageError
 from .saved_run import load_run
@@ -37,7 +37,9 @@ def _slug(name):
 
 
 def run(args):
-    saved = load_run(args.run_dir)
+    saved = load_run(args.run_dir, pairs=True)
+    if clip_training.is_pairs_run(saved.record):
+        return clip_evaluation.run(saved, args)
     data = saved.record["data"]
     name = args.dataset or datasets.run_dataset(data)
     source, _, test_set = datasets.open_dataset(name, args.data_root or data["root"],

@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 
 from ..io import load
-from . import datasets, run_folder, zoo
+from . import clip_training, datasets, run_folder, zoo
 from .errors import UsageError, user_input
 
 
@@ -43,13 +43,21 @@ def _weights(folder, flag):
                      f"or {run_folder.WEIGHTS})")
 
 
-def load_run(path, flag="RUN_DIR"):
-    """The SavedRun of the run folder `path`, its model in eval mode."""
+def load_run(path, flag="RUN_DIR", pairs=False):
+    """The SavedRun of the run folder `path`, its model in eval mode. A CLIP run on
+    image–caption pairs is a UsageError unless `pairs` (the command takes such runs)."""
     folder, record = run_folder.read_run(path, flag)
+    if clip_training.is_pairs_run(record) and not pairs:
+        raise UsageError(f"{flag} {path}: a CLIP run on image–caption pairs has no classes "
+                         f"to predict; `minicnn evaluate` reports its recall and zero-shot "
+                         f"accuracy")
     entry = zoo.lookup(record["model"])
     channels, size, _ = record["input_size"]
     weights, state = _weights(folder, flag)
-    model = entry.build(record["num_classes"], channels, size, record["settings"]["variant"])
+    if clip_training.is_pairs_run(record):
+        model = clip_training.build(entry, record)
+    else:
+        model = entry.build(record["num_classes"], channels, size, record["settings"]["variant"])
     with user_input(f"{flag} {folder}: {weights}"):
         model.load_state_dict(state)
     model.eval()

@@ -16,11 +16,12 @@ from ..autograd import detect_anomaly
 from ..data import DataLoader, DistributedSampler
 from ..functional import cross_entropy
 from ..io import load, save
-from ..models import inception_loss
+from ..models import contrastive_loss, inception_loss
 from ..nn.parallel import DistributedDataParallel
 from ..threads import set_num_threads
 from ..train import TrainingInterrupted, fit
-from . import data_parallel, datasets, recipes, run_folder, train_settings, zoo
+from . import (clip_training, data_parallel, datasets, recipes, run_folder, train_settings,
+               zoo)
 from .arg_types import (float_in, nonnegative_float, nonnegative_int, positive_float,
                         positive_int)
 from .errors import UsageError, user_input
@@ -48,7 +49,8 @@ def add_parser(commands):
     train.add_argument("model", nargs="?",
                        help="a model of `minicnn models`, e.g. lenet5 (not with --resume)")
     data = train.add_argument_group("data")
-    data.add_argument("--dataset", help=f"one of {', '.join(datasets.NAMES)}, or "
+    data.add_argument("--dataset", help=f"one of {', '.join(datasets.NAMES)}, "
+                      f"{clip_training.DATASET} (image–caption pairs, for CLIP models), or "
                       f"{datasets.FOLDER_HELP} (default: sample, the bundled MNIST digits)")
     data.add_argument("--data-root", help="where datasets are kept (default: $MINICNN_DATA, "
                       "else ~/.cache/minicnn)")
@@ -67,6 +69,7 @@ def add_parser(commands):
                            "to S in [S_MIN, S_MAX], then crop --image-size (default: VGG's "
                            "[256, 512] for 224, scaled to --image-size, for vgg*; none for "
                            "other models)")
+    clip_training.add_arguments(data)
     model = train.add_argument_group("model and optimisation")
     model.add_argument("--variant", help="the model's variant, for models that have several "
                        "(lenet5: modern, classic; alexnet, googlenet: torchvision, paper)")
@@ -144,7 +147,10 @@ def _new_run(args):
     entry = zoo.lookup(args.model)
     settings = train_settings.resolve(entry.family, _given(args))
     entry.check_variant(settings["variant"])
-    opened = datasets.open_dataset(settings["dataset"], args.data_root, args.download)
+    if clip_training.prepare(entry, settings):
+        opened = clip_training.open_pairs(settings["image_size"])
+    else:
+        opened = datasets.open_dataset(settings["dataset"], args.data_root, args.download)
     source = opened[0]
     if settings["image_size"] is None:
         settings["image_size"] = entry.default_size(datasets.BASE_SIZE, settings["variant"])
@@ -206,8 +212,7 @@ def _resumed_run(args):
               f"learning-rate schedule is rebuilt for {epochs} epochs")
     record["settings"] = dict(settings, epochs=epochs)
     data = record["data"]
-    opened = datasets.open_dataset(datasets.run_dataset(data), args.data_root or data["root"],
-                                   args.download)
+    opened = _reopened(record, args, args.download)
     if list(opened[0].classes) != data["classes"]:
         raise UsageError(f"--resume {args.resume}: the dataset's classes are no longer the "
                          f"run's ({', '.join(data['classes'])})")
@@ -268,11 +273,14 @@ def _loaders(entry, source, train_set, test_set, record, args):
     return train_loader, datasets.FirstBatches(test_loader, args.max_steps)
 
 
-def _reopened(record, args):
-    """The run's (source, train set, test set), opened again by a rank other than 0 once rank
-    0 has found (or downloaded) them."""
+def _reopened(record, args, download=False):
+    """The run's (source, train set, test set), opened again: to resume it, or by a rank
+    other than 0 once rank 0 has found (or downloaded) them."""
+    if clip_training.is_pairs_run(record):
+        return clip_training.reopen(record)
     data = record["data"]
-    return datasets.open_dataset(datasets.run_dataset(data), args.data_root or data["root"])
+    return datasets.open_dataset(datasets.run_dataset(data), args.data_root or data["root"],
+                                 download)
 
 
 def run(args):
@@ -310,12 +318,20 @@ def _train(args, device):
     channels, size, _ = record["input_size"]
     set_num_threads(args.threads)
     mc_random.manual_seed(settings["seed"])
-    model = entry.build(record["num_classes"], channels, size, settings["variant"])
-    train_loader, test_loader = _loaders(entry, source, train_set, test_set, record, args)
+    pairs = clip_training.is_pairs_run(record)
+    if pairs:
+        model = clip_training.build(entry, record)
+        train_loader, test_loader = clip_training.loaders(source, train_set, test_set, record,
+                                                          args)
+    else:
+        model = entry.build(record["num_classes"], channels, size, settings["variant"])
+        train_loader, test_loader = _loaders(entry, source, train_set, test_set, record, args)
     trained = model.to(device) if processes == 1 else DistributedDataParallel(model.to(device))
     optimizer = _optimizer(settings, model.parameters())
-    steps = len(train_loader)
-    scheduler = TrainingSchedule(optimizer, settings["scheduler"], settings["epochs"] * steps,
+    steps = clip_training.mean_epoch_length(train_loader, settings["epochs"]) if pairs \
+        else len(train_loader)
+    scheduler = TrainingSchedule(optimizer, settings["scheduler"],
+                                 round(settings["epochs"] * steps),
                                  round(settings["warmup_epochs"] * steps))
     record["trainings"].append({"started": run_folder.stamp(), "epochs": settings["epochs"],
                                 "max_steps": args.max_steps, "device": args.device,
@@ -330,6 +346,8 @@ def _train(args, device):
     recipe = recipes.describe(entry, source, settings)
     if recipe:
         say(recipe)
+    if pairs:
+        say(clip_training.curriculum_line(settings))
     if processes > 1:
         say(f"data-parallel in {processes} processes: {settings['batch_size']} images each, a "
             f"global batch of {processes * settings['batch_size']}")
@@ -339,7 +357,8 @@ def _train(args, device):
         with anomaly, warnings.catch_warnings():
             # a stop on a non-finite loss ends the command with the same message, once
             warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
-            history = fit(trained, train_loader, optimizer, loss_fn=_loss(entry, settings),
+            loss = contrastive_loss if pairs else _loss(entry, settings)
+            history = fit(trained, train_loader, optimizer, loss_fn=loss,
                           epochs=settings["epochs"], val_loader=test_loader,
                           scheduler=scheduler, scheduler_step="batch", device=device,
                           clip_grad_norm=settings["grad_clip"] or None, out_dir=folder,
@@ -361,5 +380,6 @@ def _train(args, device):
     if len(test_loader) < len(test_loader.loader):
         print(f"tested on {len(test_loader)} of the {len(test_loader.loader)} test batches, "
               f"drawn at random (--max-steps)")
-    print(f"test accuracy: {last['val_acc']:.4f} (top-5: {last['val_top5']:.4f})")
+    print(clip_training.result_line(last) if pairs else
+          f"test accuracy: {last['val_acc']:.4f} (top-5: {last['val_top5']:.4f})")
     return 0

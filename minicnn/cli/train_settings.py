@@ -16,7 +16,7 @@ SETTINGS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr",
             "warmup_epochs": "--warmup-epochs", "label_smoothing": "--label-smoothing",
             "grad_clip": "--grad-clip", "augment": "--augment", "seed": "--seed",
             "image_size": "--image-size", "variant": "--variant", "dataset": "--dataset",
-            "scale_jitter": "--scale-jitter"}
+            "scale_jitter": "--scale-jitter", "curriculum": "--curriculum"}
 
 FAMILIES = {
     # LeNet-5 on digits: Adam with the 1cycle policy learns the bundled sample in a minute
@@ -38,6 +38,11 @@ FAMILIES = {
     "transformer": dict(optimizer="adamw", lr=1e-3, momentum=0.9, weight_decay=0.05,
                         scheduler="cosine", warmup_epochs=5.0, label_smoothing=0.1,
                         grad_clip=1.0, epochs=50, batch_size=64),
+    # CLIP trained contrastively on image–caption pairs: AdamW with a short warmup and
+    # cosine decay (CLIP's recipe), clipped gradients; benchmarks/tonics.py trains alike
+    "contrastive": dict(optimizer="adamw", lr=2e-3, momentum=0.9, weight_decay=0.1,
+                        scheduler="cosine", warmup_epochs=0.4, label_smoothing=0.0,
+                        grad_clip=1.0, epochs=8, batch_size=64),
 }
 # Inception-v3: the BatchNorm recipe with its paper's label smoothing of 0.1
 FAMILIES["inception"] = dict(FAMILIES["batchnorm"], label_smoothing=0.1)
@@ -45,8 +50,9 @@ MEMBERS = {"lenet": "lenet5",
            "plain": "alexnet, zfnet, nin, vgg* without _bn",
            "batchnorm": "resnet*, resnext*, seresnet50, senet154, densenet*, googlenet, "
                         "inception_v2, inception_v4, inception_resnet*, mobilenet*, vgg*_bn",
-           "transformer": "vit*, deit*, clip*",
-           "inception": "inception_v3"}
+           "transformer": "vit*, deit*, clip_rn50, clip_vit_b_32",
+           "inception": "inception_v3",
+           "contrastive": "clip_tiny"}
 FIXED = {"dataset": "sample", "augment": True, "seed": 0, "image_size": None, "variant": None,
          "scale_jitter": None}
 WARMUP_SHARE = 5            # a family's warmup is at most 1/WARMUP_SHARE of the epochs

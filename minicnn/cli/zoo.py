@@ -15,7 +15,10 @@ differs (AlexNet's paper variant). The outputs:
   inputs in training, so below that side it is built without one (aux_logits=False);
 - "distilled": a DeiT with a distillation head, trained without a teacher (the two heads'
   mean, `set_distilled_training(False)`);
-- "clip": a CLIP model, trained as CLIPImageClassifier (its image tower and a linear head).
+- "clip": a CLIP model, trained as CLIPImageClassifier (its image tower and a linear head),
+  or contrastively on image–caption pairs (clip_training.py);
+- "contrastive": a CLIP model that trains contrastively on image–caption pairs only
+  (clip_tiny, built for the shipped caption vocabulary).
 
 A model without a channels argument takes 3 channels: grayscale data is repeated into them.
 """
@@ -68,6 +71,7 @@ RULES = (
          channels_arg="in_chans"),
     Rule(r"clip_rn50|clip_vit_b_32", "transformer", 224, 32, 32, size_arg="image_size",
          output="clip"),
+    Rule(r"clip_tiny", "contrastive", 48, 32, 8, size_arg="image_size", output="contrastive"),
 )
 
 

@@ -30,7 +30,10 @@ from .distillation import hard_distillation_loss, soft_distillation_loss
 from .clip import CLIP, ClipLoss, clip_loss, clip_rn50, clip_vit_b_32
 from .clip_classifier import CLIPImageClassifier
 from .clip_tokenizer import SimpleTokenizer
-from .zero_shot import zero_shot_classifier, zero_shot_logits, zero_shot_probs
+from .zero_shot import (zero_shot_accuracy, zero_shot_classifier, zero_shot_logits,
+                        zero_shot_probs)
+from .clip_tiny import clip_tiny
+from .clip_contrastive import ContrastiveCLIP, ContrastiveOutput, ImageTextBatch, contrastive_loss
 
 __all__ = sorted(name for name, value in globals().items()
                  if not name.startswith("_") and not _inspect.ismodule(value))

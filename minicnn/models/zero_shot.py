@@ -2,11 +2,13 @@
 open_clip's `build_zero_shot_classifier`: each class is the renormalised mean of the unit text
 embeddings of its prompts ("a photo of a {}.", ...); an image's logits are its unit embedding
 against those class vectors, scaled by the model's temperature."""
+import numpy as np
+
 from .. import functional as F
 from ..grad_mode import no_grad
 from .clip import l2_normalize
 
-__all__ = ["zero_shot_classifier", "zero_shot_logits", "zero_shot_probs"]
+__all__ = ["zero_shot_accuracy", "zero_shot_classifier", "zero_shot_logits", "zero_shot_probs"]
 
 
 def _fill(template, classname):
@@ -54,3 +56,15 @@ def zero_shot_logits(model, images, classifier, logit_scale=None):
 def zero_shot_probs(model, images, classifier, logit_scale=None):
     """(N, num_classes) class probabilities: softmax of `zero_shot_logits`."""
     return F.softmax(zero_shot_logits(model, images, classifier, logit_scale), dim=-1)
+
+
+def zero_shot_accuracy(model, classifier, images, labels):
+    """The share of `images` whose zero-shot class (the largest of `zero_shot_logits`) is
+    their label (`labels`: N class indices, an array, list or Tensor); no graph is kept."""
+    labels = np.asarray(labels.numpy() if hasattr(labels, "numpy") else labels).reshape(-1)
+    if len(labels) != images.shape[0]:
+        raise ValueError(f"zero_shot_accuracy: {images.shape[0]} images but {len(labels)} "
+                         f"labels")
+    with no_grad():
+        logits = zero_shot_logits(model, images, classifier).numpy()
+    return float((logits.argmax(axis=1) == labels).mean())

@@ -154,5 +154,6 @@ def test_help_shows_the_defaults(tmp_path):
                   "--seed SEED seed of the weights, batches and augmentation (default: 0)",
                   "defaults per model family",
                   "lenet: lenet5 --optimizer adam --lr 0.003 --momentum 0.9",
-                  "transformer: vit*, deit*, clip* --optimizer adamw --lr 0.001"):
+                  "transformer: vit*, deit*, clip_rn50, clip_vit_b_32 --optimizer adamw",
+                  "contrastive: clip_tiny --optimizer adamw"):
         assert shown in text, shown
