@@ -14,7 +14,8 @@ differs (AlexNet's paper variant). The outputs:
   with inception_loss; Inception-v3's auxiliary head needs 299×299 inputs in training, so
   below that side it is built without one (aux_logits=False);
 - "distilled": a DeiT with a distillation head, trained without a teacher (the two heads'
-  mean, `set_distilled_training(False)`);
+  mean, `set_distilled_training(False)`), or with --teacher against one
+  (distillation_training.py);
 - "clip": a CLIP model, trained as CLIPImageClassifier (its image tower and a linear head).
 
 A model without a channels argument takes 3 channels: grayscale data is repeated into them.
