@@ -149,6 +149,28 @@ def test_the_hook_hands_the_teachers_logits_to_the_loss(mode, extra):
     assert list(student.state_dict()) == keys
 
 
+@pytest.mark.gpu
+def test_the_teacher_and_the_loss_on_cuda_match_the_cpu():
+    """A student on the GPU: the teacher moves there, and the distillation loss and the
+    student's gradients equal the CPU's."""
+    results = []
+    for device in ("cpu", "cuda"):
+        mc.manual_seed(0)
+        student = _student().double().to(device)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 4)).double()
+        teacher = distillation_training.FrozenTeacher(net, (3, 8, 8), device)
+        distillation_training.attach_teacher(student, teacher)
+        x = mc.tensor(np.random.default_rng(0).standard_normal((3, 1, 16, 16)), device=device)
+        out = student(x)
+        assert out.teacher_logits.device.type == device
+        loss = distillation_training._loss(out, mc.tensor([0, 1, 2], device=device),
+                                           {"mode": "soft", "tau": 3.0, "alpha": 0.1}, 0.1)
+        loss.backward()
+        results.append((float(loss.item()), student.dist_token.grad.cpu().numpy()))
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-9)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-7, atol=1e-12)
+
+
 def _status(argv):
     try:
         return main([str(a) for a in argv])
