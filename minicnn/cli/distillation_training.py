@@ -97,12 +97,17 @@ def student_entry(args, entry):
     return catalog[name]
 
 
-def _check_teacher(flag, path, teacher, classes):
-    """A UsageError unless the teacher run `teacher` (its run.json) knows `classes`."""
-    if teacher["data"].get("classes") != list(classes):
-        raise UsageError(f"{flag} {path}: the teacher {teacher['model']} knows the classes "
-                         f"({', '.join(map(str, teacher['data'].get('classes', [])))}), the "
-                         f"student learns ({', '.join(map(str, classes))})")
+def _check_teacher(flag, path, teacher, classes, channels):
+    """A UsageError unless the teacher run `teacher` (a SavedRun) knows `classes` and takes
+    at least the student's `channels` (grayscale is repeated for a teacher that takes 3)."""
+    known = teacher.record["data"].get("classes", [])
+    if known != list(classes):
+        raise UsageError(f"{flag} {path}: the teacher {teacher.entry.name} knows the classes "
+                         f"({', '.join(map(str, known))}), the student learns "
+                         f"({', '.join(map(str, classes))})")
+    if teacher.input_size[0] < channels:
+        raise UsageError(f"{flag} {path}: the teacher takes {teacher.input_size[0]} "
+                         f"channel(s), the student's images have {channels}")
 
 
 def record(args, source):
@@ -112,7 +117,7 @@ def record(args, source):
     if args.teacher is None:
         return None
     teacher = load_run(args.teacher, "--teacher")          # its weights load, or a UsageError
-    _check_teacher("--teacher", args.teacher, teacher.record, source.classes)
+    _check_teacher("--teacher", args.teacher, teacher, source.classes, source.channels)
     mode = args.distill or DEFAULT_MODE
     entry = {"teacher": os.path.abspath(teacher.folder), "teacher_model": teacher.entry.name,
              "mode": mode}
@@ -154,12 +159,9 @@ def load_teacher(distillation, classes, channels, device):
     """The FrozenTeacher of a run's "distillation" entry, for a student on `classes` that
     takes `channels` channels; a UsageError for a teacher run that is gone, unreadable or
     does not fit."""
-    flag, folder = "--teacher", distillation["teacher"]
-    saved = load_run(folder, flag)
-    _check_teacher(flag, folder, saved.record, classes)
-    if saved.input_size[0] < channels:
-        raise UsageError(f"{flag} {folder}: the teacher takes {saved.input_size[0]} "
-                         f"channel(s), the student's images have {channels}")
+    folder = distillation["teacher"]
+    saved = load_run(folder, "--teacher")
+    _check_teacher("--teacher", folder, saved, classes, channels)
     return FrozenTeacher(saved.model, saved.input_size, device)
 
 

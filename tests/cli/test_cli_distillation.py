@@ -18,7 +18,7 @@ from minicnn.cli import distillation_training, main, zoo
 from minicnn.functional import cross_entropy
 from minicnn.models import VisionTransformerDistilled
 
-from cli_helpers import minicnn
+from cli_helpers import image_folder, minicnn
 
 STUDENT = "deit_tiny_patch16_224"
 CHANCE = 0.1                    # ten digit classes
@@ -219,6 +219,19 @@ def test_user_errors(teacher, argv, message, capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith(f"minicnn train: error: {message.format(**paths)}")
     assert err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_grayscale_teacher_for_colour_images_is_refused(teacher, capsys, tmp_path):
+    def classes_a_b(record):
+        record["data"]["classes"] = ["a", "b"]
+
+    gray = _copy_run(teacher, tmp_path / "gray", classes_a_b)
+    data = image_folder(tmp_path / "data")
+    assert _status(["train", STUDENT, "--dataset", data, "--teacher", gray,
+                    "--out", tmp_path / "run"]) == 2
+    assert capsys.readouterr().err == (f"minicnn train: error: --teacher {gray}: the teacher "
+                                       f"takes 1 channel(s), the student's images have 3\n")
     assert not (tmp_path / "run").exists()
 
 
