@@ -20,8 +20,8 @@ from ..models import contrastive_loss, inception_loss
 from ..nn.parallel import DistributedDataParallel
 from ..threads import set_num_threads
 from ..train import TrainingInterrupted, fit
-from . import (clip_training, data_parallel, datasets, recipes, run_folder, train_settings,
-               zoo)
+from . import (clip_training, data_parallel, datasets, distillation_training, recipes,
+               run_folder, train_settings, zoo)
 from .arg_types import (float_in, nonnegative_float, nonnegative_int, positive_float,
                         positive_int)
 from .errors import UsageError, user_input
@@ -123,6 +123,7 @@ def add_parser(commands):
     run.add_argument("--detect-anomaly", action="store_true",
                      help="name the op and the line that made the first NaN gradient "
                           "(mc.autograd.detect_anomaly; slower)")
+    distillation_training.add_arguments(train)
     return train
 
 
@@ -144,7 +145,7 @@ def _new_run(args):
     that starts now."""
     if args.model is None:
         raise UsageError("name a model (see `minicnn models`), or --resume RUN_DIR")
-    entry = zoo.lookup(args.model)
+    entry = distillation_training.student_entry(args, zoo.lookup(args.model))
     settings = train_settings.resolve(entry.family, _given(args))
     entry.check_variant(settings["variant"])
     if clip_training.prepare(entry, settings):
@@ -156,6 +157,7 @@ def _new_run(args):
         settings["image_size"] = entry.default_size(datasets.BASE_SIZE, settings["variant"])
     entry.check_size(settings["image_size"], variant=settings["variant"])
     recipes.check(entry, settings)
+    distillation = distillation_training.record(args, source)
     if args.out and os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out}: a file, not a folder")
     if args.out and os.path.isfile(os.path.join(args.out, run_folder.RUN_FILE)):
@@ -171,6 +173,8 @@ def _new_run(args):
                              settings["image_size"]],
               "settings": settings, "data": dict(source.record(), root=data_root),
               "created": run_folder.stamp(), "trainings": []}
+    if distillation is not None:
+        record["distillation"] = distillation
     return folder, record, None, opened
 
 
@@ -183,6 +187,7 @@ def _resumed_run(args):
                          f"{args.model} (leave the model out)")
     changed = [train_settings.SETTINGS[k] for k in _given(args) if k != "epochs"]
     changed += ["--out"] if args.out else []
+    changed += distillation_training.given_flags(args)
     if changed:
         raise UsageError(f"{changed[0]} cannot be given with --resume: the run keeps the "
                          f"settings of {os.path.join(folder, run_folder.RUN_FILE)} (--epochs "
@@ -321,10 +326,14 @@ def _train(args, device):
     pairs = clip_training.is_pairs_run(record)
     if pairs:
         model = clip_training.build(entry, record)
+        loss_fn = contrastive_loss
         train_loader, test_loader = clip_training.loaders(source, train_set, test_set, record,
                                                           args)
     else:
         model = entry.build(record["num_classes"], channels, size, settings["variant"])
+        loss_fn = _loss(entry, settings)
+        if "distillation" in record:
+            loss_fn = distillation_training.prepare(model, record, device)
         train_loader, test_loader = _loaders(entry, source, train_set, test_set, record, args)
     trained = model.to(device) if processes == 1 else DistributedDataParallel(model.to(device))
     optimizer = _optimizer(settings, model.parameters())
@@ -348,6 +357,8 @@ def _train(args, device):
         say(recipe)
     if pairs:
         say(clip_training.curriculum_line(settings))
+    if "distillation" in record:
+        say(distillation_training.describe(record["distillation"]))
     if processes > 1:
         say(f"data-parallel in {processes} processes: {settings['batch_size']} images each, a "
             f"global batch of {processes * settings['batch_size']}")
@@ -357,8 +368,7 @@ def _train(args, device):
         with anomaly, warnings.catch_warnings():
             # a stop on a non-finite loss ends the command with the same message, once
             warnings.filterwarnings("ignore", message="fit: ", category=RuntimeWarning)
-            loss = contrastive_loss if pairs else _loss(entry, settings)
-            history = fit(trained, train_loader, optimizer, loss_fn=loss,
+            history = fit(trained, train_loader, optimizer, loss_fn=loss_fn,
                           epochs=settings["epochs"], val_loader=test_loader,
                           scheduler=scheduler, scheduler_step="batch", device=device,
                           clip_grad_norm=settings["grad_clip"] or None, out_dir=folder,

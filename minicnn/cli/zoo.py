@@ -14,7 +14,8 @@ differs (AlexNet's paper variant). The outputs:
   with inception_loss and its papers' weights; Inception-v3's auxiliary head needs 299×299
   inputs in training, so below that side it is built without one (aux_logits=False);
 - "distilled": a DeiT with a distillation head, trained without a teacher (the two heads'
-  mean, `set_distilled_training(False)`);
+  mean, `set_distilled_training(False)`), or with --teacher against one
+  (distillation_training.py);
 - "clip": a CLIP model, trained as CLIPImageClassifier (its image tower and a linear head),
   or contrastively on image–caption pairs (clip_training.py);
 - "contrastive": a CLIP model that trains contrastively on image–caption pairs only

@@ -24,7 +24,8 @@ from .mobilenet import MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
 from .vit import VisionTransformer, vit_b_16, vit_b_32
 from .deit import (DeiT, VisionTransformerDistilled, deit_base_distilled_patch16_224,
                    deit_base_patch16_224, deit_small_distilled_patch16_224,
-                   deit_small_patch16_224, deit_tiny_patch16_224, vit_tiny_patch16_224)
+                   deit_small_patch16_224, deit_tiny_distilled_patch16_224,
+                   deit_tiny_patch16_224, vit_tiny_patch16_224)
 from .position_embedding import resize_pos_embed
 from .distillation import hard_distillation_loss, soft_distillation_loss
 from .clip import CLIP, ClipLoss, clip_loss, clip_rn50, clip_vit_b_32

@@ -256,6 +256,8 @@ _CONFIGS = {
     "deit_tiny_patch16_224": dict(patch_size=16, embed_dim=192, depth=12, num_heads=3),
     "deit_small_patch16_224": dict(patch_size=16, embed_dim=384, depth=12, num_heads=6),
     "deit_base_patch16_224": dict(patch_size=16, embed_dim=768, depth=12, num_heads=12),
+    "deit_tiny_distilled_patch16_224": dict(patch_size=16, embed_dim=192, depth=12,
+                                            num_heads=3),
     "deit_small_distilled_patch16_224": dict(patch_size=16, embed_dim=384, depth=12,
                                              num_heads=6),
     "deit_base_distilled_patch16_224": dict(patch_size=16, embed_dim=768, depth=12,
@@ -290,6 +292,12 @@ def deit_small_patch16_224(**kwargs):
 def deit_base_patch16_224(**kwargs):
     """DeiT-B: D = 768, 12 blocks, 12 heads, 224×224 inputs."""
     return _create("deit_base_patch16_224", kwargs)
+
+
+@accepts_weights_keywords
+def deit_tiny_distilled_patch16_224(**kwargs):
+    """DeiT-Ti⚗: DeiT-Ti with a distillation token and head."""
+    return _create("deit_tiny_distilled_patch16_224", kwargs)
 
 
 @accepts_weights_keywords

@@ -39,26 +39,29 @@ def _split(op, student_logits, teacher_logits):
     return cls_logits, dist_logits, teacher_logits.detach()
 
 
-def soft_distillation_loss(student_logits, teacher_logits, target, alpha=0.5, tau=1.0):
+def soft_distillation_loss(student_logits, teacher_logits, target, alpha=0.5, tau=1.0,
+                           label_smoothing=0.0):
     """(1 − α)·CE(Zs_cls, y) + α·τ²·KL(softmax(Zt/τ) ‖ softmax(Zs_dist/τ)), KL summed over
-    classes and averaged over the batch ('batchmean'); a scalar."""
+    classes and averaged over the batch ('batchmean'); a scalar. label_smoothing applies to
+    the label term, as DeiT smooths the true labels (ε = 0.1 in the paper)."""
     op = "soft_distillation_loss"
     if not 0 <= alpha <= 1:
         raise ValueError(f"{op}: alpha must be in [0, 1], got {alpha!r}")
     if not tau > 0:
         raise ValueError(f"{op}: tau must be positive, got {tau!r}")
     cls_logits, dist_logits, teacher = _split(op, student_logits, teacher_logits)
-    label_term = F.cross_entropy(cls_logits, target)
+    label_term = F.cross_entropy(cls_logits, target, label_smoothing=label_smoothing)
     kl = F.kl_div(F.log_softmax(dist_logits / tau, dim=1), F.log_softmax(teacher / tau, dim=1),
                   reduction="batchmean", log_target=True)
     return (1 - alpha) * label_term + (alpha * tau * tau) * kl
 
 
-def hard_distillation_loss(student_logits, teacher_logits, target):
+def hard_distillation_loss(student_logits, teacher_logits, target, label_smoothing=0.0):
     """½·CE(Zs_cls, y) + ½·CE(Zs_dist, argmax Zt): the teacher's hard decision as a second
-    label; a scalar."""
+    label; a scalar. label_smoothing applies to the label term only: DeiT smooths the true
+    labels and keeps the teacher's decision hard."""
     cls_logits, dist_logits, teacher = _split("hard_distillation_loss", student_logits,
                                               teacher_logits)
     teacher_labels = F.argmax(teacher, dim=1)                  # (N,)
-    return 0.5 * F.cross_entropy(cls_logits, target) + \
+    return 0.5 * F.cross_entropy(cls_logits, target, label_smoothing=label_smoothing) + \
         0.5 * F.cross_entropy(dist_logits, teacher_labels)

@@ -121,7 +121,7 @@ def test_runs_that_are_not_there(capsys, tmp_path):
     (["train", "lenet5", "--epochs", "0"], "minicnn train: error: argument --epochs: must be at "
                                            "least 1, got 0 (see minicnn train --help)"),
     (["train", "alexnt"], "minicnn train: error: unknown model 'alexnt'; did you mean alexnet? "
-                          "`minicnn models` lists the 48 models"),
+                          "`minicnn models` lists the 49 models"),
     (["summary", "lenet5", "--input", "1,36,36"], "minicnn summary: error: --input 1,36,36: "
                                                   "linear: input has 480 features"),
     (["train", "lenet5", "--dataset", "mnist", "--data-root", "{tmp}"],

@@ -21,16 +21,16 @@ def _minicnn(*argv):
 def test_every_constructor_without_arguments_is_in_the_zoo():
     constructors = [name for name in models.__all__ if inspect.isfunction(getattr(models, name))
                     and zoo._constructs_alone(getattr(models, name))]
-    assert sorted(zoo.catalog()) == sorted(constructors) and len(constructors) == 48
+    assert sorted(zoo.catalog()) == sorted(constructors) and len(constructors) == 49
 
 
 def test_models_lists_each_with_parameters_input_and_description():
     proc = _minicnn("models")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[-1] == "48 models"
+    assert lines[-1] == "49 models"
     blocks = {lines[i].split("(")[0]: lines[i:i + 3] for i in range(0, len(lines) - 1, 3)}
-    assert len(blocks) == 48
+    assert len(blocks) == 49
     assert blocks["alexnet"] == [
         "alexnet(num_classes=1000, dropout=0.5, variant='torchvision', "
         "lrn_convention='pytorch')",

@@ -59,7 +59,7 @@ def test_in_channels_only_where_the_constructor_takes_them(capsys):
     ("resnt18", "unknown model 'resnt18'; did you mean resnet18"),
     ("lenet", "unknown model 'lenet'; did you mean lenet5"),      # a module, not a model
     ("_inspect", "unknown model '_inspect'; `minicnn models` lists"),
-    ("zzzzzzzz", "unknown model 'zzzzzzzz'; `minicnn models` lists the 48 models"),
+    ("zzzzzzzz", "unknown model 'zzzzzzzz'; `minicnn models` lists the 49 models"),
     ("inception_loss", "unknown model 'inception_loss'"),         # needs arguments
     ("ResNet", "unknown model 'ResNet'"),                         # a class that needs arguments
 ])

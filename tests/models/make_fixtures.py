@@ -21,8 +21,8 @@ TORCHVISION["inception_v3"] = ("inception_v3", {"aux_logits": True, "init_weight
 TIMM = {name: (name, {}) for name in [
     "inception_v4", "inception_resnet_v2", "resnetv2_50", "seresnet50", "senet154",
     "vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224",
-    "deit_base_patch16_224", "deit_small_distilled_patch16_224",
-    "deit_base_distilled_patch16_224"]}
+    "deit_base_patch16_224", "deit_tiny_distilled_patch16_224",
+    "deit_small_distilled_patch16_224", "deit_base_distilled_patch16_224"]}
 TIMM["mobilenet_v1"] = ("mobilenetv1_100", {})
 
 OPEN_CLIP = {"clip_rn50": ("RN50", {}), "clip_vit_b_32": ("ViT-B-32", {})}

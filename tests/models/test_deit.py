@@ -1,4 +1,4 @@
-"""timm's ViT/DeiT: parameter counts and state_dict keys of the six constructors, output shapes,
+"""timm's ViT/DeiT: parameter counts and state_dict keys of the seven constructors, output shapes,
 the distilled model's (class, distillation) pair in training and mean in eval, timm's
 initialisation, a block equal to the same block written with torch, stochastic depth, dropout,
 SGD (plain and with distillation), argument errors, and logits parity with timm at 224."""
@@ -9,8 +9,8 @@ import minicnn as mc
 from minicnn import nn, optim
 from minicnn.models import (DeiT, VisionTransformerDistilled, deit_base_distilled_patch16_224,
                             deit_base_patch16_224, deit_small_distilled_patch16_224,
-                            deit_small_patch16_224, deit_tiny_patch16_224,
-                            hard_distillation_loss, soft_distillation_loss,
+                            deit_small_patch16_224, deit_tiny_distilled_patch16_224,
+                            deit_tiny_patch16_224, hard_distillation_loss, soft_distillation_loss,
                             vit_tiny_patch16_224)
 from minicnn.models.deit import Block, DropPath
 from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_sgd_lowers_loss,
@@ -19,6 +19,7 @@ from model_helpers import (assert_logits_parity, assert_matches_fixture, assert_
 
 FULL = {f.__name__: f for f in (vit_tiny_patch16_224, deit_tiny_patch16_224,
                                 deit_small_patch16_224, deit_base_patch16_224,
+                                deit_tiny_distilled_patch16_224,
                                 deit_small_distilled_patch16_224,
                                 deit_base_distilled_patch16_224)}
 SMALL = dict(img_size=32, patch_size=8, embed_dim=32, depth=2, num_heads=2, num_classes=10)

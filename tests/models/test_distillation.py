@@ -1,6 +1,7 @@
 """DeiT's soft and hard distillation losses: values equal to the same formulas written with
 torch, limiting cases, the (class, distillation) pair, gradients (gradcheck in float64 and
-against torch), no gradient into the teacher, probability targets, argument errors."""
+against torch), label smoothing of the label term, no gradient into the teacher, probability
+targets, argument errors."""
 import numpy as np
 import pytest
 
@@ -75,6 +76,25 @@ def test_hard_loss_and_gradients_equal_torch(pair):
     if pair:
         np.testing.assert_allclose(m_dist.grad.numpy(), t_dist.grad.numpy(), rtol=1e-4,
                                    atol=1e-6)
+
+
+def test_label_smoothing_smooths_the_label_term_only():
+    """DeiT smooths the true labels; the teacher's term (KL, or CE to its argmax) is kept."""
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    cls, dist, teacher, y = _logits(seed=12), _logits(seed=13), _logits(seed=14), _labels()
+    t_cls, t_dist, t_teacher, t_y = map(torch.tensor, (cls, dist, teacher, y))
+    kl = tf.kl_div(tf.log_softmax(t_dist / 3.0, dim=1), tf.softmax(t_teacher / 3.0, dim=1),
+                   reduction="batchmean")
+    soft = 0.9 * tf.cross_entropy(t_cls, t_y, label_smoothing=0.1) + 0.1 * 9.0 * kl
+    hard = 0.5 * tf.cross_entropy(t_cls, t_y, label_smoothing=0.1) + \
+        0.5 * tf.cross_entropy(t_dist, t_teacher.argmax(dim=1))
+    student, m_teacher, m_y = (mc.tensor(cls), mc.tensor(dist)), mc.tensor(teacher), mc.tensor(y)
+    got_soft = soft_distillation_loss(student, m_teacher, m_y, alpha=0.1, tau=3.0,
+                                      label_smoothing=0.1)
+    got_hard = hard_distillation_loss(student, m_teacher, m_y, label_smoothing=0.1)
+    np.testing.assert_allclose(float(got_soft.item()), float(soft.item()), rtol=1e-5)
+    np.testing.assert_allclose(float(got_hard.item()), float(hard.item()), rtol=1e-5)
 
 
 def test_limits_written_out_in_numpy():
