@@ -7,9 +7,10 @@ owns one (block of images, group) and splits the group's Cg input channels of th
 into zero-padded phase planes once; outputs are computed "wide", and the kernel tap (i, j)
 of channel c is one contiguous slice of c's phase planes, a "source" of length L.
 
-Every loop is made of one register block, _fma4x4: four rows y_q += Σ_r a[q, r] · x_r over
-four rows x_r, each x read once for four y (the per-tap loops of depthwise.py read and
-write y once for every tap). A group's products are cut into such blocks:
+The inner loops are register blocks: _fma4x4, four rows y_q += Σ_r a[q, r] · x_r over four
+rows x_r, each x read once for four y (the per-tap loops of depthwise.py read and write y
+once for every tap), and _dot4x4, sixteen dot products of four rows with four. A group's
+products are cut into such blocks:
 
 - forward: y = four output channels' wide rows, x = four (channel, tap) sources, a = their
   weights; the Cg·kh·kw sources are padded to a multiple of four with a zero source.
@@ -17,8 +18,9 @@ write y once for every tap). A group's products are cut into such blocks:
   x = four output channels' wide gradient rows; channels past Cg are scratch planes and
   rows past OCg zeros.
 - weight gradient: _dot4x4, the sixteen dot products of four wide gradient rows with four
-  (channel, tap) sources, summed in float64 per block of images in one of
-  GRAD_WEIGHT_SLOTS slots, and the slots in order at the end.
+  (channel, tap) sources, each over one block of images in the arrays' dtype, added in
+  float64 into one of GRAD_WEIGHT_SLOTS slots, and the slots in order at the end (float64
+  within a block would run at half the vector width).
 
 As in depthwise.py, the zeros of the wide buffers' junk meet the weights (input gradient)
 and the input's planes (weight gradient): gradients whose weights, or whose input, hold an
@@ -56,8 +58,9 @@ def _fma4x4(y0, y1, y2, y3, a, x0, x1, x2, x3):
 
 @njit(cache=True, fastmath={"reassoc"})
 def _dot4x4(sums, y0, y1, y2, y3, x0, x1, x2, x3):
-    """sums[q, r] += y_q · x_r over equally long rows, q, r < 4, in float64 (reassoc lets
-    LLVM vectorise the sums: only their order moves)."""
+    """sums[q, r] += y_q · x_r over equally long rows, q, r < 4: each dot product in the
+    rows' dtype (reassoc lets LLVM vectorise it: only the order of the sums moves), then
+    added to `sums`."""
     zero = np.zeros(1, dtype=y0.dtype)[0]
     s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
     s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero

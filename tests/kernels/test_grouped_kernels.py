@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from kernel_cases import DTYPES, LAYOUTS, assert_same, conv_geometry, make_array
 
 from minicnn.kernels import cpu, reference
+from minicnn.kernels.cpu.depthwise import GRAD_WEIGHT_SLOTS
 from minicnn.kernels.shapes import conv_output_shape
 
 GROUPS = st.integers(1, 3)
@@ -93,3 +94,24 @@ def test_grouped_non_finite_values_reach_only_what_they_touch(bad):
     x[1, 4, 3, 2] = bad
     w[5, 2, 0, 1] = bad
     _assert_cpu_equals_reference(x, w, g, args)
+
+
+def test_grouped_gradients_have_the_same_bits_at_one_and_three_threads():
+    """Every output and gradient element is summed in one fixed order, whichever thread
+    runs which block (the weight gradient's slots are added in slot order)."""
+    import minicnn as mc
+
+    geometry = ((GRAD_WEIGHT_SLOTS + 5, 1, 6, 5), (3, 3), (1, 1), (1, 1), (1, 1))
+    x, w, g, args = _case(geometry, 3, 4, 4, np.float32)
+    before = mc.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 3):
+            mc.set_num_threads(threads)
+            results.append([cpu.grouped_conv2d(x, w, *args),
+                            cpu.grouped_conv2d_grad_input(g, w, x.shape, *args),
+                            cpu.grouped_conv2d_grad_weight(x, g, w.shape, *args)])
+    finally:
+        mc.set_num_threads(before)
+    for one, three in zip(*results):
+        np.testing.assert_array_equal(one, three)
