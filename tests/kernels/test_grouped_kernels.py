@@ -93,7 +93,8 @@ def test_grouped_non_finite_values_reach_only_what_they_touch(bad):
     x, w, g, args = _case(geometry, 2, 3, 3, np.float32)
     x[1, 4, 3, 2] = bad
     w[5, 2, 0, 1] = bad
-    _assert_cpu_equals_reference(x, w, g, args)
+    with np.errstate(invalid="ignore"):                  # inf · 0 in the reference's sums
+        _assert_cpu_equals_reference(x, w, g, args)
 
 
 def test_grouped_gradients_have_the_same_bits_at_one_and_three_threads():
