@@ -32,6 +32,8 @@ def cases():
         "pointwise 1×1 N32 128→256 32²": ([(32, 128, 32, 32), (256, 128, 1, 1)], *conv()),
         "grouped 3×3 g2 N32 64→64 32²": ([(32, 64, 32, 32), (64, 32, 3, 3)],
                                          *conv(padding=1, groups=2)),
+        "grouped 3×3 g32 ResNeXt N32 128→128 28²": ([(32, 128, 28, 28), (128, 4, 3, 3)],
+                                                   *conv(padding=1, groups=32)),
         "maxpool 3×3/2 N32 C64 32²": ([(32, 64, 32, 32)],
                                       lambda x: F.max_pool2d(x, 3, 2),
                                       lambda x: TF.max_pool2d(x, 3, 2)),

@@ -45,6 +45,8 @@ CUPY_EXPRESSIONS = Fallback("reference", "broadcast arithmetic and row reduction
                                          "as CuPy's own GPU kernels")
 NO_CUDA_WINOGRAD = Fallback(None, "CuPy arrays take im2col + cuBLAS instead; conv2d's "
                                   "selector never asks for the Winograd transforms on them")
+NO_CUDA_GROUPED = Fallback(None, "CuPy arrays take im2col + cuBLAS instead; conv2d's "
+                                 "selector never asks for the direct grouped kernels on them")
 
 # (kernel names, module of each form); a Fallback stands where a form is missing.
 _GROUPS = (
@@ -58,6 +60,8 @@ _GROUPS = (
      {"reference": "elementwise", "cpu": "elementwise", "cuda": "elementwise"}),
     (("gelu", "gelu_backward"),
      {"reference": "elementwise", "cpu": "gelu", "cuda": "elementwise"}),
+    (("grouped_conv2d", "grouped_conv2d_grad_input", "grouped_conv2d_grad_weight"),
+     {"reference": "grouped", "cpu": "grouped", "cuda": NO_CUDA_GROUPED}),
     (("im2col", "col2im"),
      {"reference": "im2col", "cpu": "im2col", "cuda": "im2col"}),
     (("layer_norm_forward", "layer_norm_backward"),

@@ -25,6 +25,8 @@ CONV_ALGORITHM_CALLS = {
     "space_to_depth": (dict(stride=2, padding=1), [(1, 2, 7, 8), (2, 2, 5, 6), (2,)]),
     "pointwise": (dict(stride=2), [(2, 3, 4, 5), (4, 3, 1, 1), (4,)]),
     "depthwise": (dict(padding=1, groups=2), [(1, 2, 4, 4), (4, 1, 3, 3), (4,)]),
+    "grouped": (dict(stride=(1, 2), padding=1, dilation=(2, 1), groups=2),
+                [(2, 6, 6, 5), (4, 3, 3, 2), (4,)]),
 }
 
 

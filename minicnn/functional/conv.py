@@ -3,7 +3,8 @@
 conv2d checks its arguments, asks the selector (conv_select.py: its table of rules says
 which algorithm each call takes, and why) and runs that algorithm: im2col + GEMM (here),
 Winograd for stride-1 3×3 and, without gradients, for strided windows of three strides,
-per-image GEMMs for 1×1, a direct depthwise kernel, or the textbook loops (conv_naive.py).
+per-image GEMMs for 1×1, a direct depthwise kernel, direct kernels for groups of few
+channels (conv_grouped.py), or the textbook loops (conv_naive.py).
 `conv_algorithm(input, weight, ...)` names the algorithm a call takes.
 
 The general path turns a chunk of images into columns with im2col, laid out
@@ -26,6 +27,7 @@ from ._common import check_same_device, require_floating, require_tensor, shape_
 from ._float16 import computed_in_float32
 from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _columns, _uncolumns,
                         gemm_grads)
+from .conv_grouped import GroupedConv2d
 from .conv_naive import Conv2dNaive
 from .conv_pointwise import Conv2dPointwise
 from .conv_select import ConvCall, select
@@ -304,6 +306,9 @@ RUNNERS = {
     "pointwise": _run_pointwise,
     "depthwise": lambda x, w, b, call: DepthwiseConv2d.apply(
         x, w, b, stride=call.stride, padding=call.padding, dilation=call.dilation),
+    "grouped": lambda x, w, b, call: GroupedConv2d.apply(
+        x, w, b, stride=call.stride, padding=call.padding, dilation=call.dilation,
+        groups=call.groups),
 }
 
 
@@ -319,7 +324,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 @computed_in_float32("input", "weight", "bias")
 def conv_algorithm(input, weight, stride=1, padding=0, dilation=1, groups=1, bias=None):
     """The name of the algorithm conv2d takes for these arguments ("naive", "im2col",
-    "winograd_f2", "winograd_f4", "space_to_depth", "pointwise" or "depthwise"; see
+    "winograd_f2", "winograd_f4", "space_to_depth", "pointwise", "depthwise" or "grouped"; see
     conv_select.py for the rules), in the present grad mode and `mc.conv_algorithm` setting;
     raises where conv2d would (a forced algorithm that cannot compute the call included).
     `bias` counts only in whether a gradient is recorded."""

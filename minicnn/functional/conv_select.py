@@ -10,6 +10,7 @@ Every conv2d call goes through `select`, which returns one of ALGORITHMS:
                     forward only (conv_space_to_depth.py)
     pointwise       a 1×1 convolution as one GEMM per image (conv_pointwise.py)
     depthwise       a direct kernel, one filter per channel (kernels depthwise_conv2d)
+    grouped         direct kernels over groups of few channels (conv_grouped.py)
 
 By default ("auto") the first rule of RULES whose condition holds picks the algorithm; each
 rule says why. `set_conv_algorithm(name)` (`mc.conv_algorithm(name)`, also a context
@@ -82,6 +83,12 @@ def _why_not_depthwise(call):
         return (f"it convolves each input channel with its own filters, which needs groups "
                 f"equal to the input channels and one input channel per filter (got "
                 f"groups={call.groups} for {call.x.shape[1]} channels)")
+    return None
+
+
+def _why_not_grouped(call):
+    if call.on_cuda:
+        return "its kernels have no CUDA form (CuPy arrays take im2col + cuBLAS)"
     return None
 
 
@@ -158,6 +165,7 @@ ALGORITHMS = {a.name: a for a in (
               "blocks, by F(4×4, 3×3)", _why_not_space_to_depth, forward_only=True),
     Algorithm("pointwise", "a 1×1 convolution as one GEMM per image", _why_not_pointwise),
     Algorithm("depthwise", "a direct kernel, one filter per channel", _why_not_depthwise),
+    Algorithm("grouped", "direct kernels over groups of few channels", _why_not_grouped),
 )}
 
 
@@ -173,6 +181,11 @@ def _reference_mode(call):
 
 def _depthwise_pays(call):
     return call.groups > 1 and _why_not_depthwise(call) is None
+
+
+def _grouped_pays(call):
+    return (call.groups > 1 and call.channels_per_group < MIN_CHANNELS
+            and _why_not_grouped(call) is None)
 
 
 def _pointwise_pays(call):
@@ -212,6 +225,11 @@ RULES = (
     Rule("depthwise", _depthwise_pays,
          "one filter per channel: im2col would copy every pixel kh·kw times to feed GEMMs "
          "of one channel each"),
+    Rule("grouped", _grouped_pays,
+         f"groups of fewer than {MIN_CHANNELS} channels (too few for Winograd's rule): "
+         "im2col would run one GEMM per group, too thin for BLAS's rate (ResNeXt's 32 groups "
+         "of 4: 4 rows by 36 columns), where the direct kernels compute four output channels "
+         "from four sources per pass, the group's planes in cache"),
     Rule("pointwise", _pointwise_pays,
          f"a 1×1 window over at least {POINTWISE_MIN_PIXELS} output pixels: one GEMM per "
          "image, straight from and into NCHW, without im2col's copy and transpose"),

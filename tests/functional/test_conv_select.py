@@ -14,6 +14,7 @@ from minicnn.functional import conv, conv_select, conv_space_to_depth, conv_wino
 CALLS = {
     "depthwise": ((2, 4, 7, 7), (8, 1, 3, 3), dict(padding=1, groups=4),
                   "depthwise", "depthwise"),
+    "grouped": ((2, 8, 7, 6), (12, 2, 3, 3), dict(padding=1, groups=4), "grouped", "grouped"),
     "pointwise": ((2, 8, 8, 8), (6, 8, 1, 1), {}, "pointwise", "pointwise"),
     "pointwise_small_map": ((2, 8, 4, 4), (6, 8, 1, 1), {}, "im2col", "im2col"),
     "winograd": ((2, 16, 7, 9), (5, 16, 3, 3), dict(padding=1), "winograd_f2", "winograd_f2"),
@@ -25,7 +26,8 @@ CALLS = {
     "dilated": ((2, 16, 9, 9), (4, 16, 3, 3), dict(dilation=2), "im2col", "im2col"),
 }
 NODES = {"naive": "Conv2dNaive", "im2col": "Conv2dGemm", "winograd_f2": "Conv2dWinograd",
-         "pointwise": "Conv2dPointwise", "depthwise": "DepthwiseConv2d"}
+         "pointwise": "Conv2dPointwise", "depthwise": "DepthwiseConv2d",
+         "grouped": "GroupedConv2d"}
 
 
 def _tensors(name, requires_grad, dtype=np.float64):
@@ -128,7 +130,8 @@ def test_reference_kernels_run_convolutions_without_threads(monkeypatch):
 def test_every_algorithm_has_a_runner_and_every_rule_a_reason():
     assert set(conv.RUNNERS) == set(conv_select.ALGORITHMS)
     assert list(conv_select.ALGORITHMS) == ["naive", "im2col", "winograd_f2", "winograd_f4",
-                                            "space_to_depth", "pointwise", "depthwise"]
+                                            "space_to_depth", "pointwise", "depthwise",
+                                            "grouped"]
     assert {rule.algorithm for rule in conv_select.RULES} == set(conv_select.ALGORITHMS) - {
         "naive"}
     assert all(rule.reason for rule in conv_select.RULES)
@@ -140,7 +143,8 @@ def test_forcing_an_algorithm_where_it_applies_gives_the_same_output(algorithm):
     """Each algorithm on a call it computes: the same output and gradients as im2col."""
     name = {"naive": "rgb_3x3", "im2col": "winograd", "winograd_f2": "rgb_3x3",
             "winograd_f4": "rgb_3x3", "space_to_depth": "alexnet_like_stem",
-            "pointwise": "pointwise_small_map", "depthwise": "depthwise"}[algorithm]
+            "pointwise": "pointwise_small_map", "depthwise": "depthwise",
+            "grouped": "dilated"}[algorithm]
     forward_only = algorithm in ("winograd_f4", "space_to_depth")
     results = []
     for forced in (algorithm, "im2col"):
@@ -234,5 +238,25 @@ def test_cuda_arrays_never_take_the_winograd_transforms():
         y.sum().backward()
         results.append([y.detach().cpu().numpy(), x.grad.cpu().numpy(), w.grad.cpu().numpy()])
         x.grad = w.grad = None
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+@pytest.mark.gpu
+def test_cuda_arrays_take_im2col_for_narrow_groups():
+    """The direct grouped kernels have no CUDA form: CuPy arrays keep im2col + cuBLAS, with
+    the same output and gradients as the cpu form's direct kernels."""
+    x_cpu, w_cpu, _, kwargs = _tensors("grouped", requires_grad=True, dtype=np.float32)
+    x, w = (mc.tensor(t.detach().numpy(), device="cuda", requires_grad=True)
+            for t in (x_cpu, w_cpu))
+    assert F.conv_algorithm(x, w, **kwargs) == "im2col"
+    with mc.conv_algorithm("grouped"), pytest.raises(ValueError, match="no CUDA form"):
+        F.conv2d(x, w, **kwargs)
+    results = []
+    for a, b in ((x, w), (x_cpu, w_cpu)):
+        y = F.conv2d(a, b, **kwargs)
+        y.sum().backward()
+        results.append([t.cpu().numpy() for t in (y.detach(), a.grad, b.grad)])
+    assert type(y.grad_fn).__name__ == "GroupedConv2d"
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())

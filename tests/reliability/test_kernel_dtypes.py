@@ -32,6 +32,7 @@ OPS = [
     ("conv2d", _conv(_data((1, 16, 6, 6)), _data((8, 16, 3, 3)), padding=1)),   # Winograd
     ("conv2d", _conv(_data((2, 4, 7, 7)), _data((4, 1, 3, 3)), groups=4)),      # depthwise
     ("conv2d", _conv(_data((2, 4, 5, 5)), _data((3, 4, 1, 1)))),                # pointwise
+    ("conv2d", _conv(_data((2, 8, 7, 7)), _data((6, 4, 3, 3)), padding=1, groups=2)),  # grouped
     ("conv_transpose2d",
      lambda ops, t: ops.conv_transpose2d(t(_data((2, 4, 5, 5))), t(_data((4, 3, 3, 3))),
                                          stride=2)),

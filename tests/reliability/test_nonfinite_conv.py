@@ -36,10 +36,11 @@ CASES = {
     "im2col_strided": ((2, 16, 9, 9), (4, 16, 3, 3), 2, 1, 1),
     "pointwise": ((2, 8, 8, 8), (6, 8, 1, 1), 1, 0, 1),
     "depthwise": ((2, 4, 7, 7), (8, 1, 3, 3), 1, 1, 4),
+    "grouped": ((2, 8, 7, 6), (12, 2, 3, 3), 2, 1, 4),
 }
 GRADIENT_CASES = [name for name in CASES if name not in ("winograd4", "space_to_depth")]
 NODES = {"winograd2": "Conv2dWinograd", "im2col": "Conv2dGemm", "pointwise": "Conv2dPointwise",
-         "depthwise": "DepthwiseConv2d"}
+         "depthwise": "DepthwiseConv2d", "grouped": "GroupedConv2d"}
 
 
 def _arrays(case, seed):
