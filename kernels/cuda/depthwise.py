@@ -15,8 +15,9 @@ def depthwise_conv2d(x, weight, stride, padding, dilation):
     OC, _, kh, kw = weight.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     y = cupy.empty((N, OC, oh, ow), dtype=x.dtype)
-    launch_1d(indexed_function("depthwise", "depthwise_forward", x.dtype, x.size, y.size), y.size,
-              (x, weight, y) + ints(N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+    geometry = ints(N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    launch_1d(indexed_function("depthwise", "depthwise_forward", x.dtype, x.size, y.size,
+                               *geometry), y.size, (x, weight, y) + geometry)
     return y
 
 
@@ -31,10 +32,10 @@ def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, 
     OC, _, kh, kw = weight.shape
     oh, ow = grad_out.shape[2:]
     dx = cupy.empty((N, C, H, W), dtype=grad_out.dtype)
+    geometry = ints(N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     launch_1d(indexed_function("depthwise", "depthwise_grad_input", grad_out.dtype,
-                               grad_out.size, dx.size), dx.size,
-              (grad_out, weight, dx) + ints(N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw,
-                                            oh, ow))
+                               grad_out.size, dx.size, *geometry), dx.size,
+              (grad_out, weight, dx) + geometry)
     return dx
 
 
@@ -49,8 +50,8 @@ def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dil
     OC, _, kh, kw = map(int, weight_shape)
     oh, ow = grad_out.shape[2:]
     dw_out = cupy.empty((OC, 1, kh, kw), dtype=x.dtype)
+    geometry = ints(N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
     launch_blocks(indexed_function("depthwise", "depthwise_grad_weight", x.dtype, x.size,
-                                   grad_out.size), dw_out.size,
-                  (x, grad_out, dw_out) + ints(N, C, H, W, OC, kh, kw, sh, sw, ph, pw, dh, dw,
-                                               oh, ow))
+                                   grad_out.size, *geometry), dw_out.size,
+                  (x, grad_out, dw_out) + geometry)
     return dw_out

@@ -14,8 +14,9 @@ def im2col(x, kernel_size, stride, padding, dilation):
     N, C, H, W = x.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     cols = cupy.empty((C * kh * kw, N, oh * ow), dtype=x.dtype)
-    launch_1d(indexed_function("im2col", "im2col", x.dtype, x.size, cols.size), cols.size,
-              (x, cols) + ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+    geometry = ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    launch_1d(indexed_function("im2col", "im2col", x.dtype, x.size, cols.size, *geometry),
+              cols.size, (x, cols) + geometry)
     return cols
 
 
@@ -29,6 +30,7 @@ def col2im(cols, input_shape, kernel_size, stride, padding, dilation):
     oh, ow = conv_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
     (cols,) = contiguous(cols.dtype, cols)
     dx = cupy.empty((N, C, H, W), dtype=cols.dtype)
-    launch_1d(indexed_function("im2col", "col2im", cols.dtype, cols.size, dx.size), dx.size,
-              (cols, dx) + ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+    geometry = ints(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    launch_1d(indexed_function("im2col", "col2im", cols.dtype, cols.size, dx.size, *geometry),
+              dx.size, (cols, dx) + geometry)
     return dx

@@ -52,11 +52,13 @@ def function(module_name, kernel_name, dtype):
     return module(module_name).get_function(f"{kernel_name}_{suffix}")
 
 
-def indexed_function(module_name, kernel_name, dtype, *sizes):
-    """function() of the form of `kernel_name` that indexes arrays of `sizes` elements: the
-    32-bit one (`<kernel_name>_f32` / `_f64`) where every size is below INDEX32_LIMIT, else
-    the 64-bit one (`<kernel_name>_i64_f32` / `_f64`); see thread_index.cuh."""
-    wide = max(sizes) >= INDEX32_LIMIT
+def indexed_function(module_name, kernel_name, dtype, *extents):
+    """function() of the form of `kernel_name` that computes with `extents`: the sizes of the
+    arrays it indexes and every integer argument it takes (shape, stride, padding, window
+    ...). The 32-bit one (`<kernel_name>_f32` / `_f64`) where every extent is below
+    INDEX32_LIMIT, else the 64-bit one (`<kernel_name>_i64_f32` / `_f64`), whose integer
+    arguments are not narrowed to int; see thread_index.cuh."""
+    wide = max(extents) >= INDEX32_LIMIT
     return function(module_name, f"{kernel_name}_i64" if wide else kernel_name, dtype)
 
 

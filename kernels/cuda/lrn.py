@@ -14,7 +14,7 @@ def lrn(x, size, alpha, beta, k):
     import cupy
 
     t = x.dtype.type
-    kernel = indexed_function("lrn", "lrn_forward", x.dtype, x.size)
+    kernel = indexed_function("lrn", "lrn_forward", x.dtype, x.size, size)
     (x3,) = _rows(x.dtype, x)
     y = cupy.empty_like(x3)
     scale = cupy.empty_like(x3)
@@ -29,7 +29,7 @@ def lrn_backward(x, y, scale, grad_out, size, alpha, beta, k):
     import cupy
 
     t = x.dtype.type
-    kernel = indexed_function("lrn", "lrn_backward", x.dtype, x.size)
+    kernel = indexed_function("lrn", "lrn_backward", x.dtype, x.size, size)
     x3, y3, s3, g3 = _rows(x.dtype, x, y, scale, grad_out)
     dx = cupy.empty_like(x3)
     launch_1d(kernel, x3.size,

@@ -17,8 +17,9 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw), bool(ceil_mode))
     y = cupy.empty((N, C, oh, ow), dtype=x.dtype)
     indices = cupy.empty((N, C, oh, ow), dtype=np.int64)
-    launch_1d(indexed_function("pooling", "max_forward", x.dtype, x.size, y.size), y.size,
-              (x, y, indices) + ints(N * C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow))
+    geometry = ints(N * C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow)
+    launch_1d(indexed_function("pooling", "max_forward", x.dtype, x.size, y.size, *geometry),
+              y.size, (x, y, indices) + geometry)
     return y, indices
 
 
@@ -74,9 +75,10 @@ def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
     N, C, H, W = x.shape
     oh, ow = pool_output_shape((H, W), (kh, kw), (sh, sw), (ph, pw), 1, bool(ceil_mode))
     y = cupy.empty((N, C, oh, ow), dtype=x.dtype)
-    launch_1d(indexed_function("pooling", "avg_forward", x.dtype, x.size, y.size), y.size,
-              (x, y) + ints(N * C, H, W, kh, kw, sh, sw, ph, pw, oh, ow,
-                            bool(count_include_pad), divisor_override or 0))
+    geometry = ints(N * C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, bool(count_include_pad),
+                    divisor_override or 0)
+    launch_1d(indexed_function("pooling", "avg_forward", x.dtype, x.size, y.size, *geometry),
+              y.size, (x, y) + geometry)
     return y
 
 
@@ -91,8 +93,8 @@ def avg_pool2d_backward(grad_out, input_shape, kernel_size, stride, padding, cei
     N, C, H, W = map(int, input_shape)
     oh, ow = grad_out.shape[2:]
     dx = cupy.empty((N, C, H, W), dtype=grad_out.dtype)
+    geometry = ints(N * C, H, W, kh, kw, sh, sw, ph, pw, oh, ow, bool(count_include_pad),
+                    divisor_override or 0)
     launch_1d(indexed_function("pooling", "avg_backward", grad_out.dtype, grad_out.size,
-                               dx.size), dx.size,
-              (grad_out, dx) + ints(N * C, H, W, kh, kw, sh, sw, ph, pw, oh, ow,
-                                    bool(count_include_pad), divisor_override or 0))
+                               dx.size, *geometry), dx.size, (grad_out, dx) + geometry)
     return dx

@@ -135,10 +135,6 @@ def test_softmax_nan_row_stays_nan_beside_finite_rows():
     assert_same(y[1], reference.softmax_rows(x[1:])[0])
 
 
-ARGUMENTS_NARROWED = (
-    "the 32-bit forms take their other arguments (stride, padding, LRN's size) as int: the "
-    "wrappers pick them from the arrays' sizes alone, so a padding, stride or size of 2^32 "
-    "on small arrays is read modulo 2^32")
 # kernel, stride, padding, dilation with stride and padding 2^32 along the rows: over one
 # pixel, three windows, of which only the middle one holds the pixel
 ROWS_PAST_32_BITS = ((1, 1), (2**32, 1), (2**32, 0), (1, 1))
@@ -173,12 +169,11 @@ def test_64_bit_forms_take_arguments_past_32_bits(case, monkeypatch):
     np.testing.assert_array_equal(*case(cupy, cuda))
 
 
-@pytest.mark.xfail(strict=True, reason=ARGUMENTS_NARROWED)
-@pytest.mark.parametrize("case", [_im2col_past_32_bits, _lrn_past_32_bits],
-                         ids=lambda case: case.__name__[1:])
-def test_32_bit_forms_take_arguments_past_32_bits(case):
-    """The 32-bit forms, chosen for small arrays, on the cases of the test above (not
-    col2im: its stride read as 0 would divide by zero)."""
+@pytest.mark.parametrize("case", [_im2col_past_32_bits, _col2im_past_32_bits,
+                                  _lrn_past_32_bits], ids=lambda case: case.__name__[1:])
+def test_small_arrays_with_arguments_past_32_bits_take_the_64_bit_forms(case):
+    """The 32-bit forms take stride, padding and LRN's size as int: arrays this small take
+    them only while every integer argument fits, so these calls get the `_i64` forms."""
     cupy = cupy_or_skip()
     from minicnn.kernels import cuda
 
