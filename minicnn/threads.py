@@ -10,9 +10,16 @@ calls is over. `use_deterministic_algorithms(True)` makes those sums independent
 thread count. How idle pool threads wait (asleep, not spinning) is a process-wide setting
 made in minicnn.runtime.
 """
+import contextlib
 import threading
 
 from .kernels.partition import use_fixed_partition
+
+# GEMMs of fewer multiply-adds than this run with BLAS on one thread (one_blas_thread_below):
+# a second BLAS thread does not pay for itself on them even when awake, and when it sleeps
+# (after parallel_for held BLAS to one thread) waking it costs far more than the product.
+SMALL_GEMM_MACS = 2 ** 22
+_UNLIMITED = contextlib.nullcontext()
 
 # Deterministic mode: parallel_for's parts go in this many runs of consecutive parts (fewer
 # where there are fewer parts), and batch_shares() cuts a batch into this many shares.
@@ -247,6 +254,12 @@ def _in_fixed_runs(fn, parts, count):
             _run.index = None
 
     return run_in_order, runs
+
+
+def one_blas_thread_below(macs):
+    """The context a GEMM of `macs` multiply-adds on NumPy arrays runs in: BLAS held to one
+    thread (as inside parallel_for) below SMALL_GEMM_MACS, else BLAS as configured."""
+    return _one_blas_thread() if macs < SMALL_GEMM_MACS else _UNLIMITED
 
 
 class _one_blas_thread:
