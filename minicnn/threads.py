@@ -205,7 +205,7 @@ def parallel_for(fn, parts):
                     running[0] -= 1
                     changed.notify_all()
 
-    with _one_blas_thread():
+    with one_blas_thread():
         _submit(work, workers - 1)
         work()
         with changed:
@@ -259,10 +259,10 @@ def _in_fixed_runs(fn, parts, count):
 def one_blas_thread_below(macs):
     """The context a GEMM of `macs` multiply-adds on NumPy arrays runs in: BLAS held to one
     thread (as inside parallel_for) below SMALL_GEMM_MACS, else BLAS as configured."""
-    return _one_blas_thread() if macs < SMALL_GEMM_MACS else _UNLIMITED
+    return one_blas_thread() if macs < SMALL_GEMM_MACS else _UNLIMITED
 
 
-class _one_blas_thread:
+class one_blas_thread:
     """Hold every loaded BLAS to one thread inside the block, until the last of the blocks
     open in any Python thread closes (threadpoolctl's handles on them, found once, so that
     setting and restoring a limit stays cheap)."""
