@@ -19,6 +19,10 @@ from .kernels.partition import use_fixed_partition
 # a second BLAS thread does not pay for itself on them even when awake, and when it sleeps
 # (after parallel_for held BLAS to one thread) waking it costs far more than the product.
 SMALL_GEMM_MACS = 2 ** 22
+# Below this OpenBLAS, NumPy's BLAS, keeps a GEMM on one thread by itself (65536 times its
+# default GEMM_MULTITHREAD_THRESHOLD of 4): no limit to set, whose setting and restoring
+# would cost more than such a product.
+BLAS_SERIAL_MACS = 2 ** 18
 _UNLIMITED = contextlib.nullcontext()
 
 # Deterministic mode: parallel_for's parts go in this many runs of consecutive parts (fewer
@@ -258,8 +262,9 @@ def _in_fixed_runs(fn, parts, count):
 
 def one_blas_thread_below(macs):
     """The context a GEMM of `macs` multiply-adds on NumPy arrays runs in: BLAS held to one
-    thread (as inside parallel_for) below SMALL_GEMM_MACS, else BLAS as configured."""
-    return one_blas_thread() if macs < SMALL_GEMM_MACS else _UNLIMITED
+    thread (as inside parallel_for) from BLAS_SERIAL_MACS up to SMALL_GEMM_MACS, else BLAS
+    as configured."""
+    return one_blas_thread() if BLAS_SERIAL_MACS <= macs < SMALL_GEMM_MACS else _UNLIMITED
 
 
 class one_blas_thread:

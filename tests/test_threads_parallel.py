@@ -7,8 +7,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minicnn as mc
-from minicnn.threads import (SMALL_GEMM_MACS, ThreadSums, even_slices, one_blas_thread_below,
-                             parallel_for)
+from minicnn.threads import (BLAS_SERIAL_MACS, SMALL_GEMM_MACS, ThreadSums, even_slices,
+                             one_blas_thread_below, parallel_for)
 
 
 @pytest.fixture
@@ -61,8 +61,9 @@ def test_small_gemms_hold_blas_to_one_thread(threads):
     with one_blas_thread_below(SMALL_GEMM_MACS - 1):
         assert set(_blas_threads()) == {1}
     assert _blas_threads() == before
-    with one_blas_thread_below(SMALL_GEMM_MACS):
-        assert _blas_threads() == before
+    for unlimited in (BLAS_SERIAL_MACS - 1, SMALL_GEMM_MACS):
+        with one_blas_thread_below(unlimited):
+            assert _blas_threads() == before
 
 
 def test_a_free_thread_takes_the_next_part(threads):
