@@ -84,8 +84,9 @@ def over_batch_chunks(m, fn, n, bytes_per_image, min_images=1, *, work_bytes=Non
     """fn(part) for each batch chunk (batch_chunks): where `threaded(m)` and the batch's work
     is not small, on threads (threads.parallel_for), each chunk through all its stages on one
     core while its buffers stay in that core's cache; otherwise in turn on the calling
-    thread (small work with BLAS on one thread, as parallel_for holds it). The work is small below INLINE_WORK_BYTES of `work_bytes`, by default the whole
-    batch's workspace (n * bytes_per_image)."""
+    thread (small work with BLAS on one thread, as parallel_for holds it). The work is small
+    below INLINE_WORK_BYTES of `work_bytes`, by default the whole batch's workspace
+    (n * bytes_per_image)."""
     chunks = batch_chunks(n, bytes_per_image, m, min_images)
     if work_bytes is None:
         work_bytes = n * bytes_per_image
