@@ -10,6 +10,8 @@ All sizes follow PyTorch:
 
 def pair(value):
     """(h, w) from an int, a pair of ints, or one int in a sequence (as PyTorch)."""
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is int:
+        return value
     if isinstance(value, (tuple, list)):
         h, w = value if len(value) != 1 else (value[0], value[0])
         return int(h), int(w)

@@ -44,7 +44,7 @@ def check_fits(op, what, shape, dtype, device=None):
         if not isinstance(size, (int, np.integer)) or size < 0:
             return
         count *= int(size)                    # Python ints: no overflow at absurd sizes
-    if device is not None and Device(device).type != "cpu":
+    if device is not None and (device if type(device) is Device else Device(device)).type != "cpu":
         return
     dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
     limit = memory_and_swap_bytes()

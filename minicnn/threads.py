@@ -10,9 +10,20 @@ calls is over. `use_deterministic_algorithms(True)` makes those sums independent
 thread count. How idle pool threads wait (asleep, not spinning) is a process-wide setting
 made in minicnn.runtime.
 """
+import contextlib
 import threading
 
 from .kernels.partition import use_fixed_partition
+
+# GEMMs of fewer multiply-adds than this run with BLAS on one thread (one_blas_thread_below):
+# a second BLAS thread does not pay for itself on them even when awake, and when it sleeps
+# (after parallel_for held BLAS to one thread) waking it costs far more than the product.
+SMALL_GEMM_MACS = 2 ** 22
+# Below this OpenBLAS, NumPy's BLAS, keeps a GEMM on one thread by itself (65536 times its
+# default GEMM_MULTITHREAD_THRESHOLD of 4): no limit to set, whose setting and restoring
+# would cost more than such a product.
+BLAS_SERIAL_MACS = 2 ** 18
+_UNLIMITED = contextlib.nullcontext()
 
 # Deterministic mode: parallel_for's parts go in this many runs of consecutive parts (fewer
 # where there are fewer parts), and batch_shares() cuts a batch into this many shares.
@@ -198,7 +209,7 @@ def parallel_for(fn, parts):
                     running[0] -= 1
                     changed.notify_all()
 
-    with _one_blas_thread():
+    with one_blas_thread():
         _submit(work, workers - 1)
         work()
         with changed:
@@ -249,7 +260,14 @@ def _in_fixed_runs(fn, parts, count):
     return run_in_order, runs
 
 
-class _one_blas_thread:
+def one_blas_thread_below(macs):
+    """The context a GEMM of `macs` multiply-adds on NumPy arrays runs in: BLAS held to one
+    thread (as inside parallel_for) from BLAS_SERIAL_MACS up to SMALL_GEMM_MACS, else BLAS
+    as configured."""
+    return one_blas_thread() if BLAS_SERIAL_MACS <= macs < SMALL_GEMM_MACS else _UNLIMITED
+
+
+class one_blas_thread:
     """Hold every loaded BLAS to one thread inside the block, until the last of the blocks
     open in any Python thread closes (threadpoolctl's handles on them, found once, so that
     setting and restoring a limit stays cheap)."""

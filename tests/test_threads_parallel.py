@@ -7,7 +7,8 @@ import pytest
 from threadpoolctl import threadpool_info
 
 import minicnn as mc
-from minicnn.threads import ThreadSums, even_slices, parallel_for
+from minicnn.threads import (BLAS_SERIAL_MACS, SMALL_GEMM_MACS, ThreadSums, even_slices,
+                             one_blas_thread_below, parallel_for)
 
 
 @pytest.fixture
@@ -52,6 +53,17 @@ def test_parts_run_at_once_with_blas_on_one_thread(threads):
     parallel_for(part, range(2))
     assert inside == [[1] * len(inside[0])] * 2
     assert _blas_threads() == [2] * len(_blas_threads())
+
+
+def test_small_gemms_hold_blas_to_one_thread(threads):
+    threads(2)
+    before = _blas_threads()
+    with one_blas_thread_below(SMALL_GEMM_MACS - 1):
+        assert set(_blas_threads()) == {1}
+    assert _blas_threads() == before
+    for unlimited in (BLAS_SERIAL_MACS - 1, SMALL_GEMM_MACS):
+        with one_blas_thread_below(unlimited):
+            assert _blas_threads() == before
 
 
 def test_a_free_thread_takes_the_next_part(threads):

@@ -17,7 +17,8 @@ from ._common import require_tensor, shape_str
 
 def is_int(value):
     """Whether `value` is an integer in PyTorch's sense: int or a NumPy integer, not bool."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return type(value) is int or (isinstance(value, (int, np.integer))
+                                  and not isinstance(value, (bool, np.bool_)))
 
 
 def is_real(value):
@@ -57,6 +58,12 @@ def _items(op, name, value, lengths, what):
 def int_pair(op, name, value, minimum=None, lengths=(1, 2)):
     """(h, w) from an int or a sequence of ints (of a length in `lengths`), each at least
     `minimum`."""
+    if type(value) is tuple and len(value) == 2 and 2 in lengths:     # the common form, at once
+        h, w = value
+        if type(h) is int and type(w) is int and (minimum is None or min(h, w) >= minimum):
+            return value
+    elif type(value) is int and (minimum is None or value >= minimum):
+        return value, value
     what = "an int or a pair of ints"
     items = _items(op, name, value, lengths, what)
     if not all(is_int(v) for v in items):

@@ -199,17 +199,19 @@ def _check_common(op, x, w, b, groups, transposed):
         require_tensor(op, "bias", b)
     if w.ndim != 4:
         raise ValueError(f"{op}: weight must be 4-D, got shape {shape_str(w.shape)}")
-    if min(w.shape[2:]) < 1:
+    w_shape = w._data.shape
+    if min(w_shape[2:]) < 1:
         raise ValueError(f"{op}: kernel size {tuple(w.shape[2:])} must be positive (weight "
                          f"shape {shape_str(w.shape)})")
     check_same_device(op, x, w, b)
     groups = validate.integer(op, "groups", groups, 1)
     if x.dtype != w.dtype:
         raise TypeError(f"{op}: input dtype {x.dtype} does not match weight dtype {w.dtype}")
-    if x.shape[1] % groups:
-        raise ValueError(f"{op}: input channels {x.shape[1]} are not divisible by groups={groups}")
-    out_channels = w.shape[1] * groups if transposed else w.shape[0]
-    if b is not None and tuple(b.shape) != (out_channels,):
+    channels = x._data.shape[1]
+    if channels % groups:
+        raise ValueError(f"{op}: input channels {channels} are not divisible by groups={groups}")
+    out_channels = w_shape[1] * groups if transposed else w_shape[0]
+    if b is not None and b._data.shape != (out_channels,):
         raise ValueError(f"{op}: bias must have shape ({out_channels},), got "
                          f"{shape_str(b.shape)} (weight shape {shape_str(w.shape)})")
     return groups
@@ -239,15 +241,16 @@ def _conv2d_call(input, weight, bias, stride, padding, dilation, groups):
     groups = _check_common(op, x, weight, bias, groups, transposed=False)
     stride = validate.int_pair(op, "stride", stride, 1)
     dilation = validate.int_pair(op, "dilation", dilation, 1)
-    kernel_size = tuple(weight.shape[2:])
-    if weight.shape[1] * groups != x.shape[1]:
+    w_shape = weight._data.shape
+    kernel_size = w_shape[2:]
+    if w_shape[1] * groups != x._data.shape[1]:
         raise ValueError(f"{op}: input has {x.shape[1]} channels but weight expects "
                          f"{weight.shape[1] * groups} (weight shape {shape_str(weight.shape)}, "
                          f"groups={groups})")
-    if weight.shape[0] % groups:
+    if w_shape[0] % groups:
         raise ValueError(f"{op}: out channels {weight.shape[0]} are not divisible by "
                          f"groups={groups}")
-    if weight.shape[0] == 0:
+    if w_shape[0] == 0:
         raise ValueError(f"{op}: weight has 0 output channels (weight shape "
                          f"{shape_str(weight.shape)})")
     if padding == "valid":
@@ -263,16 +266,17 @@ def _conv2d_call(input, weight, bias, stride, padding, dilation, groups):
                          f"{padding!r}")
     else:
         padding = validate.int_pair(op, "padding", padding, 0)
-    padded = (x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
+    x_shape = x._data.shape
+    padded = (x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
     spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
     if spans[0] > padded[0] or spans[1] > padded[1]:
         raise ValueError(f"{op}: kernel of size {kernel_size} (dilated {spans}) is larger than "
                          f"the padded input {padded} (input shape {shape_str(x.shape)}, padding "
                          f"{padding})")
-    out_hw = conv_output_shape(x.shape[2:], kernel_size, stride, padding, dilation)
-    check_fits(op, "the output", (x.shape[0], weight.shape[0], *out_hw), x.dtype, x.device)
-    needs_grad = grad_mode.is_grad_enabled() and any(
-        t is not None and t.requires_grad for t in (x, weight, bias))
+    out_hw = conv_output_shape(x_shape[2:], kernel_size, stride, padding, dilation)
+    check_fits(op, "the output", (x_shape[0], w_shape[0], *out_hw), x.dtype, x.device)
+    needs_grad = grad_mode.state.enabled and (x.requires_grad or weight.requires_grad or (
+        bias is not None and bias.requires_grad))
     call = ConvCall(x._data, weight._data, stride, padding, dilation, groups, needs_grad,
                     out_hw)
     return x, unbatched, call

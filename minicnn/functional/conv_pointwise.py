@@ -47,7 +47,7 @@ class Conv2dPointwise(Function):
             if b is not None:                                            # while in cache
                 out[part] += b.reshape(1, OC, 1)
 
-        over_batch_chunks(m, images, N, NO_WORKSPACE)
+        over_batch_chunks(m, images, N, NO_WORKSPACE, work_bytes=x.nbytes + out.nbytes)
         ctx.save_for_backward(x, w)
         return out.reshape(N, OC, H, W)
 
@@ -71,7 +71,7 @@ class Conv2dPointwise(Function):
             if need_w:
                 dw.add(lambda out: _weight_term(m, g3[part], x3[part], out))
 
-        over_batch_chunks(m, images, N, NO_WORKSPACE)
+        over_batch_chunks(m, images, N, NO_WORKSPACE, work_bytes=x.nbytes + g.nbytes)
         return (dx.reshape(x.shape) if need_x else None,
                 dw.total().reshape(w.shape) if need_w else None,
                 g.sum(axis=(0, 2, 3)) if need_b else None)

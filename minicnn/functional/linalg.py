@@ -1,9 +1,13 @@
 """Matrix products: matmul (batched, broadcasting), mm and bmm (its 2-D and batched 3-D
 forms, which check their shapes as PyTorch does) and linear."""
+import contextlib
 import math
+
+import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
+from ..threads import one_blas_thread_below
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
 
 
@@ -87,14 +91,17 @@ def bmm(input, mat2):
 
 class Linear(Function):
     """y = x · Wᵀ + b, every leading dimension of x folded into the rows of one GEMM (a
-    broadcast matmul would run one small GEMM per leading index instead)."""
+    broadcast matmul would run one small GEMM per leading index instead). Small GEMMs on
+    NumPy arrays run with BLAS on one thread (threads.one_blas_thread_below)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         need_x, need_w, _ = ctx.needs_input_grad
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)  # as PyTorch
         ctx.x_shape = x.shape
-        out = _rows(x) @ weight.T                                      # (rows, out)
+        x2 = _rows(x)
+        with _blas_for(x2, x2.shape[0] * weight.size):
+            out = x2 @ weight.T                                        # (rows, out)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -104,10 +111,17 @@ class Linear(Function):
         """dx = g · W, dW = gᵀ · x (over all leading dims), db = Σ g."""
         x, weight = ctx.saved_arrays
         g2 = _rows(g)                                                  # (rows, out)
-        dx = (g2 @ weight).reshape(ctx.x_shape) if ctx.needs_input_grad[0] else None
-        dw = g2.T @ _rows(x) if ctx.needs_input_grad[1] else None
-        db = g2.sum(axis=0) if ctx.needs_input_grad[2] else None
+        need_x, need_w, need_b = ctx.needs_input_grad
+        with _blas_for(g2, g2.size * ctx.x_shape[-1]):
+            dx = (g2 @ weight).reshape(ctx.x_shape) if need_x else None
+            dw = g2.T @ _rows(x) if need_w else None
+        db = g2.sum(axis=0) if need_b else None
         return dx, dw, db
+
+
+def _blas_for(a, macs):
+    """The BLAS threading of Linear's GEMMs of `macs` multiply-adds on arrays like `a`."""
+    return one_blas_thread_below(macs) if type(a) is np.ndarray else contextlib.nullcontext()
 
 
 def _rows(a):

@@ -5,13 +5,18 @@ import os
 import numpy as np
 
 from .. import kernels
-from ..threads import batch_shares, parallel_for
+from ..threads import batch_shares, one_blas_thread, parallel_for
 
 _workspace_limit = 256 * 2 ** 20
 # On the CPU one thread takes a batch chunk through all its stages (im2col or tile
 # transform, GEMM, inverse), so a chunk's buffers stay about one core's L2 cache in size.
 CORE_CACHE_BYTES = 2 ** 20
 _SIZE_UNITS = {"K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30}
+# A call whose whole batch takes less workspace than this runs its chunks in turn on the
+# calling thread: its work is then about as short as parallel_for's fixed cost of handing
+# chunks to a pool thread and waiting for it, so splitting it saves nothing (the measurement
+# is in benchmarks/NOTES.md).
+INLINE_WORK_BYTES = 2 ** 19
 
 
 def core_l2_bytes(root="/sys/devices/system/cpu/cpu0/cache", default=2 ** 21):
@@ -75,13 +80,22 @@ def batch_chunks(n, bytes_per_image, m=np, min_images=1):
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def over_batch_chunks(m, fn, n, bytes_per_image, min_images=1):
-    """fn(part) for each batch chunk (batch_chunks): where `threaded(m)`, on threads
-    (threads.parallel_for), each chunk through all its stages on one core while its buffers
-    stay in that core's cache; otherwise in turn."""
+def over_batch_chunks(m, fn, n, bytes_per_image, min_images=1, *, work_bytes=None):
+    """fn(part) for each batch chunk (batch_chunks): where `threaded(m)` and the batch's work
+    is not small, on threads (threads.parallel_for), each chunk through all its stages on one
+    core while its buffers stay in that core's cache; otherwise in turn on the calling
+    thread (small work with BLAS on one thread, as parallel_for holds it). The work is small
+    below INLINE_WORK_BYTES of `work_bytes`, by default the whole batch's workspace
+    (n * bytes_per_image)."""
     chunks = batch_chunks(n, bytes_per_image, m, min_images)
-    if threaded(m):
-        parallel_for(fn, chunks)
-    else:
+    if work_bytes is None:
+        work_bytes = n * bytes_per_image
+    if not threaded(m):
         for part in chunks:
             fn(part)
+    elif work_bytes >= INLINE_WORK_BYTES:
+        parallel_for(fn, chunks)
+    else:
+        with one_blas_thread():                   # as in parallel_for: the GEMMs are small
+            for part in chunks:
+                fn(part)

@@ -1,10 +1,13 @@
 """batch_chunks: how a convolution splits its batch into chunks that fit a core's cache and
 the workspace limit, without leaving GEMMs too thin."""
+import threading
+
 import numpy as np
 import pytest
 
 import minicnn as mc
-from minicnn.functional.workspace import (CORE_CACHE_BYTES, batch_chunks, get_workspace_limit,
+from minicnn.functional.workspace import (CORE_CACHE_BYTES, INLINE_WORK_BYTES, batch_chunks,
+                                          get_workspace_limit, over_batch_chunks,
                                           set_workspace_limit)
 
 
@@ -57,6 +60,31 @@ def test_other_array_modules_take_the_workspace_limit_whole(threads):
         pass
     limit = get_workspace_limit()
     assert _sizes(batch_chunks(64, limit // 40, Module, min_images=50), 64) == [40, 24]
+
+
+def _threads_that_ran(n, bytes_per_image, **kwargs):
+    seen = []
+    over_batch_chunks(np, lambda part: seen.append((part, threading.get_ident())), n,
+                      bytes_per_image, **kwargs)
+    assert sorted(i for part, _ in seen for i in range(n)[part]) == list(range(n))
+    return {ident for _, ident in seen}
+
+
+def test_small_work_runs_in_turn_on_the_calling_thread(threads):
+    threads(2)
+    assert _threads_that_ran(8, INLINE_WORK_BYTES // 16) == {threading.get_ident()}
+    assert _threads_that_ran(8, 1, work_bytes=INLINE_WORK_BYTES - 1) == {threading.get_ident()}
+
+
+def test_large_work_goes_to_parallel_for(threads, monkeypatch):
+    import minicnn.functional.workspace as workspace
+
+    threads(2)
+    calls = []
+    monkeypatch.setattr(workspace, "parallel_for", lambda fn, parts: calls.append(len(parts)))
+    over_batch_chunks(np, None, 8, INLINE_WORK_BYTES // 8)
+    over_batch_chunks(np, None, 8, 1, work_bytes=INLINE_WORK_BYTES)
+    assert calls == [2, 2]
 
 
 def _cache_entry(root, index, level, kind, size):
