@@ -43,7 +43,8 @@ def info():
     import numpy
 
     available, reason = cuda_state()                 # imports CuPy where it is installed
-    threads = get_num_threads()                      # starts Numba's threads, and so its layer
+    threads = get_num_threads()
+    numba.get_num_threads()                          # starts Numba's threads, and so its layer
     return Info(
         versions={"minicnn": __version__, "python": platform.python_version(),
                   "numpy": numpy.__version__, "numba": numba.__version__,
