@@ -3,8 +3,8 @@
 conv2d checks its arguments, asks the selector (conv_select.py: its table of rules says
 which algorithm each call takes, and why) and runs that algorithm: im2col + GEMM (here),
 Winograd for stride-1 3×3 and, without gradients, for strided windows of three strides,
-per-image GEMMs for 1×1, a direct depthwise kernel, direct kernels for groups of few
-channels (conv_grouped.py), or the textbook loops (conv_naive.py).
+per-image GEMMs for 1×1, direct kernels for depthwise convolutions and groups of few
+channels (conv_direct.py), or the textbook loops (conv_naive.py).
 `conv_algorithm(input, weight, ...)` names the algorithm a call takes.
 
 The general path turns a chunk of images into columns with im2col, laid out
@@ -17,7 +17,7 @@ one image at a time where an image has ONE_IMAGE_COLUMNS output pixels. Every ch
 under the workspace limit (`mc.set_workspace_limit`). Under set_kernels("reference") the
 chunks run in turn on the calling thread (workspace.threaded).
 """
-from .. import grad_mode, kernels
+from .. import grad_mode
 from ..allocation import check_fits
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape
@@ -25,9 +25,9 @@ from ..threads import ThreadSums, parallel_for
 from . import _validate as validate
 from ._common import check_same_device, require_floating, require_tensor, shape_str, xp
 from ._float16 import computed_in_float32
+from .conv_direct import DirectConv2d
 from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _columns, _uncolumns,
                         gemm_grads)
-from .conv_grouped import GroupedConv2d
 from .conv_naive import Conv2dNaive
 from .conv_pointwise import Conv2dPointwise
 from .conv_select import ConvCall, select
@@ -87,34 +87,6 @@ class Conv2dGemm(Function):
         x, w = ctx.saved_arrays
         window, G = ctx.params
         return gemm_grads(x, w, g, window, G, ctx.needs_input_grad)
-
-
-class DepthwiseConv2d(Function):
-    """y[n, o] = x[n, o // m] ⋆ W[o] with m = OC / C output channels per input channel."""
-
-    fresh_input_grads = True
-
-    @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation):
-        out = kernels.get("depthwise_conv2d", x)(x, w, stride, padding, dilation)
-        if b is not None:
-            out += b.reshape(1, -1, 1, 1)
-        ctx.save_for_backward(x, w)
-        ctx.params = stride, padding, dilation
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        """dX[c] = Σ over c's m output channels of dY[o] ⋆ᵀ W[o]; dW[o] = Σₙ x[n, o // m] ⋆ dY[n, o];
-        db = Σ dY."""
-        x, w = ctx.saved_arrays
-        need_x, need_w, need_b = ctx.needs_input_grad
-        dx = kernels.get("depthwise_conv2d_grad_input", g)(g, w, x.shape, *ctx.params) \
-            if need_x else None
-        dw = kernels.get("depthwise_conv2d_grad_weight", g)(x, g, w.shape, *ctx.params) \
-            if need_w else None
-        db = g.sum(axis=(0, 2, 3)) if need_b else None
-        return dx, dw, db
 
 
 class ConvTranspose2dGemm(Function):
@@ -295,6 +267,11 @@ def _run_pointwise(x, w, b, call):
     return Conv2dPointwise.apply(x, w, b)
 
 
+def _run_direct(algorithm, x, w, b, call):
+    return DirectConv2d.apply(x, w, b, algorithm=algorithm, stride=call.stride,
+                              padding=call.padding, dilation=call.dilation, groups=call.groups)
+
+
 # algorithm name -> how conv2d runs it on (x, weight, bias, call)
 RUNNERS = {
     "naive": lambda x, w, b, call: Conv2dNaive.apply(
@@ -308,11 +285,8 @@ RUNNERS = {
     "space_to_depth": lambda x, w, b, call: Conv2dSpaceToDepth.apply(
         x, w, b, stride=call.stride, padding=call.padding),
     "pointwise": _run_pointwise,
-    "depthwise": lambda x, w, b, call: DepthwiseConv2d.apply(
-        x, w, b, stride=call.stride, padding=call.padding, dilation=call.dilation),
-    "grouped": lambda x, w, b, call: GroupedConv2d.apply(
-        x, w, b, stride=call.stride, padding=call.padding, dilation=call.dilation,
-        groups=call.groups),
+    "depthwise": lambda x, w, b, call: _run_direct("depthwise", x, w, b, call),
+    "grouped": lambda x, w, b, call: _run_direct("grouped", x, w, b, call),
 }
 
 

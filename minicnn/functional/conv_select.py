@@ -10,7 +10,7 @@ Every conv2d call goes through `select`, which returns one of ALGORITHMS:
                     forward only (conv_space_to_depth.py)
     pointwise       a 1×1 convolution as one GEMM per image (conv_pointwise.py)
     depthwise       a direct kernel, one filter per channel (kernels depthwise_conv2d)
-    grouped         direct kernels over groups of few channels (conv_grouped.py)
+    grouped         direct kernels over groups of few channels (conv_direct.py)
 
 By default ("auto") the first rule of RULES whose condition holds picks the algorithm; each
 rule says why. `set_conv_algorithm(name)` (`mc.conv_algorithm(name)`, also a context

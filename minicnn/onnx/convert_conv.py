@@ -1,13 +1,14 @@
-"""Convolutions: every path conv2d takes (naive, im2col + GEMM, depthwise, grouped,
-pointwise, Winograd, space-to-depth) becomes one ONNX Conv; conv_transpose2d becomes ConvTranspose.
+"""Convolutions: every path conv2d takes (naive, im2col + GEMM, the direct depthwise and
+grouped kernels, pointwise, Winograd, space-to-depth) becomes one ONNX Conv;
+conv_transpose2d becomes ConvTranspose.
 
 conv2d picks its path by shape and gradient needs, not by meaning, so each path's
 Function carries what the Conv needs: the pointwise path has already applied its stride by
 slicing the input (recorded as a Slice), and the Winograd path runs at stride 1 without
 dilation.
 """
-from ..functional.conv import Conv2dGemm, ConvTranspose2dGemm, DepthwiseConv2d
-from ..functional.conv_grouped import GroupedConv2d
+from ..functional.conv import Conv2dGemm, ConvTranspose2dGemm
+from ..functional.conv_direct import DirectConv2d
 from ..functional.conv_naive import Conv2dNaive
 from ..functional.conv_pointwise import Conv2dPointwise
 from ..functional.conv_space_to_depth import Conv2dSpaceToDepth
@@ -25,16 +26,10 @@ def _conv(g, step, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
 
 @converts(Conv2dGemm)
 @converts(Conv2dNaive)
-@converts(GroupedConv2d)
+@converts(DirectConv2d)
 def _conv_gemm(g, step):
     p = step.params
     _conv(g, step, p["stride"], p["padding"], p["dilation"], p["groups"])
-
-
-@converts(DepthwiseConv2d)
-def _depthwise(g, step):
-    p = step.params
-    _conv(g, step, p["stride"], p["padding"], p["dilation"], groups=step.inputs[0].shape[1])
 
 
 @converts(Conv2dPointwise)

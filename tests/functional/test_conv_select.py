@@ -26,8 +26,8 @@ CALLS = {
     "dilated": ((2, 16, 9, 9), (4, 16, 3, 3), dict(dilation=2), "im2col", "im2col"),
 }
 NODES = {"naive": "Conv2dNaive", "im2col": "Conv2dGemm", "winograd_f2": "Conv2dWinograd",
-         "pointwise": "Conv2dPointwise", "depthwise": "DepthwiseConv2d",
-         "grouped": "GroupedConv2d"}
+         "pointwise": "Conv2dPointwise", "depthwise": "DirectConv2d",
+         "grouped": "DirectConv2d"}
 
 
 def _tensors(name, requires_grad, dtype=np.float64):
@@ -77,6 +77,8 @@ def _ran(x, w, b, kwargs, runs):
     assert runs[1:] == INSIDE.get(runs[0], [])
     if y.grad_fn is not None:
         assert type(y.grad_fn).__name__ == NODES[runs[0]]
+        if NODES[runs[0]] == "DirectConv2d":
+            assert y.grad_fn.params[0] == runs[0]
     return runs[0]
 
 
@@ -257,6 +259,6 @@ def test_cuda_arrays_take_im2col_for_narrow_groups():
         y = F.conv2d(a, b, **kwargs)
         y.sum().backward()
         results.append([t.cpu().numpy() for t in (y.detach(), a.grad, b.grad)])
-    assert type(y.grad_fn).__name__ == "GroupedConv2d"
+    assert type(y.grad_fn).__name__ == "DirectConv2d"
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())

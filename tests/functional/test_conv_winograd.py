@@ -24,7 +24,7 @@ def test_winograd_is_taken_for_dense_stride_one_3x3_only():
     assert _node(conv2d(x, w3, stride=2, padding=1)) == "Conv2dGemm"
     assert _node(conv2d(x, w3, dilation=2, padding=2)) == "Conv2dGemm"
     grouped = mc.tensor(random_array((4, C // 2, 3, 3), 2, np.float32), requires_grad=True)
-    assert _node(conv2d(x, grouped, groups=2)) == "GroupedConv2d"       # 8 channels a group
+    assert _node(conv2d(x, grouped, groups=2)) == "DirectConv2d"       # 8 channels a group
     wide = mc.tensor(random_array((1, 2 * C, 6, 6), 4, np.float32), requires_grad=True)
     assert _node(conv2d(wide, w3.repeat(2, 1, 1, 1), groups=2)) == "Conv2dWinograd"
     few = mc.tensor(random_array((1, C - 1, 6, 6), 3, np.float32), requires_grad=True)
