@@ -31,6 +31,9 @@ from .conv_space_to_depth import WINDOW_IN_BLOCKS
 from .conv_winograd import MIN_CHANNELS, winograd4_pays, winograd_stays_finite
 
 AUTO = "auto"
+# An ungrouped convolution of fewer than MIN_CHANNELS input channels takes the direct
+# "grouped" kernels up to this many output channels; with more, its GEMM is wide enough.
+FEW_OUTPUT_CHANNELS = 32
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,16 @@ def _depthwise_pays(call):
 
 
 def _grouped_pays(call):
-    return (call.groups > 1 and call.channels_per_group < MIN_CHANNELS
+    return (call.channels_per_group < MIN_CHANNELS
+            and (call.groups > 1 or _few_channels_at_stride_one(call))
             and _why_not_grouped(call) is None)
+
+
+def _few_channels_at_stride_one(call):
+    """An ungrouped window larger than 1×1 at stride 1 onto few output channels (1×1 windows
+    take pointwise's GEMM, strided ones space_to_depth's transforms or im2col)."""
+    return (call.w.shape[0] <= FEW_OUTPUT_CHANNELS and call.kernel_size != (1, 1)
+            and call.stride == (1, 1))
 
 
 def _pointwise_pays(call):
@@ -226,10 +237,12 @@ RULES = (
          "one filter per channel: im2col would copy every pixel kh·kw times to feed GEMMs "
          "of one channel each"),
     Rule("grouped", _grouped_pays,
-         f"groups of fewer than {MIN_CHANNELS} channels (too few for Winograd's rule): "
-         "im2col would run one GEMM per group, too thin for BLAS's rate (ResNeXt's 32 groups "
-         "of 4: 4 rows by 36 columns), where the direct kernels compute four output channels "
-         "from four sources per pass, the group's planes in cache"),
+         f"groups of fewer than {MIN_CHANNELS} channels (too few for Winograd's rule), or "
+         f"one such group with at most {FEW_OUTPUT_CHANNELS} output channels at stride 1 "
+         "(LeNet's 1→6 and 6→16 5×5): im2col would run one GEMM per group, too thin for BLAS's rate "
+         "(ResNeXt's 32 groups of 4: 4 rows by 36 columns; LeNet's first: 6 rows by 25), "
+         "where the direct kernels compute four output channels from four sources per pass, "
+         "the group's planes in cache"),
     Rule("pointwise", _pointwise_pays,
          f"a 1×1 window over at least {POINTWISE_MIN_PIXELS} output pixels: one GEMM per "
          "image, straight from and into NCHW, without im2col's copy and transpose"),
