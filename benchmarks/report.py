@@ -1,6 +1,8 @@
 """The three outputs: markdown tables (stdout), a JSON file, a PNG bar chart of the ratios."""
 import json
 
+from .harness import LIBRARIES
+
 SCHEMA_VERSION = 1
 SUITE_COLOURS = {"ops": "tab:blue", "models": "tab:green", "gpu": "tab:orange"}
 
@@ -11,14 +13,29 @@ def markdown_table(headers, rows):
     return "\n".join(lines)
 
 
-def timing_table(rows):
+def gflops_cell(rate, peak=None):
+    """"12.3 (45%)": GFLOP/s and its share of `peak`; without a peak the rate alone; empty
+    for a row without a flop count."""
+    if rate is None:
+        return ""
+    return f"{rate:.1f} ({100 * rate / peak:.0f}%)" if peak else f"{rate:.1f}"
+
+
+def timing_table(rows, fma_peak=None):
+    """Medians, minimums and the ratio per row; when some rows count their flops (the
+    convolutions), a GFLOP/s column per library, as a share of `fma_peak` where given."""
     def cell(stats):
         return f"{stats['median_ms']:.2f} / {stats['min_ms']:.2f}"
 
-    return markdown_table(
-        ["row", "minicnn median / min ms", "torch median / min ms", "minicnn / torch"],
-        [[r["name"], cell(r["minicnn"]), cell(r["torch"]), f"**{r['ratio']:.2f}**"]
-         for r in rows])
+    headers = ["row", "minicnn median / min ms", "torch median / min ms", "minicnn / torch"]
+    lines = [[r["name"], cell(r["minicnn"]), cell(r["torch"]), f"**{r['ratio']:.2f}**"]
+             for r in rows]
+    if any("gflops" in r for r in rows):
+        share = " (% of FMA peak)" if fma_peak else ""
+        headers += [f"{lib} GFLOP/s{share}" for lib in LIBRARIES]
+        for line, r in zip(lines, rows):
+            line += [gflops_cell(r.get("gflops", {}).get(lib), fma_peak) for lib in LIBRARIES]
+    return markdown_table(headers, lines)
 
 
 def memory_table(rows):
