@@ -196,7 +196,7 @@ def vgg(lib, channels, batch_norm, num_classes, imagenet_head=True):
 
 
 def vgg11_bn_cifar(lib, num_classes=10):
-    """Configuration A with BatchNorm: five stages, 32×32 → (N, 512, 1, 1), then 512 → classes."""
+    """Configuration A with BatchNorm: five stages, 32×32 → (N, 512, 1, 1), 512 → classes."""
     return vgg(lib, VGG11_CHANNELS, True, num_classes, imagenet_head=False)
 
 
@@ -247,7 +247,7 @@ def densenet(lib, growth, blocks, bn_size, init_features, num_classes):
     nn = lib.nn
     layers = OrderedDict(conv0=nn.Conv2d(3, init_features, 7, 2, 3, bias=False),
                          norm0=nn.BatchNorm2d(init_features), relu0=nn.ReLU(),
-                         pool0=nn.MaxPool2d(3, 2, 1))            # (N, 64, H/4, W/4)
+                         pool0=nn.MaxPool2d(3, 2, 1))            # (N, init_features, H/4, W/4)
     channels = init_features
     for index, count in enumerate(blocks):
         layers[f"denseblock{index + 1}"] = _module(lib, DenseBlock, count, channels, growth,

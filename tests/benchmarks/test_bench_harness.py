@@ -105,7 +105,7 @@ def test_tables_show_medians_minimums_and_ratios():
 def test_conv_rows_count_the_direct_convolutions_flops():
     pytest.importorskip("torch")
     cases = ops.cases()
-    # 2·N·OC·oh·ow·(C/groups)·kh·kw: 32×32 maps kept by padding 1; 224 → 55 at 11×11/4, pad 2
+    # 2·N·OC·oh·ow·(C/groups)·kh·kw; padding 1 keeps 32×32; 11×11/4, padding 2: 224 → 55
     assert cases["conv3x3 N32 64→64 32²"].flops == 2 * 32 * 64 * 32 * 32 * 64 * 3 * 3
     assert cases["alexnet conv1 11×11/4 N8 224²"].flops == 2 * 8 * 96 * 55 * 55 * 3 * 11 * 11
     assert cases["grouped 3×3 g32 ResNeXt N32 128→128 28²"].flops == \
