@@ -112,7 +112,7 @@ def run(args):
         raise SystemExit(f"benchmarks: no {args.suite} row name contains any of {args.only}")
 
     if rows:
-        print("\n" + timing_table(rows))
+        print("\n" + timing_table(rows, machine.get("fma_gflops")))
     throughput = [row for row in rows if "throughput" in row]
     if throughput:
         print("\n" + throughput_table(throughput))

@@ -104,7 +104,8 @@ def conv_rows(card, size, repeats, warmup, device, sync):
                          repeats or REPEATS, warmup, device, sync, backward=False)
     gemm = (OC, C * 9, N * H * H)
     cublas = gemm_gflops(*gemm, sync)
-    return [_with_throughput(row, card, "GFLOP/s", 2 * N * OC * H * H * C * 9, 1e9, cublas,
+    flops = ops.conv_flops((N, C, H, H), (OC, C, 3, 3), padding=1)
+    return [_with_throughput(row, card, "GFLOP/s", flops, 1e9, cublas,
                              f"cuBLAS sgemm {gemm[0]}×{gemm[1]} · {gemm[1]}×{gemm[2]}")]
 
 

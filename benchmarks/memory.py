@@ -57,7 +57,7 @@ def measure(row, library, steps=STEPS):
 
     lib = importlib.import_module(library)
     lib.manual_seed(0)
-    model = row.build(lib)
+    model = row.network(lib)
     model.train()
     x, labels = (lib.tensor(a) for a in make_batch(row))
     warm_x, warm_labels = (lib.tensor(a) for a in make_batch(row, WARMUP_BATCH))

@@ -9,16 +9,32 @@ Modules with their own forward are written as plain classes and placed on top of
     lenet5            LeCun et al., 1998 (ReLU and max-pool variant), 1×32×32
     resnet            He et al., 2015; torchvision's layout, with a 3×3 stride-1 stem and no
                       max-pool for 32×32 inputs (`cifar_stem=True`)
-    vgg11_bn_cifar    Simonyan & Zisserman, 2014, configuration A with BatchNorm; 512 → classes
+    vgg               Simonyan & Zisserman, 2014; torchvision's layout (features, 7×7 average
+                      pool, 25088 → 4096 → 4096 → classes): vgg16 is configuration D without
+                      BatchNorm; vgg11_bn_cifar is configuration A with BatchNorm and one
+                      linear layer on the 1×1 map of a 32×32 input
+    densenet          Huang et al., 2016; torchvision's layout: densenet121 is growth 32, blocks
+                      (6, 12, 24, 16), bottlenecks of 4 × growth, 64 stem channels
     mobilenet_v1      Howard et al., 2017; width multiplier, stride-1 stem for 32×32 inputs
-    vit               Dosovitskiy et al., 2020; pre-norm encoder, class token, learnt positions
+    vit               Dosovitskiy et al., 2020; pre-norm encoder, class token, learnt positions:
+                      vit_tiny_cifar, and vit_b16 (ViT-B/16) for any image size
     alexnet           Krizhevsky et al., 2012, in torchvision's single-tower form
+
+vgg16, densenet121 and vit_b16 have torchvision's parameter counts (vgg16, densenet121,
+vit_b_16).
 """
 import functools
+from collections import OrderedDict
 
 RESNET18_BLOCKS = (2, 2, 2, 2)
 RESNET50_BLOCKS = (3, 4, 6, 3)
+# VGG's 3×3 convolution widths, "M" a 2×2 max-pool: configurations A (VGG-11) and D (VGG-16)
 VGG11_CHANNELS = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
+VGG16_CHANNELS = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
+                  512, 512, 512, "M")
+VGG_HIDDEN = 4096
+VGG_POOL = 7
+DENSENET121_BLOCKS = (6, 12, 24, 16)
 # (output channels, stride) of MobileNet-v1's 13 depthwise-separable blocks, before the width
 MOBILENET_V1_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
                        (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
@@ -136,17 +152,121 @@ def resnet50(lib, num_classes=1000):
     return _module(lib, ResNet, Bottleneck, RESNET50_BLOCKS, num_classes, False)
 
 
-def vgg11_bn_cifar(lib, num_classes=10):
-    """Five 3×3 conv/BN/ReLU stages, each closed by a 2×2 max-pool: 32×32 → (N, 512, 1, 1)."""
+def _vgg_init(nn, model):
+    """torchvision's VGG initialisation: convolutions Kaiming-normal (fan_out, ReLU), linear
+    layers N(0, 0.01), biases zero. Under the libraries' default one, sixteen layers without
+    BatchNorm shrink the signal until the logits hardly depend on the input."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.01)
+            nn.init.zeros_(m.bias)
+    return model
+
+
+def vgg(lib, channels, batch_norm, num_classes, imagenet_head=True):
+    """3×3 convolutions (padding 1) of the widths in `channels`, each followed by BatchNorm
+    (with `batch_norm`) and ReLU, and 2×2 max-pools where `channels` says "M", as
+    `features`; then, with `imagenet_head`, torchvision's head: an adaptive average pool to
+    7×7 and the classifier 25088 → 4096 → 4096 → classes with ReLU and Dropout; without it,
+    the final map (1×1 for a 32×32 input) flattened into one linear layer. Initialised as
+    torchvision initialises VGG."""
     nn = lib.nn
-    layers, channels = [], 3
-    for width in VGG11_CHANNELS:
-        if width == "M":
+    layers, width = [], 3
+    for out in channels:
+        if out == "M":
             layers.append(nn.MaxPool2d(2))
-        else:
-            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
-            channels = width
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels, num_classes))
+            continue
+        layers.append(nn.Conv2d(width, out, 3, padding=1))
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out))
+        layers.append(nn.ReLU())
+        width = out
+    if imagenet_head:
+        head = OrderedDict(avgpool=nn.AdaptiveAvgPool2d(VGG_POOL), flatten=nn.Flatten(),
+                           classifier=nn.Sequential(
+                               nn.Linear(width * VGG_POOL * VGG_POOL, VGG_HIDDEN), nn.ReLU(),
+                               nn.Dropout(), nn.Linear(VGG_HIDDEN, VGG_HIDDEN), nn.ReLU(),
+                               nn.Dropout(), nn.Linear(VGG_HIDDEN, num_classes)))
+    else:
+        head = OrderedDict(flatten=nn.Flatten(), classifier=nn.Linear(width, num_classes))
+    return _vgg_init(nn, nn.Sequential(OrderedDict(features=nn.Sequential(*layers), **head)))
+
+
+def vgg11_bn_cifar(lib, num_classes=10):
+    """Configuration A with BatchNorm: five stages, 32×32 → (N, 512, 1, 1), 512 → classes."""
+    return vgg(lib, VGG11_CHANNELS, True, num_classes, imagenet_head=False)
+
+
+def vgg16(lib, num_classes=1000):
+    """Configuration D, no BatchNorm, torchvision's head: 224×224 → (N, 512, 7, 7)."""
+    return vgg(lib, VGG16_CHANNELS, False, num_classes)
+
+
+class DenseLayer:
+    """BN-ReLU-1×1 conv to bn_size·growth channels, BN-ReLU-3×3 conv to `growth` new ones,
+    on the concatenation of the block's input and every earlier layer's output."""
+
+    def __init__(self, in_channels, growth, bn_size):
+        super().__init__()
+        nn = self.lib.nn
+        self.norm1 = nn.BatchNorm2d(in_channels)
+        self.relu1 = nn.ReLU()
+        self.conv1 = nn.Conv2d(in_channels, bn_size * growth, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.relu2 = nn.ReLU()
+        self.conv2 = nn.Conv2d(bn_size * growth, growth, 3, padding=1, bias=False)
+
+    def forward(self, features):                               # list of (N, *, H, W)
+        x = self.conv1(self.relu1(self.norm1(self.lib.cat(features, 1))))
+        return self.conv2(self.relu2(self.norm2(x)))           # (N, growth, H, W)
+
+
+class DenseBlock:
+    """`layers` DenseLayers, each adding `growth` channels: in_channels + layers·growth out."""
+
+    def __init__(self, layers, in_channels, growth, bn_size):
+        super().__init__()
+        for i in range(layers):
+            setattr(self, f"denselayer{i + 1}", _module(
+                self.lib, DenseLayer, in_channels + i * growth, growth, bn_size))
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.children():
+            features.append(layer(features))
+        return self.lib.cat(features, 1)
+
+
+def densenet(lib, growth, blocks, bn_size, init_features, num_classes):
+    """7×7/2 stem, BN, ReLU, 3×3/2 max-pool; dense blocks of `blocks` layers, each but the
+    last followed by a transition (BN, ReLU, 1×1 conv halving the channels, 2×2 average
+    pool); final BN, ReLU, global average pool, linear."""
+    nn = lib.nn
+    layers = OrderedDict(conv0=nn.Conv2d(3, init_features, 7, 2, 3, bias=False),
+                         norm0=nn.BatchNorm2d(init_features), relu0=nn.ReLU(),
+                         pool0=nn.MaxPool2d(3, 2, 1))            # (N, init_features, H/4, W/4)
+    channels = init_features
+    for index, count in enumerate(blocks):
+        layers[f"denseblock{index + 1}"] = _module(lib, DenseBlock, count, channels, growth,
+                                                   bn_size)
+        channels += count * growth
+        if index < len(blocks) - 1:
+            layers[f"transition{index + 1}"] = nn.Sequential(OrderedDict(
+                norm=nn.BatchNorm2d(channels), relu=nn.ReLU(),
+                conv=nn.Conv2d(channels, channels // 2, 1, bias=False),
+                pool=nn.AvgPool2d(2, 2)))
+            channels //= 2
+    layers["norm5"] = nn.BatchNorm2d(channels)
+    return nn.Sequential(OrderedDict(
+        features=nn.Sequential(layers), relu=nn.ReLU(), avgpool=nn.AdaptiveAvgPool2d(1),
+        flatten=nn.Flatten(), classifier=nn.Linear(channels, num_classes)))
+
+
+def densenet121(lib, num_classes=1000):
+    return densenet(lib, 32, DENSENET121_BLOCKS, 4, 64, num_classes)
 
 
 def mobilenet_v1(lib, width=1.0, num_classes=1000, cifar_stem=False):
@@ -229,6 +349,12 @@ class VisionTransformer:
 def vit_tiny_cifar(lib, num_classes=10):
     """Patch 4 on 32×32 (65 tokens), dim 192, depth 6, 3 heads, MLP 768."""
     return _module(lib, VisionTransformer, 32, 4, 192, 6, 3, 768, num_classes)
+
+
+def vit_b16(lib, num_classes=1000, image_size=224):
+    """ViT-B/16: patch 16 (197 tokens at 224²), dim 768, depth 12, 12 heads, MLP 3072; the
+    learnt positions are sized for `image_size`."""
+    return _module(lib, VisionTransformer, image_size, 16, 768, 12, 12, 3072, num_classes)
 
 
 def alexnet(lib, num_classes=1000):

@@ -33,6 +33,14 @@ class ModelRow:
     train: bool              # also time (and measure the memory of) a training step
     repeats: int             # this row's repeats unless --repeats says otherwise
     fuse: bool = False       # also time inference with Conv+BN folded, in both libraries
+    sized: bool = False      # build takes image_size (a ViT's learnt positions depend on it)
+
+    def network(self, lib):
+        """The network in `lib`, built for this row's input size where the builder takes it
+        (so that a copy of the row with a smaller input_shape builds a smaller network)."""
+        if self.sized:
+            return self.build(lib, image_size=self.input_shape[-1])
+        return self.build(lib)
 
 
 def _mobilenet_v1_w05_cifar(lib):
@@ -55,6 +63,11 @@ MODEL_ROWS = (
              1000, False, 3),
     ModelRow("alexnet", "AlexNet 224² N8", model_defs.alexnet, (3, 224, 224), 8, 1000, False,
              3),
+    ModelRow("vgg16", "VGG-16 224² N8", model_defs.vgg16, (3, 224, 224), 8, 1000, False, 3),
+    ModelRow("densenet121", "DenseNet-121 224² N8", model_defs.densenet121, (3, 224, 224), 8,
+             1000, False, 5),
+    ModelRow("vit_b16", "ViT-B/16 224² N8", model_defs.vit_b16, (3, 224, 224), 8, 1000, False,
+             2, sized=True),
 )
 ROWS_BY_KEY = {row.key: row for row in MODEL_ROWS}
 
@@ -73,8 +86,8 @@ def build_pair(row, device="cpu"):
     import minicnn as mc
 
     torch.manual_seed(0)
-    theirs = row.build(torch)
-    ours = row.build(mc)
+    theirs = row.network(torch)
+    ours = row.network(mc)
     copy_weights(theirs, ours)
     return ours.to(device), theirs.to(torch_device(device))
 

@@ -11,14 +11,31 @@ def markdown_table(headers, rows):
     return "\n".join(lines)
 
 
-def timing_table(rows):
+def gflops_cell(rate, peak=None):
+    """"12.3 (45%)": GFLOP/s and its share of `peak`; without a peak the rate alone; empty
+    for a row without a flop count."""
+    if rate is None:
+        return ""
+    return f"{rate:.1f} ({100 * rate / peak:.0f}%)" if peak else f"{rate:.1f}"
+
+
+def timing_table(rows, fma_peak=None):
+    """Medians, minimums and the ratio per row; when some rows count their flops (the
+    convolutions), a GFLOP/s column per library, as a share of `fma_peak` where given."""
     def cell(stats):
         return f"{stats['median_ms']:.2f} / {stats['min_ms']:.2f}"
 
-    return markdown_table(
-        ["row", "minicnn median / min ms", "torch median / min ms", "minicnn / torch"],
-        [[r["name"], cell(r["minicnn"]), cell(r["torch"]), f"**{r['ratio']:.2f}**"]
-         for r in rows])
+    headers = ["row", "minicnn median / min ms", "torch median / min ms", "minicnn / torch"]
+    lines = [[r["name"], cell(r["minicnn"]), cell(r["torch"]), f"**{r['ratio']:.2f}**"]
+             for r in rows]
+    if any("gflops" in r for r in rows):
+        share = " (% of FMA peak)" if fma_peak else ""
+        headers += [f"minicnn GFLOP/s{share}", f"torch GFLOP/s{share}"]
+        for line, r in zip(lines, rows):
+            rates = r.get("gflops", {})
+            line += [gflops_cell(rates.get("minicnn"), fma_peak),
+                     gflops_cell(rates.get("torch"), fma_peak)]
+    return markdown_table(headers, lines)
 
 
 def memory_table(rows):

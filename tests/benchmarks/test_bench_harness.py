@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:                 # benchmarks/ sits beside minicnn/ in the tree
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import cli, harness, models, report, rest  # noqa: E402
+from benchmarks import cli, harness, models, ops, report, rest  # noqa: E402
 
 import minicnn as mc  # noqa: E402
 
@@ -100,6 +100,46 @@ def test_tables_show_medians_minimums_and_ratios():
                                      "| minicnn / torch |")
     assert "| conv3x3 forward | 3.00 / 1.50 | 2.00 / 1.00 | **1.50** |" in table
     assert "| LeNet-5 N64 train step | 12 | 8 | **1.50** |" in report.memory_table(MEMORY)
+
+
+def test_conv_rows_count_the_direct_convolutions_flops():
+    pytest.importorskip("torch")
+    cases = ops.cases()
+    # 2·N·OC·oh·ow·(C/groups)·kh·kw; padding 1 keeps 32×32; 11×11/4, padding 2: 224 → 55
+    assert cases["conv3x3 N32 64→64 32²"].flops == 2 * 32 * 64 * 32 * 32 * 64 * 3 * 3
+    assert cases["alexnet conv1 11×11/4 N8 224²"].flops == 2 * 8 * 96 * 55 * 55 * 3 * 11 * 11
+    assert cases["grouped 3×3 g32 ResNeXt N32 128→128 28²"].flops == \
+        2 * 32 * 128 * 28 * 28 * (128 // 32) * 3 * 3
+    assert cases["depthwise 3×3 N32 C128 32²"].flops == 2 * 32 * 128 * 32 * 32 * 1 * 3 * 3
+    assert ops.conv_flops((1, 2, 7, 5), (3, 2, 3, 3), stride=2) == 2 * 3 * 3 * 2 * 2 * 3 * 3
+    assert [name for name, case in cases.items() if case.flops] == [
+        name for name in cases if name.split()[0] in
+        ("conv3x3", "alexnet", "depthwise", "pointwise", "grouped")]
+
+
+def test_conv_rows_get_gflops_forward_and_three_times_the_flops_with_both_gradients():
+    pytest.importorskip("torch")
+    conv3x3 = ops.cases()["conv3x3 N32 64→64 32²"]           # padding 1: any shape will do
+    shapes = [(2, 4, 6, 6), (8, 4, 3, 3)]
+    flops = ops.conv_flops(*shapes, padding=1)
+    forward, both = ops.run_case("tiny conv", shapes, conv3x3.ours, conv3x3.theirs, repeats=1,
+                                 warmup=0, flops=flops)
+    assert (forward["flops"], both["flops"]) == (flops, 3 * flops)
+    for row in (forward, both):
+        for lib in ("minicnn", "torch"):
+            assert row["gflops"][lib] == pytest.approx(
+                row["flops"] / (row[lib]["median_ms"] / 1e3) / 1e9)
+
+
+def test_gflops_column_shows_the_share_of_the_fma_peak_and_stays_empty_elsewhere():
+    conv = dict(ROWS[0], flops=6e9, gflops={"minicnn": 2000.0, "torch": 3000.0})
+    table = report.timing_table([conv, ROWS[1]], fma_peak=4000.0)
+    assert table.splitlines()[0].endswith(" | minicnn GFLOP/s (% of FMA peak) "
+                                          "| torch GFLOP/s (% of FMA peak) |")
+    assert "| **1.50** | 2000.0 (50%) | 3000.0 (75%) |" in table
+    assert table.splitlines()[-1].endswith("| **0.50** |  |  |")
+    assert "| 2000.0 | 3000.0 |" in report.timing_table([conv], fma_peak=None)
+    assert "GFLOP/s" not in report.timing_table(ROWS)
 
 
 def test_chart_is_a_png(tmp_path):
