@@ -3,6 +3,8 @@ inverse, and conv2d's gradients through them. Conv2dGemm (conv.py) takes its gra
 here, and so does the Winograd path (conv_winograd.py) where a gradient's values would
 overflow its transforms or carry an inf or a NaN from one output into its neighbours.
 """
+import math
+
 from .. import kernels
 from ..threads import ThreadSums
 from ._common import xp
@@ -22,7 +24,8 @@ def _is_identity_window(kernel_size, stride, padding, dilation):
 def _channels_first(a):
     """(n, C, *spatial) -> (C, n, P), contiguous; no copy for a single image."""
     n, C = a.shape[:2]
-    return xp(a).ascontiguousarray(a.reshape(n, C, -1).swapaxes(0, 1))
+    P = math.prod(a.shape[2:])                          # not -1: ambiguous on an empty batch
+    return xp(a).ascontiguousarray(a.reshape(n, C, P).swapaxes(0, 1))
 
 
 def _batch_first(a, shape):

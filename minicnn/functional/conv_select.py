@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from .. import kernels
 from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
-from .conv_pointwise import POINTWISE_MIN_PIXELS
+from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
 from .conv_winograd import MIN_CHANNELS, winograd4_pays, winograd_stays_finite
 
@@ -200,8 +200,7 @@ def _few_channels_at_stride_one(call):
 
 
 def _pointwise_pays(call):
-    oh, ow = call.output_hw
-    return _why_not_pointwise(call) is None and oh * ow >= POINTWISE_MIN_PIXELS
+    return _why_not_pointwise(call) is None
 
 
 def _space_to_depth_pays(call):
@@ -244,8 +243,9 @@ RULES = (
          "where the direct kernels compute four output channels from four sources per pass, "
          "the group's planes in cache"),
     Rule("pointwise", _pointwise_pays,
-         f"a 1×1 window over at least {POINTWISE_MIN_PIXELS} output pixels: one GEMM per "
-         "image, straight from and into NCHW, without im2col's copy and transpose"),
+         f"a 1×1 window: one GEMM per image, straight from and into NCHW, without im2col's "
+         f"copy and transpose; on maps under {PER_IMAGE_MIN_PIXELS} pixels, where those "
+         "GEMMs grow too thin, one GEMM over the whole batch, not one per thread's chunk"),
     Rule("space_to_depth", _space_to_depth_pays,
          f"a forward without gradients whose window spans three strides, with at least "
          f"{MIN_CHANNELS} block channels and enough 4×4 tiles: F(4×4, 3×3) over the blocks "

@@ -1,32 +1,51 @@
-"""conv2d's per-image GEMM path for 1×1 convolutions: taken on output maps of at least
-POINTWISE_MIN_PIXELS pixels (strided ones on the input's every stride-th row and column),
-equal to PyTorch (forward and gradients) and gradient-checked (with op_table.py's
-conv2d-1x1 and conv2d-pointwise-path rows)."""
+"""conv2d's GEMM path for 1×1 convolutions: one GEMM per image on output maps of at least
+PER_IMAGE_MIN_PIXELS pixels, one over the whole batch on smaller ones (strided calls on the
+input's every stride-th row and column); equal to PyTorch (forward and gradients) and
+gradient-checked in both forms (with op_table.py's conv2d-1x1 and conv2d-pointwise-path
+rows)."""
 import numpy as np
 import pytest
 from conftest import assert_torch_parity, check_gradients, random_array
 
 import minicnn as mc
 from minicnn.functional.conv import Conv2dPointwise, conv2d
-from minicnn.functional.conv_pointwise import POINTWISE_MIN_PIXELS
+from minicnn.functional.conv_pointwise import PER_IMAGE_MIN_PIXELS
 
 
 def _node(x, w, **kw):
     return type(conv2d(x, w, **kw).grad_fn).__name__
 
 
-def test_pointwise_path_is_taken_on_large_enough_maps_only():
+def test_pointwise_path_is_taken_for_unpadded_ungrouped_1x1_on_every_map():
     w = mc.tensor(random_array((5, 4, 1, 1), 1, np.float32), requires_grad=True)
-    big = mc.tensor(random_array((2, 4, 8, POINTWISE_MIN_PIXELS // 8), 0, np.float32),
+    big = mc.tensor(random_array((2, 4, 8, PER_IMAGE_MIN_PIXELS // 8), 0, np.float32),
                     requires_grad=True)
     small = mc.tensor(random_array((2, 4, 3, 3), 0, np.float32), requires_grad=True)
     assert _node(big, w) == "Conv2dPointwise"
-    assert _node(small, w) == "Conv2dGemm"
-    assert _node(big, w, stride=2) == "Conv2dGemm"                     # 16 output pixels
+    assert _node(small, w) == "Conv2dPointwise"
+    assert _node(big, w, stride=2) == "Conv2dPointwise"                # 16 output pixels
     assert _node(big, w, padding=1) == "Conv2dGemm"
-    wide = mc.tensor(random_array((1, 4, 16, POINTWISE_MIN_PIXELS // 4), 0, np.float32),
-                     requires_grad=True)
-    assert _node(wide, w, stride=2) == "Conv2dPointwise"
+    grouped = mc.tensor(random_array((6, 2, 1, 1), 1, np.float32), requires_grad=True)
+    assert _node(big, grouped, groups=2) != "Conv2dPointwise"
+
+
+@pytest.mark.parametrize("shape, stride", [((3, 5, 3, 4), 1), ((2, 5, 7, 7), 1),
+                                           ((2, 5, 9, 13), 2), ((1, 5, 1, 1), 1)])
+def test_small_map_pointwise_matches_torch(shape, stride):
+    """Maps under PER_IMAGE_MIN_PIXELS output pixels: one GEMM over the batch."""
+    torch = pytest.importorskip("torch")
+    x = random_array(shape, 0, np.float32)
+    w, b = random_array((3, 5, 1, 1), 1, np.float32), random_array((3,), 2, np.float32)
+    assert _node(mc.tensor(x), mc.tensor(w, requires_grad=True), stride=stride) \
+        == "Conv2dPointwise"
+    assert_torch_parity(lambda *t: conv2d(*t, stride=stride),
+                        lambda *t: torch.nn.functional.conv2d(*t, stride=stride),
+                        x, w, b, rtol=1e-4, atol=1e-4)
+
+
+def test_small_map_pointwise_gradcheck():
+    x, w, b = random_array((3, 2, 3, 5), 0), random_array((4, 2, 1, 1), 1), random_array((4,), 2)
+    check_gradients(lambda x, w, b: conv2d(x, w, b), x, w, b)
 
 
 @pytest.mark.parametrize("stride", [2, (2, 3), (3, 1)])
@@ -67,10 +86,11 @@ def test_pointwise_split_across_threads_equals_one_batch(threads):
                                rtol=1e-12)
 
 
-def test_pointwise_on_an_empty_batch():
-    x = mc.tensor(np.zeros((0, 6, 8, 8), np.float32), requires_grad=True)
+@pytest.mark.parametrize("side", [8, 2])                         # per image, over the batch
+def test_pointwise_on_an_empty_batch(side):
+    x = mc.tensor(np.zeros((0, 6, side, side), np.float32), requires_grad=True)
     w = mc.tensor(random_array((4, 6, 1, 1), 1, np.float32), requires_grad=True)
     y = Conv2dPointwise.apply(x, w, None)
-    assert y.shape == (0, 4, 8, 8)
+    assert y.shape == (0, 4, side, side)
     y.sum().backward()
-    assert x.grad.shape == (0, 6, 8, 8) and np.all(w.grad.numpy() == 0)
+    assert x.grad.shape == (0, 6, side, side) and np.all(w.grad.numpy() == 0)

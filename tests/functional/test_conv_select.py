@@ -16,7 +16,7 @@ CALLS = {
                   "depthwise", "depthwise"),
     "grouped": ((2, 8, 7, 6), (12, 2, 3, 3), dict(padding=1, groups=4), "grouped", "grouped"),
     "pointwise": ((2, 8, 8, 8), (6, 8, 1, 1), {}, "pointwise", "pointwise"),
-    "pointwise_small_map": ((2, 8, 4, 4), (6, 8, 1, 1), {}, "im2col", "im2col"),
+    "pointwise_small_map": ((2, 8, 4, 4), (6, 8, 1, 1), {}, "pointwise", "pointwise"),
     "winograd": ((2, 16, 7, 9), (5, 16, 3, 3), dict(padding=1), "winograd_f2", "winograd_f2"),
     "winograd_large_map": ((1, 16, 18, 17), (5, 16, 3, 3), dict(padding=1),
                            "winograd_f2", "winograd_f4"),
