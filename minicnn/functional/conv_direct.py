@@ -13,9 +13,17 @@ sources per pass.
 from .. import kernels
 from ..autograd import Function
 
-# algorithm -> the kernel family that runs it, and whether its kernels take the group count
-# (the depthwise ones know it from the input: one group per channel)
-DIRECT_KERNELS = {"depthwise": ("depthwise_conv2d", False), "grouped": ("grouped_conv2d", True)}
+# algorithm -> its forward, input-gradient and weight-gradient kernels for arrays like `a`,
+# and whether they take the group count (the depthwise ones know it from the input: one
+# group per channel)
+DIRECT_KERNELS = {
+    "depthwise": ((lambda a: kernels.get("depthwise_conv2d", a),
+                   lambda a: kernels.get("depthwise_conv2d_grad_input", a),
+                   lambda a: kernels.get("depthwise_conv2d_grad_weight", a)), False),
+    "grouped": ((lambda a: kernels.get("grouped_conv2d", a),
+                 lambda a: kernels.get("grouped_conv2d_grad_input", a),
+                 lambda a: kernels.get("grouped_conv2d_grad_weight", a)), True),
+}
 
 
 class DirectConv2d(Function):
@@ -26,9 +34,9 @@ class DirectConv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, algorithm, stride, padding, dilation, groups):
-        kernel, takes_groups = DIRECT_KERNELS[algorithm]
+        (forward_kernel, _, _), takes_groups = DIRECT_KERNELS[algorithm]
         geometry = (stride, padding, dilation) + ((groups,) if takes_groups else ())
-        out = kernels.get(kernel, x)(x, w, *geometry)
+        out = forward_kernel(x)(x, w, *geometry)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         ctx.save_for_backward(x, w)
@@ -41,11 +49,9 @@ class DirectConv2d(Function):
         dW[g·OCg + k, c] = Σₙ x[n, g·Cg + c] ⋆ dY[n, g·OCg + k]; db = Σ dY."""
         x, w = ctx.saved_arrays
         algorithm, geometry = ctx.params
-        kernel = DIRECT_KERNELS[algorithm][0]
+        _, grad_input_kernel, grad_weight_kernel = DIRECT_KERNELS[algorithm][0]
         need_x, need_w, need_b = ctx.needs_input_grad
-        dx = kernels.get(kernel + "_grad_input", g)(g, w, x.shape, *geometry) \
-            if need_x else None
-        dw = kernels.get(kernel + "_grad_weight", g)(x, g, w.shape, *geometry) \
-            if need_w else None
+        dx = grad_input_kernel(g)(g, w, x.shape, *geometry) if need_x else None
+        dw = grad_weight_kernel(g)(x, g, w.shape, *geometry) if need_w else None
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, dw, db
