@@ -22,10 +22,12 @@ def _is_identity_window(kernel_size, stride, padding, dilation):
 
 
 def _channels_first(a):
-    """(n, C, *spatial) -> (C, n, P), contiguous; no copy for a single image."""
+    """(n, C, *spatial) -> (C, n, P), contiguous: one copy whatever `a`'s strides (a strided
+    view such as a 1×1/2 convolution's input included); no copy for a contiguous single
+    image."""
     n, C = a.shape[:2]
     P = math.prod(a.shape[2:])                          # not -1: ambiguous on an empty batch
-    return xp(a).ascontiguousarray(a.reshape(n, C, P).swapaxes(0, 1))
+    return xp(a).ascontiguousarray(a.swapaxes(0, 1)).reshape(C, n, P)
 
 
 def _batch_first(a, shape):
