@@ -7,10 +7,10 @@ W (OC, C) · x[n] (C, H·W), straight from and into NCHW. On NumPy arrays each t
 slice of the images with BLAS on one thread: NumPy's batched matmul would call a two-thread
 GEMM per image, waking BLAS's helper thread for each.
 
-On smaller maps (below 32×32: every stage of ResNet-50 after the first, MobileNet's after
-its stem) those GEMMs are too thin for BLAS's rate, so the batch goes through one GEMM, W · X with X (C, N·H·W), after
-a transpose of the input and before one of the product back to NCHW: two passes over
-arrays that are small on such maps. The gradients likewise: dX = Wᵀ · dY and dW = dY · Xᵀ,
+On smaller maps (below 8×8: ResNet-50's and DenseNet's 7×7, MobileNet's last 4×4 and 2×2
+on 32² inputs) those GEMMs are too thin for BLAS's rate, so the batch goes through one GEMM,
+W · X with X (C, N·H·W), after a transpose of the input and before one of the product back
+to NCHW: two passes over arrays that are small on such maps. The gradients likewise: dX = Wᵀ · dY and dW = dY · Xᵀ,
 one GEMM each over the batch.
 """
 import contextlib
@@ -23,7 +23,7 @@ from ._common import xp
 from .conv_gemm import _batch_first, _channels_first
 from .workspace import over_batch_chunks
 
-PER_IMAGE_MIN_PIXELS = 1024
+PER_IMAGE_MIN_PIXELS = 64
 # over_batch_chunks with no buffer to keep in a core's cache: one slice of the images per
 # thread on NumPy arrays, the whole batch at once otherwise.
 NO_WORKSPACE = 1
