@@ -10,19 +10,31 @@ BLAS's rate, after copying every pixel kh·kw times. The direct kernels keep a g
 planes in cache; the grouped ones compute four output channels from four (channel, tap)
 sources per pass.
 """
+from typing import Callable, NamedTuple
+
 from .. import kernels
 from ..autograd import Function
 
-# algorithm -> its forward, input-gradient and weight-gradient kernels for arrays like `a`,
-# and whether they take the group count (the depthwise ones know it from the input: one
-# group per channel)
+
+class DirectKernels(NamedTuple):
+    """An algorithm's kernels, each looked up for arrays like its argument, and whether they
+    take the group count (the depthwise ones know it from the input: one per channel)."""
+
+    forward: Callable
+    grad_input: Callable
+    grad_weight: Callable
+    takes_groups: bool
+
+
 DIRECT_KERNELS = {
-    "depthwise": ((lambda a: kernels.get("depthwise_conv2d", a),
-                   lambda a: kernels.get("depthwise_conv2d_grad_input", a),
-                   lambda a: kernels.get("depthwise_conv2d_grad_weight", a)), False),
-    "grouped": ((lambda a: kernels.get("grouped_conv2d", a),
-                 lambda a: kernels.get("grouped_conv2d_grad_input", a),
-                 lambda a: kernels.get("grouped_conv2d_grad_weight", a)), True),
+    "depthwise": DirectKernels(lambda a: kernels.get("depthwise_conv2d", a),
+                               lambda a: kernels.get("depthwise_conv2d_grad_input", a),
+                               lambda a: kernels.get("depthwise_conv2d_grad_weight", a),
+                               takes_groups=False),
+    "grouped": DirectKernels(lambda a: kernels.get("grouped_conv2d", a),
+                             lambda a: kernels.get("grouped_conv2d_grad_input", a),
+                             lambda a: kernels.get("grouped_conv2d_grad_weight", a),
+                             takes_groups=True),
 }
 
 
@@ -34,9 +46,9 @@ class DirectConv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, algorithm, stride, padding, dilation, groups):
-        (forward_kernel, _, _), takes_groups = DIRECT_KERNELS[algorithm]
-        geometry = (stride, padding, dilation) + ((groups,) if takes_groups else ())
-        out = forward_kernel(x)(x, w, *geometry)
+        family = DIRECT_KERNELS[algorithm]
+        geometry = (stride, padding, dilation) + ((groups,) if family.takes_groups else ())
+        out = family.forward(x)(x, w, *geometry)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)
         ctx.save_for_backward(x, w)
@@ -49,9 +61,9 @@ class DirectConv2d(Function):
         dW[g·OCg + k, c] = Σₙ x[n, g·Cg + c] ⋆ dY[n, g·OCg + k]; db = Σ dY."""
         x, w = ctx.saved_arrays
         algorithm, geometry = ctx.params
-        _, grad_input_kernel, grad_weight_kernel = DIRECT_KERNELS[algorithm][0]
+        family = DIRECT_KERNELS[algorithm]
         need_x, need_w, need_b = ctx.needs_input_grad
-        dx = grad_input_kernel(g)(g, w, x.shape, *geometry) if need_x else None
-        dw = grad_weight_kernel(g)(x, g, w.shape, *geometry) if need_w else None
+        dx = family.grad_input(g)(g, w, x.shape, *geometry) if need_x else None
+        dw = family.grad_weight(g)(x, g, w.shape, *geometry) if need_w else None
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, dw, db

@@ -10,8 +10,8 @@ GEMM per image, waking BLAS's helper thread for each.
 On smaller maps (below 8×8: ResNet-50's and DenseNet's 7×7, MobileNet's last 4×4 and 2×2
 on 32² inputs) those GEMMs are too thin for BLAS's rate, so the batch goes through one GEMM,
 W · X with X (C, N·H·W), after a transpose of the input and before one of the product back
-to NCHW: two passes over arrays that are small on such maps. The gradients likewise: dX = Wᵀ · dY and dW = dY · Xᵀ,
-one GEMM each over the batch.
+to NCHW: two passes over arrays that are small on such maps. The gradients likewise:
+dX = Wᵀ · dY and dW = dY · Xᵀ, one GEMM each over the batch.
 """
 import contextlib
 
