@@ -1,29 +1,72 @@
-"""ReLU and its gradient as one vectorised pass each, on the calling thread.
+"""ReLU and its gradient as one vectorised pass each, split into contiguous runs over the
+Numba threads.
 
 NumPy's maximum(x, 0) checks every element for NaN and does not vectorise, and
-g * (out > 0) makes two passes; each loop here makes one. Both are bound by memory
-bandwidth, which a second thread does not raise, and on small maps a parallel launch costs
-more than the pass, so the loops are serial.
+g * (out > 0) makes two passes; each loop here makes one. Each thread takes whole runs of
+consecutive elements, and each run is a plain loop over 1-D slices, which LLVM vectorises
+(a loop over a prange index does not). The in-place ReLU has its own loop over one array:
+the two-array loop given the same array twice cannot prove at compile time that the arrays
+do not overlap, and its run-time overlap check sends it to the unvectorised loop.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from ._runs import parallel_runs
+
+MIN_RUN = 1 << 14          # elements per run at least: below it a run costs more to start
 
 
-@njit(nogil=True, cache=True)
-def _relu(x, out):
+@njit(nogil=True, inline="always")
+def _relu_run(x, out):
     for i in range(x.shape[0]):
         v = x[i]
         out[i] = 0 if v < 0 else v                 # NaN < 0 is false: NaN passes through
 
 
-@njit(nogil=True, cache=True)
-def _relu_backward(g, y, out):
+@njit(nogil=True, inline="always")
+def _relu_inplace_run(x):
+    for i in range(x.shape[0]):
+        v = x[i]
+        x[i] = 0 if v < 0 else v
+
+
+@njit(nogil=True, inline="always")
+def _relu_backward_run(g, y, out):
     for i in range(g.shape[0]):
         out[i] = 0 if y[i] <= 0 else g[i]          # a NaN output lets g through
 
 
+@njit(parallel=True, nogil=True, cache=True)
+def _relu(x, out, runs):
+    n = x.shape[0]
+    for r in prange(runs):
+        lo, hi = r * n // runs, (r + 1) * n // runs
+        _relu_run(x[lo:hi], out[lo:hi])
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _relu_inplace(x, runs):
+    n = x.shape[0]
+    for r in prange(runs):
+        _relu_inplace_run(x[r * n // runs:(r + 1) * n // runs])
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def _relu_backward(g, y, out, runs):
+    n = g.shape[0]
+    for r in prange(runs):
+        lo, hi = r * n // runs, (r + 1) * n // runs
+        _relu_backward_run(g[lo:hi], y[lo:hi], out[lo:hi])
+
+
 def _flat(a, dtype):
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
+
+
+def _runs(n):
+    """Four runs per thread (a thread slowed by other work takes fewer), each of at least
+    MIN_RUN elements, at least one run."""
+    return parallel_runs(max(1, n // MIN_RUN), per_thread=4)
 
 
 def relu(x, out=None):
@@ -32,10 +75,12 @@ def relu(x, out=None):
     flat = _flat(x, x.dtype)
     if out is None:
         result = np.empty_like(flat)
-        _relu(flat, result)
+        _relu(flat, result, _runs(flat.size))
         return result.reshape(x.shape)
-    if out.flags.c_contiguous:
-        _relu(flat, out.reshape(-1))           # a view: the loop writes into out
+    if out is x and x.flags.c_contiguous:
+        _relu_inplace(flat, _runs(flat.size))      # flat is a view of x
+    elif out.flags.c_contiguous:
+        _relu(flat, out.reshape(-1), _runs(flat.size))   # a view: the loop writes into out
     else:
         out[...] = relu(x)
     return out
@@ -45,5 +90,5 @@ def relu_backward(g, out):
     """0 where out <= 0, else g (NaN outputs pass g, as in PyTorch)."""
     flat = _flat(g, g.dtype)
     result = np.empty_like(flat)
-    _relu_backward(flat, _flat(out, g.dtype), result)
+    _relu_backward(flat, _flat(out, g.dtype), result, _runs(flat.size))
     return result.reshape(g.shape)

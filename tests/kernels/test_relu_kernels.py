@@ -9,6 +9,7 @@ from hypothesis.extra.numpy import array_shapes
 
 from kernel_cases import BLOCK_EDGES, DTYPES, FORMS, LAYOUTS, kernels_of, make_array
 from minicnn.kernels import reference
+from minicnn.kernels.cpu.relu import MIN_RUN
 
 SHAPES = array_shapes(max_dims=4, max_side=9)
 
@@ -76,3 +77,17 @@ def test_relu_special_values(form, dtype):
     np.testing.assert_array_equal(out, ty.detach().numpy())
     np.testing.assert_array_equal(np.signbit(out), np.signbit(ty.detach().numpy()))
     np.testing.assert_array_equal(kernels.relu_backward(np.ones_like(x), out), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("size", [MIN_RUN - 1, 2 * MIN_RUN + 1, 37 * MIN_RUN + 5])
+def test_cpu_relu_runs_cover_every_element(size):
+    """Sizes split into one, two and many runs (not a multiple of the run count): every
+    element of the forward, the in-place forward and the gradient equals the reference."""
+    kernels = kernels_of("cpu")
+    x = make_array((size,), np.float32, "contiguous", seed=size)
+    g = make_array((size,), np.float32, "contiguous", seed=size + 1)
+    out = reference.relu(x)
+    np.testing.assert_array_equal(kernels.relu(x), out)
+    np.testing.assert_array_equal(kernels.relu_backward(g, out), reference.relu_backward(g, out))
+    assert kernels.relu(x, out=x) is x
+    np.testing.assert_array_equal(x, out)
