@@ -28,12 +28,18 @@ from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
 from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
-from .conv_winograd import MIN_CHANNELS, winograd4_pays, winograd_stays_finite
+from .conv_winograd import (MIN_CHANNELS, winograd4_beats_winograd2, winograd4_pays,
+                            winograd_stays_finite)
 
 AUTO = "auto"
 # An ungrouped convolution of fewer than MIN_CHANNELS input channels takes the direct
 # "grouped" kernels up to this many output channels; with more, its GEMM is wide enough.
 FEW_OUTPUT_CHANNELS = 32
+# An ungrouped forward without gradients from at most this many input channels (grey, RGB,
+# RGBA stems) takes the direct "grouped" kernels at any stride and output width: im2col's
+# columns are then as many copies of the image as the window has taps, and its GEMM's inner
+# dimension (C·kh·kw: 27 for an RGB 3×3) too short for BLAS's rate.
+FEW_INPUT_CHANNELS = 4
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,11 @@ def _few_channels_at_stride_one(call):
             and call.stride == (1, 1))
 
 
+def _image_stem_pays(call):
+    return (not call.needs_grad and call.groups == 1 and call.x.shape[1] <= FEW_INPUT_CHANNELS
+            and call.kernel_size != (1, 1) and _why_not_grouped(call) is None)
+
+
 def _pointwise_pays(call):
     return _why_not_pointwise(call) is None
 
@@ -209,7 +220,8 @@ def _space_to_depth_pays(call):
 
 
 def _winograd_f4_pays(call):
-    return (call.channels_per_group >= MIN_CHANNELS and winograd4_pays(*call.output_hw)
+    return (call.channels_per_group >= MIN_CHANNELS
+            and winograd4_beats_winograd2(*call.output_hw)
             and _why_not_winograd_f4(call) is None)
 
 
@@ -251,9 +263,16 @@ RULES = (
          f"{MIN_CHANNELS} block channels and enough 4×4 tiles: F(4×4, 3×3) over the blocks "
          "takes fewer products than im2col (AlexNet's 11×11/4 stem: 108 against 363 per "
          "output)"),
+    Rule("grouped", _image_stem_pays,
+         f"a forward without gradients from at most {FEW_INPUT_CHANNELS} input channels and "
+         "a window wider than 1×1, at any stride (RGB stems: MobileNet's 3×3/2, ResNet's "
+         "7×7/2): im2col's GEMM would have an inner dimension of C·kh·kw (27 for a 3×3), "
+         "too short for BLAS's rate, after copying the image once per tap; the direct "
+         "kernels split the few planes into phase planes once and read each tap as a slice"),
     Rule("winograd_f4", _winograd_f4_pays,
          f"a stride-1 3×3 forward without gradients, at least {MIN_CHANNELS} channels a "
-         "group and enough 4×4 tiles: 4× fewer products than im2col"),
+         "group, enough 4×4 tiles and few of them past the map's edge: 4× fewer products "
+         "than im2col (at 14² its tiles cover 16², and F(2×2) runs faster)"),
     Rule("winograd_f2", _winograd_f2_pays,
          f"a stride-1 3×3 window with at least {MIN_CHANNELS} channels a group: 2.25× fewer "
          "products than im2col, for the forward pass and both gradients"),

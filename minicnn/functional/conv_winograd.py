@@ -36,6 +36,12 @@ MIN_GEMM_ROWS = max(128, CORE_L2_BYTES // 4096)
 # 4×4 output tiles per image from which F(4×4, 3×3) is taken when no gradient is wanted:
 # at 32² and 16² it beats F(2×2, 3×3); at 8² (4 tiles) its GEMMs are too thin to gain.
 MIN_TILES4 = 16
+# F(4×4, 3×3) takes 36/16 products per output against F(2×2, 3×3)'s 16/4, each times the
+# share of its tiles' outputs that fall past the map's edge. Its transforms cost more per
+# output, so it pays only where its products are at most this share of F(2×2)'s: at 14²
+# and 13² (ResNet-50's layer3, AlexNet's conv3-5) its 4×4 tiles cover 16², 31% and 51%
+# more than the map, its share is 0.74, and F(2×2) runs faster (benchmarks/NOTES.md).
+F4_PRODUCT_SHARE = 0.65
 # F(4×4)'s tiles are 36 products each, against F(2×2)'s 16, so its chunks hold as many
 # bytes of tiles with 16/36 as many rows. AlexNet's stem through space-to-depth (196 tiles
 # an image, 2.7 MB of products) thus goes one image a chunk.
@@ -74,6 +80,20 @@ def _group_slices(groups, in_channels, out_channels):
 def winograd4_pays(oh, ow):
     """Whether an (oh, ow) output has enough 4×4 tiles per image for F(4×4, 3×3)'s GEMMs."""
     return -(-oh // 4) * -(-ow // 4) >= MIN_TILES4
+
+
+def _covered(side, tile):
+    """The outputs along one axis that tiles of `tile` outputs cover: side rounded up."""
+    return -(-side // tile) * tile
+
+
+def winograd4_beats_winograd2(oh, ow):
+    """Whether F(4×4, 3×3) pays over F(2×2, 3×3) for an (oh, ow) output: enough 4×4 tiles
+    (winograd4_pays) and products per output, tiles past the edge counted, at most
+    F4_PRODUCT_SHARE of F(2×2)'s."""
+    products4 = 36 * _covered(oh, 4) * _covered(ow, 4) / 16
+    products2 = 16 * _covered(oh, 2) * _covered(ow, 2) / 4
+    return winograd4_pays(oh, ow) and products4 <= F4_PRODUCT_SHARE * products2
 
 
 def _as_is(a):

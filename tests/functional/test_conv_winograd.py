@@ -9,7 +9,8 @@ from conftest import random_array
 import minicnn as mc
 from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
 from minicnn.functional import conv_winograd
-from minicnn.functional.conv_winograd import MIN_CHANNELS, MIN_TILES4
+from minicnn.functional.conv_winograd import (MIN_CHANNELS, MIN_TILES4,
+                                              winograd4_beats_winograd2)
 
 
 def _node(out):
@@ -122,6 +123,15 @@ def test_f4_only_without_gradients_and_with_enough_tiles(monkeypatch):
     assert used == [4, 2, 2]
 
 
+@pytest.mark.parametrize("side, f4", [(16, True), (15, True), (30, True), (56, True),
+                                      (14, False), (13, False), (18, False), (8, False)])
+def test_f4_beats_f2_where_few_of_its_tiles_fall_past_the_edge(side, f4):
+    """16 tiles at least, and F(4×4)'s products per output (36/16 times the share of its
+    tiles inside the map) at most F4_PRODUCT_SHARE of F(2×2)'s: 14² (tiles over 16²) and
+    13² take F(2×2); 8² has four tiles."""
+    assert winograd4_beats_winograd2(side, side) is f4
+
+
 @pytest.mark.parametrize("shape, out_channels, padding, groups", [
     ((2, 16, 17, 18), 8, (1, 1), 1),                    # outputs not a multiple of 4
     ((3, 32, 16, 16), 12, (1, 1), 2),                   # two groups
@@ -133,7 +143,7 @@ def test_f4_forward_equals_torch_in_float32(shape, out_channels, padding, groups
     x, w, b = (random_array(shape, 0, np.float32),
                random_array((out_channels, shape[1] // groups, 3, 3), 1, np.float32),
                random_array((out_channels,), 2, np.float32))
-    with mc.no_grad():
+    with mc.no_grad(), mc.conv_algorithm("winograd_f4"):
         out = conv2d(mc.tensor(x), mc.tensor(w), mc.tensor(b), padding=padding, groups=groups)
     assert used == [4] and out.dtype == mc.float32
     expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b),
