@@ -65,7 +65,9 @@ class BasicBlock(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.residual(x) + identity)
+        out = self.residual(x)
+        out += identity              # in place without a graph, as torchvision's blocks
+        return self.relu(out)
 
 
 class Bottleneck(nn.Module):
@@ -103,7 +105,9 @@ class Bottleneck(nn.Module):
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.residual(x) + identity)
+        out = self.residual(x)
+        out += identity              # in place without a graph, as torchvision's blocks
+        return self.relu(out)
 
 
 def _deep_stem(norm_layer, width=64):
