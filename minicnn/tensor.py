@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from . import backend, grad_mode, random
+from . import backend, grad_mode, random, trace_mode
 from .backprop import run_backward
 from .dtypes import get_default_dtype
 from .size import Size
@@ -349,6 +349,7 @@ class Tensor:
         with `operand` a number or the array of a tensor on this device; the version counter
         bumped."""
         self._check_inplace(op)
+        trace_mode.check_write(self, op)
         if isinstance(operand, Tensor):
             operand = operand._data
         if isinstance(operand, np.ndarray) or backend.is_cupy_array(operand):

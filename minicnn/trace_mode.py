@@ -7,6 +7,10 @@ the input Tensors (None for an absent optional input), the keyword parameters an
 records the graph as it would without a recorder. Like grad mode, the recorder belongs to
 the thread, so ops that other threads run meanwhile (data loading) are not recorded.
 Function.apply reads `state.recorder`, one attribute of a threading.local, for every op.
+
+A write into a tensor's array outside a Function (Tensor.fill_, copy_, `x[i] = v` ...) is
+reported too, through `check_write`, to a recorder that has a `write_in_place(tensor, op)`
+method: such a recorder can refuse a write that its record would miss.
 """
 import contextlib
 import threading
@@ -30,3 +34,11 @@ def recording(recorder):
         yield
     finally:
         state.recorder = previous
+
+
+def check_write(tensor, op):
+    """Report `op`, about to write into `tensor`'s array outside a Function, to this
+    thread's recorder where it has write_in_place (which raises to refuse the write)."""
+    check = getattr(state.recorder, "write_in_place", None)
+    if check is not None:
+        check(tensor, op)

@@ -17,11 +17,16 @@ def _binary(function, op, a, b):
     return function.apply(a, b)
 
 
+def _into_first(ufunc, a, b, inplace):
+    """ufunc(a, b), or with `inplace` written into a (a's shape and dtype; see in_place)."""
+    return ufunc(a, b, out=a) if inplace else ufunc(a, b)
+
+
 class Add(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, inplace=False):
         ctx.shapes = a.shape, b.shape
-        return a + b
+        return _into_first(xp(a).add, a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
@@ -32,9 +37,9 @@ class Add(Function):
 
 class Sub(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, inplace=False):
         ctx.shapes = a.shape, b.shape
-        return a - b
+        return _into_first(xp(a).subtract, a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
@@ -45,11 +50,11 @@ class Sub(Function):
 
 class Mul(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, inplace=False):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)  # as PyTorch
         ctx.shapes = a.shape, b.shape
-        return a * b
+        return _into_first(xp(a).multiply, a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
@@ -63,10 +68,10 @@ class Mul(Function):
 
 class Div(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, inplace=False):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # as PyTorch
         ctx.shapes = a.shape, b.shape
-        return a / b
+        return _into_first(xp(a).true_divide, a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
@@ -231,6 +236,27 @@ def div(input, other):
     if a.dtype.kind != "f":
         a, b = astype(a, get_default_dtype()), astype(b, get_default_dtype())
     return _binary(Div, "div", a, b)
+
+
+_IN_PLACE = {"add_": Add, "sub_": Sub, "mul_": Mul, "div_": Div}
+
+
+def in_place(op, input, other):
+    """`input.op(other)` (op "add_", "sub_", "mul_" or "div_") as its Function applied with
+    inplace=True, so that a recorder tracing the forward (minicnn.onnx) sees the write:
+    Tensor's own methods write the array directly. `other` takes input's dtype; the
+    broadcast result must keep input's shape, as in PyTorch."""
+    require_tensor(op, "input", input)
+    a = input
+    b = other if isinstance(other, Tensor) else as_tensor_pair(op, a, other)[1]
+    check_same_device(op, a, b)
+    if b.dtype != a.dtype:
+        b = astype(b, a.dtype)
+    shape = broadcast_shape(op, a.shape, b.shape)
+    if shape != a.shape:
+        raise RuntimeError(f"{op}: output with shape {list(a.shape)} doesn't match the "
+                           f"broadcast shape {list(shape)}")
+    return _IN_PLACE[op].apply(a, b, inplace=True)
 
 
 def pow(input, exponent):

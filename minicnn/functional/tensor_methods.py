@@ -3,7 +3,7 @@
 tensor.py stays below functional in the layering."""
 import numpy as np
 
-from .. import backend
+from .. import backend, trace_mode
 from ..tensor import Tensor
 from . import (activation, arithmetic, comparison, conversion, indexing, linalg, reduction,
                shape, unary)
@@ -86,8 +86,30 @@ _METHODS = {
 }
 
 
+def _traced_in_place(name, direct, takes_alpha):
+    """x.add_(y) and kin (x += y included, which calls them): the direct write of tensor.py,
+    or, while a recorder traces the forward, the same write as a recorded Function."""
+    def scaled(self, other, alpha=1):
+        if trace_mode.state.recorder is None:
+            return direct(self, other, alpha=alpha)
+        if alpha != 1:
+            other = arithmetic.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+        return arithmetic.in_place(name, self, other)
+
+    def unscaled(self, other):
+        if trace_mode.state.recorder is None:
+            return direct(self, other)
+        return arithmetic.in_place(name, self, other)
+
+    method = scaled if takes_alpha else unscaled
+    method.__name__ = name
+    return method
+
+
 def bind():
     for name, op in {**_OPERATORS, **_METHODS}.items():
         setattr(Tensor, name, op)
+    for name, takes_alpha in (("add_", True), ("sub_", True), ("mul_", False), ("div_", False)):
+        setattr(Tensor, name, _traced_in_place(name, getattr(Tensor, name), takes_alpha))
     Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))

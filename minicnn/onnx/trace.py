@@ -8,7 +8,10 @@ Values are told apart by the identity of their arrays: every op output is a new 
 except for ops that write into their input (`inplace=True`), whose output array is the
 input's, now holding the new values, and ops that hand their input through unchanged (a
 cast to the same dtype, a hook), whose output array is a named one. So a tensor's value is
-the last name its array was given, views that share memory included. An array the trace
+the last name its array was given, views that share memory included. Tensor's in-place
+arithmetic (add_, sub_, mul_, div_, and +=, -=, *=, /= through them) runs as its Function
+with inplace=True while a trace records; any other write into a traced array outside a
+Function (fill_, copy_, `x[i] = v` ...) is refused, since the trace could not see it. An array the trace
 has not seen is a parameter or buffer of the model (named by its state_dict key), or a
 constant: a scalar operand, a mask made by an op, or an array the model computed without a
 Function (a comparison, `argmax`); `exporter` runs the model a second time on other values
@@ -22,6 +25,7 @@ import numpy as np
 from .. import backend, trace_mode
 from ..grad_mode import no_grad
 from ..tensor import Tensor
+from .registry import ExportError
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,18 @@ class _Recorder:
         name = f"constant_{len(self.constants)}"
         self.constants[name] = np.array(backend.to_device(array, "cpu"))
         return self.name(array, name)
+
+    def write_in_place(self, tensor, op):
+        """Refuse `op` writing, outside a Function, into memory the trace has named (an
+        input, an op's result, a parameter read, a constant): the trace would go on naming
+        the old values, and the exported graph would compute something else."""
+        array = tensor._data
+        shares = backend.xp_of(array).may_share_memory
+        if any(type(named) is type(array) and shares(array, named) for named in self.alive):
+            raise ExportError(f"export: {op} writes in place into a tensor of the traced "
+                              f"forward (shape {tuple(tensor.shape)}), which the trace cannot "
+                              f"record; use add_, sub_, mul_, div_ (or +=, -=, *=, /=), an op "
+                              f"with inplace=True, or the out-of-place form")
 
     def _param_arrays(self, params):
         """{id: Value} of the arrays among `params` (directly or in tuples and lists)."""

@@ -50,7 +50,24 @@ REFUSED = {
                                                        r"computed by minicnn's ops"),
     "an output that is no tensor": (lambda m, x: {"y": x * 2}, r"must return a Tensor or a "
                                                                r"tuple of Tensors, got dict"),
+    "fill_ on an op's result": (lambda m, x: (x * 2).fill_(1.0),
+                                r"fill_ writes in place into a tensor of the traced forward"),
+    "a slice assigned in the input": (lambda m, x: _assigned(x, 0.0),
+                                      r"__setitem__ writes in place into a tensor of the "
+                                      r"traced forward \(shape \(2, 3\)\)"),
+    "copy_ into a view of a result": (lambda m, x: _copied_into_view(x * 2),
+                                      r"copy_ writes in place into a tensor of the traced"),
 }
+
+
+def _assigned(x, value):
+    x[0] = value
+    return x * 2
+
+
+def _copied_into_view(y):
+    y[:, :1].copy_(mc.zeros(2, 1))
+    return y
 
 
 @pytest.mark.parametrize("case", REFUSED)
@@ -150,3 +167,16 @@ def test_a_convolution_that_changes_path_with_the_values_is_one_conv(tmp_path):
     x *= 1.25 * bound / np.abs(x).max()
     assert not winograd_stays_finite(x, w) and winograd_stays_finite(x * -0.75 + 0.5, w)
     export_and_compare(conv, mc.tensor(x), tmp_path / "m.onnx")
+
+
+def test_in_place_arithmetic_that_would_change_the_shape_is_refused(tmp_path):
+    """As in PyTorch, x.add_(y) keeps x's shape: a y that broadcasts x larger is an error."""
+    def grows(m, x):
+        y = x * 2
+        y.add_(mc.ones(4, 2, 3))
+        return y
+
+    with pytest.raises(RuntimeError, match=r"add_: output with shape \[2, 3\] doesn't match "
+                                           r"the broadcast shape \[4, 2, 3\]"):
+        mc.onnx.export(Wrapped(grows), mc.ones(2, 3), tmp_path / "m.onnx")
+    assert not list(tmp_path.iterdir())

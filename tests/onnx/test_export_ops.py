@@ -258,3 +258,24 @@ def test_multihead_attention_with_weights_and_padding_mask(tmp_path):
     model.register_buffer("padding", padding)
     export_and_compare(model, (_x(4, 2, 8), _x(3, 2, 6, seed=1), _x(3, 2, 5, seed=2)),
                        tmp_path / "m.onnx")
+
+
+def _in_place_arithmetic(m, x):
+    """Every form of in-place arithmetic a forward can hold, on op results: the operators,
+    the methods with alpha, a broadcast tensor operand and a Python number."""
+    out = m.a(x)
+    out += m.b(x)
+    out *= 2
+    out.sub_(x, alpha=0.5)
+    out /= 3
+    out.add_(m.b.bias, alpha=2)
+    out -= 1
+    return out.mul_(0.5).div_(x.abs() + 1)
+
+
+def test_in_place_arithmetic_is_recorded(tmp_path):
+    """x += y (ResNet's shortcut, as torchvision writes it) and add_, sub_, mul_, div_ run as
+    their ops with inplace=True while the trace records, so the graph holds them."""
+    model = Wrapped(_in_place_arithmetic, a=nn.Linear(4, 4), b=nn.Linear(4, 4))
+    proto = export_and_compare(model, mc.randn(3, 4), tmp_path / "m.onnx")
+    assert op_types(proto).count("Add") >= 2 and "Div" in op_types(proto)
