@@ -1,16 +1,20 @@
 """Where a network's inference time goes, layer by layer, minicnn against PyTorch.
 
-    python -m benchmarks.layers resnet18_cifar [--threads N] [--repeats R] [--top K] [--json PATH]
+    python -m benchmarks.layers resnet18_cifar [--threads N] [--repeats R] [--settle MS]
+                                               [--top K] [--json PATH]
 
 Builds the model row's network in both libraries (benchmarks.models.build_pair: the same
 architecture and weights), puts both in eval mode and times every leaf module (one with no
 submodules) by a forward pre-hook and a forward hook, over `repeats` forwards under no_grad
-that alternate between the libraries after one warm-up forward each. Per leaf it prints the
+that alternate between the libraries after one warm-up forward each; before each forward
+every core spins for `settle` (as in the main harness, rest.py), so that the other
+library's idle threads are asleep when the first leaves run. Per leaf it prints the
 median time in each library, the difference and the ratio, with minicnn's convolution
 algorithm (F.conv_algorithm) and the input shape; the leaves with the largest differences
 come first. Then the same summed by layer type, and the whole forward with the time spent
-outside the leaves (additions of residual branches, concatenations, reshapes: the glue
-between layers). The hooks cost the same few microseconds per leaf in both libraries, so
+inside all the leaves and outside them (additions of residual branches, concatenations,
+reshapes: the glue between layers), each the median over the forwards of that forward's
+figure. The hooks cost the same few microseconds per leaf in both libraries, so
 the whole forward here runs slower than in the models suite; compare differences, not the
 absolute figures.
 """
@@ -25,6 +29,7 @@ from .harness import apply_threads, set_threads
 from .models import ROWS_BY_KEY, build_pair, make_batch
 
 DEFAULT_REPEATS = 5
+DEFAULT_SETTLE_MS = 20.0
 DEFAULT_TOP = 20
 
 
@@ -66,6 +71,15 @@ class LeafTimer:
                                              for i in range(forwards))
         return result
 
+    def forward_totals(self, forwards):
+        """Each forward's time inside all the leaves together, in ms."""
+        totals = [0.0] * forwards
+        for times in self.times.values():
+            calls = len(times) // forwards
+            for i in range(forwards):
+                totals[i] += sum(times[i * calls:(i + 1) * calls]) * 1e3
+        return totals
+
 
 def _algorithm(module, x):
     """minicnn's conv algorithm for a Conv2d leaf's input, else ""."""
@@ -78,11 +92,14 @@ def _algorithm(module, x):
             x, module.weight, module.stride, module.padding, module.dilation, module.groups)
 
 
-def profile(key, repeats):
-    """The per-leaf and whole-forward medians (ms) of both libraries for model row `key`."""
+def profile(key, repeats, settle=DEFAULT_SETTLE_MS / 1e3):
+    """The per-leaf and whole-forward medians (ms) of both libraries for model row `key`,
+    each forward after `settle` seconds of every core spinning."""
     import torch
 
     import minicnn as mc
+
+    from .rest import busy_rest                 # Numba, so NumPy, only once threads are set
 
     row = ROWS_BY_KEY[key]
     ours, theirs = build_pair(row)
@@ -99,6 +116,8 @@ def profile(key, repeats):
             timers[lib].times.clear()
         for _ in range(repeats):
             for lib, run in runs.items():
+                if settle:
+                    busy_rest(settle)
                 start = time.perf_counter()
                 run()
                 whole[lib].append((time.perf_counter() - start) * 1e3)
@@ -113,8 +132,12 @@ def profile(key, repeats):
                      "input": list(getattr(leaf_input, "shape", ())),
                      "algorithm": _algorithm(module, leaf_input),
                      "minicnn_ms": ours_leaves[name], "torch_ms": theirs_leaves.get(name, 0.0)})
-    return {"row": row.name, "repeats": repeats, "leaves": rows,
-            "forward_ms": {lib: statistics.median(t) for lib, t in whole.items()}}
+    inside = {lib: timers[lib].forward_totals(repeats) for lib in runs}
+    return {"row": row.name, "repeats": repeats, "settle_ms": settle * 1e3, "leaves": rows,
+            "forward_ms": {lib: statistics.median(t) for lib, t in whole.items()},
+            "leaves_ms": {lib: statistics.median(t) for lib, t in inside.items()},
+            "outside_ms": {lib: statistics.median(w - i for w, i in zip(whole[lib], inside[lib]))
+                           for lib in runs}}
 
 
 def _ratio(a, b):
@@ -144,12 +167,10 @@ def tables(result, top):
     for key, (ours, theirs, count) in sorted(by_type.items(), key=lambda kv: kv[1][1] - kv[1][0]):
         lines.append(f"| {key} | {count} | {ours:.2f} | {theirs:.2f} | {ours - theirs:+.2f} | "
                      f"{_ratio(ours, theirs)} |")
-    forward = result["forward_ms"]
-    inside = {lib: sum(r[f"{lib}_ms"] for r in result["leaves"]) for lib in forward}
     lines += ["", "| | minicnn | torch | difference | ratio |", "|---|---|---|---|---|"]
-    for label, values in (("leaves", inside), ("outside the leaves",
-                                               {lib: forward[lib] - inside[lib] for lib in forward}),
-                          ("whole forward", forward)):
+    for label, values in (("leaves", result["leaves_ms"]),
+                          ("outside the leaves", result["outside_ms"]),
+                          ("whole forward", result["forward_ms"])):
         lines.append(f"| {label} | {values['minicnn']:.2f} | {values['torch']:.2f} | "
                      f"{values['minicnn'] - values['torch']:+.2f} | "
                      f"{_ratio(values['minicnn'], values['torch'])} |")
@@ -165,6 +186,10 @@ def main(argv=None):
                         help="threads for both libraries (default: all cores)")
     parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
                         help=f"timed forwards per library (default {DEFAULT_REPEATS})")
+    parser.add_argument("--settle", type=float, default=DEFAULT_SETTLE_MS, metavar="MS",
+                        help="untimed rest before each forward, every core spinning, so that "
+                             f"the other library's idle threads are asleep (default: "
+                             f"{DEFAULT_SETTLE_MS:g} ms)")
     parser.add_argument("--top", type=int, default=DEFAULT_TOP,
                         help=f"leaves shown, largest difference first (default {DEFAULT_TOP})")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
@@ -174,10 +199,13 @@ def main(argv=None):
         if value is not None and value < 1:
             parser.exit(2, f"python -m benchmarks.layers: --{name} must be at least 1, "
                            f"got {value}\n")
+    if not args.settle >= 0:
+        parser.exit(2, f"python -m benchmarks.layers: --settle must be at least 0, got "
+                       f"{args.settle:g}\n")
     if args.threads is not None:
         set_threads(args.threads)
         apply_threads(args.threads)
-    result = profile(args.row, args.repeats)
+    result = profile(args.row, args.repeats, args.settle / 1e3)
     print(tables(result, args.top))
     if args.json:
         with open(args.json, "w") as f:

@@ -18,7 +18,16 @@ from benchmarks import layers  # noqa: E402
 
 @pytest.fixture(scope="module")
 def lenet_profile():
-    return layers.profile("lenet5", repeats=2)
+    return layers.profile("lenet5", repeats=2, settle=0.002)
+
+
+def test_each_forward_follows_a_busy_rest(monkeypatch):
+    """Every timed forward of either library comes after its rest, as in the main harness."""
+    from benchmarks import rest
+    rests = []
+    monkeypatch.setattr(rest, "busy_rest", rests.append)
+    result = layers.profile("lenet5", repeats=3, settle=0.005)
+    assert rests == [0.005] * 6 and result["settle_ms"] == 5.0
 
 
 def test_every_leaf_is_timed_in_both_libraries(lenet_profile):
@@ -46,6 +55,8 @@ def test_the_tables_cover_every_leaf_type_and_the_whole_forward(lenet_profile):
 @pytest.mark.parametrize("args, message", [
     (["lenet5", "--repeats", "0"], "--repeats must be at least 1, got 0"),
     (["lenet5", "--top", "-1"], "--top must be at least 1, got -1"),
+    (["lenet5", "--settle", "-5"], "--settle must be at least 0, got -5"),
+    (["lenet5", "--settle", "nan"], "--settle must be at least 0, got nan"),
     (["no_such_row"], "invalid choice: 'no_such_row'"),
 ])
 def test_bad_options_are_refused_in_one_line(args, message):
@@ -53,3 +64,17 @@ def test_bad_options_are_refused_in_one_line(args, message):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_forward_totals_sum_each_forward_over_every_leaf_and_call():
+    """A leaf called twice a forward counts both calls; the totals are per forward, so that
+    the time outside the leaves is each forward's own difference (then the median)."""
+    timer = layers.LeafTimer.__new__(layers.LeafTimer)
+    timer.times = {"twice": [1e-3, 2e-3, 3e-3, 4e-3], "once": [1e-3, 5e-3]}
+    assert timer.forward_totals(2) == pytest.approx([4.0, 12.0])
+
+
+def test_outside_the_leaves_is_the_median_of_each_forwards_difference(lenet_profile):
+    for lib in ("minicnn", "torch"):
+        assert 0 < lenet_profile["leaves_ms"][lib] <= lenet_profile["forward_ms"][lib] * 1.5
+        assert 0 <= lenet_profile["outside_ms"][lib] < lenet_profile["forward_ms"][lib]
