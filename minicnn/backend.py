@@ -111,6 +111,8 @@ def check_same_device(op, arrays):
     """Raise DeviceMismatchError, naming the op, both devices and their arrays' shapes,
     where two of `arrays` (NumPy or CuPy, None skipped) live on different devices. Every op
     that takes several tensors checks them here, before any work."""
+    if all(type(a) is np.ndarray or a is None for a in arrays):
+        return                                  # host arrays: one device, nothing to ask
     first = None
     for a in arrays:
         if a is None:

@@ -4,9 +4,11 @@ Numba threads.
 NumPy's maximum(x, 0) checks every element for NaN and does not vectorise, and
 g * (out > 0) makes two passes; each loop here makes one. Each thread takes whole runs of
 consecutive elements, and each run is a plain loop over 1-D slices, which LLVM vectorises
-(a loop over a prange index does not). The in-place ReLU has its own loop over one array:
-the two-array loop given the same array twice cannot prove at compile time that the arrays
-do not overlap, and its run-time overlap check sends it to the unvectorised loop.
+(a loop over a prange index does not); an array of fewer than two runs goes through the
+loop on the calling thread, without starting the threads. The in-place ReLU has its own
+loop over one array: the two-array loop given the same array twice cannot prove at compile
+time that the arrays do not overlap, and its run-time overlap check sends it to the
+unvectorised loop.
 """
 import numpy as np
 from numba import njit, prange
@@ -34,6 +36,21 @@ def _relu_inplace_run(x):
 def _relu_backward_run(g, y, out):
     for i in range(g.shape[0]):
         out[i] = 0 if y[i] <= 0 else g[i]          # a NaN output lets g through
+
+
+@njit(nogil=True, cache=True)
+def _relu_serial(x, out):
+    _relu_run(x, out)
+
+
+@njit(nogil=True, cache=True)
+def _relu_inplace_serial(x):
+    _relu_inplace_run(x)
+
+
+@njit(nogil=True, cache=True)
+def _relu_backward_serial(g, y, out):
+    _relu_backward_run(g, y, out)
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -65,8 +82,17 @@ def _flat(a, dtype):
 
 def _runs(n):
     """Four runs per thread (a thread slowed by other work takes fewer), each of at least
-    MIN_RUN elements, at least one run."""
-    return parallel_runs(max(1, n // MIN_RUN), per_thread=4)
+    MIN_RUN elements; one run, on the calling thread, below two."""
+    return 1 if n < 2 * MIN_RUN else parallel_runs(n // MIN_RUN, per_thread=4)
+
+
+def _into(x, out):
+    """out = relu(x) for x flat and out flat (x itself for an in-place ReLU)."""
+    runs = _runs(x.size)
+    if out is x:
+        _relu_inplace_serial(x) if runs == 1 else _relu_inplace(x, runs)
+    else:
+        _relu_serial(x, out) if runs == 1 else _relu(x, out, runs)
 
 
 def relu(x, out=None):
@@ -75,12 +101,12 @@ def relu(x, out=None):
     flat = _flat(x, x.dtype)
     if out is None:
         result = np.empty_like(flat)
-        _relu(flat, result, _runs(flat.size))
+        _into(flat, result)
         return result.reshape(x.shape)
     if out is x and x.flags.c_contiguous:
-        _relu_inplace(flat, _runs(flat.size))      # flat is a view of x
+        _into(flat, flat)                          # flat is a view of x
     elif out.flags.c_contiguous:
-        _relu(flat, out.reshape(-1), _runs(flat.size))   # a view: the loop writes into out
+        _into(flat, out.reshape(-1))               # a view: the loop writes into out
     else:
         out[...] = relu(x)
     return out
@@ -88,7 +114,11 @@ def relu(x, out=None):
 
 def relu_backward(g, out):
     """0 where out <= 0, else g (NaN outputs pass g, as in PyTorch)."""
-    flat = _flat(g, g.dtype)
+    flat, y = _flat(g, g.dtype), _flat(out, g.dtype)
     result = np.empty_like(flat)
-    _relu_backward(flat, _flat(out, g.dtype), result, _runs(flat.size))
+    runs = _runs(flat.size)
+    if runs == 1:
+        _relu_backward_serial(flat, y, result)
+    else:
+        _relu_backward(flat, y, result, runs)
     return result.reshape(g.shape)

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from kernel_cases import DTYPES, LAYOUTS, compiled_once, cupy_or_skip, make_array
 
 from minicnn.kernels import cpu, reference
+from minicnn.kernels.cpu.channel_affine import (PARALLEL_MIN_ELEMENTS, _channel_affine,
+                                                _channel_affine_serial)
 
 SHAPES = st.tuples(st.integers(1, 4), st.integers(1, 6), st.integers(1, 40))     # (N, C, L)
 
@@ -38,15 +40,27 @@ def test_channel_affine_reference_is_the_affine_map(shape, dtype):
     np.testing.assert_array_equal(reference.channel_affine(x, scale, shift), want)
 
 
-def test_channel_affine_cpu_compiles_once_per_dtype():
-    from minicnn.kernels.cpu.channel_affine import _channel_affine
+# (N, C, L) just under, at and past the size from which the planes go to the threads
+AROUND_PARALLEL = [(2, 3, PARALLEL_MIN_ELEMENTS // 6 - 1), (2, 4, PARALLEL_MIN_ELEMENTS // 8),
+                   (3, 5, PARALLEL_MIN_ELEMENTS // 15 + 7)]
 
+
+@pytest.mark.parametrize("shape", AROUND_PARALLEL)
+def test_channel_affine_cpu_equals_reference_on_both_sides_of_the_thread_split(shape):
+    x, scale, shift = _inputs(shape, np.float32, "contiguous")
+    np.testing.assert_array_equal(cpu.channel_affine(x, scale, shift),
+                                  reference.channel_affine(x, scale, shift))
+
+
+@pytest.mark.parametrize("kernel, shape", [(_channel_affine_serial, (2, 3, 5)),
+                                           (_channel_affine, AROUND_PARALLEL[1])])
+def test_channel_affine_cpu_compiles_once_per_dtype(kernel, shape):
     for dtype in (np.float32, np.float64):
-        cpu.channel_affine(*_inputs((2, 3, 4), dtype, "contiguous"))
+        cpu.channel_affine(*_inputs(shape, dtype, "contiguous"))
     for layout in ("transposed", "sliced"):
         for dtype in (np.float32, np.float64):
-            args = _inputs((2, 3, 5), dtype, layout)
-            assert compiled_once(_channel_affine, lambda: cpu.channel_affine(*args))
+            args = _inputs(shape, dtype, layout)
+            assert compiled_once(kernel, lambda: cpu.channel_affine(*args))
 
 
 @pytest.mark.gpu
