@@ -65,7 +65,8 @@ def _relu(x, out, runs):
 def _relu_inplace(x, runs):
     n = x.shape[0]
     for r in prange(runs):
-        _relu_inplace_run(x[r * n // runs:(r + 1) * n // runs])
+        lo, hi = r * n // runs, (r + 1) * n // runs
+        _relu_inplace_run(x[lo:hi])
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -89,10 +90,14 @@ def _runs(n):
 def _into(x, out):
     """out = relu(x) for x flat and out flat (x itself for an in-place ReLU)."""
     runs = _runs(x.size)
-    if out is x:
-        _relu_inplace_serial(x) if runs == 1 else _relu_inplace(x, runs)
+    if out is x and runs == 1:
+        _relu_inplace_serial(x)
+    elif out is x:
+        _relu_inplace(x, runs)
+    elif runs == 1:
+        _relu_serial(x, out)
     else:
-        _relu_serial(x, out) if runs == 1 else _relu(x, out, runs)
+        _relu(x, out, runs)
 
 
 def relu(x, out=None):
