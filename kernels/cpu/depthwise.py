@@ -15,7 +15,8 @@ loops):
   ⌊j·dw / sw⌋): ``wide[k] += w[i, j] · phase[k + shift]``, a unit-stride loop whatever
   the stride.
 
-Small maps with many channels go to depthwise_channels_last.py instead.
+Small maps with many channels go to depthwise_channels_last.py instead, and 3×3 kernels at
+stride 1 to depthwise3x3.py, whose loops unroll the nine taps.
 
 The forward pass owns one (group, o) output block per iteration, the input gradient one
 (group, c) input block (it gathers the m output channels of c); no two iterations write
@@ -36,6 +37,7 @@ from numba import njit, prange
 
 from ..reference import depthwise as reference
 from ..shapes import conv_output_shape, pair
+from . import depthwise3x3
 from . import depthwise_channels_last as channels_last
 from ._windows import as_c
 from .max_abs import max_abs
@@ -301,6 +303,8 @@ def depthwise_conv2d(x, weight, stride, padding, dilation):
     y = np.empty((N, OC, oh, ow), dtype=x.dtype)
     if _channels_last_applies(x.shape, OC):
         return channels_last.forward(x, weight, y, *map(pair, (stride, padding, dilation)))
+    if depthwise3x3.applies((kh, kw), *map(pair, (stride, padding, dilation))):
+        return depthwise3x3.forward(x, weight, y, pair(padding))
     return _run(_forward, x, weight, y, stride, padding, dilation, (H, W))
 
 
@@ -314,6 +318,8 @@ def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, 
     if not math.isfinite(max_abs(weight)):                         # junk zeros times inf
         return reference.depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride,
                                                      padding, dilation)
+    if depthwise3x3.applies(weight.shape[2:], *map(pair, (stride, padding, dilation))):
+        return depthwise3x3.grad_input(grad_out, weight, dx, pair(padding))
     return _run(_grad_input, grad_out, weight, dx, stride, padding, dilation, dx.shape[2:])
 
 
@@ -327,4 +333,6 @@ def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dil
     if not math.isfinite(max_abs(x)):                              # junk zeros times inf
         return reference.depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride,
                                                       padding, dilation)
+    if depthwise3x3.applies(dw_out.shape[2:], *map(pair, (stride, padding, dilation))):
+        return depthwise3x3.grad_weight(x, grad_out, dw_out, pair(padding))
     return _run(_grad_weight, x, grad_out, dw_out, stride, padding, dilation, x.shape[2:])

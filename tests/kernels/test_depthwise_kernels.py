@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, conv_geometry, kernels_of,
-                          make_array)
+from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, conv3x3_geometry, conv_geometry,
+                          kernels_of, make_array)
 
 from minicnn.kernels import cpu, reference
 from minicnn.kernels.shapes import conv_output_shape
@@ -63,8 +63,10 @@ def test_depthwise_reference_matches_torch(geometry, m):
 
 def test_depthwise_cpu_compiles_once_per_dtype():
     from minicnn.kernels.cpu import depthwise as module
+    from minicnn.kernels.cpu import depthwise3x3
 
-    kernels = [module._forward, module._grad_input, module._grad_weight]
+    kernels = [getattr(m, name) for m in (module, depthwise3x3)
+               for name in ("_forward", "_grad_input", "_grad_weight")]
 
     def run_all(x, w, g, args):
         cpu.depthwise_conv2d(x, w, *args)
@@ -72,7 +74,8 @@ def test_depthwise_cpu_compiles_once_per_dtype():
         cpu.depthwise_conv2d_grad_weight(x, g, w.shape, *args)
 
     geometries = [((2, 3, 6, 5), (3, 3), (1, 2), (1, 1), (1, 1)),     # strided
-                  ((2, 3, 6, 5), (3, 2), (1, 1), (1, 1), (2, 1))]     # unit stride
+                  ((2, 3, 6, 5), (3, 2), (1, 1), (1, 1), (2, 1)),     # unit stride
+                  ((2, 3, 6, 5), (3, 3), (1, 1), (1, 0), (1, 1))]     # 3×3, unrolled
     for geometry in geometries:
         for dtype in (np.float32, np.float64):
             run_all(*_case(geometry, 2, dtype))
@@ -108,6 +111,41 @@ def test_depthwise_weight_gradient_over_more_groups_than_slots(monkeypatch):
     _assert_form_equals_reference(x, w, g, args)
 
 
+def _without_general_kernels(patch):
+    """The phase-plane kernels of depthwise.py replaced by None: a call would fail."""
+    from minicnn.kernels.cpu import depthwise as module
+
+    for name in ("_forward", "_grad_input", "_grad_weight"):
+        patch.setattr(module, name, None)
+
+
+@example(geometry=((17, 2, 5, 4), 2, (1, 1)), m=1, dtype=np.float64, layout="contiguous")
+@given(geometry=conv3x3_geometry(max_side=12), m=MULTIPLIERS, dtype=DTYPES, layout=LAYOUTS)
+def test_depthwise_3x3_stride_1_takes_the_unrolled_kernels(geometry, m, dtype, layout):
+    """3×3 at stride 1, padding 0-2, multiplier 1-3: the unrolled kernels of
+    depthwise3x3.py alone, equal to the reference (the example has more images than the
+    weight gradient's slots)."""
+    (N, C, H, W), _, padding = geometry
+    x, w, g, args = _case(((N, C, H, W), (3, 3), (1, 1), padding, (1, 1)), m, dtype, layout)
+    with pytest.MonkeyPatch.context() as patch:
+        _without_general_kernels(patch)
+        _assert_form_equals_reference(x, w, g, args)
+
+
+@pytest.mark.parametrize("where", ["input", "weight"])
+def test_depthwise_3x3_gradients_leave_nonfinite_values_to_the_reference(where):
+    """An inf in x (weight gradient) or in w (input gradient) meets the unrolled kernels'
+    padding and wide-row zeros: those gradients come from the reference, NaN where its own
+    products make one and nowhere else."""
+    x, w, g, args = _case(((2, 3, 6, 7), (3, 3), (1, 1), (1, 1), (1, 1)), 2, np.float64)
+    if where == "input":
+        x[1, 1, 2, 6] = np.inf                          # its last column: wide rows' junk
+    else:
+        w[1, 0, 2, 2] = np.inf                          # a corner tap: dY's padding
+    with np.errstate(invalid="ignore"):                 # the forward's own 0 · inf
+        _assert_form_equals_reference(x, w, g, args)
+
+
 def _channels_last_forms(x, w, g, stride, padding, dilation):
     """The three channels-last kernels, called directly (whatever the map size)."""
     from minicnn.kernels.cpu import depthwise_channels_last as channels_last
@@ -134,10 +172,11 @@ def test_depthwise_channels_last_matches_reference(geometry, dtype, layout):
 def test_depthwise_small_maps_take_the_channels_last_kernels(monkeypatch, shape, stride):
     """MobileNet's small maps (many channels, at most 64 pixels) go channels last, and the
     public kernels still equal the reference there; the other kernels would fail if called."""
-    from minicnn.kernels.cpu import depthwise as module
+    from minicnn.kernels.cpu import depthwise3x3
 
+    _without_general_kernels(monkeypatch)
     for name in ("_forward", "_grad_input", "_grad_weight"):
-        monkeypatch.setattr(module, name, None)
+        monkeypatch.setattr(depthwise3x3, name, None)
     geometry = (shape, (3, 3), stride, (1, 1), (1, 1))
     x, w, g, args = _case(geometry, 1, np.float32)
     _assert_form_equals_reference(x, w, g, args)
