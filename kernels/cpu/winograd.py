@@ -22,55 +22,78 @@ from ._windows import as_c
 __all__ = ["winograd_input", "winograd_input_grad", "winograd_output", "winograd_output_grad"]
 
 
+# Channels copied per pass of planes_phases: eight rows of planes read side by side, so that
+# each column's eight channels go out as one contiguous run.
+CHANNEL_BLOCK = 8
+
+
+@njit(nogil=True, inline="always")
+def _channel_block(planes, phases, offset, into_phases, c0):
+    """planes_phases for the CHANNEL_BLOCK channels from c0 on; the phase index is unsigned,
+    so that no negative-index check stands between the eight loads or stores."""
+    C, W = planes.shape
+    P = phases.shape[0]
+    r0, r1, r2, r3 = planes[c0], planes[c0 + 1], planes[c0 + 2], planes[c0 + 3]
+    r4, r5, r6, r7 = planes[c0 + 4], planes[c0 + 5], planes[c0 + 6], planes[c0 + 7]
+    one = np.uint64(1)
+    for k in range(W):
+        col = k + offset
+        q = col // P
+        run = phases[col - q * P]
+        b = np.uint64(q * C + c0)
+        if into_phases:
+            run[b], run[b + one], run[b + 2 * one], run[b + 3 * one] = r0[k], r1[k], r2[k], r3[k]
+            run[b + 4 * one], run[b + 5 * one], run[b + 6 * one], run[b + 7 * one] = (
+                r4[k], r5[k], r6[k], r7[k])
+        else:
+            r0[k], r1[k], r2[k], r3[k] = run[b], run[b + one], run[b + 2 * one], run[b + 3 * one]
+            r4[k], r5[k], r6[k], r7[k] = (run[b + 4 * one], run[b + 5 * one], run[b + 6 * one],
+                                          run[b + 7 * one])
+
+
 @njit(nogil=True, cache=True)
-def planes_phases(planes, phases, offset, into_phases, columns):
+def planes_phases(planes, phases, offset, into_phases):
     """Copy between a (C, W) slab of planes and rows split by column phase, channels
     innermost: phases[col % P, (col // P)·C + c] is planes[c, k] for col = k + offset, with
     P = len(phases); into `phases` when `into_phases`, else out of them.
 
-    The transpose goes through `columns`, a (≥ W, C) scratch array: read (or written) along
-    each plane's contiguous row, then copied one whole column of C channels at a time, so
-    that both sides of the copy run along contiguous memory (eight channels at a time
-    straight between the two layouts is slower)."""
+    CHANNEL_BLOCK planes at a time, read (or written) along their rows while each column's
+    channels go out (or come in) as one contiguous run. One plane at a time, the slab's C
+    rows lie a whole plane apart: at 32×32, 4 KiB, so that they all fall in the same cache
+    sets and evict each other."""
     C, W = planes.shape
+    c0 = 0
+    while c0 + CHANNEL_BLOCK <= C:
+        _channel_block(planes, phases, offset, into_phases, c0)
+        c0 += CHANNEL_BLOCK
     P = phases.shape[0]
-    if into_phases:
-        for c in range(C):
-            row = planes[c]
-            for k in range(W):
-                columns[k, c] = row[k]
-    for k in range(W):
-        col = k + offset
-        q = col // P
-        if into_phases:
-            phases[col - q * P, q * C:q * C + C] = columns[k]
-        else:
-            columns[k] = phases[col - q * P, q * C:q * C + C]
-    if not into_phases:
-        for c in range(C):
-            row = planes[c]
-            for k in range(W):
-                row[k] = columns[k, c]
+    for c in range(c0, C):
+        row = planes[c]
+        for k in range(W):
+            col = k + offset
+            q = col // P
+            if into_phases:
+                phases[col - q * P, q * C + c] = row[k]
+            else:
+                row[k] = phases[col - q * P, q * C + c]
 
 
 @njit(nogil=True, cache=True)
 def to_rows(x, rows, ph, pw):
     N, C, H, W = x.shape
-    columns = np.empty((W, C), dtype=x.dtype)
     for ni in range(N * H):                                    # image row iy -> rows[n, iy+ph]
         n = ni // H
         iy = ni - n * H
-        planes_phases(x[n, :, iy], rows[n, iy + ph], pw, True, columns)  # -> (P, (tw+1)*C)
+        planes_phases(x[n, :, iy], rows[n, iy + ph], pw, True)  # -> (P, (tw+1)*C)
 
 
 @njit(nogil=True, cache=True)
 def _from_rows(rows, dx, ph, pw):
     N, C, H, W = dx.shape
-    columns = np.empty((W, C), dtype=dx.dtype)
     for ni in range(N * H):
         n = ni // H
         iy = ni - n * H
-        planes_phases(dx[n, :, iy], rows[n, iy + ph], pw, False, columns)
+        planes_phases(dx[n, :, iy], rows[n, iy + ph], pw, False)
 
 
 @njit(nogil=True, inline="always")
@@ -134,7 +157,6 @@ def _output(m, bias_tiles, y, th, tw):
     TO = tw * OC
     across = np.empty((4, 2, TO), dtype=y.dtype)                # Aᵀ across each tile
     out = np.empty((2, 2, TO), dtype=y.dtype)                   # (row, column parity, tx*OC + o)
-    columns = np.empty((y.shape[3], OC), dtype=y.dtype)
     no_bias = np.zeros(TO, dtype=y.dtype)
     for nt in range(N * th):
         n = nt // th
@@ -147,7 +169,7 @@ def _output(m, bias_tiles, y, th, tw):
             _a_t(across[0, j], across[1, j], across[2, j], across[3, j], out[0, j], out[1, j],
                  bias_tiles, TO)
         for i in range(2):
-            planes_phases(y[n, :, 2 * ty + i], out[i], 0, False, columns)
+            planes_phases(y[n, :, 2 * ty + i], out[i], 0, False)
 
 
 @njit(nogil=True, cache=True)
@@ -155,13 +177,12 @@ def _output_grad(g, dm, th, tw):
     N, OC = g.shape[:2]
     TO = tw * OC
     rows = np.empty((2, 2, TO), dtype=g.dtype)                  # (row, column parity, tx*OC + o)
-    columns = np.empty((g.shape[3], OC), dtype=g.dtype)
     h = np.empty((4, 2, TO), dtype=g.dtype)                     # A down each tile
     for nt in range(N * th):
         n = nt // th
         ty = nt - n * th
         for i in range(2):
-            planes_phases(g[n, :, 2 * ty + i], rows[i], 0, True, columns)
+            planes_phases(g[n, :, 2 * ty + i], rows[i], 0, True)
         for j in range(2):
             _a(rows[0, j], rows[1, j], h[0, j], h[1, j], h[2, j], h[3, j], TO)
         for a in range(4):                                      # then A across it

@@ -72,7 +72,6 @@ def _output(m, bias_tiles, y, th, tw):
     TO = tw * OC
     across = np.empty((6, 4, TO), dtype=y.dtype)                # Aᵀ across each tile
     out = np.empty((4, 4, TO), dtype=y.dtype)                   # (row, column phase, tx*OC + o)
-    columns = np.empty((y.shape[3], OC), dtype=y.dtype)
     no_bias = np.zeros(TO, dtype=y.dtype)
     for nt in range(N * th):
         n = nt // th
@@ -86,7 +85,7 @@ def _output(m, bias_tiles, y, th, tw):
             _a_t(across[0, j], across[1, j], across[2, j], across[3, j], across[4, j],
                  across[5, j], out[0, j], out[1, j], out[2, j], out[3, j], bias_tiles, TO)
         for i in range(4):
-            planes_phases(y[n, :, 4 * ty + i], out[i], 0, False, columns)
+            planes_phases(y[n, :, 4 * ty + i], out[i], 0, False)
 
 
 def winograd4_input(x, padding):

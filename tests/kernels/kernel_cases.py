@@ -12,8 +12,10 @@ LAYOUTS = st.sampled_from(["contiguous", "transposed", "sliced"])
 @st.composite
 def conv3x3_geometry(draw, max_side):
     """(N, C, H, W), out channels, padding of a stride-1 3×3 convolution: padding 0-2, sides
-    up to `max_side`, down to a 1×1 output."""
-    N, C, OC = draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    up to `max_side`, down to a 1×1 output; channels 1-5 or, past the Winograd copies' blocks
+    of eight (winograd.CHANNEL_BLOCK), 8-19."""
+    channels = st.one_of(st.integers(1, 5), st.integers(8, 19))
+    N, C, OC = draw(st.integers(1, 3)), draw(channels), draw(channels)
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     H, W = (draw(st.integers(max(1, 3 - 2 * p), max_side)) for p in padding)
     return (N, C, H, W), OC, padding
