@@ -40,6 +40,11 @@ FEW_OUTPUT_CHANNELS = 32
 # columns are then as many copies of the image as the window has taps, and its GEMM's inner
 # dimension (C·kh·kw: 27 for an RGB 3×3) too short for BLAS's rate.
 FEW_INPUT_CHANNELS = 4
+# ... while that inner dimension stays under this: from here on im2col's GEMM runs near
+# BLAS's rate and the direct kernels' per-tap passes cost more (a ViT's 16×16 RGB patches,
+# 768: 13.7 against 42.7 ms; AlexNet's 11×11 stem, 363: 12.8 against 17.8;
+# benchmarks/NOTES.md).
+STEM_MAX_DEPTH = 256
 
 
 @dataclass(frozen=True)
@@ -206,8 +211,10 @@ def _few_channels_at_stride_one(call):
 
 
 def _image_stem_pays(call):
+    depth = call.x.shape[1] * call.kernel_size[0] * call.kernel_size[1]      # C·kh·kw
     return (not call.needs_grad and call.groups == 1 and call.x.shape[1] <= FEW_INPUT_CHANNELS
-            and call.kernel_size != (1, 1) and _why_not_grouped(call) is None)
+            and call.kernel_size != (1, 1) and depth < STEM_MAX_DEPTH
+            and _why_not_grouped(call) is None)
 
 
 def _pointwise_pays(call):
@@ -265,10 +272,11 @@ RULES = (
          "output)"),
     Rule("grouped", _image_stem_pays,
          f"a forward without gradients from at most {FEW_INPUT_CHANNELS} input channels and "
-         "a window wider than 1×1, at any stride (RGB stems: MobileNet's 3×3/2, ResNet's "
-         "7×7/2): im2col's GEMM would have an inner dimension of C·kh·kw (27 for a 3×3), "
-         "too short for BLAS's rate, after copying the image once per tap; the direct "
-         "kernels split the few planes into phase planes once and read each tap as a slice"),
+         f"a window wider than 1×1 whose C·kh·kw is under {STEM_MAX_DEPTH}, at any stride "
+         "(RGB stems: MobileNet's 3×3/2, ResNet's 7×7/2): im2col's GEMM would have that "
+         "inner dimension (27 for a 3×3), too short for BLAS's rate, after copying the image "
+         "once per tap; the direct kernels split the few planes into phase planes once and "
+         "read each tap as a slice"),
     Rule("winograd_f4", _winograd_f4_pays,
          f"a stride-1 3×3 forward without gradients, at least {MIN_CHANNELS} channels a "
          "group, enough 4×4 tiles and few of them past the map's edge: 4× fewer products "

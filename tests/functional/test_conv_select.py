@@ -28,6 +28,8 @@ CALLS = {
     "rgb_3x3": ((2, 3, 7, 8), (33, 3, 3, 3), dict(padding=1), "im2col", "grouped"),
     "rgb_strided_stem": ((1, 3, 21, 20), (40, 3, 7, 7), dict(stride=2, padding=3),
                          "im2col", "grouped"),
+    "rgb_9x9_stem": ((1, 3, 21, 20), (8, 3, 9, 9), dict(stride=3), "im2col", "grouped"),
+    "rgb_patches": ((1, 3, 32, 32), (8, 3, 16, 16), dict(stride=16), "im2col", "im2col"),
     "rgb_1x1": ((2, 3, 7, 8), (33, 3, 1, 1), {}, "pointwise", "pointwise"),
     "five_channels_3x3": ((2, 5, 7, 8), (33, 5, 3, 3), dict(padding=1), "im2col", "im2col"),
     "dilated": ((2, 16, 9, 9), (4, 16, 3, 3), dict(dilation=2), "im2col", "im2col"),
