@@ -42,8 +42,7 @@ FEW_OUTPUT_CHANNELS = 32
 FEW_INPUT_CHANNELS = 4
 # ... while that inner dimension stays under this: from here on im2col's GEMM runs near
 # BLAS's rate and the direct kernels' per-tap passes cost more (a ViT's 16×16 RGB patches,
-# 768: 13.7 against 42.7 ms; AlexNet's 11×11 stem, 363: 12.8 against 17.8;
-# benchmarks/NOTES.md).
+# 768, and AlexNet's 11×11 stem, 363, ran faster through im2col; benchmarks/NOTES.md).
 STEM_MAX_DEPTH = 256
 
 
