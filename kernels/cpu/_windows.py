@@ -34,6 +34,19 @@ def first_inside(start, dilation):
     return start
 
 
+@njit(inline="always", fastmath={"reassoc"})
+def dot3(y, x0, x1, x2, zero):
+    """(y · x0, y · x1, y · x2) over equally long rows, one pass over y, summed in the type
+    of `zero` (0.0 for float64 sums, y.dtype.type(0) for sums in y's dtype). reassoc lets
+    LLVM vectorise the sums (only their order moves)."""
+    s0 = s1 = s2 = zero
+    for t in range(y.shape[0]):
+        s0 += y[t] * x0[t]
+        s1 += y[t] * x1[t]
+        s2 += y[t] * x2[t]
+    return s0, s1, s2
+
+
 @lru_cache(maxsize=64)
 def window_offsets(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Read-only int32 (kh*kw, oh*ow): the flat offset iy*W + ix in an (H, W) plane that

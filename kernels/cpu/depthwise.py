@@ -39,7 +39,7 @@ from ..reference import depthwise as reference
 from ..shapes import conv_output_shape, pair
 from . import depthwise3x3
 from . import depthwise_channels_last as channels_last
-from ._windows import as_c
+from ._windows import as_c, dot3
 from .max_abs import max_abs
 
 # Images per buffer: as many as keep one channel's padded planes near this many pixels
@@ -68,17 +68,6 @@ def _axpy3(y, a0, x0, a1, x1, a2, x2):
     """y += a0 · x0 + a1 · x1 + a2 · x2 over equally long rows: three taps per pass over y."""
     for t in range(y.shape[0]):
         y[t] += a0 * x0[t] + a1 * x1[t] + a2 * x2[t]
-
-
-@njit(cache=True, fastmath={"reassoc"})
-def _dot3(y, x0, x1, x2):
-    """(y · x0, y · x1, y · x2) over equally long rows, summed in float64, one pass over y."""
-    s0 = s1 = s2 = 0.0
-    for t in range(y.shape[0]):
-        s0 += y[t] * x0[t]
-        s1 += y[t] * x1[t]
-        s2 += y[t] * x2[t]
-    return s0, s1, s2
 
 
 @njit(cache=True)
@@ -253,9 +242,9 @@ def _grad_weight(x, g, dw_out, sh, sw, ph, pw, dh, dw, B):
                 for i in range(kh):
                     j = 0
                     while j + 3 <= kw:                  # three taps a pass over wide
-                        s0, s1, s2 = _dot3(wide, _tap(phases, i, j, sh, sw, dh, dw, Wq, L),
-                                           _tap(phases, i, j + 1, sh, sw, dh, dw, Wq, L),
-                                           _tap(phases, i, j + 2, sh, sw, dh, dw, Wq, L))
+                        s0, s1, s2 = dot3(wide, _tap(phases, i, j, sh, sw, dh, dw, Wq, L),
+                                          _tap(phases, i, j + 1, sh, sw, dh, dw, Wq, L),
+                                          _tap(phases, i, j + 2, sh, sw, dh, dw, Wq, L), 0.0)
                         sums[i * kw + j] += s0
                         sums[i * kw + j + 1] += s1
                         sums[i * kw + j + 2] += s2

@@ -25,6 +25,8 @@ reference form.
 import numpy as np
 from numba import njit, prange
 
+from ._windows import dot3
+
 # The input gradient's full correlation pads dY by 2 − padding: padding at most 2.
 MAX_PADDING = 2
 # Slots of the weight gradient's sums: a fixed number, so the order of the sums does not
@@ -100,17 +102,6 @@ def _grad_input(g, w, dx, ph, pw):
             _rows(buf, _kernel(w, o, True), dx[n, c], o > c * m)
 
 
-@njit(inline="always", fastmath={"reassoc"})
-def _dot3(y, x0, x1, x2):
-    """(y · x0, y · x1, y · x2) over equally long rows, one pass over y, in y's dtype."""
-    s0 = s1 = s2 = y.dtype.type(0)
-    for t in range(y.shape[0]):
-        s0 += y[t] * x0[t]
-        s1 += y[t] * x1[t]
-        s2 += y[t] * x2[t]
-    return s0, s1, s2
-
-
 @njit(parallel=True, cache=True, fastmath={"reassoc"})
 def _grad_weight(x, g, dw, ph, pw, slots):
     # x (N, C, H, W), g (N, C·m, oh, ow), dw (C·m, 1, 3, 3). reassoc lets the dot products
@@ -122,6 +113,7 @@ def _grad_weight(x, g, dw, ph, pw, slots):
     Wp = W + 2 * pw
     L = (oh - 1) * Wp + ow                               # dY's plane laid wide
     partial = np.zeros((slots, OC, 9))                 # float64 sums per slot of images
+    zero = x.dtype.type(0)                             # each plane's sums in x's dtype
     for slot in prange(slots):
         pad = np.zeros((H + 2 * ph) * Wp, dtype=x.dtype)    # x's plane padded, flat
         wide = np.zeros(L, dtype=x.dtype)                    # zeros between the rows
@@ -137,9 +129,9 @@ def _grad_weight(x, g, dw, ph, pw, slots):
                     wide[oy * Wp:oy * Wp + ow] = dy[oy]
                 sums = partial[slot, o]
                 for i in range(3):
-                    s0, s1, s2 = _dot3(wide, pad[i * Wp:i * Wp + L],
-                                       pad[i * Wp + 1:i * Wp + 1 + L],
-                                       pad[i * Wp + 2:i * Wp + 2 + L])
+                    s0, s1, s2 = dot3(wide, pad[i * Wp:i * Wp + L],
+                                      pad[i * Wp + 1:i * Wp + 1 + L],
+                                      pad[i * Wp + 2:i * Wp + 2 + L], zero)
                     sums[3 * i] += s0
                     sums[3 * i + 1] += s1
                     sums[3 * i + 2] += s2

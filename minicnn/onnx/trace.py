@@ -13,9 +13,10 @@ arithmetic (add_, sub_, mul_, div_, and +=, -=, *=, /= through them) runs as its
 with inplace=True while a trace records; any other write into a traced array outside a
 Function (fill_, copy_, `x[i] = v` ...) is refused, since the trace could not see it. An
 array the trace has not seen is a parameter or buffer of the model (named by its
-state_dict key), or a constant: a scalar operand, a mask made by an op, or an array the model computed without a
-Function (a comparison, `argmax`); `exporter` runs the model a second time on other values
-and refuses the export when such a constant changes with the input.
+state_dict key), or a constant: a scalar operand, a mask made by an op, or an array the
+model computed without a Function (a comparison, `argmax`); `exporter` runs the model a
+second time on other values and refuses the export when such a constant changes with the
+input.
 """
 import itertools
 from dataclasses import dataclass, field
