@@ -83,9 +83,13 @@ _GROUPS = (
     (("winograd_weight", "winograd_weight_grad"),
      {"reference": "winograd", "cpu": "winograd_filters", "cuda": NO_CUDA_WINOGRAD}),
     (("winograd4_input", "winograd4_output"),
-     {"reference": "winograd4", "cpu": "winograd4", "cuda": NO_CUDA_WINOGRAD}),
+     {"reference": "winograd4", "cpu": "winograd6", "cuda": NO_CUDA_WINOGRAD}),
     (("winograd4_weight",),
      {"reference": "winograd4", "cpu": "winograd_filters", "cuda": NO_CUDA_WINOGRAD}),
+    (("winograd5_input", "winograd5_output"),
+     {"reference": "winograd5", "cpu": "winograd6", "cuda": NO_CUDA_WINOGRAD}),
+    (("winograd5_weight",),
+     {"reference": "winograd5", "cpu": "winograd_filters", "cuda": NO_CUDA_WINOGRAD}),
 )
 
 

@@ -24,10 +24,10 @@ def conv_output_size(size, kernel, stride, padding, dilation=1):
     return (size + 2 * padding - span) // stride + 1
 
 
-def winograd_tiles(input_hw, padding, tile=2):
-    """(oh, ow) and the number of tile×tile output tiles (th, tw) of a stride-1 3×3
-    convolution."""
-    oh, ow = (n + 2 * p - 2 for n, p in zip(input_hw, padding))
+def winograd_tiles(input_hw, padding, tile=2, kernel=3):
+    """(oh, ow) and the number of tile×tile output tiles (th, tw) of a stride-1
+    kernel×kernel convolution."""
+    oh, ow = (n + 2 * p - (kernel - 1) for n, p in zip(input_hw, padding))
     return (oh, ow), (-(-oh // tile), -(-ow // tile))
 
 

@@ -4,7 +4,7 @@ chunk through transform, GEMMs and inverse on one core while its tiles are in th
 cache (one parallel launch per stage would add a launch and a barrier between stages).
 
 The image is first copied, zero-padded, into "rows" laid out (n, row, column parity,
-column // 2 · C + channel) (F(4×4, 3×3) in winograd4.py splits them into four column
+column // 2 · C + channel) (F(4×4, 3×3) in winograd6.py splits them into four column
 phases instead, through the same copy and output helpers); from there every transform runs
 along (tile, channel), contiguous in both the rows and the (16, N·th, tw·C) tile arrays,
 which is what vectorises (the tile counts of small feature maps alone are too short), one
@@ -226,16 +226,19 @@ def _input_grad_rows(dv, rows, th, tw):
                 r3[f] -= e3[f]
 
 
-def transformed_input(transform, x, padding, step):
-    """x (N, C, H, W) -> V = Bᵀ d B for every (step + 2)² tile d, tiles `step` apart,
-    (α², N·th·tw, C): the image copied into padded rows split into `step` column phases
-    (to_rows), then `transform` (rows, V viewed as (α², N·th, tw·C), th, tw)."""
+def transformed_input(transform, x, padding, step, kernel=3):
+    """x (N, C, H, W) -> V = Bᵀ d B for every α×α tile d of a kernel×kernel window, α =
+    step + kernel − 1, tiles `step` apart, (α², N·th·tw, C): the image copied into padded
+    rows split into `step` column phases (to_rows), each phase ⌈(kernel − 1) / step⌉ tiles
+    longer than the tile row, then `transform` (rows, V viewed as (α², N·th, tw·C), th,
+    tw)."""
     x = as_c(x)
     N, C = x.shape[:2]
-    _, (th, tw) = winograd_tiles(x.shape[2:], padding, step)
-    rows = np.zeros((N, step * th + 2, step, (tw + 1) * C), dtype=x.dtype)
+    _, (th, tw) = winograd_tiles(x.shape[2:], padding, step, kernel)
+    spill = -(-(kernel - 1) // step)
+    rows = np.zeros((N, step * th + kernel - 1, step, (tw + spill) * C), dtype=x.dtype)
     to_rows(x, rows, padding[0], padding[1])
-    v = np.empty(((step + 2) ** 2, N * th * tw, C), dtype=x.dtype)
+    v = np.empty(((step + kernel - 1) ** 2, N * th * tw, C), dtype=x.dtype)
     transform(rows, v.reshape(-1, N * th, tw * C), th, tw)
     return v
 

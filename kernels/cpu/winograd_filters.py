@@ -1,5 +1,5 @@
-"""Winograd filter transforms, U = G g Gᵀ for F(2×2, 3×3) and F(4×4, 3×3) and F(2×2, 3×3)'s
-adjoint dW = Gᵀ dU G, as Numba loops parallel over the output channels.
+"""Winograd filter transforms, U = G g Gᵀ for F(2×2, 3×3), F(4×4, 3×3) and F(2×2, 5×5), and
+F(2×2, 3×3)'s adjoint dW = Gᵀ dU G, as Numba loops parallel over the output channels.
 
 The reference form is one GEMM, (G ⊗ G) (16, 9) by every flattened filter. Here each
 filter's 9 taps go straight to its 16 outputs, separable as G down the taps' columns, then
@@ -29,13 +29,13 @@ def _g_t(a, b, c, d, half):
 
 @njit(nogil=True, inline="always")
 def _taps(w, o):
-    """Output channel o's filters, taps first and channels last: (9, C)."""
-    C = w.shape[1]
-    t = np.empty((9, C), dtype=w.dtype)
+    """Output channel o's r×r filters, taps first and channels last: (r², C)."""
+    C, r = w.shape[1], w.shape[2]
+    t = np.empty((r * r, C), dtype=w.dtype)
     for c in range(C):
-        for i in range(3):
-            for j in range(3):
-                t[3 * i + j, c] = w[o, c, i, j]
+        for i in range(r):
+            for j in range(r):
+                t[r * i + j, c] = w[o, c, i, j]
     return t
 
 
@@ -88,6 +88,40 @@ def _weight4(w, u, k):
                 u[6 * a + b, o] = rows[a, b]
 
 
+@njit(nogil=True, inline="always")
+def _g5(a, b, c, d, e, k):
+    """G (6, 5) of F(2×2, 5×5) applied to the 5-vector (a, b, c, d, e); k = (1/4, 1/6, 1/24)
+    as a tuple of scalars, as in _g4."""
+    even, odd = a + c + e, b + d
+    p, q = a + 4 * c + 16 * e, 2 * b + 8 * d
+    return a * k[0], -(even + odd) * k[1], (odd - even) * k[1], (p + q) * k[2], \
+        (p - q) * k[2], e
+
+
+@njit(nogil=True, inline="always")
+def _g5_rows(p, q, r, s, t, out, k):
+    """out[i, c] = (G (6, 5) applied to (p[c], q[c], r[c], s[c], t[c]))[i] for every c."""
+    o0, o1, o2, o3, o4, o5 = out[0], out[1], out[2], out[3], out[4], out[5]
+    for c in range(p.shape[0]):
+        o0[c], o1[c], o2[c], o3[c], o4[c], o5[c] = _g5(p[c], q[c], r[c], s[c], t[c], k)
+
+
+@njit(parallel=True, cache=True)
+def _weight5(w, u, k):
+    OC, C = w.shape[:2]
+    for o in prange(OC):
+        t = _taps(w, o)                                                 # (25, C)
+        gg = np.empty((5, 6, C), dtype=w.dtype)                       # G g, by column j
+        for j in range(5):
+            _g5_rows(t[j], t[5 + j], t[10 + j], t[15 + j], t[20 + j], gg[j], k)
+        rows = np.empty((6, 6, C), dtype=w.dtype)                     # then Gᵀ, by row a
+        for a in range(6):
+            _g5_rows(gg[0, a], gg[1, a], gg[2, a], gg[3, a], gg[4, a], rows[a], k)
+        for a in range(6):
+            for b in range(6):
+                u[6 * a + b, o] = rows[a, b]
+
+
 @njit(parallel=True, cache=True)
 def _weight_grad(du, dw, half):
     OC, C = du.shape[1:]
@@ -120,6 +154,14 @@ def winograd4_weight(w):
     w = as_c(w)
     u = np.empty((36, *w.shape[:2]), dtype=w.dtype)
     _weight4(w, u, tuple(w.dtype.type(1 / d) for d in (4, 6, 12, 24)))
+    return u
+
+
+def winograd5_weight(w):
+    """w (OC, C, 5, 5) -> U = G g Gᵀ of F(2×2, 5×5), laid out (36, OC, C)."""
+    w = as_c(w)
+    u = np.empty((36, *w.shape[:2]), dtype=w.dtype)
+    _weight5(w, u, tuple(w.dtype.type(1 / d) for d in (4, 6, 24)))
     return u
 
 

@@ -50,38 +50,39 @@ def _const(matrix, like):
 
 
 def _filter_transform(like, g_matrix=G):
-    """G ⊗ G (α², 9) for G (α, 3): row α·a + b maps a flattened 3×3 filter g to
+    """G ⊗ G (α², r²) for G (α, r): row α·a + b maps a flattened r×r filter g to
     (G g Gᵀ)[a, b]."""
     g = _const(g_matrix, like)
     return xp_of(like).kron(g, g)
 
 
 def _transformed_weight(w, g_matrix):
-    """w (OC, C, 3, 3) -> U = G g Gᵀ for G (α, 3), laid out (α², OC, C): one GEMM over
+    """w (OC, C, r, r) -> U = G g Gᵀ for G (α, r), laid out (α², OC, C): one GEMM over
     every filter."""
     OC, C = w.shape[:2]
-    u = _filter_transform(w, g_matrix) @ w.reshape(OC * C, 9).T          # (α², OC·C)
+    u = _filter_transform(w, g_matrix) @ w.reshape(OC * C, -1).T         # (α², OC·C)
     return u.reshape(-1, OC, C)
 
 
-def _padded(x, padding, tiles, step):
+def _padded(x, padding, tiles, step, kernel):
     """x zero-padded by `padding`, and further at the bottom/right to cover every tile of
-    step + 2 pixels, `step` apart."""
+    step + kernel − 1 pixels, `step` apart."""
     (ph, pw), (th, tw) = padding, tiles
     N, C, H, W = x.shape
-    extra_h, extra_w = step * th + 2 - (H + 2 * ph), step * tw + 2 - (W + 2 * pw)
+    span = kernel - 1
+    extra_h, extra_w = step * th + span - (H + 2 * ph), step * tw + span - (W + 2 * pw)
     return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph + extra_h), (pw, pw + extra_w)))
 
 
-def _transformed_input(x, padding, b_t):
-    """x (N, C, H, W) -> V = Bᵀ d B for every α×α tile d (tiles α − 2 apart), (α², N·th·tw, C),
-    for Bᵀ (α, α)."""
+def _transformed_input(x, padding, b_t, kernel=3):
+    """x (N, C, H, W) -> V = Bᵀ d B for every α×α tile d of a kernel×kernel window (tiles
+    α − kernel + 1 apart), (α², N·th·tw, C), for Bᵀ (α, α)."""
     xp = xp_of(x)
     N, C = x.shape[:2]
     alpha = b_t.shape[0]
-    step = alpha - 2
-    _, (th, tw) = winograd_tiles(x.shape[2:], padding, step)
-    xpad = _padded(x, padding, (th, tw), step)                 # (N, C, step·th+2, step·tw+2)
+    step = alpha - kernel + 1
+    _, (th, tw) = winograd_tiles(x.shape[2:], padding, step, kernel)
+    xpad = _padded(x, padding, (th, tw), step, kernel)  # (N, C, step·th+k−1, step·tw+k−1)
     d = xp.empty((N, C, th, tw, alpha, alpha), dtype=x.dtype)  # every tile
     for i in range(alpha):
         for j in range(alpha):

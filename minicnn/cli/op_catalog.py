@@ -4,8 +4,9 @@ input kind). Kinds: "normal" (standard normal), "positive" (uniform on [0.5, 2])
 
 conv2d has one row per algorithm of its selector, "conv2d[ALGORITHM]", each on a call that
 algorithm computes, run with the algorithm forced. An algorithm that computes the forward
-pass only (winograd_f4, space_to_depth) gives the numeric gradient, from differences of its
-forward, and im2col's backward the analytic one it is checked against."""
+pass only (winograd_f4, winograd_5x5, space_to_depth) gives the numeric gradient, from
+differences of its forward, and im2col's backward the analytic one it is checked
+against."""
 import numpy as np
 
 from .. import functional as F
@@ -22,6 +23,7 @@ CONV_ALGORITHM_CALLS = {
     "im2col": (dict(stride=2, padding=1), [(2, 2, 5, 5), (3, 2, 3, 3), (3,)]),
     "winograd_f2": (dict(padding=(1, 0), groups=2), [(2, 4, 5, 6), (4, 2, 3, 3), (4,)]),
     "winograd_f4": (dict(padding=1), [(1, 2, 6, 5), (3, 2, 3, 3), (3,)]),
+    "winograd_5x5": (dict(padding=(2, 1)), [(1, 2, 6, 5), (3, 2, 5, 5), (3,)]),
     "space_to_depth": (dict(stride=2, padding=1), [(1, 2, 7, 8), (2, 2, 5, 6), (2,)]),
     "pointwise": (dict(stride=2), [(2, 3, 4, 5), (4, 3, 1, 1), (4,)]),
     "depthwise": (dict(padding=1, groups=2), [(1, 2, 4, 4), (4, 1, 3, 3), (4,)]),

@@ -282,6 +282,8 @@ RUNNERS = {
         x, w, b, padding=call.padding, groups=call.groups, tile=2),
     "winograd_f4": lambda x, w, b, call: Conv2dWinograd.apply(
         x, w, b, padding=call.padding, groups=call.groups, tile=4),
+    "winograd_5x5": lambda x, w, b, call: Conv2dWinograd.apply(
+        x, w, b, padding=call.padding, groups=call.groups, tile=2),
     "space_to_depth": lambda x, w, b, call: Conv2dSpaceToDepth.apply(
         x, w, b, stride=call.stride, padding=call.padding),
     "pointwise": _run_pointwise,
@@ -302,10 +304,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 @computed_in_float32("input", "weight", "bias")
 def conv_algorithm(input, weight, stride=1, padding=0, dilation=1, groups=1, bias=None):
     """The name of the algorithm conv2d takes for these arguments ("naive", "im2col",
-    "winograd_f2", "winograd_f4", "space_to_depth", "pointwise", "depthwise" or "grouped"; see
-    conv_select.py for the rules), in the present grad mode and `mc.conv_algorithm` setting;
-    raises where conv2d would (a forced algorithm that cannot compute the call included).
-    `bias` counts only in whether a gradient is recorded."""
+    "winograd_f2", "winograd_f4", "winograd_5x5", "space_to_depth", "pointwise", "depthwise"
+    or "grouped"; see conv_select.py for the rules), in the present grad mode and
+    `mc.conv_algorithm` setting; raises where conv2d would (a forced algorithm that cannot
+    compute the call included). `bias` counts only in whether a gradient is recorded."""
     return select(_conv2d_call(input, weight, bias, stride, padding, dilation, groups)[2])
 
 

@@ -6,6 +6,7 @@ Every conv2d call goes through `select`, which returns one of ALGORITHMS:
     im2col          im2col + one GEMM per group over each batch chunk (conv.py, conv_gemm.py)
     winograd_f2     Winograd F(2×2, 3×3), forward and gradients (conv_winograd.py)
     winograd_f4     Winograd F(4×4, 3×3), forward only (conv_winograd.py)
+    winograd_5x5    Winograd F(2×2, 5×5), forward only (conv_winograd.py)
     space_to_depth  a strided window as a stride-1 3×3 one over blocks, then F(4×4, 3×3),
                     forward only (conv_space_to_depth.py)
     pointwise       a 1×1 convolution as one GEMM per image (conv_pointwise.py)
@@ -28,8 +29,8 @@ from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
 from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
-from .conv_winograd import (MIN_CHANNELS, winograd4_beats_winograd2, winograd4_pays,
-                            winograd_stays_finite)
+from .conv_winograd import (MIN_CHANNELS, MIN_TILES5, winograd4_beats_winograd2,
+                            winograd4_pays, winograd5_pays, winograd_stays_finite)
 
 AUTO = "auto"
 # An ungrouped convolution of fewer than MIN_CHANNELS input channels takes the direct
@@ -142,6 +143,13 @@ def _why_not_winograd_f4(call):
     return _why_not_forward_only(call) or _why_not_winograd_f2(call)
 
 
+def _why_not_winograd_5x5(call):
+    if call.kernel_size != (5, 5) or call.stride != (1, 1) or call.dilation != (1, 1):
+        return (f"it computes 5×5 windows at stride 1 without dilation (got kernel "
+                f"{call.kernel_size}, stride {call.stride}, dilation {call.dilation})")
+    return _why_not_forward_only(call) or _why_not_transforms(call)
+
+
 def _space_to_depth_blocks(call):
     return tuple(-(-k // s) for k, s in zip(call.kernel_size, call.stride))
 
@@ -174,6 +182,8 @@ ALGORITHMS = {a.name: a for a in (
               _why_not_winograd_f2),
     Algorithm("winograd_f4", "Winograd F(4×4, 3×3): 36 products per 4×4 output tile",
               _why_not_winograd_f4, forward_only=True),
+    Algorithm("winograd_5x5", "Winograd F(2×2, 5×5): 36 products per 2×2 output tile",
+              _why_not_winograd_5x5, forward_only=True),
     Algorithm("space_to_depth", "a strided window as a stride-1 3×3 window over sh×sw "
               "blocks, by F(4×4, 3×3)", _why_not_space_to_depth, forward_only=True),
     Algorithm("pointwise", "a 1×1 convolution as one GEMM per image", _why_not_pointwise),
@@ -231,6 +241,11 @@ def _winograd_f4_pays(call):
             and _why_not_winograd_f4(call) is None)
 
 
+def _winograd_5x5_pays(call):
+    return (call.channels_per_group >= MIN_CHANNELS and winograd5_pays(*call.output_hw)
+            and _why_not_winograd_5x5(call) is None)
+
+
 def _winograd_f2_pays(call):
     return call.channels_per_group >= MIN_CHANNELS and _why_not_winograd_f2(call) is None
 
@@ -283,6 +298,11 @@ RULES = (
     Rule("winograd_f2", _winograd_f2_pays,
          f"a stride-1 3×3 window with at least {MIN_CHANNELS} channels a group: 2.25× fewer "
          "products than im2col, for the forward pass and both gradients"),
+    Rule("winograd_5x5", _winograd_5x5_pays,
+         f"a stride-1 5×5 forward without gradients, at least {MIN_CHANNELS} channels a "
+         f"group and {MIN_TILES5} 2×2 output tiles an image: 2.8× fewer products than "
+         "im2col (AlexNet's conv2, GoogLeNet's 5×5 branches at 28²; at 7² the transforms "
+         "cost more than the GEMMs save)"),
     Rule("im2col", _always,
          "every other convolution: the general path"),
 )

@@ -1,11 +1,12 @@
-"""Stride-1 3×3 convolution by Winograd F(2×2, 3×3) (kernels/reference/winograd.py has the
-algebra), the "winograd_f2" and "winograd_f4" algorithms of conv_select.py: per cache-sized
-batch chunk, the input tiles are transformed, multiplied by the
-transformed filters in 16 GEMMs (per group: each group's channel slice of the tiles by its
-filters), and transformed back. It takes 2.25× fewer multiplications than im2col + GEMM,
-for the forward pass and both gradients alike. A forward that needs no gradient may take
-F(4×4, 3×3) (kernels/reference/winograd4.py), where the map has enough tiles: 36 GEMMs,
-4× fewer multiplications than im2col.
+"""Stride-1 convolution by Winograd's minimal filtering (kernels/reference/winograd.py has
+the algebra), the "winograd_f2", "winograd_f4" and "winograd_5x5" algorithms of
+conv_select.py: per cache-sized batch chunk, the input tiles are transformed, multiplied by
+the transformed filters in 16 GEMMs (per group: each group's channel slice of the tiles by
+its filters), and transformed back. For a 3×3 window F(2×2, 3×3) takes 2.25× fewer
+multiplications than im2col + GEMM, for the forward pass and both gradients alike. A
+forward that needs no gradient may take F(4×4, 3×3) (kernels/reference/winograd4.py), where
+the map has enough tiles: 36 GEMMs, 4× fewer multiplications than im2col; and a 5×5 window
+F(2×2, 5×5) (kernels/reference/winograd5.py): 36 GEMMs, 2.8× fewer.
 
 The transforms add and subtract neighbouring values of a tile, so an inf or a NaN in one
 pixel (or one that overflows there) reaches outputs whose window does not hold it, and
@@ -36,6 +37,9 @@ MIN_GEMM_ROWS = max(128, CORE_L2_BYTES // 4096)
 # 4×4 output tiles per image from which F(4×4, 3×3) is taken when no gradient is wanted:
 # at 32² and 16² it beats F(2×2, 3×3); at 8² (4 tiles) its GEMMs are too thin to gain.
 MIN_TILES4 = 16
+# 2×2 output tiles per image from which F(2×2, 5×5) is taken: at 14² (49 tiles) it beats
+# im2col, at 7² (16 tiles) its transforms cost more than its GEMMs save.
+MIN_TILES5 = 49
 # F(4×4, 3×3) takes 36/16 products per output against F(2×2, 3×3)'s 16/4, each times the
 # share of its tiles' outputs that fall past the map's edge. Its transforms cost more per
 # output, so it pays only where its products are at most this share of F(2×2)'s: at 14²
@@ -49,7 +53,8 @@ MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
 # How far the transforms can carry a value beyond the sum a direct convolution makes of the
 # same products: F(4×4, 3×3)'s input transform scales a tile by up to 10 along each axis
 # and its output transform by up to 19, about 4000 times the direct sum's bound overall
-# (F(2×2, 3×3): 9 forward, 36 for the gradients); 2¹⁶ leaves a margin for rounding.
+# (F(2×2, 3×3): 9 forward, 36 for the gradients; F(2×2, 5×5), with F(4×4)'s input transform
+# and an output transform of at most 7, less); 2¹⁶ leaves a margin for rounding.
 TRANSFORM_GROWTH = 2.0 ** 16
 
 
@@ -82,6 +87,11 @@ def winograd4_pays(oh, ow):
     return -(-oh // 4) * -(-ow // 4) >= MIN_TILES4
 
 
+def winograd5_pays(oh, ow):
+    """Whether an (oh, ow) output has enough 2×2 tiles per image for F(2×2, 5×5)."""
+    return -(-oh // 2) * -(-ow // 2) >= MIN_TILES5
+
+
 def _covered(side, tile):
     """The outputs along one axis that tiles of `tile` outputs cover: side rounded up."""
     return -(-side // tile) * tile
@@ -100,9 +110,12 @@ def _as_is(a):
     return a
 
 
-def _transforms(tile, w, x):
-    """The weight, input and output transforms of F(tile×tile, 3×3), tile 2 or 4, in the
-    kernel forms chosen for w and x."""
+def _transforms(tile, kernel, w, x):
+    """The weight, input and output transforms of F(tile×tile, kernel×kernel): F(2×2, 3×3),
+    F(4×4, 3×3) or F(2×2, 5×5), in the kernel forms chosen for w and x."""
+    if kernel == 5:
+        return (kernels.get("winograd5_weight", w), kernels.get("winograd5_input", x),
+                kernels.get("winograd5_output", x))
     if tile == 2:
         return (kernels.get("winograd_weight", w), kernels.get("winograd_input", x),
                 kernels.get("winograd_output", x))
@@ -111,17 +124,17 @@ def _transforms(tile, w, x):
 
 
 def _convolve(x, w, b, padding, groups, tile, prepare=_as_is, min_rows=MIN_GEMM_ROWS):
-    """y of a stride-1 3×3 convolution by Winograd F(tile×tile, 3×3), tile 2 or 4, and the
-    transformed filters U (α², OC, C/G). With `prepare`, what is convolved is prepare(x[part])
-    for each batch chunk x[part] (conv_space_to_depth.py's rearrangement, made while the
-    chunk is in cache) instead of x[part]. Chunks hold at least `min_rows` tiles where the
-    batch allows."""
+    """y of a stride-1 convolution by Winograd F(tile×tile, r×r), r the window of w (OC,
+    C/G, r, r) and (tile, r) one of _transforms', and the transformed filters U (α², OC,
+    C/G). With `prepare`, what is convolved is prepare(x[part]) for each batch chunk
+    x[part] (conv_space_to_depth.py's rearrangement, made while the chunk is in cache)
+    instead of x[part]. Chunks hold at least `min_rows` tiles where the batch allows."""
     m = xp(x)
     N = x.shape[0]
     C, H, W = prepare(x[:0]).shape[1:]
-    OC = w.shape[0]
-    (oh, ow), (th, tw) = winograd_tiles((H, W), padding, tile)
-    weight_transform, to_tiles, from_tiles = _transforms(tile, w, x)
+    OC, kernel = w.shape[0], w.shape[2]
+    (oh, ow), (th, tw) = winograd_tiles((H, W), padding, tile, kernel)
+    weight_transform, to_tiles, from_tiles = _transforms(tile, kernel, w, x)
     u = weight_transform(w)                                             # (α², OC, C/G)
     slices = _group_slices(groups, C, OC)
     out = m.empty((N, OC, oh, ow), dtype=x.dtype)
@@ -151,15 +164,16 @@ def _grads_stay_finite(x, w, g, needs_input_grad):
 
 class Conv2dWinograd(Function):
     """y = Aᵀ [U ⊙ V] A per 2×2 output tile, U = G g Gᵀ, V = Bᵀ d B: 16 GEMMs V[ξ] · U[ξ]ᵀ;
-    with tile=4, per 4×4 tile and 36 GEMMs, forward only (the "winograd_f4" algorithm, which
-    the selector takes only where no input records a gradient)."""
+    with tile=4, per 4×4 tile and 36 GEMMs, and for a 5×5 window, per 2×2 tile and 36
+    GEMMs, forward only (the "winograd_f4" and "winograd_5x5" algorithms, which the
+    selector takes only where no input records a gradient)."""
 
     fresh_input_grads = True
 
     @staticmethod
     def forward(ctx, x, w, b, padding, groups=1, tile=2):
-        if tile == 4:
-            return _convolve(x, w, b, padding, groups, 4, min_rows=MIN_GEMM_ROWS4)[0]
+        if tile == 4 or w.shape[2] == 5:
+            return _convolve(x, w, b, padding, groups, tile, min_rows=MIN_GEMM_ROWS4)[0]
         out, u = _convolve(x, w, b, padding, groups, 2)
         ctx.save_for_backward(x, w, u)
         ctx.params = padding, groups

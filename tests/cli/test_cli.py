@@ -100,7 +100,8 @@ def test_gradcheck_checks_conv2d_under_every_algorithm_and_prints_the_rule(capsy
     assert notes[1] == ("pass rule: |analytic − numeric| ≤ allowed = atol + rtol·|numeric| at "
                         "every element of")
     assert notes[2] == "  every input's gradient, atol=2e-05, rtol=0.001"
-    assert notes[5] == "conv2d[winograd_f4], conv2d[space_to_depth]: forward pass only;"
+    assert notes[5] == ("conv2d[winograd_f4], conv2d[winograd_5x5], conv2d[space_to_depth]: "
+                        "forward pass only;")
     assert last == f"{len(ALGORITHMS)} passed, 0 failed"
 
 

@@ -33,6 +33,10 @@ CALLS = {
     "rgb_1x1": ((2, 3, 7, 8), (33, 3, 1, 1), {}, "pointwise", "pointwise"),
     "five_channels_3x3": ((2, 5, 7, 8), (33, 5, 3, 3), dict(padding=1), "im2col", "im2col"),
     "dilated": ((2, 16, 9, 9), (4, 16, 3, 3), dict(dilation=2), "im2col", "im2col"),
+    "five_by_five": ((1, 16, 14, 15), (6, 16, 5, 5), dict(padding=2), "im2col", "winograd_5x5"),
+    "five_by_five_on_7x7": ((2, 16, 7, 7), (6, 16, 5, 5), dict(padding=2), "im2col", "im2col"),
+    "five_by_five_few_channels": ((1, 8, 14, 15), (40, 8, 5, 5), dict(padding=2),
+                                  "im2col", "im2col"),
 }
 NODES = {"naive": "Conv2dNaive", "im2col": "Conv2dGemm", "winograd_f2": "Conv2dWinograd",
          "pointwise": "Conv2dPointwise", "depthwise": "DirectConv2d",
@@ -76,7 +80,7 @@ def runs(monkeypatch):
 
 
 # what runs inside each algorithm's runner
-INSIDE = {"winograd_f2": ["tile 2"], "winograd_f4": ["tile 4"],
+INSIDE = {"winograd_f2": ["tile 2"], "winograd_f4": ["tile 4"], "winograd_5x5": ["tile 2"],
           "space_to_depth": ["blocks"]}
 
 
@@ -141,8 +145,8 @@ def test_reference_kernels_run_convolutions_without_threads(monkeypatch):
 def test_every_algorithm_has_a_runner_and_every_rule_a_reason():
     assert set(conv.RUNNERS) == set(conv_select.ALGORITHMS)
     assert list(conv_select.ALGORITHMS) == ["naive", "im2col", "winograd_f2", "winograd_f4",
-                                            "space_to_depth", "pointwise", "depthwise",
-                                            "grouped"]
+                                            "winograd_5x5", "space_to_depth", "pointwise",
+                                            "depthwise", "grouped"]
     assert {rule.algorithm for rule in conv_select.RULES} == set(conv_select.ALGORITHMS) - {
         "naive"}
     assert all(rule.reason for rule in conv_select.RULES)
@@ -153,10 +157,10 @@ def test_every_algorithm_has_a_runner_and_every_rule_a_reason():
 def test_forcing_an_algorithm_where_it_applies_gives_the_same_output(algorithm):
     """Each algorithm on a call it computes: the same output and gradients as im2col."""
     name = {"naive": "rgb_3x3", "im2col": "winograd", "winograd_f2": "rgb_3x3",
-            "winograd_f4": "rgb_3x3", "space_to_depth": "alexnet_like_stem",
-            "pointwise": "pointwise_small_map", "depthwise": "depthwise",
-            "grouped": "dilated"}[algorithm]
-    forward_only = algorithm in ("winograd_f4", "space_to_depth")
+            "winograd_f4": "rgb_3x3", "winograd_5x5": "five_by_five_few_channels",
+            "space_to_depth": "alexnet_like_stem", "pointwise": "pointwise_small_map",
+            "depthwise": "depthwise", "grouped": "dilated"}[algorithm]
+    forward_only = conv_select.ALGORITHMS[algorithm].forward_only
     results = []
     for forced in (algorithm, "im2col"):
         x, w, b, kwargs = _tensors(name, requires_grad=not forward_only)
@@ -198,6 +202,10 @@ def test_conv_algorithm_sets_restores_and_works_as_a_context_manager():
     ("winograd_f2", "dilated", True, r"without dilation .*dilation \(2, 2\)"),
     ("winograd_f4", "winograd", True, r"forward pass only, and an input of this call "
                                       r"requires a gradient \(run it under mc.no_grad\(\)\)"),
+    ("winograd_5x5", "winograd", False, r"5×5 windows at stride 1 without dilation \(got "
+                                        r"kernel \(3, 3\), stride \(1, 1\)"),
+    ("winograd_5x5", "alexnet_like_stem", False, r"5×5 windows .*stride \(2, 2\)"),
+    ("winograd_5x5", "five_by_five", True, r"forward pass only"),
     ("space_to_depth", "winograd", False, r"a stride above 1 whose window spans three "
                                           r"strides"),
     ("space_to_depth", "alexnet_like_stem", True, r"forward pass only"),

@@ -1,6 +1,6 @@
 """conv2d's Winograd path (stride-1 3×3): taken where it applies, equal to the im2col path
 in float32 (batch chunks, odd sizes, padding 0-2, groups); without gradients, F(4×4, 3×3)
-on maps with enough tiles, equal to PyTorch. Its gradcheck, PyTorch parity and reference
+and, for 5×5 windows, F(2×2, 5×5) on maps with enough tiles, equal to PyTorch. Its gradcheck, PyTorch parity and reference
 kernels: op_table.py's conv2d-winograd-path and conv2d-3x3-winograd rows."""
 import numpy as np
 import pytest
@@ -9,8 +9,8 @@ from conftest import random_array
 import minicnn as mc
 from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
 from minicnn.functional import conv_winograd
-from minicnn.functional.conv_winograd import (MIN_CHANNELS, MIN_TILES4,
-                                              winograd4_beats_winograd2)
+from minicnn.functional.conv_winograd import (MIN_CHANNELS, MIN_TILES4, MIN_TILES5,
+                                              winograd4_beats_winograd2, winograd5_pays)
 
 
 def _node(out):
@@ -100,11 +100,12 @@ def test_winograd_on_an_empty_batch():
 
 
 def _tiles_used(monkeypatch):
-    """The tile sizes conv_winograd._convolve is called with, recorded as it runs."""
+    """The (tile size, window) pairs conv_winograd._convolve is called with, recorded as it
+    runs."""
     used, convolve = [], conv_winograd._convolve
 
     def recording(x, w, b, padding, groups, tile, *rest, **options):
-        used.append(tile)
+        used.append((tile, w.shape[2]))
         return convolve(x, w, b, padding, groups, tile, *rest, **options)
 
     monkeypatch.setattr(conv_winograd, "_convolve", recording)
@@ -120,7 +121,7 @@ def test_f4_only_without_gradients_and_with_enough_tiles(monkeypatch):
         conv2d(x, w, padding=1)
         conv2d(x[:, :, :8, :8], w, padding=1)                           # four tiles
     conv2d(x, w, padding=1)                                             # w wants a gradient
-    assert used == [4, 2, 2]
+    assert used == [(4, 3), (2, 3), (2, 3)]
 
 
 @pytest.mark.parametrize("side, f4", [(16, True), (15, True), (30, True), (56, True),
@@ -132,20 +133,32 @@ def test_f4_beats_f2_where_few_of_its_tiles_fall_past_the_edge(side, f4):
     assert winograd4_beats_winograd2(side, side) is f4
 
 
-@pytest.mark.parametrize("shape, out_channels, padding, groups", [
-    ((2, 16, 17, 18), 8, (1, 1), 1),                    # outputs not a multiple of 4
-    ((3, 32, 16, 16), 12, (1, 1), 2),                   # two groups
-    ((1, 16, 20, 15), 5, (0, 2), 1),                    # valid rows, wide columns
+@pytest.mark.parametrize("side, f2_5x5", [(14, True), (13, True), (27, True), (12, False),
+                                           (7, False)])
+def test_5x5_needs_49_tiles(side, f2_5x5):
+    """F(2×2, 5×5) from 7×7 tiles of 2×2 outputs on (13² and 14²); at 7² its transforms cost
+    more than its GEMMs save."""
+    assert winograd5_pays(side, side) is f2_5x5 and MIN_TILES5 == 49
+
+
+@pytest.mark.parametrize("algorithm, shape, out_channels, window, padding, groups", [
+    ("winograd_f4", (2, 16, 17, 18), 8, 3, (1, 1), 1),  # outputs not a multiple of 4
+    ("winograd_f4", (3, 32, 16, 16), 12, 3, (1, 1), 2),  # two groups
+    ("winograd_f4", (1, 16, 20, 15), 5, 3, (0, 2), 1),  # valid rows, wide columns
+    ("winograd_5x5", (2, 16, 17, 18), 8, 5, (2, 2), 1),  # odd and even outputs
+    ("winograd_5x5", (3, 32, 16, 16), 12, 5, (2, 1), 2),  # two groups
+    ("winograd_5x5", (1, 16, 20, 15), 5, 5, (0, 4), 1),  # valid rows, wide columns
 ])
-def test_f4_forward_equals_torch_in_float32(shape, out_channels, padding, groups, monkeypatch):
+def test_forward_only_winograd_equals_torch_in_float32(algorithm, shape, out_channels, window,
+                                                       padding, groups, monkeypatch):
     torch = pytest.importorskip("torch")
     used = _tiles_used(monkeypatch)
     x, w, b = (random_array(shape, 0, np.float32),
-               random_array((out_channels, shape[1] // groups, 3, 3), 1, np.float32),
+               random_array((out_channels, shape[1] // groups, window, window), 1, np.float32),
                random_array((out_channels,), 2, np.float32))
-    with mc.no_grad(), mc.conv_algorithm("winograd_f4"):
+    with mc.no_grad(), mc.conv_algorithm(algorithm):
         out = conv2d(mc.tensor(x), mc.tensor(w), mc.tensor(b), padding=padding, groups=groups)
-    assert used == [4] and out.dtype == mc.float32
+    assert used == [(4 if window == 3 else 2, window)] and out.dtype == mc.float32
     expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b),
                                           padding=padding, groups=groups).numpy()
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-4,

@@ -10,14 +10,14 @@ LAYOUTS = st.sampled_from(["contiguous", "transposed", "sliced"])
 
 
 @st.composite
-def conv3x3_geometry(draw, max_side):
-    """(N, C, H, W), out channels, padding of a stride-1 3×3 convolution: padding 0-2, sides
-    up to `max_side`, down to a 1×1 output; channels 1-5 or, past the Winograd copies' blocks
-    of eight (winograd.CHANNEL_BLOCK), 8-19."""
+def stride1_geometry(draw, max_side, kernel=3):
+    """(N, C, H, W), out channels, padding of a stride-1 kernel×kernel convolution: padding
+    0 to kernel − 1, sides up to `max_side`, down to a 1×1 output; channels 1-5 or, past the
+    Winograd copies' blocks of eight (winograd.CHANNEL_BLOCK), 8-19."""
     channels = st.one_of(st.integers(1, 5), st.integers(8, 19))
     N, C, OC = draw(st.integers(1, 3)), draw(channels), draw(channels)
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    H, W = (draw(st.integers(max(1, 3 - 2 * p), max_side)) for p in padding)
+    padding = (draw(st.integers(0, kernel - 1)), draw(st.integers(0, kernel - 1)))
+    H, W = (draw(st.integers(max(1, kernel - 2 * p), max_side)) for p in padding)
     return (N, C, H, W), OC, padding
 
 

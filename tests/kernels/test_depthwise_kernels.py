@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, conv3x3_geometry, conv_geometry,
-                          kernels_of, make_array)
+from kernel_cases import (DTYPES, FORMS, LAYOUTS, assert_same, conv_geometry,
+                          kernels_of, make_array, stride1_geometry)
 
 from minicnn.kernels import cpu, reference
 from minicnn.kernels.shapes import conv_output_shape
@@ -120,7 +120,7 @@ def _without_general_kernels(patch):
 
 
 @example(geometry=((17, 2, 5, 4), 2, (1, 1)), m=1, dtype=np.float64, layout="contiguous")
-@given(geometry=conv3x3_geometry(max_side=12), m=MULTIPLIERS, dtype=DTYPES, layout=LAYOUTS)
+@given(geometry=stride1_geometry(max_side=12), m=MULTIPLIERS, dtype=DTYPES, layout=LAYOUTS)
 def test_depthwise_3x3_stride_1_takes_the_unrolled_kernels(geometry, m, dtype, layout):
     """3×3 at stride 1, padding 0-2, multiplier 1-3: the unrolled kernels of
     depthwise3x3.py alone, equal to the reference (the example has more images than the

@@ -4,7 +4,7 @@ minicnn's own im2col path); each gradient transform is the adjoint of its forwar
 import numpy as np
 import pytest
 from hypothesis import given
-from kernel_cases import DTYPES, LAYOUTS, assert_same, conv3x3_geometry, make_array
+from kernel_cases import DTYPES, LAYOUTS, assert_same, make_array, stride1_geometry
 
 from minicnn.kernels import cpu, reference
 from minicnn.kernels.shapes import winograd_tiles
@@ -12,7 +12,7 @@ from minicnn.kernels.shapes import winograd_tiles
 
 def winograd_geometry():
     """Odd and even output sizes (every size mod 2), padding 0-2, 1×1 outputs."""
-    return conv3x3_geometry(10)
+    return stride1_geometry(10)
 
 
 def _case(geometry, dtype, layout="contiguous"):

@@ -25,12 +25,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:Runtim
 
 BAD_VALUES = (np.inf, -np.inf, np.nan, 1e38, -1e38)
 # name: input shape, weight shape, stride, padding, groups. Each shape takes the path it is
-# named after (test_each_case_takes_its_path); the Winograd F(4×4) and space-to-depth
-# paths serve only forwards without gradients.
+# named after (test_each_case_takes_its_path); the Winograd F(4×4, 3×3), F(2×2, 5×5) and
+# space-to-depth paths serve only forwards without gradients.
 CASES = {
     "winograd2": ((2, 16, 7, 9), (5, 16, 3, 3), 1, 1, 1),
     "winograd2_groups": ((1, 32, 6, 5), (4, 16, 3, 3), 1, 1, 2),
     "winograd4": ((1, 16, 16, 19), (5, 16, 3, 3), 1, 1, 1),
+    "winograd5": ((1, 16, 14, 15), (5, 16, 5, 5), 1, 2, 1),
     "space_to_depth": ((1, 4, 35, 35), (6, 4, 5, 5), 2, 1, 1),
     "im2col": ((2, 3, 7, 8), (33, 3, 3, 3), 1, 1, 1),
     "im2col_strided": ((2, 16, 9, 9), (4, 16, 3, 3), 2, 1, 1),
@@ -38,7 +39,8 @@ CASES = {
     "depthwise": ((2, 4, 7, 7), (8, 1, 3, 3), 1, 1, 4),
     "grouped": ((2, 8, 7, 6), (12, 2, 3, 3), 2, 1, 4),
 }
-GRADIENT_CASES = [name for name in CASES if name not in ("winograd4", "space_to_depth")]
+FORWARD_ONLY = ("winograd4", "winograd5", "space_to_depth")
+GRADIENT_CASES = [name for name in CASES if name not in FORWARD_ONLY]
 NODES = {"winograd2": "Conv2dWinograd", "im2col": "Conv2dGemm", "pointwise": "Conv2dPointwise"}
 
 
@@ -143,12 +145,13 @@ def test_output_and_gradients_match_torch(case, where, data):
 @pytest.fixture
 def winograd_runs(monkeypatch):
     """The Winograd paths conv2d runs, recorded as they run: "winograd2", "winograd4" (the
-    tile size of conv_winograd._convolve) or "space_to_depth"."""
+    tile size of conv_winograd._convolve on a 3×3 window), "winograd5" (a 5×5 window) or
+    "space_to_depth"."""
     runs = []
     convolve, blocked = conv_winograd._convolve, conv_space_to_depth.conv2d_space_to_depth
 
     def recording_convolve(x, w, b, padding, groups, tile, *rest, **options):
-        runs.append(f"winograd{tile}")
+        runs.append("winograd5" if w.shape[2] == 5 else f"winograd{tile}")
         return convolve(x, w, b, padding, groups, tile, *rest, **options)
 
     def recording_blocked(*args):
@@ -185,5 +188,5 @@ def test_each_case_takes_its_path_and_bad_values_take_im2col(case, where, winogr
     path = case.removesuffix("_groups").removesuffix("_strided")
     assert _route(case, padding, x, w, winograd_runs) == path
     (x if where == "input" else w).flat[7] = np.inf
-    expected = "im2col" if path in ("winograd2", "winograd4", "space_to_depth") else path
+    expected = "im2col" if path in ("winograd2",) + FORWARD_ONLY else path
     assert _route(case, padding, x, w, winograd_runs) == expected

@@ -312,9 +312,9 @@ def test_blas_comes_back_after_parallel_for_calls_that_overlap_in_two_threads(mo
 
 def test_only_kernels_that_launch_parallel_regions_are_serialised_and_only_where_needed():
     parallel = ["batch_norm_forward", "depthwise_conv2d_grad_weight", "max_pool2d",
-                "winograd_weight", "layer_norm_backward", "softmax_rows", "relu"]
+                "winograd_weight", "winograd5_weight", "layer_norm_backward", "softmax_rows", "relu"]
     serial = ["im2col", "col2im", "masked_softmax_rows", "winograd_input",
-              "winograd4_output"]
+              "winograd4_output", "winograd5_input", "winograd5_output"]
     assert all(launches_parallel_regions(getattr(cpu, name)) for name in parallel)
     assert not any(launches_parallel_regions(getattr(cpu, name)) for name in serial)
     for name in serial:
