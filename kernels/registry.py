@@ -45,6 +45,8 @@ CUPY_EXPRESSIONS = Fallback("reference", "broadcast arithmetic and row reduction
                                          "as CuPy's own GPU kernels")
 NO_CUDA_WINOGRAD = Fallback(None, "CuPy arrays take im2col + cuBLAS instead; conv2d's "
                                   "selector never asks for the Winograd transforms on them")
+CUBLAS_MATMUL = Fallback("reference", "the reference's matrix product runs on CuPy arrays as "
+                                       "cuBLAS's GEMM")
 NO_CUDA_GROUPED = Fallback(None, "CuPy arrays take im2col + cuBLAS instead; conv2d's "
                                  "selector never asks for the direct grouped kernels on them")
 
@@ -66,6 +68,8 @@ _GROUPS = (
      {"reference": "im2col", "cpu": "im2col", "cuda": "im2col"}),
     (("layer_norm_forward", "layer_norm_backward"),
      {"reference": "layernorm", "cpu": "layernorm", "cuda": CUPY_EXPRESSIONS}),
+    (("linear_few_rows",),
+     {"reference": "linear", "cpu": "linear", "cuda": CUBLAS_MATMUL}),
     (("lrn", "lrn_backward"),
      {"reference": "lrn", "cpu": "lrn", "cuda": "lrn"}),
     (("max_abs",),

@@ -1,4 +1,5 @@
-"""Output-size arithmetic shared by every form of the convolution and pooling kernels.
+"""Output-size arithmetic shared by every form of the convolution and pooling kernels, and
+the row count of the few-row linear kernel.
 
 All sizes follow PyTorch:
 
@@ -6,6 +7,16 @@ All sizes follow PyTorch:
 - pooling: the same, rounded up instead of down with ``ceil_mode``, except that a last
   window that would start in the right padding (or beyond) is dropped.
 """
+
+# The rows of x that one pass of linear_few_rows over the weight serves.
+LINEAR_FEW_ROWS = 8
+
+
+def check_linear_rows(rows):
+    """linear_few_rows' bound on the rows of x, in every form."""
+    if rows > LINEAR_FEW_ROWS:
+        raise ValueError(f"linear_few_rows: x has {rows} rows, more than "
+                         f"LINEAR_FEW_ROWS={LINEAR_FEW_ROWS}")
 
 
 def pair(value):

@@ -5,7 +5,9 @@ import math
 
 import numpy as np
 
+from .. import kernels
 from ..autograd import Function
+from ..kernels.shapes import LINEAR_FEW_ROWS
 from ..tensor import Tensor
 from ..threads import one_blas_thread_below
 from ._common import as_tensor_pair, broadcast_shape, require_tensor, shape_str, unbroadcast, xp
@@ -89,10 +91,29 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
+# Linear takes the few-row kernel (kernels linear_few_rows) for 2 to LINEAR_FEW_ROWS rows of
+# x and a C-contiguous weight of at least this many elements (a classifier's layers at a
+# small batch): there BLAS packs the whole weight for a product that reads it once. One row
+# goes to BLAS's matrix-vector product, which packs nothing, and a smaller weight stays in
+# cache, where the packing costs little (benchmarks/NOTES.md).
+FEW_ROWS_MIN_WEIGHT = 1 << 17
+
+
+def _few_rows_pay(x2, weight):
+    """Whether Linear's product of x2 (rows, in) and weight takes linear_few_rows."""
+    return (type(x2) is np.ndarray and 2 <= x2.shape[0] <= LINEAR_FEW_ROWS
+            and weight.size >= FEW_ROWS_MIN_WEIGHT and x2.dtype in _FEW_ROWS_DTYPES
+            and weight.flags.c_contiguous)
+
+
+_FEW_ROWS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 class Linear(Function):
     """y = x · Wᵀ + b, every leading dimension of x folded into the rows of one GEMM (a
     broadcast matmul would run one small GEMM per leading index instead). Small GEMMs on
-    NumPy arrays run with BLAS on one thread (threads.one_blas_thread_below)."""
+    NumPy arrays run with BLAS on one thread (threads.one_blas_thread_below); 2 to
+    LINEAR_FEW_ROWS rows against a large weight run through the few-row kernel."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
@@ -100,8 +121,11 @@ class Linear(Function):
         ctx.save_for_backward(x if need_w else None, weight if need_x else None)  # as PyTorch
         ctx.x_shape = x.shape
         x2 = _rows(x)
-        with _blas_for(x2, x2.shape[0] * weight.size):
-            out = x2 @ weight.T                                        # (rows, out)
+        if _few_rows_pay(x2, weight):
+            out = kernels.get("linear_few_rows", x2)(x2, weight)       # (rows, out)
+        else:
+            with _blas_for(x2, x2.shape[0] * weight.size):
+                out = x2 @ weight.T                                    # (rows, out)
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))

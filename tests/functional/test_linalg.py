@@ -8,6 +8,7 @@ import pytest
 import minicnn as mc
 import minicnn.functional as F
 from conftest import random_array
+from minicnn.functional import linalg
 
 
 def test_matmul_with_ndarray_operand():
@@ -91,3 +92,56 @@ def test_mm_and_bmm_refuse_what_pytorch_refuses(op, shapes, message):
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError):
         getattr(torch, op)(torch.zeros(*shapes[0]), torch.zeros(*shapes[1]))
+
+
+def _kernels_asked(monkeypatch):
+    """The kernel names linalg asks minicnn.kernels for, recorded as it asks."""
+    asked, get = [], linalg.kernels.get
+
+    def recording(name, like):
+        asked.append(name)
+        return get(name, like)
+
+    monkeypatch.setattr(linalg.kernels, "get", recording)
+    return asked
+
+
+# leading shape of x, in features, out features, whether linear_few_rows computes the product
+FEW_ROW_CASES = [
+    ((2,), 512, 256, True),                      # the fewest rows, the smallest weight it takes
+    ((2, 4), 700, 200, True),                    # leading dims folded: 8 rows
+    ((1,), 512, 300, False),                     # one row: BLAS's matrix-vector product
+    ((9,), 512, 300, False),                     # more rows than one pass serves
+    ((3, 3), 512, 300, False),                   # ... folded from two dims
+    ((4,), 511, 256, False),                     # a weight under FEW_ROWS_MIN_WEIGHT
+]
+
+
+@pytest.mark.parametrize("leading, k, n, few_rows", FEW_ROW_CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_takes_the_few_row_kernel_where_it_pays_and_matches_torch(
+        leading, k, n, few_rows, dtype, monkeypatch):
+    torch = pytest.importorskip("torch")
+    assert (k * n >= linalg.FEW_ROWS_MIN_WEIGHT) is ((k, n) != (511, 256))
+    asked = _kernels_asked(monkeypatch)
+    arrays = [random_array(s, i, dtype) for i, s in enumerate([(*leading, k), (n, k), (n,)])]
+    x, w, b = (mc.tensor(a, requires_grad=True) for a in arrays)
+    y = F.linear(x, w, b)
+    assert asked == (["linear_few_rows"] if few_rows else [])
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in arrays)
+    expected = torch.nn.functional.linear(tx, tw, tb)
+    g = random_array(y.shape, 5, dtype)
+    y.backward(mc.tensor(g))
+    expected.backward(torch.tensor(g))
+    tolerance = dict(rtol=1e-5, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    for got, want in [(y.detach(), expected), (x.grad, tx.grad), (w.grad, tw.grad),
+                      (b.grad, tb.grad)]:
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), **tolerance)
+
+
+def test_linear_few_rows_takes_a_transposed_weight_to_blas(monkeypatch):
+    asked = _kernels_asked(monkeypatch)
+    w = mc.tensor(random_array((512, 300), 1)).t()                 # (300, 512), not C-ordered
+    x = mc.tensor(random_array((4, 512), 0))
+    np.testing.assert_allclose(F.linear(x, w).numpy(), x.numpy() @ w.numpy().T, rtol=1e-12)
+    assert asked == []
