@@ -19,10 +19,10 @@ import numpy as np
 from .. import kernels
 from ..autograd import Function
 from ..kernels.shapes import winograd_tiles
-from ..threads import ThreadSums
+from ..threads import ThreadSums, batch_shares, parallel_for
 from ._common import xp
 from .conv_gemm import gemm_grads
-from .workspace import CORE_L2_BYTES, over_batch_chunks
+from .workspace import CORE_L2_BYTES, get_workspace_limit, over_batch_chunks, threaded
 
 
 # Below this many input channels the tile transforms cost more than the GEMMs save: an RGB
@@ -50,6 +50,11 @@ F4_PRODUCT_SHARE = 0.65
 # bytes of tiles with 16/36 as many rows. AlexNet's stem through space-to-depth (196 tiles
 # an image, 2.7 MB of products) thus goes one image a chunk.
 MIN_GEMM_ROWS4 = MIN_GEMM_ROWS * 16 // 36
+# Deep layers on small maps (512 channels at 4×4 or 7×7) hold too few tiles per image to
+# give each thread's share of the batch GEMMs of MIN_GEMM_ROWS rows. Their forward
+# transforms the whole batch at once on the calling thread (the transforms are short there)
+# and hands the α² GEMMs, each over every tile, to the threads this many at a time.
+POINTS_A_PART = 4
 # How far the transforms can carry a value beyond the sum a direct convolution makes of the
 # same products: F(4×4, 3×3)'s input transform scales a tile by up to 10 along each axis
 # and its output transform by up to 19, about 4000 times the direct sum's bound overall
@@ -139,16 +144,40 @@ def _convolve(x, w, b, padding, groups, tile, prepare=_as_is, min_rows=MIN_GEMM_
     slices = _group_slices(groups, C, OC)
     out = m.empty((N, OC, oh, ow), dtype=x.dtype)
 
+    def multiply(v, products, points=slice(None)):                     # M[ξ] = V[ξ] · U[ξ]ᵀ
+        for cs, os in slices:
+            m.matmul(v[points, :, cs], u[points, os].swapaxes(1, 2),
+                     out=products[points, :, os])
+
     def convolve(part):
         v = to_tiles(prepare(x[part]), padding)                         # (α², n*T, C)
         products = m.empty((u.shape[0], v.shape[1], OC), dtype=x.dtype)  # M: (α², n*T, OC)
-        for cs, os in slices:
-            m.matmul(v[:, :, cs], u[:, os].swapaxes(1, 2), out=products[:, :, os])
+        multiply(v, products)
         from_tiles(products, (v.shape[1] // (th * tw), OC, oh, ow), b, out=out[part])
 
-    over_batch_chunks(m, convolve, N, u.shape[0] * max(C, OC) * th * tw * x.itemsize,
-                      -(-min_rows // (th * tw)))
+    bytes_per_image = u.shape[0] * max(C, OC) * th * tw * x.itemsize
+    if _gemms_split_over_points(m, N, th * tw, min_rows, bytes_per_image):
+        v = to_tiles(prepare(x), padding)                               # (α², N*T, C)
+        products = m.empty((u.shape[0], v.shape[1], OC), dtype=x.dtype)
+        parallel_for(lambda points: multiply(v, products, points), _point_parts(u.shape[0]))
+        from_tiles(products, (N, OC, oh, ow), b, out=out)
+    else:
+        over_batch_chunks(m, convolve, N, bytes_per_image, -(-min_rows // (th * tw)))
     return out, u
+
+
+def _point_parts(points):
+    """The transform points 0 .. points − 1 as parallel_for's parts, POINTS_A_PART each."""
+    return [slice(i, i + POINTS_A_PART) for i in range(0, points, POINTS_A_PART)]
+
+
+def _gemms_split_over_points(m, n, tiles, min_rows, bytes_per_image):
+    """Whether a pass over n images of `tiles` tiles each runs its GEMMs split over the
+    transform points: on threads, where a share of the batch (threads.batch_shares: fixed
+    in deterministic mode, so that the choice does not depend on the thread count) would
+    hold fewer than `min_rows` tiles and the whole batch's tiles fit the workspace limit."""
+    return (threaded(m) and 0 < -(-n // batch_shares()) * tiles < min_rows
+            and n * bytes_per_image <= get_workspace_limit())
 
 
 def _grads_stay_finite(x, w, g, needs_input_grad):
@@ -193,28 +222,45 @@ class Conv2dWinograd(Function):
         OC = u.shape[1]
         _, (th, tw) = winograd_tiles((H, W), padding)
         need_x, need_w, need_b = ctx.needs_input_grad
-        dx = m.empty_like(x) if need_x else None
-        du = ThreadSums(lambda: m.empty(u.shape, dtype=u.dtype))         # (16, OC, C/G)
         slices = _group_slices(groups, C, OC)
 
-        def grads(part):
-            dm = kernels.get("winograd_output_grad", g)(g[part])        # (16, n*T, OC)
-            if need_w:
-                v = kernels.get("winograd_input", x)(x[part], padding)   # (16, n*T, C)
+        def products(dm, v, dv, du, points=slice(None)):
+            """Per group, into du and dv where given: dU[ξ] = dM[ξ]ᵀ · V[ξ] and
+            dV[ξ] = dM[ξ] · U[ξ] at the points `points`."""
+            for cs, os in slices:
+                if du is not None:
+                    m.matmul(dm[points, :, os].swapaxes(1, 2), v[points, :, cs],
+                             out=du[points, os])
+                if dv is not None:
+                    m.matmul(dm[points, :, os], u[points, os], out=dv[points, :, cs])
 
-                def weight_term(out):                                    # dMᵀ · V per group
-                    for cs, os in slices:
-                        m.matmul(dm[:, :, os].swapaxes(1, 2), v[:, :, cs], out=out[:, os])
+        def input_grad(dv, shape):
+            return kernels.get("winograd_input_grad", g)(dv, shape, padding)
 
-                du.add(weight_term)
-            if need_x:
-                dv = m.empty((16, dm.shape[1], C), dtype=g.dtype)        # (16, n*T, C)
-                for cs, os in slices:
-                    m.matmul(dm[:, :, os], u[:, os], out=dv[:, :, cs])
-                dx[part] = kernels.get("winograd_input_grad", g)(dv, x[part].shape, padding)
+        bytes_per_image = 16 * max(C, OC) * th * tw * x.itemsize
+        if _gemms_split_over_points(m, N, th * tw, MIN_GEMM_ROWS, bytes_per_image):
+            dm = kernels.get("winograd_output_grad", g)(g)                  # (16, N*T, OC)
+            v = kernels.get("winograd_input", x)(x, padding) if need_w else None
+            dv = m.empty((16, dm.shape[1], C), dtype=g.dtype) if need_x else None
+            du = m.empty(u.shape, dtype=u.dtype) if need_w else None
+            parallel_for(lambda points: products(dm, v, dv, du, points), _point_parts(16))
+            dx = input_grad(dv, x.shape) if need_x else None
+        else:
+            dx = m.empty_like(x) if need_x else None
+            sums = ThreadSums(lambda: m.empty(u.shape, dtype=u.dtype))   # (16, OC, C/G)
 
-        over_batch_chunks(m, grads, N, 16 * max(C, OC) * th * tw * x.itemsize,
-                          -(-MIN_GEMM_ROWS // (th * tw)))
-        dw = kernels.get("winograd_weight_grad", g)(du.total()) if need_w else None
+            def grads(part):
+                dm = kernels.get("winograd_output_grad", g)(g[part])    # (16, n*T, OC)
+                if need_w:
+                    v = kernels.get("winograd_input", x)(x[part], padding)   # (16, n*T, C)
+                    sums.add(lambda out: products(dm, v, None, out))
+                if need_x:
+                    dv = m.empty((16, dm.shape[1], C), dtype=g.dtype)    # (16, n*T, C)
+                    products(dm, None, dv, None)
+                    dx[part] = input_grad(dv, x[part].shape)
+
+            over_batch_chunks(m, grads, N, bytes_per_image, -(-MIN_GEMM_ROWS // (th * tw)))
+            du = sums.total() if need_w else None
+        dw = kernels.get("winograd_weight_grad", g)(du) if need_w else None
         db = g.sum(axis=(0, 2, 3)) if need_b else None
         return dx, dw, db

@@ -90,6 +90,34 @@ def test_winograd_chunks_on_threads_equal_one_thread(groups):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5 * np.abs(a).max())
 
 
+@pytest.mark.parametrize("shape, out_channels, groups", [
+    ((6, 32, 4, 4), 24, 1),                             # 512 channels at 4×4, in small
+    ((3, 32, 7, 7), 16, 2),                             # two groups, an odd map
+])
+def test_gemms_split_over_points_equal_the_batch_chunks(shape, out_channels, groups,
+                                                         monkeypatch):
+    """Maps whose threads' shares hold too few tiles run the whole batch's transforms and
+    hand out the GEMMs by transform point, forward and backward: the same outputs and
+    gradients as the batch chunks, the filter gradient summed over every tile at once
+    instead of per chunk."""
+    arrays = (random_array(shape, 0, np.float32),
+              random_array((out_channels, shape[1] // groups, 3, 3), 1, np.float32),
+              random_array((out_channels,), 2, np.float32))
+    split = conv_winograd._gemms_split_over_points
+    assert split(np, shape[0], 4, conv_winograd.MIN_GEMM_ROWS, 1)
+    assert not split(np, 4096, 4, conv_winograd.MIN_GEMM_ROWS, 1)     # a large batch: chunks
+    before, results = mc.get_num_threads(), []
+    try:
+        for points in (True, False):
+            monkeypatch.setattr(conv_winograd, "_gemms_split_over_points",
+                                lambda *a, p=points: p)
+            results.append(_conv_with_grads(2, arrays, groups))
+    finally:
+        mc.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5 * np.abs(a).max())
+
+
 def test_winograd_on_an_empty_batch():
     x = mc.tensor(np.zeros((0, 16, 5, 5), np.float32), requires_grad=True)
     w = mc.tensor(random_array((4, 16, 3, 3), 1, np.float32), requires_grad=True)
