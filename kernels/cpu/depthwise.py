@@ -45,11 +45,17 @@ from .max_abs import max_abs
 # Images per buffer: as many as keep one channel's padded planes near this many pixels
 # (about 16 KiB of float32), so that the buffer stays in L1 while every tap sweeps it.
 STACK_ELEMENTS = 4096
-# Maps of at most this many pixels, with at least CHANNELS_LAST_MIN_CHANNELS channels and one
-# output channel per input channel, go to depthwise_channels_last.py, whose loops run along
-# the channels where these planes are too short to give long loops.
+# With at least CHANNELS_LAST_MIN_CHANNELS channels and one output channel per input channel,
+# maps of at most this many pixels go to depthwise_channels_last.py, whose loops run along
+# the channels where these planes are too short to give long loops; at stride 1 the 3×3
+# forward and input gradient stay with depthwise3x3.py's unrolled rows, which run faster
+# there down to 4×4 maps (benchmarks/NOTES.md).
 CHANNELS_LAST_MAX_PIXELS = 64
 CHANNELS_LAST_MIN_CHANNELS = 64
+# ... and strided windows on maps of at most this many pixels (MobileNet's 3×3/2 from 28²
+# down): the phase planes' per-channel setup outweighs their short rows there (at 56² the
+# forward measured faster in phase planes, the gradients channels last).
+STRIDED_CHANNELS_LAST_MAX_PIXELS = 32 * 32
 # The weight gradient walks the batch in groups of images, each group through every channel
 # in memory order, with its sums in one of this many slots (a fixed number, so the order
 # of the sums does not depend on the threads).
@@ -269,10 +275,16 @@ def _operands(a, b):
     return a, as_c(b.astype(a.dtype, copy=False))
 
 
-def _channels_last_applies(input_shape, out_channels):
+def _channels_last_applies(input_shape, out_channels, stride, unrolled_3x3=False):
+    """Whether the channels-last kernels take a call on input of `input_shape`; an
+    `unrolled_3x3` call (a forward or input gradient that depthwise3x3.py takes) keeps
+    those kernels at stride 1."""
     N, C, H, W = input_shape
-    return (out_channels == C and C >= CHANNELS_LAST_MIN_CHANNELS
-            and H * W <= CHANNELS_LAST_MAX_PIXELS)
+    if out_channels != C or C < CHANNELS_LAST_MIN_CHANNELS:
+        return False
+    if tuple(stride) != (1, 1):
+        return H * W <= STRIDED_CHANNELS_LAST_MAX_PIXELS
+    return not unrolled_3x3 and H * W <= CHANNELS_LAST_MAX_PIXELS
 
 
 def _run(kernel, a, b, out, stride, padding, dilation, input_hw):
@@ -290,9 +302,11 @@ def depthwise_conv2d(x, weight, stride, padding, dilation):
     OC, _, kh, kw = weight.shape
     oh, ow = conv_output_shape((H, W), (kh, kw), stride, padding, dilation)
     y = np.empty((N, OC, oh, ow), dtype=x.dtype)
-    if _channels_last_applies(x.shape, OC):
-        return channels_last.forward(x, weight, y, *map(pair, (stride, padding, dilation)))
-    if depthwise3x3.applies((kh, kw), *map(pair, (stride, padding, dilation))):
+    geometry = tuple(map(pair, (stride, padding, dilation)))
+    unrolled = depthwise3x3.applies((kh, kw), *geometry)
+    if _channels_last_applies(x.shape, OC, geometry[0], unrolled):
+        return channels_last.forward(x, weight, y, *geometry)
+    if unrolled:
         return depthwise3x3.forward(x, weight, y, pair(padding))
     return _run(_forward, x, weight, y, stride, padding, dilation, (H, W))
 
@@ -301,13 +315,14 @@ def depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride, padding, 
     """dL/dx (N, C, H, W) from grad_out (N, C*m, oh, ow)."""
     grad_out, weight = _operands(grad_out, weight)
     dx = np.empty(tuple(map(int, input_shape)), dtype=grad_out.dtype)
-    if _channels_last_applies(dx.shape, weight.shape[0]):
-        return channels_last.grad_input(grad_out, weight, dx,
-                                        *map(pair, (stride, padding, dilation)))
+    geometry = tuple(map(pair, (stride, padding, dilation)))
+    unrolled = depthwise3x3.applies(weight.shape[2:], *geometry)
+    if _channels_last_applies(dx.shape, weight.shape[0], geometry[0], unrolled):
+        return channels_last.grad_input(grad_out, weight, dx, *geometry)
     if not math.isfinite(max_abs(weight)):                         # junk zeros times inf
         return reference.depthwise_conv2d_grad_input(grad_out, weight, input_shape, stride,
                                                      padding, dilation)
-    if depthwise3x3.applies(weight.shape[2:], *map(pair, (stride, padding, dilation))):
+    if unrolled:
         return depthwise3x3.grad_input(grad_out, weight, dx, pair(padding))
     return _run(_grad_input, grad_out, weight, dx, stride, padding, dilation, dx.shape[2:])
 
@@ -316,7 +331,7 @@ def depthwise_conv2d_grad_weight(x, grad_out, weight_shape, stride, padding, dil
     """dL/dw (C*m, 1, kh, kw) from x (N, C, H, W) and grad_out (N, C*m, oh, ow)."""
     x, grad_out = _operands(x, grad_out)
     dw_out = np.empty(tuple(map(int, weight_shape)), dtype=x.dtype)
-    if _channels_last_applies(x.shape, dw_out.shape[0]):
+    if _channels_last_applies(x.shape, dw_out.shape[0], pair(stride)):
         return channels_last.grad_weight(x, grad_out, dw_out,
                                          *map(pair, (stride, padding, dilation)))
     if not math.isfinite(max_abs(x)):                              # junk zeros times inf

@@ -167,16 +167,33 @@ def test_depthwise_channels_last_matches_reference(geometry, dtype, layout):
     assert_same(dw, reference.depthwise_conv2d_grad_weight(x, g, w.shape, *args))
 
 
-@pytest.mark.parametrize("shape, stride", [((3, 64, 8, 8), (2, 2)), ((2, 96, 4, 4), (1, 1)),
-                                           ((5, 128, 2, 2), (1, 1)), ((1, 64, 3, 5), (1, 2))])
-def test_depthwise_small_maps_take_the_channels_last_kernels(monkeypatch, shape, stride):
-    """MobileNet's small maps (many channels, at most 64 pixels) go channels last, and the
-    public kernels still equal the reference there; the other kernels would fail if called."""
-    from minicnn.kernels.cpu import depthwise3x3
+CHANNELS_LAST_OPS = ("forward", "grad_input", "grad_weight")
 
-    _without_general_kernels(monkeypatch)
-    for name in ("_forward", "_grad_input", "_grad_weight"):
-        monkeypatch.setattr(depthwise3x3, name, None)
-    geometry = (shape, (3, 3), stride, (1, 1), (1, 1))
-    x, w, g, args = _case(geometry, 1, np.float32)
+
+@pytest.mark.parametrize("shape, kernel, stride, channels_last_ops", [
+    ((3, 64, 8, 8), (3, 3), (2, 2), CHANNELS_LAST_OPS),     # strided, small map
+    ((2, 64, 32, 32), (3, 3), (2, 2), CHANNELS_LAST_OPS),   # strided, CIFAR's 32²
+    ((1, 64, 3, 5), (3, 3), (1, 2), CHANNELS_LAST_OPS),
+    ((1, 64, 33, 32), (3, 3), (2, 2), ()),                  # past the strided limit
+    ((2, 32, 8, 8), (3, 3), (2, 2), ()),                    # too few channels
+    ((2, 96, 4, 4), (3, 3), (1, 1), ("grad_weight",)),      # stride 1: unrolled 3×3 rows
+    ((5, 128, 2, 2), (3, 3), (1, 1), ("grad_weight",)),
+    ((2, 64, 8, 8), (3, 2), (1, 1), CHANNELS_LAST_OPS),     # stride 1, not a 3×3
+    ((2, 64, 9, 8), (3, 2), (1, 1), ()),                    # past the stride-1 limit
+])
+def test_depthwise_channels_last_takes_the_calls_its_rule_names(monkeypatch, shape, kernel,
+                                                                stride, channels_last_ops):
+    """Small maps with many channels, and strided windows on maps up to 32², go channels
+    last; at stride 1 a 3×3 forward and input gradient stay with the unrolled rows. Each
+    call equals the reference whichever kernels take it."""
+    from minicnn.kernels.cpu import depthwise_channels_last as channels_last
+
+    taken = []
+    for op in CHANNELS_LAST_OPS:
+        def recorded(*args, _op=op, _kernel=getattr(channels_last, op)):
+            taken.append(_op)
+            return _kernel(*args)
+        monkeypatch.setattr(channels_last, op, recorded)
+    x, w, g, args = _case((shape, kernel, stride, (1, 1), (1, 1)), 1, np.float32)
     _assert_form_equals_reference(x, w, g, args)
+    assert tuple(taken) == channels_last_ops
