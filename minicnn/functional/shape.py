@@ -1,4 +1,6 @@
 """Ops that move elements without changing them: reshape, transpose, cat, split, pad ..."""
+from itertools import accumulate
+
 import numpy as np
 
 from ..allocation import check_fits
@@ -66,7 +68,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
-        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        ctx.bounds = list(accumulate(a.shape[axis] for a in arrays[:-1]))
         return xp(arrays[0]).concatenate(arrays, axis=axis)
 
     @staticmethod
@@ -261,23 +263,26 @@ def cat(tensors, dim=0):
         if t.ndim == 0:
             raise ValueError(f"cat: tensor {i} is zero-dimensional and cannot be concatenated "
                              f"(use stack)")
+    dtypes = {t.dtype for t in tensors}
     dtype = tensors[0].dtype
-    for t in tensors[1:]:
-        dtype = promote(dtype, t.dtype)
+    if len(dtypes) > 1:
+        for t in tensors[1:]:
+            dtype = promote(dtype, t.dtype)
     kept = [t for t in tensors if t.shape != (0,)]
     if not kept:
         return Cat.apply(*[astype(t, dtype) for t in tensors], axis=0)
     tensors = kept
-    ndim = tensors[0].ndim
-    axis = normalize_dim("cat", dim, ndim)
-    ref = tensors[0].shape
+    ref = tuple(tensors[0].shape)
+    axis = normalize_dim("cat", dim, len(ref))
+    before, after = ref[:axis], ref[axis + 1:]                  # sizes that must match
     for i, t in enumerate(tensors):
-        if t.ndim != ndim or any(s != r for j, (s, r) in enumerate(zip(t.shape, ref))
-                                 if j != axis):
-            raise ValueError(f"cat: tensor {i} has shape {shape_str(t.shape)} but tensor 0 has "
+        shape = tuple(t.shape)
+        if len(shape) != len(ref) or shape[:axis] != before or shape[axis + 1:] != after:
+            raise ValueError(f"cat: tensor {i} has shape {shape_str(shape)} but tensor 0 has "
                              f"shape {shape_str(ref)}; sizes must match except in dimension "
                              f"{axis}")
-    tensors = [astype(t, dtype) for t in tensors]
+    if len(dtypes) > 1:
+        tensors = [astype(t, dtype) for t in tensors]
     return Cat.apply(*tensors, axis=axis)
 
 
