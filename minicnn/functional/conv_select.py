@@ -29,8 +29,9 @@ from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
 from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
-from .conv_winograd import (MIN_CHANNELS, MIN_TILES5, winograd4_beats_winograd2,
-                            winograd4_pays, winograd5_pays, winograd_stays_finite)
+from .conv_winograd import (MIN_BATCH_TILES, MIN_CHANNELS, MIN_TILES5,
+                            winograd4_beats_winograd2, winograd4_pays, winograd5_pays,
+                            winograd_batch_pays, winograd_stays_finite)
 
 AUTO = "auto"
 # An ungrouped convolution of fewer than MIN_CHANNELS input channels takes the direct
@@ -235,9 +236,15 @@ def _space_to_depth_pays(call):
             and winograd4_pays(*call.output_hw) and _why_not_space_to_depth(call) is None)
 
 
-def _winograd_f4_pays(call):
+def _winograd_3x3_pays(call):
+    """What both 3×3 algorithms need beyond computing the call: enough channels a group
+    and enough 2×2 output tiles over the batch."""
     return (call.channels_per_group >= MIN_CHANNELS
-            and winograd4_beats_winograd2(*call.output_hw)
+            and winograd_batch_pays(call.x.shape[0], *call.output_hw))
+
+
+def _winograd_f4_pays(call):
+    return (_winograd_3x3_pays(call) and winograd4_beats_winograd2(*call.output_hw)
             and _why_not_winograd_f4(call) is None)
 
 
@@ -247,7 +254,7 @@ def _winograd_5x5_pays(call):
 
 
 def _winograd_f2_pays(call):
-    return call.channels_per_group >= MIN_CHANNELS and _why_not_winograd_f2(call) is None
+    return _winograd_3x3_pays(call) and _why_not_winograd_f2(call) is None
 
 
 @dataclass(frozen=True)
@@ -293,11 +300,14 @@ RULES = (
          "read each tap as a slice"),
     Rule("winograd_f4", _winograd_f4_pays,
          f"a stride-1 3×3 forward without gradients, at least {MIN_CHANNELS} channels a "
-         "group, enough 4×4 tiles and few of them past the map's edge: 4× fewer products "
-         "than im2col (at 14² its tiles cover 16², and F(2×2) runs faster)"),
+         f"group, {MIN_BATCH_TILES} 2×2 output tiles over the batch, enough 4×4 tiles an "
+         "image and few of them past the map's edge: 4× fewer products than im2col (at 14² "
+         "its tiles cover 16², and F(2×2) runs faster)"),
     Rule("winograd_f2", _winograd_f2_pays,
-         f"a stride-1 3×3 window with at least {MIN_CHANNELS} channels a group: 2.25× fewer "
-         "products than im2col, for the forward pass and both gradients"),
+         f"a stride-1 3×3 window with at least {MIN_CHANNELS} channels a group and "
+         f"{MIN_BATCH_TILES} 2×2 output tiles over the batch: 2.25× fewer products than "
+         "im2col, for the forward pass and both gradients (with fewer tiles, one image at "
+         "4×4 or 7×7, its GEMMs are too thin to pay for the filter transform)"),
     Rule("winograd_5x5", _winograd_5x5_pays,
          f"a stride-1 5×5 forward without gradients, at least {MIN_CHANNELS} channels a "
          f"group and {MIN_TILES5} 2×2 output tiles an image: 2.8× fewer products than "

@@ -40,6 +40,12 @@ MIN_TILES4 = 16
 # 2×2 output tiles per image from which F(2×2, 5×5) is taken: at 14² (49 tiles) it beats
 # im2col, at 7² (16 tiles) its transforms cost more than its GEMMs save.
 MIN_TILES5 = 49
+# 2×2 output tiles a batch must hold for either 3×3 algorithm to pay: below it (512
+# channels at 4×4 or 7×7 for fewer than 8 images, ResNet-18 and ResNet-50 on one image) the
+# GEMMs are too thin to pay back the filter transform and the 16/9 larger transformed
+# filters they read, and im2col's one GEMM over plain filters runs faster (at 128, ResNet-18
+# CIFAR on 32 images, Winograd still does; benchmarks/NOTES.md).
+MIN_BATCH_TILES = 128
 # F(4×4, 3×3) takes 36/16 products per output against F(2×2, 3×3)'s 16/4, each times the
 # share of its tiles' outputs that fall past the map's edge. Its transforms cost more per
 # output, so it pays only where its products are at most this share of F(2×2)'s: at 14²
@@ -90,6 +96,11 @@ def _group_slices(groups, in_channels, out_channels):
 def winograd4_pays(oh, ow):
     """Whether an (oh, ow) output has enough 4×4 tiles per image for F(4×4, 3×3)'s GEMMs."""
     return -(-oh // 4) * -(-ow // 4) >= MIN_TILES4
+
+
+def winograd_batch_pays(n, oh, ow):
+    """Whether n images of (oh, ow) outputs hold MIN_BATCH_TILES 2×2 tiles between them."""
+    return n * -(-oh // 2) * -(-ow // 2) >= MIN_BATCH_TILES
 
 
 def winograd5_pays(oh, ow):

@@ -9,8 +9,9 @@ from conftest import random_array
 import minicnn as mc
 from minicnn.functional.conv import Conv2dGemm, Conv2dWinograd, conv2d, set_workspace_limit
 from minicnn.functional import conv_winograd
-from minicnn.functional.conv_winograd import (MIN_CHANNELS, MIN_TILES4, MIN_TILES5,
-                                              winograd4_beats_winograd2, winograd5_pays)
+from minicnn.functional.conv_winograd import (MIN_BATCH_TILES, MIN_CHANNELS, MIN_TILES4,
+                                              MIN_TILES5, winograd4_beats_winograd2,
+                                              winograd_batch_pays, winograd5_pays)
 
 
 def _node(out):
@@ -18,17 +19,18 @@ def _node(out):
 
 
 def test_winograd_is_taken_for_dense_stride_one_3x3_only():
-    C = MIN_CHANNELS
-    x = mc.tensor(random_array((1, C, 6, 6), 0, np.float32), requires_grad=True)
+    C, N = MIN_CHANNELS, -(-MIN_BATCH_TILES // 9)       # 9 tiles an image at 6×6, padding 1
+    x = mc.tensor(random_array((N, C, 6, 6), 0, np.float32), requires_grad=True)
     w3 = mc.tensor(random_array((4, C, 3, 3), 1, np.float32), requires_grad=True)
     assert _node(conv2d(x, w3, padding=1)) == "Conv2dWinograd"
+    assert _node(conv2d(x[:N - 1], w3, padding=1)) == "Conv2dGemm"     # too few tiles
     assert _node(conv2d(x, w3, stride=2, padding=1)) == "Conv2dGemm"
     assert _node(conv2d(x, w3, dilation=2, padding=2)) == "Conv2dGemm"
     grouped = mc.tensor(random_array((4, C // 2, 3, 3), 2, np.float32), requires_grad=True)
     assert _node(conv2d(x, grouped, groups=2)) == "DirectConv2d"       # 8 channels a group
-    wide = mc.tensor(random_array((1, 2 * C, 6, 6), 4, np.float32), requires_grad=True)
-    assert _node(conv2d(wide, w3.repeat(2, 1, 1, 1), groups=2)) == "Conv2dWinograd"
-    few = mc.tensor(random_array((1, C - 1, 6, 6), 3, np.float32), requires_grad=True)
+    wide = mc.tensor(random_array((N, 2 * C, 6, 6), 4, np.float32), requires_grad=True)
+    assert _node(conv2d(wide, w3.repeat(2, 1, 1, 1), padding=1, groups=2)) == "Conv2dWinograd"
+    few = mc.tensor(random_array((N, C - 1, 6, 6), 3, np.float32), requires_grad=True)
     assert _node(conv2d(few, w3[:, 1:], padding=1)) == "DirectConv2d"     # few channels in, out
 
 
@@ -143,11 +145,12 @@ def _tiles_used(monkeypatch):
 def test_f4_only_without_gradients_and_with_enough_tiles(monkeypatch):
     used = _tiles_used(monkeypatch)
     side = 4 * int(np.ceil(np.sqrt(MIN_TILES4)))                        # enough 4×4 tiles
-    x = mc.tensor(random_array((1, MIN_CHANNELS, side, side), 0, np.float32))
+    n = MIN_BATCH_TILES // 16                                           # 16 2×2 tiles at 8²
+    x = mc.tensor(random_array((n, MIN_CHANNELS, side, side), 0, np.float32))
     w = mc.tensor(random_array((4, MIN_CHANNELS, 3, 3), 1, np.float32), requires_grad=True)
     with mc.no_grad():
         conv2d(x, w, padding=1)
-        conv2d(x[:, :, :8, :8], w, padding=1)                           # four tiles
+        conv2d(x[:, :, :8, :8], w, padding=1)                           # four tiles an image
     conv2d(x, w, padding=1)                                             # w wants a gradient
     assert used == [(4, 3), (2, 3), (2, 3)]
 
@@ -159,6 +162,14 @@ def test_f4_beats_f2_where_few_of_its_tiles_fall_past_the_edge(side, f4):
     tiles inside the map) at most F4_PRODUCT_SHARE of F(2×2)'s: 14² (tiles over 16²) and
     13² take F(2×2); 8² has four tiles."""
     assert winograd4_beats_winograd2(side, side) is f4
+
+
+@pytest.mark.parametrize("n, side, pays", [(32, 4, True), (31, 4, False), (8, 7, True),
+                                           (7, 7, False), (1, 23, True), (1, 22, False)])
+def test_3x3_winograd_needs_128_tiles_over_the_batch(n, side, pays):
+    """ResNet-18 CIFAR's 4×4 layers on 32 images and ResNet-50's 7×7 on 8 hold 128 2×2
+    tiles; one fewer image, or one image below 23², does not."""
+    assert winograd_batch_pays(n, side, side) is pays and MIN_BATCH_TILES == 128
 
 
 @pytest.mark.parametrize("side, f2_5x5", [(14, True), (13, True), (27, True), (12, False),

@@ -28,9 +28,9 @@ BAD_VALUES = (np.inf, -np.inf, np.nan, 1e38, -1e38)
 # named after (test_each_case_takes_its_path); the Winograd F(4×4, 3×3), F(2×2, 5×5) and
 # space-to-depth paths serve only forwards without gradients.
 CASES = {
-    "winograd2": ((2, 16, 7, 9), (5, 16, 3, 3), 1, 1, 1),
-    "winograd2_groups": ((1, 32, 6, 5), (4, 16, 3, 3), 1, 1, 2),
-    "winograd4": ((1, 16, 16, 19), (5, 16, 3, 3), 1, 1, 1),
+    "winograd2": ((7, 16, 7, 9), (5, 16, 3, 3), 1, 1, 1),            # 128 tiles at least
+    "winograd2_groups": ((15, 32, 6, 5), (4, 16, 3, 3), 1, 1, 2),
+    "winograd4": ((2, 16, 16, 19), (5, 16, 3, 3), 1, 1, 1),
     "winograd5": ((1, 16, 14, 15), (5, 16, 5, 5), 1, 2, 1),
     "space_to_depth": ((1, 4, 35, 35), (6, 4, 5, 5), 2, 1, 1),
     "im2col": ((2, 3, 7, 8), (33, 3, 3, 3), 1, 1, 1),
