@@ -5,6 +5,7 @@ import pytest
 from conftest import assert_torch_parity, random_array
 
 import minicnn as mc
+import minicnn.functional as F
 from minicnn.functional.conv import conv2d, conv_transpose2d, set_workspace_limit
 
 torch = pytest.importorskip("torch")
@@ -69,6 +70,33 @@ def test_one_image_chunks_of_wide_outputs_match_torch(threads):
     finally:
         mc.set_num_threads(before)
 
+
+
+@pytest.mark.parametrize("out_channels, on_threads", [(512, True), (8, False)])
+def test_im2col_forward_counts_the_filters_as_work(monkeypatch, out_channels, on_threads):
+    """One image's columns under INLINE_WORK_BYTES (512 input channels, a 4×4 output): with
+    512 filters of 4608 weights the GEMM reads 9.4 MB of them and goes to parallel_for
+    (whose single chunk then leaves BLAS its threads); with 8 it runs inline, BLAS held
+    to one thread."""
+    from minicnn.functional import workspace
+
+    x = random_array((1, 512, 8, 8), 0, np.float32)
+    w = random_array((out_channels, 512, 3, 3), 1, np.float32)
+    assert 512 * 9 * 16 * x.itemsize < workspace.INLINE_WORK_BYTES        # the columns
+    calls, parallel_for = [], workspace.parallel_for
+    monkeypatch.setattr(workspace, "parallel_for",
+                        lambda fn, parts: calls.append(len(parts)) or parallel_for(fn, parts))
+    before = mc.get_num_threads()
+    mc.set_num_threads(2)
+    try:
+        with mc.no_grad():
+            y = conv2d(mc.tensor(x), mc.tensor(w), stride=2, padding=1)
+    finally:
+        mc.set_num_threads(before)
+    assert F.conv_algorithm(mc.tensor(x), mc.tensor(w), stride=2, padding=1) == "im2col"
+    assert calls == ([1] if on_threads else [])
+    np.testing.assert_allclose(y.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w), stride=2,
+                                                     padding=1).numpy(), rtol=1e-4, atol=1e-3)
 
 def _t(*shape, dtype=mc.float32):
     return mc.zeros(*shape, dtype=dtype)
