@@ -73,10 +73,10 @@ class Conv2dGemm(Function):
 
         if threaded(m) and P >= ONE_IMAGE_COLUMNS:
             parallel_for(convolve, [slice(n, n + 1) for n in range(N)])
-        else:                                      # the GEMMs read all of w: work too
-            over_batch_chunks(m, convolve, N, C * kh * kw * P * x.itemsize,
-                              -(-MIN_GEMM_COLUMNS // P),
-                              work_bytes=N * C * kh * kw * P * x.itemsize + w.nbytes)
+        else:
+            columns_per_image = C * kh * kw * P * x.itemsize           # bytes
+            over_batch_chunks(m, convolve, N, columns_per_image, -(-MIN_GEMM_COLUMNS // P),
+                              work_bytes=N * columns_per_image + w.nbytes)  # GEMMs read w
         out = out.reshape(N, OC, oh, ow)
         ctx.save_for_backward(x, w)
         ctx.params = window, G
