@@ -111,7 +111,8 @@ def describe(threads, device, sync=None, gemm_size=GEMM_SIZE):
         from . import peaks                 # Numba, so NumPy, only once threads are set
 
         machine["sgemm_gflops"] = peaks.sgemm_peaks()
-        machine["fma_gflops"], machine["fma_note"] = peaks.fma_peak(threads)
+        (machine["fma_gflops"], machine["fma_note"],
+         machine["fma_vector_bits"]) = peaks.fma_peak(threads)
     return machine
 
 
@@ -138,6 +139,7 @@ def header_text(machine):
         return "\n".join(lines)
     lines += [f"sgemm peak {name}: {rate} GFLOP/s" for name, rate in
               machine["sgemm_gflops"].items()]
-    lines.append(f"FMA peak: {machine['fma_gflops']} GFLOP/s (Numba, one loop per thread)"
+    lines.append(f"FMA peak: {machine['fma_gflops']} GFLOP/s (Numba, "
+                 f"{machine['fma_vector_bits']}-bit vectors, one loop per thread)"
                  if machine["fma_gflops"] else f"FMA peak: {machine['fma_note']}")
     return "\n".join(lines)

@@ -142,6 +142,20 @@ def test_gflops_column_shows_the_share_of_the_fma_peak_and_stays_empty_elsewhere
     assert "GFLOP/s" not in report.timing_table(ROWS)
 
 
+def test_fma_peak_runs_at_the_widest_vectors_the_cpu_has():
+    from benchmarks import peaks
+    import llvmlite.binding as llvm
+
+    wide = bool(llvm.get_host_cpu_features().get("avx512f"))
+    environment = peaks.wide_vector_environment()
+    assert (environment is not None) == wide
+    if wide:
+        assert environment["NUMBA_CPU_FEATURES"].endswith(",-prefer-256-bit")
+    gflops, note, bits = peaks.fma_peak(1)
+    assert bits == (512 if wide else 256)
+    assert (gflops is not None and gflops > 0 and note is None) or (gflops is None and note)
+
+
 def test_chart_is_a_png(tmp_path):
     pytest.importorskip("matplotlib")
     path = tmp_path / "ratios.png"
