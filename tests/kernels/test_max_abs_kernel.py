@@ -1,10 +1,12 @@
 """The max_abs kernel: max |a| with inf and NaN kept (NaN above inf), the cpu form equal to
-the reference form on every float dtype, layout and size, an empty array included."""
+the reference form on every float dtype, layout and size, an empty array included, and on
+arrays long enough to be split into runs over the threads."""
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from minicnn.kernels import cpu, reference
+from minicnn.kernels.cpu.max_abs import MIN_RUN
 
 
 def _read_only(a):
@@ -42,3 +44,14 @@ def test_max_abs_keeps_inf_and_nan_wherever_they_are():
         a[0, 0, 0] = -np.float32(3e38)
         assert form.max_abs(a) == np.inf
         assert form.max_abs(np.zeros((0, 4), np.float64)) == 0.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([np.float16, np.float32, np.float64]),
+       st.integers(2 * MIN_RUN - 1, 7 * MIN_RUN + 3),
+       st.floats(0, 1), st.sampled_from([1e4, -np.inf, np.nan]))
+def test_cpu_max_abs_over_runs_finds_the_largest_in_any_run(dtype, size, where, extreme):
+    a = np.linspace(-1, 0.5, size).astype(dtype)
+    a[int(where * (size - 1))] = extreme
+    np.testing.assert_equal(cpu.max_abs(a), reference.max_abs(a))
+    np.testing.assert_equal(cpu.max_abs(a[::-1]), reference.max_abs(a))
