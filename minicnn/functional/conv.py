@@ -280,7 +280,8 @@ RUNNERS = {
         groups=call.groups),
     "im2col": _run_im2col,
     "winograd_f2": lambda x, w, b, call: Conv2dWinograd.apply(
-        x, w, b, padding=call.padding, groups=call.groups, tile=2),
+        x, w, b, padding=call.padding, groups=call.groups, tile=2,
+        magnitudes=call.magnitudes),
     "winograd_f4": lambda x, w, b, call: Conv2dWinograd.apply(
         x, w, b, padding=call.padding, groups=call.groups, tile=4),
     "winograd_5x5": lambda x, w, b, call: Conv2dWinograd.apply(

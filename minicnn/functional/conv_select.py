@@ -23,6 +23,7 @@ would take.
 The setting is process-wide, as set_kernels' is.
 """
 from dataclasses import dataclass
+from functools import cached_property
 
 from .. import kernels
 from ..kernels.dispatch import Restore
@@ -31,7 +32,7 @@ from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
 from .conv_winograd import (MIN_BATCH_TILES, MIN_CHANNELS, MIN_TILES5,
                             winograd4_beats_winograd2, winograd4_pays, winograd5_pays,
-                            winograd_batch_pays, winograd_stays_finite)
+                            magnitudes, winograd_batch_pays, winograd_stays_finite)
 
 AUTO = "auto"
 # An ungrouped convolution of fewer than MIN_CHANNELS input channels takes the direct
@@ -67,6 +68,12 @@ class ConvCall:
         if self.output_hw is None:
             object.__setattr__(self, "output_hw", conv_output_shape(
                 self.x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation))
+
+    @cached_property
+    def magnitudes(self):
+        """(max|x|, max|w|), read once a call: the Winograd paths' bound, which their
+        backward reuses."""
+        return magnitudes(self.x, self.w)
 
     @property
     def kernel_size(self):
@@ -119,7 +126,7 @@ def _why_not_transforms(call):
     """What keeps the Winograd transforms from a call whose window shape suits them."""
     if call.on_cuda:
         return "its transforms have no CUDA form (CuPy arrays take im2col + cuBLAS)"
-    if not winograd_stays_finite(call.x, call.w):
+    if not winograd_stays_finite(call.x, call.w, call.magnitudes):
         return ("the input and weight hold values too large (or not finite) for its "
                 "transforms, which would carry an inf or a NaN into outputs whose window does "
                 "not hold it")

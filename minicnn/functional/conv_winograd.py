@@ -79,12 +79,19 @@ def _max_abs(a):
     return kernels.get("max_abs", a)(a)
 
 
-def winograd_stays_finite(x, w):
+def magnitudes(x, w):
+    """(max|x|, max|w|) of the arrays x and w: what winograd_stays_finite bounds."""
+    return _max_abs(x), _max_abs(w)
+
+
+def winograd_stays_finite(x, w, known=None):
     """Whether the Winograd transforms of arrays x (N, C, H, W) and w (OC, C/G, kh, kw),
     each output summing C/G·kh·kw products, make only finite values, so that their outputs
     equal a direct convolution's: max|x| · max|w| · C/G·kh·kw bounded with
-    TRANSFORM_GROWTH to spare. An inf, a NaN or a value near overflow fails it."""
-    return _sums_stay_finite(_max_abs(x) * _max_abs(w), w[0].size, x.dtype)
+    TRANSFORM_GROWTH to spare. An inf, a NaN or a value near overflow fails it. `known`:
+    magnitudes(x, w) where already read."""
+    x_max, w_max = known or magnitudes(x, w)
+    return _sums_stay_finite(x_max * w_max, w[0].size, x.dtype)
 
 
 def _group_slices(groups, in_channels, out_channels):
@@ -191,15 +198,19 @@ def _gemms_split_over_points(m, n, tiles, min_rows, bytes_per_image):
             and n * bytes_per_image <= get_workspace_limit())
 
 
-def _grads_stay_finite(x, w, g, needs_input_grad):
+def _grads_stay_finite(x, w, g, needs_input_grad, known=None):
     """Whether the transforms of dY = g keep dX (sums of at most OC·9 products of dY and w)
-    and dW (sums of N·oh·ow products of dY and x) finite, for the gradients wanted."""
+    and dW (sums of N·oh·ow products of dY and x) finite, for the gradients wanted.
+    `known`: magnitudes(x, w), read by the forward's checks, else None (read here)."""
     need_x, need_w, _ = needs_input_grad
     if not (need_x or need_w):
         return True
+    x_max, w_max = known or (None, None)
     g_max = _max_abs(g)
-    return ((not need_x or _sums_stay_finite(g_max * _max_abs(w), w[:, 0].size, g.dtype))
-            and (not need_w or _sums_stay_finite(g_max * _max_abs(x), g[:, 0].size, g.dtype)))
+    return ((not need_x or _sums_stay_finite(
+                g_max * (_max_abs(w) if w_max is None else w_max), w[:, 0].size, g.dtype))
+            and (not need_w or _sums_stay_finite(
+                g_max * (_max_abs(x) if x_max is None else x_max), g[:, 0].size, g.dtype)))
 
 
 class Conv2dWinograd(Function):
@@ -211,12 +222,15 @@ class Conv2dWinograd(Function):
     fresh_input_grads = True
 
     @staticmethod
-    def forward(ctx, x, w, b, padding, groups=1, tile=2):
+    def forward(ctx, x, w, b, padding, groups=1, tile=2, magnitudes=None):
+        """`magnitudes`: (max|x|, max|w|) where the caller read them (the selector's check),
+        kept for the backward's; the autograd engine refuses a backward after an in-place
+        change to x or w, so they still hold there."""
         if tile == 4 or w.shape[2] == 5:
             return _convolve(x, w, b, padding, groups, tile, min_rows=MIN_GEMM_ROWS4)[0]
         out, u = _convolve(x, w, b, padding, groups, 2)
         ctx.save_for_backward(x, w, u)
-        ctx.params = padding, groups
+        ctx.params = padding, groups, magnitudes
         return out
 
     @staticmethod
@@ -224,8 +238,8 @@ class Conv2dWinograd(Function):
         """dM = A dY Aᵀ; dU = dMᵀ · V, dW = Gᵀ dU G; dV = dM · U, dX = Σ_tiles B dV Bᵀ;
         db = Σ dY. Where dY's values break the transforms' bound, im2col's gradients."""
         x, w, u = ctx.saved_arrays                                       # u: (16, OC, C/G)
-        padding, groups = ctx.params
-        if not _grads_stay_finite(x, w, g, ctx.needs_input_grad):
+        padding, groups, known = ctx.params
+        if not _grads_stay_finite(x, w, g, ctx.needs_input_grad, known):
             return gemm_grads(x, w, g, ((3, 3), (1, 1), padding, (1, 1)), groups,
                               ctx.needs_input_grad)
         m = xp(g)

@@ -120,6 +120,32 @@ def test_gemms_split_over_points_equal_the_batch_chunks(shape, out_channels, gro
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5 * np.abs(a).max())
 
 
+def test_a_training_step_reads_each_array_once_for_the_winograd_bound(monkeypatch):
+    """The selector reads max|x| and max|w| once; the backward reuses them and reads only
+    max|dY| (reading x again would be a pass over the largest array of the step)."""
+    C, N = MIN_CHANNELS, -(-MIN_BATCH_TILES // 9)
+    x = mc.tensor(random_array((N, C, 6, 6), 0, np.float32), requires_grad=True)
+    w = mc.tensor(random_array((4, C, 3, 3), 1, np.float32), requires_grad=True)
+    read, max_abs = [], conv_winograd._max_abs
+
+    def recording(a):
+        read.append(a.shape)
+        return max_abs(a)
+
+    monkeypatch.setattr(conv_winograd, "_max_abs", recording)
+    y = conv2d(x, w, padding=1)
+    assert _node(y) == "Conv2dWinograd" and read == [x.shape, w.shape]
+    y.backward(mc.tensor(random_array(y.shape, 2, np.float32)))
+    assert read == [x.shape, w.shape, y.shape]
+    monkeypatch.undo()
+    want_x, want_w = x.grad.numpy(), w.grad.numpy()
+    x.grad = w.grad = None
+    with mc.conv_algorithm("im2col"):
+        conv2d(x, w, padding=1).backward(mc.tensor(random_array(y.shape, 2, np.float32)))
+    np.testing.assert_allclose(want_x, x.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(want_w, w.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_winograd_on_an_empty_batch():
     x = mc.tensor(np.zeros((0, 16, 5, 5), np.float32), requires_grad=True)
     w = mc.tensor(random_array((4, 16, 3, 3), 1, np.float32), requires_grad=True)
