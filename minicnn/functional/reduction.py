@@ -18,10 +18,44 @@ from .unary import abs as magnitude
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
+# Rows of at most this many elements that a sum or mean reduces to one value each (the
+# trailing axes of a C-contiguous float array on the CPU: global average pooling's H·W) are
+# summed by one matrix-vector product with a vector of ones: NumPy's reduction along a short
+# contiguous axis pays a setup per row that dominates there. Longer rows keep NumPy's
+# pairwise sum, whose rounding error grows more slowly with the length.
+ROW_SUM_MAX = 1024
+
+
+def _row_length(a, axes):
+    """The length of the rows that reducing `a` over `axes` sums, where they are the
+    trailing axes of a non-empty C-contiguous float32/float64 NumPy array (not all of its
+    axes) and at most ROW_SUM_MAX long; else None."""
+    k = len(axes)
+    if (type(a) is not np.ndarray or a.dtype not in (np.float32, np.float64) or not a.size
+            or not a.flags.c_contiguous or not 0 < k < a.ndim
+            or sorted(axes) != list(range(a.ndim - k, a.ndim))):
+        return None
+    length = math.prod(a.shape[a.ndim - k:])
+    return length if length <= ROW_SUM_MAX else None
+
+
+def _sum(a, axes, keepdims):
+    """a.sum over `axes`; bool and integer sums in int64, as PyTorch's (NumPy would keep
+    uint8 as uint64)."""
+    length = _row_length(a, axes)
+    if length is None:
+        return a.sum(axis=axes, keepdims=keepdims,
+                     dtype=np.int64 if a.dtype.kind in "biu" else None)
+    kept = a.shape[:a.ndim - len(axes)]                                # (rows...)
+    sums = a.reshape(-1, length) @ np.ones(length, a.dtype)            # (rows,)
+    return sums.reshape(kept + (1,) * len(axes) if keepdims else kept)
+
 
 def _mean(a, axes, keepdims):
     """a.mean over `axes`; NaN over no elements, without NumPy's empty-slice warning
     (PyTorch gives none)."""
+    if _row_length(a, axes) is not None:
+        return _sum(a, axes, keepdims) / a.dtype.type(math.prod(a.shape[i] for i in axes))
     if builtins.all(a.shape[i] for i in axes):
         return a.mean(axis=axes, keepdims=keepdims)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -32,9 +66,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        # as PyTorch: bool and integer sums are int64 (NumPy would keep uint8 as uint64)
-        return a.sum(axis=axes, keepdims=keepdim,
-                     dtype=np.int64 if a.dtype.kind in "biu" else None)
+        return _sum(a, axes, keepdim)
 
     @staticmethod
     def backward(ctx, g):

@@ -3,6 +3,7 @@ integer and index results, ties, errors (gradcheck and PyTorch parity over drawn
 dims: op_table.py)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import minicnn as mc
 from conftest import assert_torch_parity, random_array, untied_array
@@ -149,3 +150,40 @@ def test_numpy_argument_names_as_pytorch(call):
 def test_both_names_of_one_argument_are_refused():
     with pytest.raises(TypeError, match="sum: got both 'dim' and its NumPy name 'axis'"):
         mc.zeros(2, 3).sum(dim=0, axis=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda ndim: st.tuples(
+           st.lists(st.integers(1, 7), min_size=ndim, max_size=ndim),
+           st.integers(1, ndim - 1))),
+       st.sampled_from([np.float32, np.float64]), st.booleans(), st.booleans(),
+       st.sampled_from([None, np.nan, np.inf, -np.inf]))
+def test_sums_and_means_over_trailing_axes_equal_numpy(shape_and_axes, dtype, keepdim,
+                                                         transposed, special):
+    """Rows over trailing axes go through one matrix-vector product (ROW_SUM_MAX); their
+    sums and means equal NumPy's pairwise ones to rounding, NaN and ±inf included, in any
+    layout."""
+    shape, k = shape_and_axes
+    a = random_array(tuple(shape), 0, dtype)
+    if special is not None:
+        a.reshape(-1)[a.size // 2] = special
+    if transposed:
+        a = a.T
+    dims = tuple(range(a.ndim - k, a.ndim))
+    scale = np.abs(np.nan_to_num(a, posinf=0, neginf=0)).sum(axis=dims, keepdims=keepdim)
+    tolerance = 4 * np.finfo(dtype).eps * (scale + 1)
+    for name in ("sum", "mean"):
+        got = getattr(mc.tensor(a), name)(dim=dims, keepdim=keepdim).numpy()
+        want = getattr(a, name)(axis=dims, keepdims=keepdim)
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got) * np.sign(got),
+                                      np.isinf(want) * np.sign(want))
+        finite = np.isfinite(want)
+        assert np.all(np.abs(got[finite] - want[finite]) <= tolerance[finite])
+
+
+def test_sums_over_rows_longer_than_the_limit_stay_with_numpy():
+    from minicnn.functional.reduction import ROW_SUM_MAX
+    a = np.full((3, ROW_SUM_MAX + 1), 0.1, np.float32)
+    np.testing.assert_array_equal(mc.tensor(a).sum(1).numpy(), a.sum(axis=1))
