@@ -227,11 +227,17 @@ def _few_channels_at_stride_one(call):
             and call.stride == (1, 1))
 
 
+def _tiles_the_image(call):
+    """A window as wide as its stride, undilated (a ViT's patch embedding): im2col's columns
+    are then the image rearranged, each pixel copied once."""
+    return call.stride == call.kernel_size and call.dilation == (1, 1)
+
+
 def _image_stem_pays(call):
     depth = call.x.shape[1] * call.kernel_size[0] * call.kernel_size[1]      # C·kh·kw
     return (not call.needs_grad and call.groups == 1 and call.x.shape[1] <= FEW_INPUT_CHANNELS
             and call.kernel_size != (1, 1) and depth < STEM_MAX_DEPTH
-            and _why_not_grouped(call) is None)
+            and not _tiles_the_image(call) and _why_not_grouped(call) is None)
 
 
 def _pointwise_pays(call):
@@ -301,10 +307,11 @@ RULES = (
     Rule("grouped", _image_stem_pays,
          f"a forward without gradients from at most {FEW_INPUT_CHANNELS} input channels and "
          f"a window wider than 1×1 whose C·kh·kw is under {STEM_MAX_DEPTH}, at any stride "
-         "(RGB stems: MobileNet's 3×3/2, ResNet's 7×7/2): im2col's GEMM would have that "
-         "inner dimension (27 for a 3×3), too short for BLAS's rate, after copying the image "
-         "once per tap; the direct kernels split the few planes into phase planes once and "
-         "read each tap as a slice"),
+         "(RGB stems: MobileNet's 3×3/2, ResNet's 7×7/2), unless the window is as wide as "
+         "its stride (patches): im2col's GEMM would have that inner dimension (27 for a "
+         "3×3), too short for BLAS's rate, after copying the image once per tap; the direct "
+         "kernels split the few planes into phase planes once and read each tap as a slice. "
+         "Patches overlap nowhere, so im2col copies each pixel once"),
     Rule("winograd_f4", _winograd_f4_pays,
          f"a stride-1 3×3 forward without gradients, at least {MIN_CHANNELS} channels a "
          f"group, {MIN_BATCH_TILES} 2×2 output tiles over the batch, enough 4×4 tiles an "

@@ -36,6 +36,8 @@ CALLS = {
                          "im2col", "grouped"),
     "rgb_9x9_stem": ((1, 3, 21, 20), (8, 3, 9, 9), dict(stride=3), "im2col", "grouped"),
     "rgb_patches": ((1, 3, 32, 32), (8, 3, 16, 16), dict(stride=16), "im2col", "im2col"),
+    "rgb_small_patches": ((1, 3, 32, 32), (8, 3, 4, 4), dict(stride=4), "im2col", "im2col"),
+    "rgb_overlapping_4x4": ((1, 3, 32, 32), (8, 3, 4, 4), dict(stride=2), "im2col", "grouped"),
     "rgb_1x1": ((2, 3, 7, 8), (33, 3, 1, 1), {}, "pointwise", "pointwise"),
     "five_channels_3x3": ((2, 5, 7, 8), (33, 5, 3, 3), dict(padding=1), "im2col", "im2col"),
     "dilated": ((2, 16, 9, 9), (4, 16, 3, 3), dict(dilation=2), "im2col", "im2col"),
