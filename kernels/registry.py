@@ -52,6 +52,8 @@ NO_CUDA_GROUPED = Fallback(None, "CuPy arrays take im2col + cuBLAS instead; conv
 
 # (kernel names, module of each form); a Fallback stands where a form is missing.
 _GROUPS = (
+    (("add", "multiply", "subtract"),
+     {"reference": "arithmetic", "cpu": "arithmetic", "cuda": CUPY_EXPRESSIONS}),
     (("batch_norm_forward", "batch_norm_backward"),
      {"reference": "batchnorm", "cpu": "batchnorm", "cuda": "batchnorm"}),
     (("channel_affine",),

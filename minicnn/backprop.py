@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from . import anomaly_mode, grad_mode
+from . import anomaly_mode, grad_mode, kernels
 from .backend import (ON_HOST, check_same_device, device_mismatch, device_of,
                       device_of_context, on_device_of)
 from .version_counter import check_saved_versions
@@ -111,6 +111,11 @@ def _check_input_gradients(node, grads):
                                   f"{expected})")
 
 
+def _sum(a, b):
+    """a + b, two gradients for one tensor, in a new array (either may be held elsewhere)."""
+    return kernels.get("add", a)(a, b)
+
+
 def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
     """leaf.grad += grad; `fresh`: grad is referenced nowhere else and may become leaf.grad."""
     grad = as_ndarray(grad)                   # a 0-d leaf's gradient may come as a NumPy scalar
@@ -129,7 +134,7 @@ def _accumulate_leaf(leaf, grad, as_tensor, fresh=False):
         # add), or be an array the graph still holds
         leaf.grad = as_tensor(grad if fresh else grad.copy())
     else:
-        leaf.grad._data = as_ndarray(leaf.grad._data + grad)
+        leaf.grad._data = as_ndarray(_sum(leaf.grad._data, grad))
 
 
 def _post_accumulate(leaf):
@@ -244,7 +249,7 @@ def _propagate(root, gradient, retain_graph, as_tensor):
                     continue
                 if g is not None:
                     slot = buffers.setdefault(nxt, {})
-                    slot[index] = g if index not in slot else slot[index] + g
+                    slot[index] = g if index not in slot else _sum(slot[index], g)
                 deps[nxt] -= 1
                 if deps[nxt] == 0:
                     ready.append(nxt)

@@ -1,7 +1,7 @@
 """Elementwise arithmetic with broadcasting (casts and device moves: conversion.py)."""
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
@@ -17,16 +17,17 @@ def _binary(function, op, a, b):
     return function.apply(a, b)
 
 
-def _into_first(ufunc, a, b, inplace):
-    """ufunc(a, b), or with `inplace` written into a (a's shape and dtype; see in_place)."""
-    return ufunc(a, b, out=a) if inplace else ufunc(a, b)
+def _into_first(function, a, b, inplace):
+    """function(a, b), or with `inplace` written into a (a's shape and dtype; see in_place);
+    `function` takes out= as a ufunc does."""
+    return function(a, b, out=a if inplace else None)
 
 
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b, inplace=False):
         ctx.shapes = a.shape, b.shape
-        return _into_first(xp(a).add, a, b, inplace)
+        return _into_first(kernels.get("add", a), a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
@@ -39,7 +40,7 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b, inplace=False):
         ctx.shapes = a.shape, b.shape
-        return _into_first(xp(a).subtract, a, b, inplace)
+        return _into_first(kernels.get("subtract", a), a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
@@ -54,7 +55,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.save_for_backward(a if need_b else None, b if need_a else None)  # as PyTorch
         ctx.shapes = a.shape, b.shape
-        return _into_first(xp(a).multiply, a, b, inplace)
+        return _into_first(kernels.get("multiply", a), a, b, inplace)
 
     @staticmethod
     def backward(ctx, g):
