@@ -7,9 +7,9 @@ Each kernel exists in three forms with one signature:
 - ``cpu``: Numba ``@njit(parallel=True, cache=True)`` (kernels/cpu/); the im2col,
   Winograd and attention-softmax kernels are serial ``@njit(nogil=True, cache=True)``
   loops instead, which the convolutions and attention run on batch chunks across threads
-  (minicnn.threads.parallel_for); ReLU, max_abs and the sum, difference and product of
-  two arrays split long arrays into runs over the threads and take short ones on the
-  calling thread;
+  (minicnn.threads.parallel_for); ReLU, max_abs, the sum, difference and product of
+  two arrays and the SGD update split long arrays into runs over the threads and take
+  short ones on the calling thread;
 - ``cuda``: CUDA C in kernels/cuda/*.cu, compiled once per process through CuPy.
 
 One table, kernels/registry.py, names every kernel and says where each of its forms lives

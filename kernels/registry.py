@@ -80,6 +80,8 @@ _GROUPS = (
      {"reference": "pooling", "cpu": "pooling", "cuda": "pooling"}),
     (("relu", "relu_backward"),
      {"reference": "relu", "cpu": "relu", "cuda": "elementwise"}),
+    (("sgd_update",),
+     {"reference": "optim", "cpu": "optim", "cuda": CUPY_EXPRESSIONS}),
     (("softmax_rows", "log_softmax_rows"),
      {"reference": "softmax", "cpu": "softmax", "cuda": "softmax"}),
     (("masked_softmax_rows", "softmax_backward_rows"),

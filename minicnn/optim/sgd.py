@@ -1,4 +1,5 @@
 """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
+from .. import kernels
 from ..tensor import Tensor
 from .optimizer import Optimizer, signed_grad
 
@@ -41,20 +42,16 @@ class SGD(Optimizer):
             nesterov = group["nesterov"]
             maximize = group["maximize"]
             for p, d, g in self._grads(group):
-                g = signed_grad(d, g, maximize, weight_decay)
+                buf = None
                 if momentum != 0:
                     s = state[p]
-                    buf = s.get("momentum_buffer")
-                    if buf is None:
+                    if s.get("momentum_buffer") is None:    # the buffer starts as g
+                        g = signed_grad(d, g, maximize, weight_decay)
                         b = g.astype(d.dtype, copy=True)
                         s["momentum_buffer"] = Tensor._make(b)
-                    else:
-                        b = buf._data
-                        b *= momentum
-                        if dampening == 0:
-                            b += g
-                        else:
-                            b += (1 - dampening) * g
-                    g = g + momentum * b if nesterov else b
-                d -= lr * g
+                        d -= lr * (g + momentum * b if nesterov else b)
+                        continue
+                    buf = s["momentum_buffer"]._data
+                kernels.get("sgd_update", d)(d, g, buf, lr, momentum, dampening,
+                                             weight_decay, nesterov, maximize)
         return loss
