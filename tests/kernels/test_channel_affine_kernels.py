@@ -40,9 +40,10 @@ def test_channel_affine_reference_is_the_affine_map(shape, dtype):
     np.testing.assert_array_equal(reference.channel_affine(x, scale, shift), want)
 
 
-# (N, C, L) just under, at and past the size from which the planes go to the threads
+# (N, C, L) just under, at and past the size from which the planes go to the threads; the
+# last, many short planes (runs of them ending mid-image)
 AROUND_PARALLEL = [(2, 3, PARALLEL_MIN_ELEMENTS // 6 - 1), (2, 4, PARALLEL_MIN_ELEMENTS // 8),
-                   (3, 5, PARALLEL_MIN_ELEMENTS // 15 + 7)]
+                   (3, 5, PARALLEL_MIN_ELEMENTS // 15 + 7), (33, 401, 10)]
 
 
 @pytest.mark.parametrize("shape", AROUND_PARALLEL)
