@@ -14,7 +14,7 @@ bit, whatever the thread count.
 import numpy as np
 from numba import njit, prange
 
-from ._runs import parallel_runs
+from ._runs import element_runs
 
 MIN_RUN = 1 << 15          # elements per run at least: below two runs NumPy's loop is as fast
 ADD, SUBTRACT, MULTIPLY = 0, 1, 2
@@ -71,7 +71,7 @@ def _splits(a, b, out):
 def _binary_op(op, a, b, out):
     if not _splits(a, b, out):
         return _UFUNCS[op](a, b, out=out)
-    runs = parallel_runs(a.size // MIN_RUN, per_thread=4)
+    runs = element_runs(a.size, MIN_RUN)
     flat_a, flat_b = a.reshape(-1), b.reshape(-1)
     if out is a:
         _binary_in_place(op, flat_a, flat_b, runs)

@@ -12,7 +12,7 @@ runs goes through the loop on the calling thread, without starting the threads.
 import numpy as np
 from numba import njit, prange
 
-from ._runs import parallel_runs
+from ._runs import element_runs
 
 MIN_RUN = 1 << 16          # elements per run at least: below it a run costs more to start
 
@@ -48,6 +48,6 @@ def max_abs(a):
     unsigned = np.dtype(f"u{a.itemsize}")
     mask = unsigned.type(np.iinfo(unsigned).max >> 1)               # every bit but the sign
     bits = a.reshape(-1).view(unsigned)
-    runs = 1 if bits.size < 2 * MIN_RUN else parallel_runs(bits.size // MIN_RUN, per_thread=4)
+    runs = element_runs(bits.size, MIN_RUN)
     top = _max_masked_serial(bits, mask) if runs == 1 else _max_masked(bits, mask, runs)
     return float(np.asarray(top, dtype=unsigned).view(a.dtype))

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..reference import optim as reference
-from ._runs import parallel_runs
+from ._runs import element_runs
 
 MIN_RUN = 1 << 15          # elements per run at least: below two runs one thread is as fast
 
@@ -76,7 +76,7 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
     arguments = (flat, grad.reshape(-1), buffer, scalar(lr), scalar(momentum),
                  scalar(1 - dampening), scalar(weight_decay), bool(nesterov), bool(maximize),
                  buf is not None, weight_decay != 0, dampening != 0)
-    runs = 1 if param.size < 2 * MIN_RUN else parallel_runs(param.size // MIN_RUN, 4)
+    runs = element_runs(param.size, MIN_RUN)
     if runs == 1:
         _update_serial(*arguments)
     else:

@@ -13,7 +13,7 @@ unvectorised loop.
 import numpy as np
 from numba import njit, prange
 
-from ._runs import parallel_runs
+from ._runs import element_runs
 
 MIN_RUN = 1 << 14          # elements per run at least: below it a run costs more to start
 
@@ -81,15 +81,9 @@ def _flat(a, dtype):
     return np.ascontiguousarray(a, dtype=dtype).reshape(-1)
 
 
-def _runs(n):
-    """Four runs per thread (a thread slowed by other work takes fewer), each of at least
-    MIN_RUN elements; one run, on the calling thread, below two."""
-    return 1 if n < 2 * MIN_RUN else parallel_runs(n // MIN_RUN, per_thread=4)
-
-
 def _into(x, out):
     """out = relu(x) for x flat and out flat (x itself for an in-place ReLU)."""
-    runs = _runs(x.size)
+    runs = element_runs(x.size, MIN_RUN)
     if out is x and runs == 1:
         _relu_inplace_serial(x)
     elif out is x:
@@ -121,7 +115,7 @@ def relu_backward(g, out):
     """0 where out <= 0, else g (NaN outputs pass g, as in PyTorch)."""
     flat, y = _flat(g, g.dtype), _flat(out, g.dtype)
     result = np.empty_like(flat)
-    runs = _runs(flat.size)
+    runs = element_runs(flat.size, MIN_RUN)
     if runs == 1:
         _relu_backward_serial(flat, y, result)
     else:

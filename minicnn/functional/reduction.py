@@ -39,23 +39,28 @@ def _row_length(a, axes):
     return length if length <= ROW_SUM_MAX else None
 
 
-def _sum(a, axes, keepdims):
-    """a.sum over `axes`; bool and integer sums in int64, as PyTorch's (NumPy would keep
-    uint8 as uint64)."""
-    length = _row_length(a, axes)
-    if length is None:
-        return a.sum(axis=axes, keepdims=keepdims,
-                     dtype=np.int64 if a.dtype.kind in "biu" else None)
+def _row_sums(a, length, axes, keepdims):
+    """a summed over its trailing `axes`, rows of `length` (_row_length) at a time."""
     kept = a.shape[:a.ndim - len(axes)]                                # (rows...)
     sums = a.reshape(-1, length) @ np.ones(length, a.dtype)            # (rows,)
     return sums.reshape(kept + (1,) * len(axes) if keepdims else kept)
 
 
+def _sum(a, axes, keepdims):
+    """a.sum over `axes`; bool and integer sums in int64, as PyTorch's (NumPy would keep
+    uint8 as uint64)."""
+    length = _row_length(a, axes)
+    if length is not None:
+        return _row_sums(a, length, axes, keepdims)
+    return a.sum(axis=axes, keepdims=keepdims, dtype=np.int64 if a.dtype.kind in "biu" else None)
+
+
 def _mean(a, axes, keepdims):
     """a.mean over `axes`; NaN over no elements, without NumPy's empty-slice warning
     (PyTorch gives none)."""
-    if _row_length(a, axes) is not None:
-        return _sum(a, axes, keepdims) / a.dtype.type(math.prod(a.shape[i] for i in axes))
+    length = _row_length(a, axes)
+    if length is not None:
+        return _row_sums(a, length, axes, keepdims) / a.dtype.type(length)
     if builtins.all(a.shape[i] for i in axes):
         return a.mean(axis=axes, keepdims=keepdims)
     with np.errstate(divide="ignore", invalid="ignore"):
