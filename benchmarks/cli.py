@@ -36,6 +36,11 @@ def add_arguments(parser):
                         help="the gpu suite and the card's sgemm at tiny sizes: a dry run that "
                              "checks the rows run (under MINICNN_CUDA_EMULATE=1), figures "
                              "meaningless")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="set cudnn.benchmark in both libraries: minicnn measures its "
+                             "convolution algorithms on each new shape during the warm-up and "
+                             "keeps the fastest (PyTorch's flag changes nothing on the CPU); "
+                             "the peak-memory processes keep the rules")
     parser.add_argument("--keep-going", action="store_true",
                         help="a row that fails is reported with its traceback and the run "
                              "goes on; the exit status is 1 when any row failed")
@@ -75,7 +80,8 @@ def run(args):
     _check(args)
     set_threads(args.threads)
     from . import gpu_suite, models, ops
-    from .harness import apply_threads, check_device, selected, synchronizer, use_full_float32
+    from .harness import (apply_threads, check_device, selected, synchronizer, use_full_float32,
+                          use_measured_selection)
     from .machine import describe, header_text
     from .memory import peak_memory
     from .report import (document, failure_lines, memory_table, throughput_table, timing_table,
@@ -84,9 +90,13 @@ def run(args):
     apply_threads(args.threads)
     check_device(args.device)
     use_full_float32(args.device)
+    use_measured_selection(args.cudnn_benchmark)
     sync = synchronizer(args.device)
     machine = describe(args.threads, args.device, sync, gpu_suite.sizes(args.tiny).gemm)
     print(header_text(machine), flush=True)
+    if args.cudnn_benchmark:
+        print("conv2d: measured algorithm selection (cudnn.benchmark), timed during warm-up",
+              flush=True)
 
     def progress(line):
         print(line, flush=True)
@@ -122,7 +132,7 @@ def run(args):
         print("\n" + failure_lines(failures))
     settings = {key: getattr(args, key) for key in
                 ("suite", "only", "threads", "repeats", "warmup", "settle", "device",
-                 "memory", "tiny")}
+                 "memory", "tiny", "cudnn_benchmark")}
     if args.json:
         write_json(args.json, document(machine, settings, rows, memory, failures or []))
         print(f"\nresults: {args.json}")

@@ -105,6 +105,17 @@ def use_full_float32(device):
     torch.backends.cuda.matmul.allow_tf32 = False
 
 
+def use_measured_selection(on):
+    """cudnn.benchmark in both libraries: minicnn then times its convolution algorithms on
+    each new call shape (during the warm-up runs) and keeps the fastest; PyTorch's flag does
+    the same for cuDNN and changes nothing on the CPU."""
+    import torch
+
+    import minicnn as mc
+
+    mc.backends.cudnn.benchmark = torch.backends.cudnn.benchmark = bool(on)
+
+
 def synchronizer(device):
     """None on the CPU; on CUDA, a function that waits for both libraries' queued GPU work
     (called before each reading of the clock)."""

@@ -17,7 +17,7 @@ one image at a time where an image has ONE_IMAGE_COLUMNS output pixels. Every ch
 under the workspace limit (`mc.set_workspace_limit`). Under set_kernels("reference") the
 chunks run in turn on the calling thread (workspace.threaded).
 """
-from .. import grad_mode
+from .. import cuda, grad_mode
 from ..allocation import check_fits
 from ..autograd import Function
 from ..kernels.shapes import conv_output_shape
@@ -30,6 +30,7 @@ from .conv_gemm import (MIN_GEMM_COLUMNS, _batch_first, _channels_first, _column
                         gemm_grads)
 from .conv_naive import Conv2dNaive
 from .conv_pointwise import Conv2dPointwise
+from .conv_measured import fastest, key_of, trial
 from .conv_select import ConvCall, select
 from .conv_space_to_depth import Conv2dSpaceToDepth
 from .conv_winograd import Conv2dWinograd
@@ -294,12 +295,29 @@ RUNNERS = {
 }
 
 
+def _measure(x, w, b, call):
+    """select's `measure` for this call: the fastest of the candidates by timed trials of
+    their RUNNERS on the call's tensors, kept per call shape (conv_measured.py)."""
+    needs = tuple(call.needs_grad and t is not None and t.requires_grad for t in (x, w, b))
+
+    def run(name, *tensors):
+        return RUNNERS[name](*tensors, call)
+
+    synchronize = cuda.synchronize if call.on_cuda else lambda: None
+    return lambda names: fastest(key_of(call, needs), names,
+                                 trial(run, x, w, b, call, needs, synchronize))
+
+
+def _select(x, w, b, call):
+    return select(call, _measure(x, w, b, call))
+
+
 @computed_in_float32("input", "weight", "bias")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) with torch.nn.functional.conv2d's arguments;
     padding is an int, a pair, 'valid' or 'same'. The algorithm is conv_algorithm's."""
     x, unbatched, call = _conv2d_call(input, weight, bias, stride, padding, dilation, groups)
-    out = RUNNERS[select(call)](x, weight, bias, call)
+    out = RUNNERS[_select(x, weight, bias, call)](x, weight, bias, call)
     return out.squeeze(0) if unbatched else out
 
 
@@ -309,8 +327,11 @@ def conv_algorithm(input, weight, stride=1, padding=0, dilation=1, groups=1, bia
     "winograd_f2", "winograd_f4", "winograd_5x5", "space_to_depth", "pointwise", "depthwise"
     or "grouped"; see conv_select.py for the rules), in the present grad mode and
     `mc.conv_algorithm` setting; raises where conv2d would (a forced algorithm that cannot
-    compute the call included). `bias` counts only in whether a gradient is recorded."""
-    return select(_conv2d_call(input, weight, bias, stride, padding, dilation, groups)[2])
+    compute the call included; under mc.backends.cudnn.benchmark, the measured choice, which
+    this call measures where its shape is new). `bias` counts only in whether a gradient is
+    recorded."""
+    x, _, call = _conv2d_call(input, weight, bias, stride, padding, dilation, groups)
+    return _select(x, weight, bias, call)
 
 
 @computed_in_float32("input", "weight", "bias")

@@ -14,7 +14,8 @@ Every conv2d call goes through `select`, which returns one of ALGORITHMS:
     grouped         direct kernels over groups of few channels (conv_direct.py)
 
 By default ("auto") the first rule of RULES whose condition holds picks the algorithm; each
-rule says why. `set_conv_algorithm(name)` (`mc.conv_algorithm(name)`, also a context
+rule says why. With `mc.backends.cudnn.benchmark = True`, each new call shape instead takes
+the fastest algorithm that computes it, measured once (conv_measured.py). `set_conv_algorithm(name)` (`mc.conv_algorithm(name)`, also a context
 manager) forces one algorithm on every conv2d call instead, and a call it cannot compute
 raises a ValueError naming the algorithm and the reason (`why_not`); "auto" restores the
 rules. `minicnn.functional.conv_algorithm(input, weight, ...)` says which algorithm a call
@@ -28,6 +29,7 @@ from functools import cached_property
 from .. import kernels
 from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
+from .conv_measured import benchmarking
 from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
 from .conv_winograd import (MIN_BATCH_TILES, MIN_CHANNELS, MIN_TILES5,
@@ -356,11 +358,26 @@ def rule_for(call):
     return next(rule for rule in RULES if rule.condition(call))
 
 
-def select(call):
+def candidates(call, first):
+    """The algorithms that compute `call` exactly, `first` (the rules' choice) first; naive
+    is left out, its loops being the textbook's."""
+    return [first] + [name for name, algorithm in ALGORITHMS.items()
+                      if name not in (first, "naive") and algorithm.why_not(call) is None]
+
+
+def select(call, measure=None):
     """The algorithm conv2d takes for `call`: the forced one (ValueError where it cannot
-    compute the call, naming it and the reason), else the first rule's of RULES."""
+    compute the call, naming it and the reason), else the first rule's of RULES — or, where
+    `measure` is given and conv_measured.benchmarking() holds, `measure(candidates)`'s
+    (the fastest of a thunk's names), as long as it computes this call."""
     if _forced == AUTO:
-        return rule_for(call).algorithm
+        rule = rule_for(call)
+        if measure is None or not benchmarking() or rule.condition is _reference_mode:
+            return rule.algorithm
+        choice = measure(lambda: candidates(call, rule.algorithm))
+        if choice != rule.algorithm and ALGORITHMS[choice].why_not(call) is not None:
+            return rule.algorithm
+        return choice
     reason = ALGORITHMS[_forced].why_not(call)
     if reason is not None:
         raise ValueError(f"conv2d: algorithm {_forced!r} cannot compute this convolution: "

@@ -292,3 +292,25 @@ def test_fused_rows_give_the_same_logits_in_both_libraries(row):
         reference = fused_theirs(torch.tensor(x)).numpy()
     assert _relative_error(mine, reference) <= RTOL
     assert _relative_error(mine, unfused) <= RTOL
+
+
+def test_cudnn_benchmark_switch_measures_minicnn_convolutions_and_is_recorded(tmp_path,
+                                                                               monkeypatch):
+    torch = pytest.importorskip("torch")
+    import minicnn as mc
+    from minicnn.functional import conv_measured
+
+    monkeypatch.setattr(mc.backends.cudnn, "benchmark", False)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    for name in ("set_threads", "apply_threads"):              # the test process's own
+        monkeypatch.setattr(harness, name, lambda *args: None)
+    conv_measured.clear()
+    path = tmp_path / "r.json"
+    assert cli.main(["--suite", "models", "--only", "LeNet", "--no-memory", "--repeats", "1",
+                     "--warmup", "1", "--settle", "0", "--cudnn-benchmark",
+                     "--json", str(path)]) == 0
+    assert mc.backends.cudnn.benchmark and torch.backends.cudnn.benchmark
+    shapes = {key[2] for key in conv_measured.measured_choices()}
+    assert {(64, 1, 32, 32), (64, 6, 14, 14), (64, 16, 5, 5)} <= shapes
+    assert json.loads(path.read_text())["settings"]["cudnn_benchmark"] is True
+    conv_measured.clear()
