@@ -16,13 +16,37 @@ from numba import njit
 from ._fast_exp import FAST, exp_nonpositive
 
 
+# The row max keeps this many running maxima, lane j over the keys k ≡ j (mod LANES): eight
+# independent chains that LLVM turns into one vector compare and blend per LANES keys, where
+# a single running max waits on each comparison in turn.
+LANES = 8
+
+
 @njit(inline="always")
-def _row_max(row):
+def _greater_or_nan(v, top):
+    return v > top or v != v                            # a NaN propagates
+
+
+@njit(inline="always")
+def _row_max(row, lanes):
+    """max(row), NaN where the row holds one; lanes: scratch of LANES elements."""
+    K = row.shape[0]
     top = row[0]
-    for k in range(1, row.shape[0]):
-        v = row[k]
-        if v > top or v != v:                           # a NaN propagates
-            top = v
+    head = 1
+    if K >= 2 * LANES:
+        lanes[:] = row[:LANES]
+        head = K - (K - LANES) % LANES              # the keys past the last full block
+        for k in range(LANES, head, LANES):
+            for j in range(LANES):
+                v = row[k + j]
+                lanes[j] = v if _greater_or_nan(v, lanes[j]) else lanes[j]
+        top = lanes[0]
+        for j in range(1, LANES):
+            if _greater_or_nan(lanes[j], top):
+                top = lanes[j]
+    for k in range(head, K):
+        if _greater_or_nan(row[k], top):
+            top = row[k]
     return top
 
 
@@ -31,9 +55,10 @@ def _masked_softmax_f32(x):
     R, K = x.shape
     shifted = np.empty(K, dtype=np.float32)
     exponent = np.empty(K, dtype=np.int32)
+    lanes = np.empty(LANES, dtype=np.float32)
     for r in range(R):
         row = x[r]
-        top = _row_max(row)
+        top = _row_max(row, lanes)
         if top == -np.inf:                              # every key masked
             row[:] = 0
             continue
@@ -51,9 +76,10 @@ def _masked_softmax_f32(x):
 @njit(nogil=True, cache=True, error_model="numpy")
 def _masked_softmax_f64(x):
     R, K = x.shape
+    lanes = np.empty(LANES, dtype=np.float64)
     for r in range(R):
         row = x[r]
-        top = _row_max(row)
+        top = _row_max(row, lanes)
         if top == -np.inf:
             row[:] = 0
             continue

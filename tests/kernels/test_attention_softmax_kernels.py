@@ -72,6 +72,19 @@ def test_attention_softmax_special_rows(form, dtype):
 
 
 @pytest.mark.parametrize("form", FORMS)
+@given(length=st.integers(1, 90), dtype=DTYPES, data=st.data())
+def test_attention_softmax_rows_with_a_nan_or_inf_anywhere(form, length, dtype, data):
+    """Rows long enough for the cpu form's lanes of running maxima, with a NaN, +∞ or −∞
+    placed at a drawn key: in the first lanes, a later block, or the keys past the last."""
+    x = make_array((3, length), dtype, seed=length) * 4
+    for row, special in enumerate((np.nan, np.inf, -np.inf)):
+        x[row, data.draw(st.integers(0, length - 1))] = special
+    got = kernels_of(form).masked_softmax_rows(x.copy())
+    assert_same(got, reference.masked_softmax_rows(x.copy()))
+    assert np.isnan(got[0]).all()
+
+
+@pytest.mark.parametrize("form", FORMS)
 def test_attention_softmax_refuses_a_copy(form):
     x = np.zeros((4, 6), dtype=np.float32)[:, ::2]
     with pytest.raises(ValueError, match="masked_softmax_rows: x must be C-contiguous"):
