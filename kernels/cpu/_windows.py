@@ -57,3 +57,11 @@ def window_offsets(H, W, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     offsets = np.where(inside, iy * W + ix, H * W).reshape(kh * kw, oh * ow).astype(np.int32)
     offsets.flags.writeable = False
     return offsets
+
+
+@njit(cache=True)
+def slot_share(slot, slots, items):
+    """The items [lo, hi) of slot `slot` of `slots`: consecutive, and as many in each slot
+    as in any other within one, so that a parallel loop over the slots, cut into equal runs
+    of slots per thread, gives every thread as many items within a slot's share."""
+    return slot * items // slots, (slot + 1) * items // slots

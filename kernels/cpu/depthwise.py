@@ -39,7 +39,7 @@ from ..reference import depthwise as reference
 from ..shapes import conv_output_shape, pair
 from . import depthwise3x3
 from . import depthwise_channels_last as channels_last
-from ._windows import as_c, dot3
+from ._windows import as_c, dot3, slot_share
 from .max_abs import max_abs
 
 # Images per buffer: as many as keep one channel's padded planes near this many pixels
@@ -235,7 +235,8 @@ def _grad_weight(x, g, dw_out, sh, sw, ph, pw, dh, dw, B):
     slots = min(groups, GRAD_WEIGHT_SLOTS)
     partial = np.zeros((slots, OC, kh * kw))           # float64 sums per slot of groups
     for slot in prange(slots):
-        for b in range(slot, groups, slots):
+        lo, hi = slot_share(slot, slots, groups)
+        for b in range(lo, hi):
             n0, n1 = b * B, min(N, b * B + B)
             phases = np.zeros(sh * sw * (n1 - n0) * Hq * Wq, dtype=x.dtype)  # padding: 0
             wide = _wide_zeros(n1 - n0, oh, ow, Hq, Wq, x.dtype)             # junk: 0

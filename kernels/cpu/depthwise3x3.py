@@ -25,7 +25,7 @@ reference form.
 import numpy as np
 from numba import njit, prange
 
-from ._windows import dot3
+from ._windows import dot3, slot_share
 
 # The input gradient's full correlation pads dY by 2 − padding: padding at most 2.
 MAX_PADDING = 2
@@ -117,7 +117,8 @@ def _grad_weight(x, g, dw, ph, pw, slots):
     for slot in prange(slots):
         pad = np.zeros((H + 2 * ph) * Wp, dtype=x.dtype)    # x's plane padded, flat
         wide = np.zeros(L, dtype=x.dtype)                    # zeros between the rows
-        for n in range(slot, N, slots):
+        lo, hi = slot_share(slot, slots, N)
+        for n in range(lo, hi):
             for o in range(OC):
                 if o % m == 0:                          # the m outputs of one input channel
                     src = x[n, o // m]

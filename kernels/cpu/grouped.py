@@ -34,6 +34,7 @@ from numba import njit, prange
 from ..reference import grouped as reference
 from ..shapes import conv_output_shape, pair
 from .depthwise import GRAD_WEIGHT_SLOTS, STACK_ELEMENTS, _copy_phases, _fill_wide, _operands
+from ._windows import slot_share
 from .max_abs import max_abs
 
 # Rows of y and of x in one register block.
@@ -225,7 +226,8 @@ def _grad_weight(x, g, dw_out, G, sh, sw, ph, pw, dh, dw, B):
     slots = min(blocks, GRAD_WEIGHT_SLOTS)
     partial = np.zeros((slots, G, _rounded(OCg), _rounded(K)))  # float64 sums per slot
     for slot in prange(slots):
-        for b in range(slot, blocks, slots):
+        lo, hi = slot_share(slot, slots, blocks)
+        for b in range(lo, hi):
             n0, n1 = b * B, min(N, b * B + B)
             L = ((n1 - n0 - 1) * Hq + oh - 1) * Wq + ow
             s = _sources(Cg, kh, kw, sh, sw, dh, dw, Hq, Wq, n1 - n0)
