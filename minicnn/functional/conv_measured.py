@@ -9,9 +9,10 @@ call records a gradient — and the fastest is kept for that shape; later calls 
 the cost of a dictionary lookup. The rules of conv_select.RULES stay the default: measured
 choices depend on the machine and its load, and differ between runs in their last bits.
 
-Each candidate runs once untimed (compiling its kernels, filling caches), then up to
-TIMED_RUNS times; the first timed run of a candidate already slower than SLOWER_GIVE_UP
-times the best so far ends its trials. The trials work on detached views of the call's
+Each candidate runs once untimed (compiling its kernels, filling caches), then the
+candidates are timed in turn, round after round (TIMED_ROUNDS), so that a change in the
+machine's load meets them all alike; each keeps its fastest run, and a candidate slower
+than SLOWER_GIVE_UP times the fastest after a round takes no further rounds. The trials work on detached views of the call's
 arrays, under a gradient of ones, outside any exporter's recording, and change nothing a
 user holds.
 """
@@ -23,7 +24,7 @@ from ..creation import ones_like
 from ..grad_mode import set_grad_enabled
 from ..threads import are_deterministic_algorithms_enabled, get_num_threads
 
-TIMED_RUNS = 2
+TIMED_ROUNDS = 3
 SLOWER_GIVE_UP = 2.0
 
 _fastest = {}       # a call's key -> the algorithm measured fastest for it
@@ -66,18 +67,17 @@ def fastest(key, candidates, run):
 
 
 def _measure(candidates, run):
-    best, best_time = None, float("inf")
+    best = {}                                          # name -> its fastest timed run
+    alive = list(candidates)
     with trace_mode.recording(None):
         for name in candidates:
             run(name)                                  # untimed: compiles, warms caches
-            elapsed = float("inf")
-            for _ in range(TIMED_RUNS):
-                elapsed = min(elapsed, _timed(run, name))
-                if elapsed > SLOWER_GIVE_UP * best_time:
-                    break
-            if elapsed < best_time:
-                best, best_time = name, elapsed
-    return best
+        for _ in range(TIMED_ROUNDS):
+            for name in alive:                         # a round: each candidate in turn
+                best[name] = min(best.get(name, float("inf")), _timed(run, name))
+            fastest_time = min(best.values())
+            alive = [name for name in alive if best[name] <= SLOWER_GIVE_UP * fastest_time]
+    return min(alive, key=best.__getitem__)
 
 
 def _timed(run, name):
