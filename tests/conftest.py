@@ -1,5 +1,6 @@
 """Shared test helpers: float64 gradient checks, PyTorch parity, hypothesis settings, GPU marker."""
 import functools
+import signal
 
 import numpy as np
 import pytest
@@ -21,6 +22,23 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def ctrl_c_reaches_python():
+    """SIGINT at Python's default handler for the test, as in a process started from a
+    terminal: a shell starts its background jobs with SIGINT ignored, and a Python process
+    that inherits that leaves it ignored, so Ctrl-C tests would otherwise depend on how the
+    test run was launched."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def sigint_at_default():
+    """A subprocess preexec_fn: SIGINT back to its default disposition before the child
+    starts (Python then installs its KeyboardInterrupt handler), whatever the parent's."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def random_array(shape, seed=0, dtype=np.float64, low=None, high=None):

@@ -13,6 +13,7 @@ import minicnn as mc
 from minicnn.cli import run_folder
 
 from cli_helpers import command, image_folder, minicnn
+from conftest import sigint_at_default
 
 EPOCH = re.compile(r"^epoch (\d+)/(\d+)  loss \d+\.\d{4}  acc \d\.\d{4}  val_acc \d\.\d{4}  "
                    r"\(\d+\.\d s\)$")
@@ -123,7 +124,8 @@ def test_ctrl_c_writes_a_checkpoint_and_prints_the_resume_command(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([*command(), "train", "lenet5", "--epochs", "100", "--out",
                              str(out)], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=sigint_at_default)
     try:
         for line in proc.stdout:
             if line.startswith("settings:"):

@@ -74,7 +74,8 @@ class Interrupt(Callback):
 
 
 def test_ctrl_c_writes_a_checkpoint_and_resume_reaches_the_same_weights(tmp_path, uninterrupted,
-                                                                        capfd):
+                                                                        capfd,
+                                                                        ctrl_c_reaches_python):
     with pytest.raises(TrainingInterrupted) as stop:
         _run(tmp_path, callbacks=[Interrupt(8)])
     assert (stop.value.epoch, stop.value.step) == (1, 2)
@@ -87,7 +88,7 @@ def test_ctrl_c_writes_a_checkpoint_and_resume_reaches_the_same_weights(tmp_path
     _same_weights(uninterrupted[0], model)
 
 
-def test_a_second_ctrl_c_interrupts_at_once(tmp_path):
+def test_a_second_ctrl_c_interrupts_at_once(tmp_path, ctrl_c_reaches_python):
     with pytest.raises(KeyboardInterrupt) as stop:
         _run(tmp_path, callbacks=[Interrupt(3, times=2)])
     assert not isinstance(stop.value, TrainingInterrupted)
