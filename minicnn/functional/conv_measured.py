@@ -12,9 +12,9 @@ choices depend on the machine and its load, and differ between runs in their las
 Each candidate runs once untimed (compiling its kernels, filling caches), then the
 candidates are timed in turn, round after round (TIMED_ROUNDS), so that a change in the
 machine's load meets them all alike; each keeps its fastest run, and a candidate slower
-than SLOWER_GIVE_UP times the fastest after a round takes no further rounds. The trials work on detached views of the call's
-arrays, under a gradient of ones, outside any exporter's recording, and change nothing a
-user holds.
+than SLOWER_GIVE_UP times the fastest after a round takes no further rounds. The trials
+work on detached views of the call's arrays, under a gradient of ones, outside any
+exporter's recording, and change nothing a user holds.
 """
 import time
 

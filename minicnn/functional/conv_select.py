@@ -29,7 +29,6 @@ from functools import cached_property
 from .. import kernels
 from ..kernels.dispatch import Restore
 from ..kernels.shapes import conv_output_shape
-from .conv_measured import benchmarking
 from .conv_pointwise import PER_IMAGE_MIN_PIXELS
 from .conv_space_to_depth import WINDOW_IN_BLOCKS
 from .conv_winograd import (MIN_BATCH_TILES, MIN_CHANNELS, MIN_TILES5,
@@ -368,11 +367,12 @@ def candidates(call, first):
 def select(call, measure=None):
     """The algorithm conv2d takes for `call`: the forced one (ValueError where it cannot
     compute the call, naming it and the reason), else the first rule's of RULES — or, where
-    `measure` is given and conv_measured.benchmarking() holds, `measure(candidates)`'s
-    (the fastest of a thunk's names), as long as it computes this call."""
+    `measure` is given (conv2d gives it under mc.backends.cudnn.benchmark),
+    `measure(candidates)`'s (the fastest of a thunk's names), as long as it computes this
+    call."""
     if _forced == AUTO:
         rule = rule_for(call)
-        if measure is None or not benchmarking() or rule.condition is _reference_mode:
+        if measure is None or rule.condition is _reference_mode:
             return rule.algorithm
         choice = measure(lambda: candidates(call, rule.algorithm))
         if choice != rule.algorithm and ALGORITHMS[choice].why_not(call) is not None:
