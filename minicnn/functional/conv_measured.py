@@ -7,7 +7,9 @@ dtype, whether gradients are recorded, on which device, at which thread count) r
 algorithm that computes it exactly — the forward pass, and the backward pass too where the
 call records a gradient — and the fastest is kept for that shape; later calls take it at
 the cost of a dictionary lookup. The rules of conv_select.RULES stay the default: measured
-choices depend on the machine and its load, and differ between runs in their last bits.
+choices depend on the machine and its load, differ between runs in their last bits, and
+come from a layer timed alone, which can miss what it costs beside the network's other
+layers (their use of the caches and of the threads).
 
 Each candidate runs once untimed (compiling its kernels, filling caches), then the
 candidates are timed in turn, round after round (TIMED_ROUNDS), so that a change in the
