@@ -15,8 +15,9 @@ Every conv2d call goes through `select`, which returns one of ALGORITHMS:
 
 By default ("auto") the first rule of RULES whose condition holds picks the algorithm; each
 rule says why. With `mc.backends.cudnn.benchmark = True`, each new call shape instead takes
-the fastest algorithm that computes it, measured once (conv_measured.py). `set_conv_algorithm(name)` (`mc.conv_algorithm(name)`, also a context
-manager) forces one algorithm on every conv2d call instead, and a call it cannot compute
+the fastest algorithm that computes it, measured once (conv_measured.py).
+`set_conv_algorithm(name)` (`mc.conv_algorithm(name)`, also a context manager) forces one
+algorithm on every conv2d call instead, and a call it cannot compute
 raises a ValueError naming the algorithm and the reason (`why_not`); "auto" restores the
 rules. `minicnn.functional.conv_algorithm(input, weight, ...)` says which algorithm a call
 would take.
